@@ -1,0 +1,61 @@
+// Capture: runs a command under a trace source and writes its control flow as
+// an Intel PT perf.data trace (see hwcov/trace.h).
+//
+//   RecordOptions options{.command = {"./prog", "arg"}, .output = "perf.data"};
+//   RecordResult result = Record(options);   // throws hwcov::Error
+//   return result.exit_status;
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <iosfwd>
+#include <string>
+#include <vector>
+
+namespace hwcov::collector {
+
+enum class Backend { kAuto, kIntelPt, kSoft };
+
+Backend ParseBackend(const std::string& name);  // "auto" | "intel-pt" | "soft"
+std::string BackendName(Backend backend);
+
+struct BackendChoice {
+  Backend backend;
+  std::string reason;  // why, in one sentence, for the user
+};
+
+// Resolves kAuto to a concrete backend; for an explicit choice, checks that it
+// can work here and throws hwcov::Error with the reason and remedy if not.
+BackendChoice ChooseBackend(Backend requested);
+
+struct RecordOptions {
+  std::vector<std::string> command;
+  std::filesystem::path output = "perf.data";
+  Backend backend = Backend::kAuto;
+  std::ostream* log = nullptr;  // hwcov's own messages; nullptr = silent
+  // Debug aid for tests: the soft tracer writes every single-stepped
+  // instruction address here, one hex number per line.
+  std::filesystem::path step_log;
+};
+
+struct RecordStats {
+  uint64_t processes = 0;
+  uint64_t threads = 0;
+  uint64_t instructions = 0;  // instructions traced
+  uint64_t trace_bytes = 0;   // Intel PT bytes written
+  double seconds = 0;
+};
+
+struct RecordResult {
+  // The command's status as a shell reports it: its exit code, or 128 + the
+  // number of the signal that killed it.
+  int exit_status = 0;
+  Backend backend = Backend::kSoft;
+  RecordStats stats;
+};
+
+// Runs options.command to completion and writes options.output.
+// The command's stdin, stdout and stderr are hwcov's own.
+RecordResult Record(const RecordOptions& options);
+
+}  // namespace hwcov::collector

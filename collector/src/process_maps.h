@@ -1,0 +1,31 @@
+// A traced process's executable mappings, as perf's MMAP2 sideband describes
+// them, read from /proc/PID/maps.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "hwcov/trace.h"
+
+namespace hwcov::collector {
+
+struct ExecMapping {
+  uint64_t start = 0, end = 0, pgoff = 0;
+  std::string path;  // file path, or "[vdso]"
+  bool anonymous() const { return path.empty() || path[0] == '['; }
+};
+
+// The r-x mappings of |pid| (file-backed ones and [vdso]).
+std::vector<ExecMapping> ReadExecMappings(pid_t pid);
+
+// The MMAP2 event for |mapping| (prot r-x, build id read from the file).
+trace::MmapEvent ToMmapEvent(pid_t pid, const ExecMapping& mapping);
+
+// Copies |len| bytes at |addr| out of |pid|; returns fewer at unreadable ends.
+size_t ReadTraceeMemory(pid_t pid, uint64_t addr, std::span<uint8_t> out);
+
+}  // namespace hwcov::collector

@@ -1,0 +1,72 @@
+// Turns an observed instruction stream into genuine Intel PT packets with
+// libipt's encoder, exactly as hardware would have traced it with
+// intel_pt//u, branch tracing and return compression on (see
+// docs/soft-tracer.md for the packet choices and libipt's binding rules).
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <span>
+#include <vector>
+
+#include "hwcov/support.h"
+
+struct pt_encoder;
+
+namespace hwcov::collector {
+
+class PtEncoder {
+ public:
+  using Sink = std::function<void(std::span<const uint8_t>)>;
+
+  // |sink| receives the packet stream in chunks; |psb_period| is the number of
+  // bytes between PSB+ sync points (hardware's default psb_period=3 is 4 KiB).
+  explicit PtEncoder(Sink sink, uint64_t psb_period = 4096);
+  ~PtEncoder();
+  PtEncoder(const PtEncoder&) = delete;
+  PtEncoder& operator=(const PtEncoder&) = delete;
+
+  // One instruction at |ip| ran and control continued at |next_ip|. Enables
+  // tracing at |ip| first if it is disabled.
+  void Executed(uint64_t ip, const InsnInfo& insn, uint64_t next_ip);
+
+  // Asynchronous exit from user code (signal delivery) before the instruction
+  // at |ip| ran: FUP(ip), TIP.PGD. Tracing resumes with the next Executed().
+  void Interrupted(uint64_t ip);
+
+  // Tracing stops: flushes pending TNT bits and hands the rest to the sink.
+  void Finish();
+
+  uint64_t bytes() const { return total_bytes_; }
+
+ private:
+  void Enable(uint64_t ip);
+  void AddTnt(bool taken);
+  void FlushTnt();
+  void EmitTip(int type, std::optional<uint64_t> ip);
+  void EmitPsb(std::optional<uint64_t> fup_ip);
+  void Emit(const void* packet);
+  void Drain();
+  void PushReturn(uint64_t ip);
+
+  Sink sink_;
+  pt_encoder* encoder_ = nullptr;
+  std::vector<uint8_t> buffer_;
+  uint64_t psb_period_;
+  uint64_t total_bytes_ = 0;
+  uint64_t bytes_at_last_psb_ = 0;
+  bool enabled_ = false;
+  bool started_ = false;
+  std::optional<uint64_t> last_ip_;
+  uint64_t tnt_bits_ = 0;
+  uint8_t tnt_count_ = 0;
+  // Mirror of libipt's 64-entry return stack (pt_retstack), reset at each PSB
+  // so that a decoder syncing there never meets a return without its call.
+  std::array<uint64_t, 64> ret_stack_{};
+  uint8_t ret_top_ = 0;
+  uint8_t ret_count_ = 0;
+};
+
+}  // namespace hwcov::collector

@@ -1,0 +1,85 @@
+// Decoding: Intel PT packets of a trace to an execution profile, keyed by
+// (module, file offset), never by absolute address.
+//
+//   trace::Trace trace = trace::ReadPerfData("perf.data");
+//   ExecutionProfile profile = Decode(trace);
+//   profile.blocks / profile.branches / profile.gaps / profile.decoded_share()
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "hwcov/trace.h"
+
+namespace hwcov::decoder {
+
+// A binary whose code the trace executed.
+struct Module {
+  std::string path;
+  BuildId build_id;  // as recorded (MMAP2 or BUILD_ID feature); may be empty
+};
+
+// Instructions from |begin| to |last| (file offsets of the first and last
+// instruction, inclusive, in one module) ran |count| times as one block.
+struct BlockCount {
+  uint32_t module = 0;
+  uint64_t begin = 0;
+  uint64_t last = 0;
+  uint32_t instructions = 0;  // per execution
+  uint64_t count = 0;
+};
+
+// Outcomes of the conditional branch at |offset|.
+struct BranchCount {
+  uint32_t module = 0;
+  uint64_t offset = 0;
+  uint64_t taken = 0;
+  uint64_t not_taken = 0;
+};
+
+enum class GapKind {
+  kOverflow,     // the CPU's trace buffer overflowed (OVF packet)
+  kLostData,     // AUX data lost or truncated before it reached the file
+  kNoImage,      // code with no binary to read it from
+  kDecodeError,  // packets that do not match the code (desync, corruption)
+};
+std::string GapKindName(GapKind kind);
+
+struct Gap {
+  GapKind kind = GapKind::kDecodeError;
+  uint32_t queue = 0;         // AUX queue (idx)
+  uint64_t trace_offset = 0;  // offset in the queue's PT stream
+  uint64_t ip = 0;            // where decoding stopped, when known
+  uint64_t skipped_bytes = 0; // trace bytes not decoded because of this gap
+  std::string detail;
+};
+
+struct ExecutionProfile {
+  std::vector<Module> modules;
+  std::vector<BlockCount> blocks;      // sorted by (module, begin, last)
+  std::vector<BranchCount> branches;   // sorted by (module, offset)
+  std::vector<Gap> gaps;
+  std::vector<std::string> warnings;   // e.g. binaries missing or rebuilt
+  uint64_t trace_bytes = 0;            // PT bytes in the trace
+  uint64_t decoded_bytes = 0;          // of which decoded without error
+  uint64_t instructions = 0;           // instructions decoded
+  uint64_t unmapped_instructions = 0;  // of which in code no module covers
+
+  double decoded_share() const {
+    return trace_bytes ? static_cast<double>(decoded_bytes) / static_cast<double>(trace_bytes)
+                       : 1.0;
+  }
+};
+
+// Decodes every AUX queue of |trace| with libipt's block decoder.
+ExecutionProfile Decode(const trace::Trace& trace);
+
+// Debug view: every executed instruction's address in trace order, decoded
+// by libipt's instruction decoder (the reference for `perf script
+// --itrace=i1i -F ip`). Decode errors are reported through |on_gap|.
+void ListInstructions(const trace::Trace& trace, const std::function<void(uint64_t ip)>& on_insn,
+                      const std::function<void(const Gap&)>& on_gap);
+
+}  // namespace hwcov::decoder

@@ -1,0 +1,130 @@
+#include "code_image.h"
+
+#include <intel-pt.h>
+
+#include <algorithm>
+#include <cstring>
+#include <filesystem>
+
+namespace hwcov::decoder {
+namespace {
+
+// The pid whose address space a queue's thread lived in.
+uint32_t PidOfThread(const trace::Trace& trace, uint32_t tid) {
+  for (const auto& c : trace.comms)
+    if (c.tid == tid) return c.pid;
+  for (const auto& s : trace.itrace_starts)
+    if (s.tid == tid) return s.pid;
+  return tid;
+}
+
+int ReadSnapshot(uint8_t* buffer, size_t size, const pt_asid*, uint64_t ip, void* context) {
+  const auto* image = static_cast<const CodeImage*>(context);
+  auto bytes = image->CodeAt(ip, size);
+  const Mapping* m = image->Find(ip);
+  if (!m || !m->snapshot || bytes.empty()) return -pte_nomap;
+  std::memcpy(buffer, bytes.data(), bytes.size());
+  return static_cast<int>(bytes.size());
+}
+
+}  // namespace
+
+std::optional<uint32_t> ModuleTable::Intern(const trace::MmapEvent& mmap, const BuildId& recorded,
+                                            std::vector<std::string>& warnings) {
+  auto key = std::make_pair(mmap.filename, recorded.Hex());
+  auto it = index_.find(key);
+  if (it != index_.end()) return it->second;
+  std::optional<uint32_t> result;
+  const bool file_backed = !mmap.filename.empty() && mmap.filename[0] != '[';
+  if (file_backed && !std::filesystem::is_regular_file(mmap.filename)) {
+    warnings.push_back(mmap.filename + ": binary not found; its code is not decoded");
+  } else if (file_backed && !recorded.empty() &&
+             ReadElfBuildId(mmap.filename).value_or(BuildId{}) != recorded) {
+    warnings.push_back(mmap.filename + ": build id differs from the recorded " + recorded.Hex() +
+                       " (rebuilt since?); its code is not decoded");
+  } else {
+    result = static_cast<uint32_t>(modules_.size());
+    modules_.push_back(Module{mmap.filename, recorded});
+  }
+  index_.emplace(key, result);
+  return result;
+}
+
+std::span<const uint8_t> FileCache::Bytes(const std::string& path) {
+  auto& file = files_[path];
+  if (!file) file = std::make_shared<MappedFile>(path);
+  return file->bytes();
+}
+
+CodeImage::CodeImage(const trace::Trace& trace, const trace::AuxQueue& queue,
+                     ModuleTable& modules, pt_image_section_cache* iscache, FileCache& files,
+                     std::vector<std::string>& warnings)
+    : files_(files) {
+  image_ = pt_image_alloc(nullptr);
+  if (!image_) throw Error("cannot allocate a libipt image");
+  const bool per_thread = queue.cpu == UINT32_MAX;
+  const uint32_t pid = per_thread ? PidOfThread(trace, queue.tid) : 0;
+
+  std::map<std::string, BuildId> feature_ids;
+  for (const auto& b : trace.build_ids) feature_ids[b.filename] = b.build_id;
+
+  for (const trace::MmapEvent& m : trace.mmaps) {
+    if (!m.executable || (per_thread && m.pid != pid) || m.len == 0) continue;
+    BuildId recorded = m.build_id.value_or(feature_ids[m.filename]);
+    std::optional<uint32_t> module = modules.Intern(m, recorded, warnings);
+    if (!module) continue;
+    Mapping mapping{m.start, m.start + m.len, m.pgoff, *module, m.filename, nullptr};
+    if (m.filename.empty() || m.filename[0] == '[') {
+      for (const auto& s : trace.snapshots)
+        if (s.start == m.start && (!per_thread || s.pid == pid)) mapping.snapshot = &s;
+      if (!mapping.snapshot) continue;  // [vdso] not captured: decodes as a no-map gap
+    } else {
+      // Clip to the file: a mapping may extend past EOF into zero-filled pages.
+      const uint64_t file_size = std::filesystem::file_size(m.filename);
+      if (m.pgoff >= file_size) continue;
+      mapping.end = std::min(mapping.end, m.start + (file_size - m.pgoff));
+      int isid = pt_iscache_add_file(iscache, m.filename.c_str(), m.pgoff,
+                                     mapping.end - mapping.start, m.start);
+      if (isid < 0 || pt_image_add_cached(image_, iscache, isid, nullptr) < 0) {
+        warnings.push_back(m.filename + ": libipt cannot map its code: " +
+                           pt_errstr(pt_errcode(isid)));
+        continue;
+      }
+    }
+    // Later mappings replace earlier overlapping ones, as in the kernel.
+    std::erase_if(mappings_, [&](const Mapping& old) {
+      return old.start < mapping.end && mapping.start < old.end;
+    });
+    mappings_.push_back(mapping);
+  }
+  std::sort(mappings_.begin(), mappings_.end(),
+            [](const Mapping& a, const Mapping& b) { return a.start < b.start; });
+  pt_image_set_callback(image_, ReadSnapshot, this);
+}
+
+CodeImage::~CodeImage() { pt_image_free(image_); }
+
+const Mapping* CodeImage::Find(uint64_t ip) const {
+  auto it = std::upper_bound(mappings_.begin(), mappings_.end(), ip,
+                             [](uint64_t v, const Mapping& m) { return v < m.start; });
+  if (it == mappings_.begin()) return nullptr;
+  --it;
+  return ip < it->end ? &*it : nullptr;
+}
+
+std::span<const uint8_t> CodeImage::CodeAt(uint64_t ip, size_t max) const {
+  const Mapping* m = Find(ip);
+  if (!m) return {};
+  const size_t n = std::min<uint64_t>(max, m->end - ip);
+  if (m->snapshot) {
+    const uint64_t at = ip - m->start;
+    if (at >= m->snapshot->bytes.size()) return {};
+    return std::span<const uint8_t>(m->snapshot->bytes).subspan(at, std::min<size_t>(n, m->snapshot->bytes.size() - at));
+  }
+  auto bytes = const_cast<FileCache&>(files_).Bytes(m->path);
+  const uint64_t at = ip - m->start + m->pgoff;
+  if (at >= bytes.size()) return {};
+  return bytes.subspan(at, std::min<size_t>(n, bytes.size() - at));
+}
+
+}  // namespace hwcov::decoder

@@ -1,0 +1,61 @@
+// Mapping: an execution profile (module, file offset) to source coverage
+// (file, line, function) through each binary's ELF and DWARF.
+//
+//   Coverage coverage = MapProfile(profile);
+//   for (const FileCoverage& file : coverage.files) ...
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "hwcov/decoder.h"
+
+namespace hwcov::mapper {
+
+struct LineCount {
+  uint32_t line = 0;
+  uint64_t count = 0;  // executions of the line's most executed instruction
+};
+
+struct FunctionCount {
+  std::string name;       // linkage (mangled) name, as lcov wants it
+  std::string demangled;  // for people
+  uint32_t line = 0;      // declaration line
+  uint64_t entry_count = 0;
+};
+
+struct FileCoverage {
+  std::string path;
+  std::vector<LineCount> lines;          // every instrumentable line, by line
+  std::vector<FunctionCount> functions;  // by line, then name
+};
+
+// How much of the trace the coverage rests on. Every report prints it.
+struct TraceQuality {
+  uint64_t trace_bytes = 0;
+  uint64_t decoded_bytes = 0;
+  uint64_t instructions = 0;
+  uint64_t unmapped_instructions = 0;
+  std::map<std::string, uint64_t> gaps_by_kind;
+  std::vector<std::string> gap_details;  // one line per gap (offset, ip, reason)
+  std::vector<std::string> warnings;
+
+  double decoded_share() const {
+    return trace_bytes ? static_cast<double>(decoded_bytes) / static_cast<double>(trace_bytes)
+                       : 1.0;
+  }
+};
+
+struct Coverage {
+  std::vector<FileCoverage> files;  // sorted by path
+  TraceQuality quality;
+};
+
+// Maps |profile| onto source. Binaries are read from the module paths; a
+// binary without DWARF yields function coverage from its ELF symbols and a
+// warning. Throws hwcov::Error for a binary that cannot be read at all.
+Coverage MapProfile(const decoder::ExecutionProfile& profile);
+
+}  // namespace hwcov::mapper

@@ -1,0 +1,63 @@
+// lcov tracefile writer. Grammar (geninfo(1), "TRACEFILE FORMAT"), in the
+// subset both lcov 1.16 and 2.x accept without warnings:
+//
+//   TN:<test name>                  word characters only
+//   SF:<absolute source path>
+//   FN:<line>,<mangled name>        1.x form: no end line
+//   FNDA:<count>,<mangled name>
+//   FNF:<functions found>  FNH:<functions hit>
+//   DA:<line>,<count>               one per instrumentable line; function
+//                                   lines always have one (lcov 2.x checks)
+//   LF:<lines found>  LH:<lines hit>
+//   end_of_record
+#include <cctype>
+
+#include "hwcov/report.h"
+#include "hwcov/support.h"
+
+namespace hwcov::report {
+namespace {
+
+std::string SanitizeTestName(const std::string& name) {
+  std::string out;
+  for (char c : name) out += std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
+  return out;
+}
+
+class LcovWriter : public ReportWriter {
+ public:
+  LcovWriter(std::filesystem::path path, std::string test_name)
+      : path_(std::move(path)), test_name_(SanitizeTestName(test_name)) {}
+
+  void Write(const mapper::Coverage& coverage, const Summary& summary) const override {
+    AtomicFile file(path_);
+    std::ostream& out = file.stream();
+    for (size_t i = 0; i < coverage.files.size(); ++i) {
+      const mapper::FileCoverage& f = coverage.files[i];
+      const FileSummary& s = summary.files[i];
+      out << "TN:" << test_name_ << "\n";
+      out << "SF:" << f.path << "\n";
+      for (const auto& fn : f.functions) out << "FN:" << fn.line << "," << fn.name << "\n";
+      for (const auto& fn : f.functions) out << "FNDA:" << fn.entry_count << "," << fn.name << "\n";
+      out << "FNF:" << s.functions.found << "\n";
+      out << "FNH:" << s.functions.hit << "\n";
+      for (const auto& line : f.lines) out << "DA:" << line.line << "," << line.count << "\n";
+      out << "LF:" << s.lines.found << "\n";
+      out << "LH:" << s.lines.hit << "\n";
+      out << "end_of_record\n";
+    }
+    file.Commit();
+  }
+
+ private:
+  std::filesystem::path path_;
+  std::string test_name_;
+};
+
+}  // namespace
+
+std::unique_ptr<ReportWriter> MakeLcovWriter(std::filesystem::path path, std::string test_name) {
+  return std::make_unique<LcovWriter>(std::move(path), std::move(test_name));
+}
+
+}  // namespace hwcov::report

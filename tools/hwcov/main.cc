@@ -1,0 +1,299 @@
+// hwcov: code coverage from control-flow traces, without recompiling.
+// A thin front end: parses options, calls the stage libraries, prints.
+#include <unistd.h>
+
+#include <boost/program_options.hpp>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "hwcov/collector.h"
+#include "hwcov/decoder.h"
+#include "hwcov/mapper.h"
+#include "hwcov/report.h"
+#include "hwcov/trace.h"
+
+namespace po = boost::program_options;
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr int kErrorExit = 2;  // hwcov itself failed (the program's status passes through)
+
+const char kUsage[] =
+    "usage: hwcov <command> [options]\n"
+    "\n"
+    "commands:\n"
+    "  run     [options] -- CMD [ARGS...]   record CMD, then report its coverage\n"
+    "  record  [options] -- CMD [ARGS...]   record CMD's control flow to a perf.data trace\n"
+    "  report  [options] TRACE...           report the coverage in recorded traces\n"
+    "  decode  --list-insns TRACE           print executed instruction addresses (debugging)\n"
+    "\n"
+    "Run 'hwcov <command> --help' for a command's options. See docs/user-guide.md.\n";
+
+struct Args {
+  std::vector<std::string> options;  // before "--"
+  std::vector<std::string> command;  // after "--"
+};
+
+Args SplitAtDoubleDash(int argc, char** argv, int first) {
+  Args args;
+  int i = first;
+  for (; i < argc && std::string(argv[i]) != "--"; ++i) args.options.push_back(argv[i]);
+  for (++i; i < argc; ++i) args.command.push_back(argv[i]);
+  return args;
+}
+
+po::variables_map Parse(const std::vector<std::string>& args, const po::options_description& desc,
+                        const po::positional_options_description* positional = nullptr) {
+  po::variables_map vm;
+  po::command_line_parser parser(args);
+  parser.options(desc);
+  if (positional) parser.positional(*positional);
+  po::store(parser.run(), vm);
+  po::notify(vm);
+  return vm;
+}
+
+bool UseColor() {
+  const char* term = std::getenv("TERM");
+  return isatty(STDOUT_FILENO) && !std::getenv("NO_COLOR") && term && std::string(term) != "dumb";
+}
+
+std::string WithCommas(uint64_t n) {
+  std::string s = std::to_string(n);
+  for (int i = static_cast<int>(s.size()) - 3; i > 0; i -= 3) s.insert(static_cast<size_t>(i), ",");
+  return s;
+}
+
+struct ReportOptions {
+  std::string lcov;
+  std::string test_name;
+};
+
+void AddReportOptions(po::options_description& desc, ReportOptions& options) {
+  desc.add_options()("lcov", po::value(&options.lcov)->value_name("FILE"),
+                     "also write an lcov tracefile (genhtml, lcov --summary, Codecov...)")(
+      "test-name", po::value(&options.test_name)->value_name("NAME"),
+      "test name for the lcov TN: record");
+}
+
+int Report(const std::vector<fs::path>& traces, const ReportOptions& options) {
+  // Several traces merge by summing their profiles' coverage.
+  hwcov::mapper::Coverage merged;
+  bool first = true;
+  for (const fs::path& path : traces) {
+    hwcov::trace::Trace trace = hwcov::trace::ReadPerfData(path);
+    if (!trace.pt) throw hwcov::Error(path.string() + ": the trace has no Intel PT data (no AUXTRACE_INFO record)");
+    for (const std::string& w : trace.warnings) std::cerr << "hwcov: " << path.string() << ": " << w << "\n";
+    hwcov::mapper::Coverage coverage = hwcov::mapper::MapProfile(hwcov::decoder::Decode(trace));
+    if (first) {
+      merged = std::move(coverage);
+      first = false;
+      continue;
+    }
+    // Merging of several traces is a sum per line and function (docs/user-guide.md).
+    std::map<std::string, hwcov::mapper::FileCoverage*> by_path;
+    for (auto& f : merged.files) by_path[f.path] = &f;
+    for (auto& f : coverage.files) {
+      auto it = by_path.find(f.path);
+      if (it == by_path.end()) {
+        merged.files.push_back(f);
+        continue;
+      }
+      std::map<uint32_t, uint64_t> lines;
+      for (auto& l : it->second->lines) lines[l.line] += l.count;
+      for (auto& l : f.lines) lines[l.line] += l.count;
+      it->second->lines.clear();
+      for (auto [line, count] : lines) it->second->lines.push_back({line, count});
+      std::map<std::pair<uint32_t, std::string>, hwcov::mapper::FunctionCount> fns;
+      for (auto& fn : it->second->functions) fns[{fn.line, fn.name}] = fn;
+      for (auto& fn : f.functions) {
+        auto& slot = fns[{fn.line, fn.name}];
+        uint64_t before = slot.entry_count;
+        slot = fn;
+        slot.entry_count += before;
+      }
+      it->second->functions.clear();
+      for (auto& [key, fn] : fns) it->second->functions.push_back(fn);
+    }
+    auto& q = merged.quality;
+    q.trace_bytes += coverage.quality.trace_bytes;
+    q.decoded_bytes += coverage.quality.decoded_bytes;
+    q.instructions += coverage.quality.instructions;
+    q.unmapped_instructions += coverage.quality.unmapped_instructions;
+    for (auto& [kind, n] : coverage.quality.gaps_by_kind) q.gaps_by_kind[kind] += n;
+    q.gap_details.insert(q.gap_details.end(), coverage.quality.gap_details.begin(),
+                         coverage.quality.gap_details.end());
+    q.warnings.insert(q.warnings.end(), coverage.quality.warnings.begin(),
+                      coverage.quality.warnings.end());
+  }
+  std::sort(merged.files.begin(), merged.files.end(),
+            [](const auto& a, const auto& b) { return a.path < b.path; });
+  hwcov::report::Summary summary = hwcov::report::Summarize(merged);
+  if (!options.lcov.empty())
+    hwcov::report::MakeLcovWriter(options.lcov, options.test_name)->Write(merged, summary);
+  hwcov::report::MakeTextWriter(std::cout, UseColor())->Write(merged, summary);
+  return 0;
+}
+
+struct RecordArgs {
+  std::string output;
+  std::string backend = "auto";
+  std::string step_log;
+};
+
+void AddRecordOptions(po::options_description& desc, RecordArgs& args) {
+  desc.add_options()("backend", po::value(&args.backend)->value_name("B"),
+                     "trace source: auto, intel-pt or soft (default auto)")(
+      "step-log", po::value(&args.step_log)->value_name("FILE"),
+      "soft tracer: write each single-stepped address to FILE (debugging)");
+}
+
+hwcov::collector::RecordResult DoRecord(const RecordArgs& args, const std::vector<std::string>& command,
+                                        const fs::path& output) {
+  if (command.empty()) throw hwcov::Error("no command given: put it after '--'");
+  hwcov::collector::RecordOptions options;
+  options.command = command;
+  options.output = output;
+  options.backend = hwcov::collector::ParseBackend(args.backend);
+  options.log = &std::cerr;
+  options.step_log = args.step_log;
+  hwcov::collector::RecordResult result = hwcov::collector::Record(options);
+  const auto& s = result.stats;
+  std::cerr << "hwcov: recorded " << WithCommas(s.instructions) << " instructions of "
+            << s.processes << " process(es), " << s.threads << " thread(s) in ";
+  char seconds[32];
+  std::snprintf(seconds, sizeof seconds, "%.2f s", s.seconds);
+  std::cerr << seconds << " ("
+            << WithCommas(static_cast<uint64_t>(s.seconds > 0 ? s.instructions / s.seconds : 0))
+            << " instructions/s); " << WithCommas(s.trace_bytes) << " bytes of Intel PT in "
+            << output.string() << "\n";
+  return result;
+}
+
+int CmdRecord(int argc, char** argv) {
+  Args args = SplitAtDoubleDash(argc, argv, 2);
+  RecordArgs record;
+  record.output = "perf.data";
+  po::options_description desc("hwcov record [options] -- CMD [ARGS...]");
+  desc.add_options()("help,h", "show this help")(
+      "output,o", po::value(&record.output)->value_name("FILE"), "trace file (default perf.data)");
+  AddRecordOptions(desc, record);
+  po::variables_map vm = Parse(args.options, desc);
+  if (vm.count("help")) {
+    std::cout << desc;
+    return 0;
+  }
+  return DoRecord(record, args.command, record.output).exit_status;
+}
+
+int CmdRun(int argc, char** argv) {
+  Args args = SplitAtDoubleDash(argc, argv, 2);
+  RecordArgs record;
+  ReportOptions report;
+  po::options_description desc("hwcov run [options] -- CMD [ARGS...]");
+  desc.add_options()("help,h", "show this help")(
+      "output,o", po::value(&record.output)->value_name("FILE"),
+      "keep the trace in FILE (default: a temporary file, removed)");
+  AddRecordOptions(desc, record);
+  AddReportOptions(desc, report);
+  po::variables_map vm = Parse(args.options, desc);
+  if (vm.count("help")) {
+    std::cout << desc;
+    return 0;
+  }
+  fs::path trace = record.output;
+  const bool temporary = trace.empty();
+  if (temporary) trace = fs::temp_directory_path() / ("hwcov-" + std::to_string(getpid()) + ".data");
+  struct Cleanup {
+    fs::path path;
+    bool active;
+    ~Cleanup() {
+      std::error_code ec;
+      if (active) fs::remove(path, ec);
+    }
+  } cleanup{trace, temporary};
+  hwcov::collector::RecordResult result = DoRecord(record, args.command, trace);
+  Report({trace}, report);
+  return result.exit_status;
+}
+
+int CmdReport(int argc, char** argv) {
+  Args args = SplitAtDoubleDash(argc, argv, 2);
+  ReportOptions report;
+  std::vector<std::string> traces;
+  po::options_description desc("hwcov report [options] TRACE...");
+  desc.add_options()("help,h", "show this help")(
+      "trace", po::value(&traces)->value_name("TRACE"), "perf.data trace(s)");
+  AddReportOptions(desc, report);
+  po::positional_options_description positional;
+  positional.add("trace", -1);
+  po::variables_map vm = Parse(args.options, desc, &positional);
+  if (vm.count("help")) {
+    std::cout << desc;
+    return 0;
+  }
+  if (traces.empty()) traces.push_back("perf.data");
+  return Report({traces.begin(), traces.end()}, report);
+}
+
+int CmdDecode(int argc, char** argv) {
+  Args args = SplitAtDoubleDash(argc, argv, 2);
+  std::string trace_path;
+  po::options_description desc("hwcov decode --list-insns TRACE");
+  desc.add_options()("help,h", "show this help")(
+      "list-insns", "print each executed instruction's address (hex), in trace order, as "
+                    "libipt's instruction decoder reconstructs it")(
+      "trace", po::value(&trace_path)->value_name("TRACE"), "perf.data trace");
+  po::positional_options_description positional;
+  positional.add("trace", 1);
+  po::variables_map vm = Parse(args.options, desc, &positional);
+  if (vm.count("help") || !vm.count("list-insns") || trace_path.empty()) {
+    std::cout << desc;
+    return vm.count("help") ? 0 : kErrorExit;
+  }
+  hwcov::trace::Trace trace = hwcov::trace::ReadPerfData(trace_path);
+  hwcov::decoder::ListInstructions(
+      trace, [](uint64_t ip) { std::printf("%llx\n", static_cast<unsigned long long>(ip)); },
+      [](const hwcov::decoder::Gap& gap) {
+        std::fprintf(stderr, "hwcov: gap at trace offset %llu: %s\n",
+                     static_cast<unsigned long long>(gap.trace_offset), gap.detail.c_str());
+      });
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2 || std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h") {
+    std::cout << kUsage;
+    return argc < 2 ? kErrorExit : 0;
+  }
+  const std::string command = argv[1];
+  if (command == "--version") {
+    std::cout << "hwcov 0.1.0\n";
+    return 0;
+  }
+  static const std::map<std::string, int (*)(int, char**)> kCommands = {
+      {"run", CmdRun}, {"record", CmdRecord}, {"report", CmdReport}, {"decode", CmdDecode}};
+  auto it = kCommands.find(command);
+  if (it == kCommands.end()) {
+    std::cerr << "hwcov: unknown command '" << command << "'\n" << kUsage;
+    return kErrorExit;
+  }
+  try {
+    return it->second(argc, argv);
+  } catch (const po::error& e) {
+    std::cerr << "hwcov " << command << ": " << e.what() << "\n";
+  } catch (const hwcov::Error& e) {
+    std::cerr << "hwcov: " << e.what() << "\n";
+  } catch (const std::exception& e) {
+    std::cerr << "hwcov: internal error: " << e.what() << "\n";
+  }
+  return kErrorExit;
+}

@@ -1,0 +1,223 @@
+// The trace: what a recording holds, as Linux perf writes it (perf.data,
+// PERFILE2, file or pipe mode) for an intel_pt event. Collectors write it with
+// PerfDataWriter; the decoder reads it with ReadPerfData. Plain value types.
+//
+//   PerfDataWriter w(path, ProcessAttr{...});
+//   w.AddComm(...); w.AddMmap(...); w.AddAux(...); w.Finish();
+//   Trace t = ReadPerfData(path);
+//   for (const AuxQueue& q : t.queues) ... t.AuxBytes(buffer) ...
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "hwcov/support.h"
+
+namespace hwcov::trace {
+
+// perf_event_attr.sample_type bits used in sample_id trailers.
+enum SampleType : uint64_t {
+  kSampleIp = 1u << 0,
+  kSampleTid = 1u << 1,
+  kSampleTime = 1u << 2,
+  kSampleAddr = 1u << 3,
+  kSampleId = 1u << 6,
+  kSampleCpu = 1u << 7,
+  kSampleStreamId = 1u << 9,
+  kSampleIdentifier = 1u << 16,
+};
+
+// The parts of a perf_event_attr hwcov needs, plus its sample ids.
+struct EventAttr {
+  uint32_t type = 0;
+  uint32_t size = 0;  // attr.size as recorded (64..136+)
+  uint64_t config = 0;
+  uint64_t sample_type = 0;
+  uint64_t flags = 0;  // the bitfield word at offset 40
+  std::vector<uint64_t> ids;
+};
+
+// The sample_id trailer of a kernel record (fields absent in sample_type stay
+// at their defaults).
+struct SampleId {
+  uint32_t pid = UINT32_MAX;
+  uint32_t tid = UINT32_MAX;
+  uint64_t time = 0;
+  uint32_t cpu = UINT32_MAX;
+};
+
+struct MmapEvent {
+  SampleId sample;
+  uint32_t pid = 0, tid = 0;
+  uint64_t start = 0, len = 0, pgoff = 0;
+  uint32_t prot = 0, flags = 0;
+  bool executable = true;  // PROT_EXEC (old MMAP records: !(misc & DATA))
+  std::string filename;
+  std::optional<BuildId> build_id;  // MMAP2 with PERF_RECORD_MISC_MMAP_BUILD_ID
+};
+
+struct CommEvent {
+  SampleId sample;
+  uint32_t pid = 0, tid = 0;
+  bool exec = false;
+  std::string name;
+};
+
+struct TaskEvent {  // FORK or EXIT
+  SampleId sample;
+  bool exit = false;
+  uint32_t pid = 0, ppid = 0, tid = 0, ptid = 0;
+  uint64_t time = 0;
+};
+
+struct ItraceStartEvent {
+  SampleId sample;
+  uint32_t pid = 0, tid = 0;
+};
+
+struct SwitchEvent {
+  SampleId sample;
+  bool out = false;        // switch-out (misc bit 13)
+  bool cpu_wide = false;   // SWITCH_CPU_WIDE carries the other task
+  uint32_t next_prev_pid = 0, next_prev_tid = 0;
+};
+
+// PERF_RECORD_AUX: the kernel's report of AUX data written, with loss flags.
+struct AuxEvent {
+  SampleId sample;
+  uint64_t aux_offset = 0, aux_size = 0, flags = 0;
+};
+enum AuxFlags : uint64_t {
+  kAuxTruncated = 0x1,
+  kAuxOverwrite = 0x2,
+  kAuxPartial = 0x4,
+  kAuxCollision = 0x8,
+};
+
+struct LostEvent {
+  SampleId sample;
+  uint64_t id = 0, lost = 0;
+};
+
+// One PERF_RECORD_AUXTRACE: |size| bytes of PT stored at |file_offset|.
+struct AuxBuffer {
+  uint64_t file_offset = 0;   // where the PT bytes start in the file
+  uint64_t record_offset = 0; // where the AUXTRACE record starts
+  uint64_t size = 0;
+  uint64_t offset = 0;  // position within the AUX area stream
+  uint64_t reference = 0;
+  uint32_t idx = 0, tid = 0, cpu = 0;
+};
+
+// Buffers with the same idx form one continuous PT stream (perf's queues).
+struct AuxQueue {
+  uint32_t idx = 0;
+  uint32_t tid = UINT32_MAX;  // per-thread mode
+  uint32_t cpu = UINT32_MAX;  // per-CPU mode
+  std::vector<AuxBuffer> buffers;
+};
+
+struct BuildIdEntry {
+  int32_t pid = -1;
+  std::string filename;
+  BuildId build_id;
+};
+
+// Code that has no file to be read back from ([vdso], JIT): its bytes,
+// captured at record time. Stored in hwcov's own feature section.
+struct CodeSnapshot {
+  uint32_t pid = 0;
+  uint64_t start = 0;
+  std::string name;
+  std::vector<uint8_t> bytes;
+};
+
+// Intel PT parameters: attr.config plus PERF_RECORD_AUXTRACE_INFO's priv[].
+struct PtInfo {
+  uint32_t pmu_type = 0;
+  uint64_t config = 0;
+  std::vector<uint64_t> priv;
+  bool per_cpu() const { return priv.size() > 9 && priv[9] != 0; }
+  bool return_compression() const { return priv.size() <= 6 || !(config & priv[6]); }
+};
+
+struct Trace {
+  std::filesystem::path path;
+  bool pipe_mode = false;
+  bool finished = true;  // false when the writer never completed the header
+  std::vector<EventAttr> attrs;
+  std::optional<PtInfo> pt;  // absent when the file has no AUXTRACE_INFO
+  std::vector<MmapEvent> mmaps;
+  std::vector<CommEvent> comms;
+  std::vector<TaskEvent> tasks;
+  std::vector<ItraceStartEvent> itrace_starts;
+  std::vector<SwitchEvent> switches;
+  std::vector<AuxEvent> aux_events;
+  std::vector<LostEvent> lost;
+  std::vector<AuxQueue> queues;
+  std::vector<BuildIdEntry> build_ids;
+  std::vector<CodeSnapshot> snapshots;
+  std::map<std::string, std::string> strings;  // hostname, osrelease, cpuid, cmdline...
+  std::map<uint32_t, uint64_t> record_counts;  // by PERF_RECORD_* type
+  std::vector<std::string> warnings;            // readable but imperfect input
+
+  // The PT bytes of a buffer (a view into the mapped file).
+  std::span<const uint8_t> AuxBytes(const AuxBuffer& buffer) const;
+
+  std::shared_ptr<const MappedFile> file;
+};
+
+// Reads a perf.data file (file or pipe mode). Throws hwcov::Error naming the
+// file and offset for anything it cannot parse.
+Trace ReadPerfData(const std::filesystem::path& path);
+
+// --- writing -------------------------------------------------------------
+
+// Parameters of the intel_pt event a collector records with.
+struct PtEventParams {
+  uint32_t pmu_type = 0;
+  uint64_t config = 0;
+  std::vector<uint64_t> auxtrace_priv;  // AUXTRACE_INFO priv[]
+};
+
+// Streams a perf.data file in perf's layout for `perf record -e intel_pt//u`
+// in per-thread mode: one intel_pt attr (sample_type IP|TID|TIME|IDENTIFIER,
+// sample_id_all), AUXTRACE_INFO first, sideband and AUXTRACE records as they
+// come, then the BUILD_ID and AUXTRACE-index features. Writes to a temporary
+// and renames in Finish().
+class PerfDataWriter {
+ public:
+  PerfDataWriter(const std::filesystem::path& path, const PtEventParams& params);
+  ~PerfDataWriter();
+  PerfDataWriter(const PerfDataWriter&) = delete;
+  PerfDataWriter& operator=(const PerfDataWriter&) = delete;
+
+  void AddComm(uint32_t pid, uint32_t tid, const std::string& name, bool exec, uint64_t time);
+  void AddMmap(const MmapEvent& mmap, uint64_t time);
+  void AddItraceStart(uint32_t pid, uint32_t tid, uint64_t time);
+  void AddFork(uint32_t pid, uint32_t ppid, uint32_t tid, uint32_t ptid, uint64_t time);
+  void AddExit(uint32_t pid, uint32_t ppid, uint32_t tid, uint32_t ptid, uint64_t time);
+  void AddAux(uint32_t idx, uint32_t tid, std::span<const uint8_t> bytes, uint64_t time);
+  void AddSnapshot(const CodeSnapshot& snapshot);
+  void SetStrings(const std::map<std::string, std::string>& strings);
+  uint64_t aux_bytes() const;
+
+  // Writes the feature sections and header, then renames into place.
+  void Finish();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// Feature bit of hwcov's code-snapshot section. perf iterates only the
+// feature bits it knows and skips later ones, so a high bit is invisible to it.
+inline constexpr int kFeatureHwcovSnapshots = 250;
+
+}  // namespace hwcov::trace
