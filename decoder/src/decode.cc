@@ -2,6 +2,7 @@
 // and branch counts per (module, file offset).
 #include <cstdio>
 #include <map>
+#include <set>
 #include <unordered_map>
 
 #include "decode_loop.h"
@@ -150,6 +151,9 @@ ExecutionProfile Decode(const trace::Trace& trace) {
   profile.modules = std::move(context.modules.modules());
   profile.warnings.insert(profile.warnings.begin(), context.warnings.begin(),
                           context.warnings.end());
+  // Each distinct warning once, in first-seen order.
+  std::set<std::string> seen;
+  std::erase_if(profile.warnings, [&](const std::string& w) { return !seen.insert(w).second; });
   return profile;
 }
 

@@ -90,7 +90,10 @@ class TextWriter : public ReportWriter {
       out_ << "  gap: " << q.gap_details[i] << "\n";
     if (q.gap_details.size() > kMaxListed)
       out_ << "  ... and " << q.gap_details.size() - kMaxListed << " more gaps\n";
-    for (const auto& warning : q.warnings) out_ << "  warning: " << warning << "\n";
+    for (size_t i = 0; i < q.warnings.size() && i < kMaxListed; ++i)
+      out_ << "  warning: " << q.warnings[i] << "\n";
+    if (q.warnings.size() > kMaxListed)
+      out_ << "  ... and " << q.warnings.size() - kMaxListed << " more warnings\n";
   }
 
   std::ostream& out_;

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# The README's second command, and what CI runs: installs what is missing,
+# builds hwcov and its tests, runs every test, then builds the same tests
+# with AddressSanitizer + UndefinedBehaviorSanitizer and runs them again.
+# HWCOV_SKIP_SANITIZE=1 skips the sanitizer pass (for quick local runs).
+set -euo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+jobs=$(nproc)
+
+HWCOV_BUILD_DIR="$top/build" bash "$top/tools/build.sh"
+(cd "$top/build" && ctest --output-on-failure -j "$jobs")
+
+if [ "${HWCOV_SKIP_SANITIZE:-0}" != 1 ]; then
+  HWCOV_BUILD_DIR="$top/build-asan" bash "$top/tools/build.sh" -DHWCOV_SANITIZE=ON
+  (cd "$top/build-asan" && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+     UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j "$jobs")
+fi
