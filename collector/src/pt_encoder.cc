@@ -132,6 +132,7 @@ void PtEncoder::Enable(uint64_t ip) {
 
 void PtEncoder::Executed(uint64_t ip, const InsnInfo& insn, uint64_t next_ip) {
   if (!enabled_) Enable(ip);
+  resume_ip_ = next_ip;
   const uint64_t fall_through = ip + insn.length;
   switch (insn.kind) {
     case InsnKind::kOther:
@@ -176,6 +177,9 @@ void PtEncoder::Interrupted(uint64_t ip) {
 }
 
 void PtEncoder::Finish() {
+  // Tracing still on (e.g. the program was killed): stop exactly where it
+  // stopped, or a decoder would run on past the last executed instruction.
+  if (enabled_) Interrupted(resume_ip_);
   FlushTnt();
   Drain();
 }

@@ -36,7 +36,8 @@ class PtEncoder {
   // at |ip| ran: FUP(ip), TIP.PGD. Tracing resumes with the next Executed().
   void Interrupted(uint64_t ip);
 
-  // Tracing stops: flushes pending TNT bits and hands the rest to the sink.
+  // Tracing stops after the last Executed(): flushes pending TNT bits and
+  // hands the rest to the sink.
   void Finish();
 
   uint64_t bytes() const { return total_bytes_; }
@@ -58,6 +59,7 @@ class PtEncoder {
   uint64_t total_bytes_ = 0;
   uint64_t bytes_at_last_psb_ = 0;
   bool enabled_ = false;
+  uint64_t resume_ip_ = 0;  // where execution continues after the last instruction
   bool started_ = false;
   std::optional<uint64_t> last_ip_;
   uint64_t tnt_bits_ = 0;

@@ -1,0 +1,41 @@
+// Helpers shared by hwcov's tests: running commands and reading files.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace hwcov::testing {
+
+struct CommandResult {
+  int exit_code = -1;  // shell convention: 128+N when killed by signal N
+  std::string out;     // stdout
+  std::string err;     // stderr
+};
+
+// Runs |argv| (no shell), capturing stdout and stderr, in |cwd| if given.
+CommandResult RunCommand(const std::vector<std::string>& argv,
+                         const std::filesystem::path& cwd = {});
+
+// Runs a shell command line with /bin/sh -c.
+CommandResult RunShell(const std::string& command_line, const std::filesystem::path& cwd = {});
+
+std::string ReadFile(const std::filesystem::path& path);
+std::vector<std::string> SplitLines(const std::string& text);
+
+// A fresh empty directory under the test's temporary directory, removed on
+// destruction unless HWCOV_KEEP_TEST_FILES is set.
+class TempDir {
+ public:
+  explicit TempDir(const std::string& name);
+  ~TempDir();
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+// Whether |tool| is on PATH.
+bool HaveTool(const std::string& tool);
+
+}  // namespace hwcov::testing
