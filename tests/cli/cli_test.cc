@@ -1,0 +1,137 @@
+// The command line as a user meets it: pass-through of the program's I/O and
+// exit status, backend messages, and one-line errors for bad input that
+// leave no partial output behind.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "test_support.h"
+
+namespace hwcov {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::RunCommand;
+using testing::RunShell;
+
+// hwcov's own errors: exactly one line on stderr, "hwcov: <path>: <reason>".
+void ExpectOneLineError(const testing::CommandResult& r, const std::string& must_contain) {
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  EXPECT_EQ(r.err.rfind("hwcov: ", 0), 0u) << r.err;
+  EXPECT_NE(r.err.find(must_contain), std::string::npos) << r.err;
+}
+
+TEST(Cli, ExitStatusStdoutAndStdinPassThrough) {
+  testing::TempDir dir("cli-pass");
+  auto r = RunShell(std::string("echo hello | ") + HWCOV_BINARY +
+                        " run --backend soft -- /bin/sh -c 'read x; echo got $x; exit 7'",
+                    dir.path());
+  EXPECT_EQ(r.exit_code, 7) << r.err;
+  EXPECT_EQ(r.out.rfind("got hello\n", 0), 0u) << r.out;  // the program's output comes first
+  for (const auto& line : testing::SplitLines(r.err))
+    EXPECT_EQ(line.rfind("hwcov: ", 0), 0u) << "stray stderr line: " << line;
+}
+
+TEST(Cli, KilledProgramReportsShellStatusAndKeepsItsTrace) {
+  testing::TempDir dir("cli-kill");
+  auto trace = dir.path() / "killed.data";
+  auto r = RunCommand({HWCOV_BINARY, "record", "--backend", "soft", "-o", trace.string(), "--",
+                       "/bin/sh", "-c", "kill -SEGV $$"});
+  EXPECT_EQ(r.exit_code, 128 + 11) << r.err;
+  auto report = RunCommand({HWCOV_BINARY, "report", trace.string()});
+  EXPECT_EQ(report.exit_code, 0) << report.err;
+  EXPECT_NE(report.out.find("100.00% of"), std::string::npos) << report.out;
+}
+
+TEST(Cli, AutoBackendSaysWhichAndWhy) {
+  testing::TempDir dir("cli-auto");
+  auto r = RunCommand({HWCOV_BINARY, "record", "-o", (dir.path() / "t.data").string(), "--",
+                       "/bin/true"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  if (fs::exists("/sys/bus/event_source/devices/intel_pt"))
+    GTEST_SKIP() << "this machine has Intel PT";
+  EXPECT_NE(r.err.find("hwcov: backend soft: no intel_pt PMU"), std::string::npos) << r.err;
+}
+
+TEST(Cli, IntelPtBackendWithoutIntelPtFailsWithTheReason) {
+  if (fs::exists("/sys/bus/event_source/devices/intel_pt"))
+    GTEST_SKIP() << "this machine has Intel PT";
+  testing::TempDir dir("cli-pt");
+  auto out = dir.path() / "t.data";
+  auto r = RunCommand({HWCOV_BINARY, "run", "--backend", "intel-pt", "-o", out.string(), "--",
+                       "/bin/true"});
+  ExpectOneLineError(r, "no intel_pt PMU");
+  EXPECT_NE(r.err.find("--backend soft"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(out));
+}
+
+TEST(Cli, MissingProgram) {
+  testing::TempDir dir("cli-noprog");
+  auto out = dir.path() / "t.data";
+  auto r = RunCommand({HWCOV_BINARY, "run", "--backend", "soft", "-o", out.string(), "--",
+                       "./no-such-program"});
+  ExpectOneLineError(r, "./no-such-program: cannot run: No such file or directory");
+  EXPECT_FALSE(fs::exists(out));
+  EXPECT_TRUE(fs::is_empty(dir.path()));  // no temporary left behind
+}
+
+TEST(Cli, MissingTrace) {
+  auto r = RunCommand({HWCOV_BINARY, "report", "/nonexistent/perf.data"});
+  ExpectOneLineError(r, "/nonexistent/perf.data: No such file or directory");
+}
+
+TEST(Cli, NotAPerfDataFile) {
+  testing::TempDir dir("cli-notperf");
+  auto path = dir.path() / "notes.txt";
+  std::ofstream(path) << "this is not a trace, just some text that is long enough\n";
+  auto lcov = dir.path() / "out.info";
+  auto r = RunCommand({HWCOV_BINARY, "report", "--lcov", lcov.string(), path.string()});
+  ExpectOneLineError(r, path.string() + ": not a perf.data file");
+  EXPECT_FALSE(fs::exists(lcov));
+}
+
+TEST(Cli, EmptyAndDirectoryTraces) {
+  testing::TempDir dir("cli-empty");
+  auto empty = dir.path() / "empty.data";
+  std::ofstream(empty).close();
+  ExpectOneLineError(RunCommand({HWCOV_BINARY, "report", empty.string()}), "empty file");
+  ExpectOneLineError(RunCommand({HWCOV_BINARY, "report", dir.path().string()}), "is a directory");
+}
+
+TEST(Cli, TruncatedTrace) {
+  testing::TempDir dir("cli-trunc");
+  auto trace = dir.path() / "full.data";
+  auto rec = RunCommand({HWCOV_BINARY, "record", "--backend", "soft", "-o", trace.string(), "--",
+                         HWCOV_EXAMPLE_PRIMES, "10"});
+  ASSERT_EQ(rec.exit_code, 0) << rec.err;
+  auto size = fs::file_size(trace);
+  auto cut = dir.path() / "cut.data";
+  fs::copy_file(trace, cut);
+  fs::resize_file(cut, size / 2);
+  auto lcov = dir.path() / "cut.info";
+  auto r = RunCommand({HWCOV_BINARY, "report", "--lcov", lcov.string(), cut.string()});
+  ExpectOneLineError(r, cut.string() + ": ");
+  EXPECT_NE(r.err.find("truncated"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(lcov));
+}
+
+TEST(Cli, UnwritableOutputLeavesNothing) {
+  auto r = RunCommand({HWCOV_BINARY, "record", "--backend", "soft", "-o",
+                       "/nonexistent-dir/t.data", "--", "/bin/true"});
+  ExpectOneLineError(r, "/nonexistent-dir/t.data: cannot create");
+}
+
+TEST(Cli, UsageErrors) {
+  auto r = RunCommand({HWCOV_BINARY, "frobnicate"});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("unknown command"), std::string::npos);
+  r = RunCommand({HWCOV_BINARY, "run", "--backend", "soft"});
+  ExpectOneLineError(r, "no command given");
+  r = RunCommand({HWCOV_BINARY, "run", "--backend", "quantum", "--", "/bin/true"});
+  ExpectOneLineError(r, "unknown backend 'quantum'");
+}
+
+}  // namespace
+}  // namespace hwcov
