@@ -1,31 +1,16 @@
-#include <fstream>
 #include <ostream>
-#include <sstream>
 
 #include "backend.h"
 #include "hwcov/support.h"
 
 namespace hwcov::collector {
-namespace {
-
-std::string CpuVendor() {
-  std::ifstream cpuinfo("/proc/cpuinfo");
-  std::string line;
-  while (std::getline(cpuinfo, line))
-    if (line.rfind("vendor_id", 0) == 0) {
-      auto colon = line.find(':');
-      return colon == std::string::npos ? "" : line.substr(colon + 2);
-    }
-  return "";
-}
-
-}  // namespace
 
 Backend ParseBackend(const std::string& name) {
   if (name == "auto") return Backend::kAuto;
   if (name == "intel-pt") return Backend::kIntelPt;
+  if (name == "emu") return Backend::kEmu;
   if (name == "soft") return Backend::kSoft;
-  throw Error("unknown backend '" + name + "' (expected auto, intel-pt or soft)");
+  throw Error("unknown backend '" + name + "' (expected auto, intel-pt, emu or soft)");
 }
 
 std::string BackendName(Backend backend) {
@@ -34,47 +19,58 @@ std::string BackendName(Backend backend) {
       return "auto";
     case Backend::kIntelPt:
       return "intel-pt";
+    case Backend::kEmu:
+      return "emu";
     case Backend::kSoft:
       return "soft";
   }
   return "?";
 }
 
-std::string IntelPtUnavailableReason() {
-  const std::filesystem::path pmu = "/sys/bus/event_source/devices/intel_pt/type";
-  if (!std::filesystem::exists(pmu)) {
-    std::string vendor = CpuVendor();
-    std::string what = vendor.empty() ? "this CPU" : "this CPU (" + vendor + ")";
-    return "no intel_pt PMU on " + what + ": " + pmu.parent_path().string() + " does not exist";
-  }
-  return "the intel-pt capture backend is not implemented in this build yet";
-}
-
 BackendChoice ChooseBackend(Backend requested) {
-  const std::string pt_reason = IntelPtUnavailableReason();
   switch (requested) {
     case Backend::kIntelPt:
-      if (!pt_reason.empty())
-        throw Error("--backend intel-pt: " + pt_reason + "; use --backend soft");
+      if (std::string why = IntelPtUnavailableReason(); !why.empty())
+        throw Error("--backend intel-pt: " + why + "; use --backend soft");
       return {Backend::kIntelPt, "requested"};
+    case Backend::kEmu:
+      if (std::string why = EmuUnavailableReason(); !why.empty())
+        throw Error("--backend emu: " + why + "; use --backend soft");
+      return {Backend::kEmu, "requested"};
     case Backend::kSoft:
       return {Backend::kSoft, "requested"};
     case Backend::kAuto:
       break;
   }
+  const std::string pt_reason = IntelPtUnavailableReason();
   if (pt_reason.empty()) return {Backend::kIntelPt, "intel_pt PMU found"};
-  return {Backend::kSoft, pt_reason +
+  const std::string emu_reason = EmuUnavailableReason();
+  if (emu_reason.empty())
+    return {Backend::kEmu, pt_reason + ": using the emulator (QEMU user mode), about 10x "
+                                       "slower than native"};
+  return {Backend::kSoft, pt_reason + "; " + emu_reason +
                               ": using the soft tracer, which single-steps the program and is "
                               "about 10^4-10^5 times slower than native"};
 }
 
 RecordResult Record(const RecordOptions& options) {
-  if (options.command.empty()) throw Error("no command to record");
+  if (options.command.empty() && options.attach_pid == 0) throw Error("no command to record");
   BackendChoice choice = ChooseBackend(options.backend);
   if (options.log && options.backend == Backend::kAuto)
     *options.log << "hwcov: backend " << BackendName(choice.backend) << ": " << choice.reason
                  << "\n";
-  std::unique_ptr<TraceBackend> backend = MakeSoftBackend();
+  std::unique_ptr<TraceBackend> backend;
+  switch (choice.backend) {
+    case Backend::kIntelPt:
+      backend = MakeIntelPtBackend();
+      break;
+    case Backend::kEmu:
+      backend = MakeEmuBackend();
+      break;
+    default:
+      backend = MakeSoftBackend();
+      break;
+  }
   RecordResult result = backend->Record(options);
   result.backend = choice.backend;
   return result;

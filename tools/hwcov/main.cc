@@ -145,24 +145,74 @@ struct RecordArgs {
   std::string output;
   std::string backend = "auto";
   std::string step_log;
+  std::vector<std::string> only;
+  std::vector<std::string> only_exe;
+  bool trace_everything = false;
+  bool no_inherit = false;
+  std::string buffer_size;
+  int pid = 0;
+  double duration = 0;
+  std::vector<std::string> filters;
 };
 
 void AddRecordOptions(po::options_description& desc, RecordArgs& args) {
   desc.add_options()("backend", po::value(&args.backend)->value_name("B"),
-                     "trace source: auto, intel-pt or soft (default auto)")(
+                     "trace source: auto, intel-pt, emu or soft (default auto)")(
+      "only", po::value(&args.only)->value_name("GLOB"),
+      "trace only code in binaries whose path matches GLOB (repeatable; default: the traced "
+      "executables themselves, not libc or ld.so)")(
+      "only-exe", po::value(&args.only_exe)->value_name("GLOB"),
+      "trace only processes whose executable matches GLOB (repeatable); others run untraced")(
+      "all-code", po::bool_switch(&args.trace_everything),
+      "no code filter: trace libc, ld.so and every other library too")(
+      "no-inherit", po::bool_switch(&args.no_inherit),
+      "trace only the first process, not its children")(
+      "buffer-size", po::value(&args.buffer_size)->value_name("SIZE"),
+      "intel-pt: AUX buffer size per CPU/thread, e.g. 4M (power of two pages)")(
+      "pid,p", po::value(&args.pid)->value_name("PID"),
+      "intel-pt: attach to a running process instead of running CMD")(
+      "duration", po::value(&args.duration)->value_name("SECONDS"),
+      "intel-pt: with -p, stop after SECONDS (default: until Ctrl-C)")(
+      "filter", po::value(&args.filters)->value_name("FILTER"),
+      "intel-pt: perf-style address filter, e.g. 'filter main @ ./prog' (repeatable)")(
       "step-log", po::value(&args.step_log)->value_name("FILE"),
       "soft tracer: write each single-stepped address to FILE (debugging)");
 }
 
+uint64_t ParseSize(const std::string& text) {
+  size_t used = 0;
+  uint64_t value = 0;
+  try {
+    value = std::stoull(text, &used, 0);
+  } catch (const std::exception&) {
+    throw hwcov::Error("invalid size '" + text + "'");
+  }
+  std::string suffix = text.substr(used);
+  if (suffix == "K" || suffix == "k") value <<= 10;
+  else if (suffix == "M" || suffix == "m") value <<= 20;
+  else if (suffix == "G" || suffix == "g") value <<= 30;
+  else if (!suffix.empty()) throw hwcov::Error("invalid size '" + text + "'");
+  return value;
+}
+
 hwcov::collector::RecordResult DoRecord(const RecordArgs& args, const std::vector<std::string>& command,
                                         const fs::path& output) {
-  if (command.empty()) throw hwcov::Error("no command given: put it after '--'");
+  if (command.empty() && args.pid == 0)
+    throw hwcov::Error("no command given: put it after '--'");
   hwcov::collector::RecordOptions options;
   options.command = command;
   options.output = output;
   options.backend = hwcov::collector::ParseBackend(args.backend);
   options.log = &std::cerr;
   options.step_log = args.step_log;
+  options.only_paths = args.only;
+  options.only_exe = args.only_exe;
+  options.trace_everything = args.trace_everything;
+  options.inherit = !args.no_inherit;
+  if (!args.buffer_size.empty()) options.buffer_size = ParseSize(args.buffer_size);
+  options.attach_pid = args.pid;
+  options.duration = args.duration;
+  options.filters = args.filters;
   hwcov::collector::RecordResult result = hwcov::collector::Record(options);
   const auto& s = result.stats;
   std::cerr << "hwcov: recorded " << WithCommas(s.instructions) << " instructions of "

@@ -14,9 +14,9 @@
 
 namespace hwcov::collector {
 
-enum class Backend { kAuto, kIntelPt, kSoft };
+enum class Backend { kAuto, kIntelPt, kEmu, kSoft };
 
-Backend ParseBackend(const std::string& name);  // "auto" | "intel-pt" | "soft"
+Backend ParseBackend(const std::string& name);  // "auto" | "intel-pt" | "emu" | "soft"
 std::string BackendName(Backend backend);
 
 struct BackendChoice {
@@ -36,6 +36,21 @@ struct RecordOptions {
   // Debug aid for tests: the soft tracer writes every single-stepped
   // instruction address here, one hex number per line.
   std::filesystem::path step_log;
+
+  // What to trace, as Intel PT address filters would: code in binaries whose
+  // path matches one of |only_paths| (glob; empty = the traced executables
+  // themselves), in processes whose executable matches |only_exe| (glob;
+  // empty = all). |inherit| follows fork/clone/exec.
+  std::vector<std::string> only_paths;
+  std::vector<std::string> only_exe;
+  bool trace_everything = false;  // no filter: libc, ld.so... too
+  bool inherit = true;
+
+  // Intel PT hardware options.
+  uint64_t buffer_size = 4 << 20;  // AUX area bytes per buffer
+  int attach_pid = 0;              // -p: trace a running process instead of |command|
+  double duration = 0;             // seconds to trace an attached process (0: until Ctrl-C)
+  std::vector<std::string> filters;  // perf-style address filter strings
 };
 
 struct RecordStats {

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -26,10 +27,19 @@ struct FunctionCount {
   uint64_t entry_count = 0;
 };
 
+// One outcome of a conditional branch, in lcov's BRDA terms.
+struct BranchOutcome {
+  uint32_t line = 0;
+  uint32_t block = 0;   // the conditional jump's index on its line, in address order
+  uint32_t branch = 0;  // 0 = not taken (falls through), 1 = taken
+  std::optional<uint64_t> count;  // nullopt: the jump itself never ran ("-" in lcov)
+};
+
 struct FileCoverage {
   std::string path;
   std::vector<LineCount> lines;          // every instrumentable line, by line
   std::vector<FunctionCount> functions;  // by line, then name
+  std::vector<BranchOutcome> branches;   // by line, block, branch
 };
 
 // How much of the trace the coverage rests on. Every report prints it.
