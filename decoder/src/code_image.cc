@@ -29,27 +29,6 @@ int ReadSnapshot(uint8_t* buffer, size_t size, const pt_asid*, uint64_t ip, void
 
 }  // namespace
 
-std::optional<uint32_t> ModuleTable::Intern(const trace::MmapEvent& mmap, const BuildId& recorded,
-                                            std::vector<std::string>& warnings) {
-  auto key = std::make_pair(mmap.filename, recorded.Hex());
-  auto it = index_.find(key);
-  if (it != index_.end()) return it->second;
-  std::optional<uint32_t> result;
-  const bool file_backed = !mmap.filename.empty() && mmap.filename[0] != '[';
-  if (file_backed && !std::filesystem::is_regular_file(mmap.filename)) {
-    warnings.push_back(mmap.filename + ": binary not found; its code is not decoded");
-  } else if (file_backed && !recorded.empty() &&
-             ReadElfBuildId(mmap.filename).value_or(BuildId{}) != recorded) {
-    warnings.push_back(mmap.filename + ": build id differs from the recorded " + recorded.Hex() +
-                       " (rebuilt since?); its code is not decoded");
-  } else {
-    result = static_cast<uint32_t>(modules_.size());
-    modules_.push_back(Module{mmap.filename, recorded});
-  }
-  index_.emplace(key, result);
-  return result;
-}
-
 std::span<const uint8_t> FileCache::Bytes(const std::string& path) {
   auto& file = files_[path];
   if (!file) file = std::make_shared<MappedFile>(path);
@@ -73,20 +52,21 @@ CodeImage::CodeImage(const trace::Trace& trace, const trace::AuxQueue& queue,
     BuildId recorded = m.build_id.value_or(feature_ids[m.filename]);
     std::optional<uint32_t> module = modules.Intern(m, recorded, warnings);
     if (!module) continue;
-    Mapping mapping{m.start, m.start + m.len, m.pgoff, *module, m.filename, nullptr};
+    const std::string& file = modules.modules()[*module].path;
+    Mapping mapping{m.start, m.start + m.len, m.pgoff, *module, file, nullptr};
     if (m.filename.empty() || m.filename[0] == '[') {
       for (const auto& s : trace.snapshots)
         if (s.start == m.start && (!per_thread || s.pid == pid)) mapping.snapshot = &s;
       if (!mapping.snapshot) continue;  // [vdso] not captured: decodes as a no-map gap
     } else {
       // Clip to the file: a mapping may extend past EOF into zero-filled pages.
-      const uint64_t file_size = std::filesystem::file_size(m.filename);
+      const uint64_t file_size = std::filesystem::file_size(file);
       if (m.pgoff >= file_size) continue;
       mapping.end = std::min(mapping.end, m.start + (file_size - m.pgoff));
-      int isid = pt_iscache_add_file(iscache, m.filename.c_str(), m.pgoff,
+      int isid = pt_iscache_add_file(iscache, file.c_str(), m.pgoff,
                                      mapping.end - mapping.start, m.start);
       if (isid < 0 || pt_image_add_cached(image_, iscache, isid, nullptr) < 0) {
-        warnings.push_back(m.filename + ": libipt cannot map its code: " +
+        warnings.push_back(file + ": libipt cannot map its code: " +
                            pt_errstr(pt_errcode(isid)));
         continue;
       }

@@ -13,25 +13,12 @@
 
 #include "hwcov/decoder.h"
 #include "hwcov/trace.h"
+#include "module_table.h"
 
 struct pt_image;
 struct pt_image_section_cache;
 
 namespace hwcov::decoder {
-
-// Interns modules by (path, build id) and checks each binary once.
-class ModuleTable {
- public:
-  // Returns the module index, or nullopt when the binary is unusable (the
-  // reason is added to |warnings| once).
-  std::optional<uint32_t> Intern(const trace::MmapEvent& mmap, const BuildId& recorded,
-                                 std::vector<std::string>& warnings);
-  std::vector<Module>& modules() { return modules_; }
-
- private:
-  std::map<std::pair<std::string, std::string>, std::optional<uint32_t>> index_;
-  std::vector<Module> modules_;
-};
 
 struct Mapping {
   uint64_t start = 0, end = 0, pgoff = 0;

@@ -17,8 +17,9 @@ namespace hwcov::decoder {
 
 // A binary whose code the trace executed.
 struct Module {
-  std::string path;
-  BuildId build_id;  // as recorded (MMAP2 or BUILD_ID feature); may be empty
+  std::string path;           // the file hwcov reads (recorded path, or found by build id)
+  std::string recorded_path;  // the path in the trace's sideband
+  BuildId build_id;           // as recorded (MMAP2 or BUILD_ID feature); may be empty
 };
 
 // Instructions from |begin| to |last| (file offsets of the first and last
@@ -81,5 +82,17 @@ ExecutionProfile Decode(const trace::Trace& trace);
 // --itrace=i1i -F ip`). Decode errors are reported through |on_gap|.
 void ListInstructions(const trace::Trace& trace, const std::function<void(uint64_t ip)>& on_insn,
                       const std::function<void(const Gap&)>& on_gap);
+
+// Verification view (hwcov dump, tests): the PT packets of one AUX queue
+// counted by kind, walked with libipt's packet decoder from the first PSB.
+// Keys use the vocabulary of `perf script -D` ("PSB", "PSBEND", "TNT",
+// "TIP", "TIP.PGE", "TIP.PGD", "FUP", "MODE.Exec", "MODE.TSX", "PIP", "TSC",
+// "MTC", "CYC", "TMA", "CBR", "VMCS", "OVF", "PAD", "PTWRITE", "TraceSTOP",
+// "MNT", "EXSTOP", "MWAIT", "PWRE", "PWRX"); TNT-8 and TNT-64 are both "TNT",
+// and every PAD byte is one "PAD" (perf folds zero bytes into the line of the
+// packet before them). Packets libipt cannot decode count under "error"
+// (the walk then resyncs at the next PSB). Kinds that do not occur are absent.
+std::map<std::string, uint64_t> CountPackets(const trace::Trace& trace,
+                                             const trace::AuxQueue& queue);
 
 }  // namespace hwcov::decoder
