@@ -129,6 +129,9 @@ class Reader {
       if (bits[bit / 64] >> (bit % 64) & 1) present.push_back(bit);
     uint64_t file_size = trace_.file->bytes().size();
     if (present.size() * 16 > file_size - std::min(file_size, table_offset)) {
+      // A copy cut after its data: the records are intact, but the file is
+      // incomplete (build ids, strings and snapshots are lost).
+      trace_.finished = false;
       trace_.warnings.push_back("feature table truncated; features ignored");
       return;
     }
