@@ -8,7 +8,7 @@
 
 namespace hwcov::collector {
 
-std::vector<ExecMapping> ReadExecMappings(pid_t pid) {
+std::vector<ExecMapping> ReadAllMappings(pid_t pid) {
   std::ifstream maps("/proc/" + std::to_string(pid) + "/maps");
   std::vector<ExecMapping> out;
   std::string line;
@@ -18,9 +18,10 @@ std::vector<ExecMapping> ReadExecMappings(pid_t pid) {
     std::string range, perms, offset, dev, inode, path;
     in >> range >> perms >> offset >> dev >> inode;
     std::getline(in >> std::ws, path);
-    if (perms.size() < 3 || perms[2] != 'x' || path == "[vsyscall]") continue;
-    if (path.empty()) continue;  // anonymous executable memory (JIT): not yet supported
+    if (perms.size() < 3 || path == "[vsyscall]") continue;
+    if (path.empty() || (path[0] == '[' && path != "[vdso]")) continue;  // heap, stack, JIT
     ExecMapping m;
+    m.executable = perms[2] == 'x';
     auto dash = range.find('-');
     m.start = std::stoull(range.substr(0, dash), nullptr, 16);
     m.end = std::stoull(range.substr(dash + 1), nullptr, 16);

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "hwcov/trace.h"
@@ -16,11 +17,24 @@ namespace hwcov::collector {
 struct ExecMapping {
   uint64_t start = 0, end = 0, pgoff = 0;
   std::string path;  // file path, or "[vdso]"
+  bool executable = false;
   bool anonymous() const { return path.empty() || path[0] == '['; }
+  auto key() const { return std::make_tuple(start, end, pgoff, path); }
 };
 
-// The r-x mappings of |pid| (file-backed ones and [vdso]).
-std::vector<ExecMapping> ReadExecMappings(pid_t pid);
+// The file-backed and [vdso] mappings of |pid| that are executable, or that
+// are not but satisfy |include| (code the tracer itself made non-executable).
+template <typename Include>
+std::vector<ExecMapping> ReadCodeMappings(pid_t pid, Include include);
+std::vector<ExecMapping> ReadAllMappings(pid_t pid);
+
+template <typename Include>
+std::vector<ExecMapping> ReadCodeMappings(pid_t pid, Include include) {
+  std::vector<ExecMapping> out;
+  for (ExecMapping& m : ReadAllMappings(pid))
+    if (m.executable || include(m)) out.push_back(std::move(m));
+  return out;
+}
 
 // The MMAP2 event for |mapping| (prot r-x, build id read from the file).
 trace::MmapEvent ToMmapEvent(pid_t pid, const ExecMapping& mapping);

@@ -29,8 +29,8 @@ pt_ip_compression Compression(uint64_t ip, std::optional<uint64_t> last) {
 
 }  // namespace
 
-PtEncoder::PtEncoder(Sink sink, uint64_t psb_period)
-    : sink_(std::move(sink)), buffer_(kChunkBytes), psb_period_(psb_period) {
+PtEncoder::PtEncoder(Sink sink, uint64_t psb_period, Clock clock)
+    : sink_(std::move(sink)), clock_(std::move(clock)), buffer_(kChunkBytes), psb_period_(psb_period) {
   pt_config config;
   pt_config_init(&config);
   config.begin = buffer_.data();
@@ -66,6 +66,12 @@ void PtEncoder::EmitPsb(std::optional<uint64_t> fup_ip) {
   pt_packet p{};
   p.type = ppt_psb;
   Emit(&p);
+  if (clock_) {
+    p = {};
+    p.type = ppt_tsc;
+    p.payload.tsc.tsc = clock_() & ((uint64_t{1} << 56) - 1);
+    Emit(&p);
+  }
   p = {};
   p.type = ppt_mode;
   p.payload.mode.leaf = pt_mol_exec;
@@ -167,6 +173,21 @@ void PtEncoder::Executed(uint64_t ip, const InsnInfo& insn, uint64_t next_ip) {
       return;
   }
   if (total_bytes_ - bytes_at_last_psb_ >= psb_period_) EmitPsb(next_ip);
+}
+
+void PtEncoder::Left(uint64_t ip, const InsnInfo& insn, uint64_t next_ip) {
+  if (!enabled_) Enable(ip);
+  // libipt's block decoder pushes a call's return address before the disable
+  // binds and its instruction decoder does not: an empty mirror keeps both
+  // from ever seeing a compressed return for it.
+  if (insn.kind == InsnKind::kDirectCall || insn.kind == InsnKind::kIndirectCall) ret_count_ = 0;
+  EmitTip(ppt_tip_pgd, next_ip);
+  enabled_ = false;
+}
+
+void PtEncoder::Sync() {
+  if (!started_) return;
+  EmitPsb(enabled_ ? std::optional<uint64_t>(resume_ip_) : std::nullopt);
 }
 
 void PtEncoder::Interrupted(uint64_t ip) {

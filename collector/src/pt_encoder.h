@@ -20,10 +20,13 @@ namespace hwcov::collector {
 class PtEncoder {
  public:
   using Sink = std::function<void(std::span<const uint8_t>)>;
+  using Clock = std::function<uint64_t()>;
 
   // |sink| receives the packet stream in chunks; |psb_period| is the number of
   // bytes between PSB+ sync points (hardware's default psb_period=3 is 4 KiB).
-  explicit PtEncoder(Sink sink, uint64_t psb_period = 4096);
+  // With a |clock|, every PSB+ carries a TSC packet with its time, so that
+  // decoders can order the trace against timestamped sideband.
+  explicit PtEncoder(Sink sink, uint64_t psb_period = 4096, Clock clock = nullptr);
   ~PtEncoder();
   PtEncoder(const PtEncoder&) = delete;
   PtEncoder& operator=(const PtEncoder&) = delete;
@@ -31,6 +34,15 @@ class PtEncoder {
   // One instruction at |ip| ran and control continued at |next_ip|. Enables
   // tracing at |ip| first if it is disabled.
   void Executed(uint64_t ip, const InsnInfo& insn, uint64_t next_ip);
+
+  // The instruction at |ip| (inside the traced region) transferred control to
+  // |next_ip| outside it: TIP.PGD(next_ip), as an address filter does.
+  // Tracing resumes with the next Executed().
+  void Left(uint64_t ip, const InsnInfo& insn, uint64_t next_ip);
+
+  // A sync point now (PSB+, with TSC when there is a clock): the boundary a
+  // decoder needs when the address space changed.
+  void Sync();
 
   // Asynchronous exit from user code (signal delivery) before the instruction
   // at |ip| ran: FUP(ip), TIP.PGD. Tracing resumes with the next Executed().
@@ -53,6 +65,7 @@ class PtEncoder {
   void PushReturn(uint64_t ip);
 
   Sink sink_;
+  Clock clock_;
   pt_encoder* encoder_ = nullptr;
   std::vector<uint8_t> buffer_;
   uint64_t psb_period_;

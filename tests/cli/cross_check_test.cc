@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <map>
 #include <sstream>
 
@@ -15,6 +16,7 @@
 namespace hwcov {
 namespace {
 
+namespace fs = std::filesystem;
 using testing::ReadFile;
 using testing::RunCommand;
 using testing::SplitLines;
@@ -29,39 +31,53 @@ std::vector<uint64_t> ParseHexLines(const std::string& text) {
   return out;
 }
 
-class CrossCheck : public ::testing::Test {
+// Two traces of the same run: with the default filter (only the program's
+// own code, TIP.PGD/TIP.PGE at every call into libc and back) and without a
+// filter (libc and the vdso single-stepped too).
+class CrossCheck : public ::testing::TestWithParam<bool> {
  protected:
-  static void SetUpTestSuite() {
-    dir_ = new testing::TempDir("cross-check");
-    auto r = RunCommand({HWCOV_BINARY, "record", "--backend", "soft", "-o", Trace(), "--step-log",
-                         (dir_->path() / "steps.txt").string(), "--", HWCOV_EXAMPLE_PRIMES,
-                         "--twins", "40"});
+  static void SetUpTestSuite() { dir_ = new testing::TempDir("cross-check"); }
+  static void TearDownTestSuite() { delete dir_; }
+  void SetUp() override {
+    if (fs::exists(Trace())) return;
+    std::vector<std::string> argv = {HWCOV_BINARY, "record", "--backend", "soft", "-o", Trace(),
+                                      "--step-log", StepLog()};
+    if (AllCode()) argv.push_back("--all-code");
+    for (const char* a : {"--", HWCOV_EXAMPLE_PRIMES, "--twins", "40"}) argv.push_back(a);
+    auto r = RunCommand(argv);
     ASSERT_EQ(r.exit_code, 0) << r.err;
   }
-  static void TearDownTestSuite() { delete dir_; }
-  static std::string Trace() { return (dir_->path() / "primes.data").string(); }
-  static std::vector<uint64_t> Steps() { return ParseHexLines(ReadFile(dir_->path() / "steps.txt")); }
+  static bool AllCode() { return GetParam(); }
+  static std::string Name() { return AllCode() ? "all" : "filtered"; }
+  static std::string Trace() { return (dir_->path() / (Name() + ".data")).string(); }
+  static std::string StepLog() { return (dir_->path() / (Name() + ".steps")).string(); }
+  static std::vector<uint64_t> Steps() { return ParseHexLines(ReadFile(StepLog())); }
   static testing::TempDir* dir_;
 };
 testing::TempDir* CrossCheck::dir_ = nullptr;
 
-TEST_F(CrossCheck, LibiptDecodesExactlyTheSingleSteppedInstructions) {
+INSTANTIATE_TEST_SUITE_P(Filter, CrossCheck, ::testing::Bool(),
+                         [](const ::testing::TestParamInfo<bool>& p) {
+                           return p.param ? "AllCode" : "DefaultFilter";
+                         });
+
+TEST_P(CrossCheck, LibiptDecodesExactlyTheSingleSteppedInstructions) {
   auto r = RunCommand({HWCOV_BINARY, "decode", "--list-insns", Trace()});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.err, "");  // no gaps
   auto steps = Steps();
-  ASSERT_GT(steps.size(), 10000u);
+  ASSERT_GT(steps.size(), AllCode() ? 10000u : 1000u);
   EXPECT_EQ(ParseHexLines(r.out), steps);
 }
 
-TEST_F(CrossCheck, PerfScriptDecodesTheSameInstructions) {
+TEST_P(CrossCheck, PerfScriptDecodesTheSameInstructions) {
   if (!testing::HaveTool("perf")) GTEST_SKIP() << "perf (linux-perf) not installed";
   auto r = RunCommand({"perf", "script", "-f", "--itrace=i1i", "-F", "ip", "-i", Trace()});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(ParseHexLines(r.out), Steps()) << "perf stderr: " << r.err;
 }
 
-TEST_F(CrossCheck, PerfSeesTheSideband) {
+TEST_P(CrossCheck, PerfSeesTheSideband) {
   if (!testing::HaveTool("perf")) GTEST_SKIP() << "perf (linux-perf) not installed";
   auto r = RunCommand({"perf", "script", "-f", "--show-mmap-events", "--show-task-events",
                        "--itrace=", "-i", Trace()});
@@ -75,7 +91,7 @@ TEST_F(CrossCheck, PerfSeesTheSideband) {
 // The block profile counts every instruction exactly as often as it was
 // stepped: expand each block with the same instruction lengths the steps
 // had, translate to (module, file offset) and compare the multisets.
-TEST_F(CrossCheck, BlockProfileCountsEveryStep) {
+TEST_P(CrossCheck, BlockProfileCountsEveryStep) {
   trace::Trace trace = trace::ReadPerfData(Trace());
   decoder::ExecutionProfile profile = decoder::Decode(trace);
   EXPECT_EQ(profile.decoded_bytes, profile.trace_bytes);

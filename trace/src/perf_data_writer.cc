@@ -3,7 +3,9 @@
 // docs/trace-format.md for the choices and what perf requires).
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
+#include <optional>
 
 #include "hwcov/trace.h"
 #include "perf_abi.h"
@@ -50,6 +52,12 @@ struct PerfDataWriter::Impl {
   std::vector<BuildIdEntry> build_ids;
   std::vector<CodeSnapshot> snapshots;
   std::map<std::string, std::string> strings;
+  // The attr section's shape: one intel_pt attr of 128 bytes unless the
+  // hardware-recording constructor set others.
+  uint64_t attr_entry_size = abi::kAttrSizeWritten + 16;
+  uint64_t attrs_size = abi::kAttrSizeWritten + 16;
+  std::vector<RawAttr> event_desc;  // EVENT_DESC feature (hardware layout only)
+  std::optional<std::pair<uint32_t, uint32_t>> nr_cpus;
 
   explicit Impl(const std::filesystem::path& p) : path(p), file(p) {}
 
@@ -70,6 +78,18 @@ struct PerfDataWriter::Impl {
     abi::RecordHeader h{type, misc, static_cast<uint16_t>(sizeof(abi::RecordHeader) + body.size())};
     Write({reinterpret_cast<const uint8_t*>(&h), sizeof h});
     Write(body.bytes());
+  }
+
+  // PERF_RECORD_AUXTRACE_INFO for Intel PT: a perf-tool record, no trailer.
+  void WriteAuxtraceInfo(const std::vector<uint64_t>& priv) {
+    Buffer info;
+    info.Put(abi::kAuxtraceIntelPt);
+    info.Put(uint32_t{0});
+    for (uint64_t p : priv) info.Put(p);
+    abi::RecordHeader h{abi::kAuxtraceInfo, 0,
+                        static_cast<uint16_t>(sizeof(abi::RecordHeader) + info.size())};
+    Write({reinterpret_cast<const uint8_t*>(&h), sizeof h});
+    Write(info.bytes());
   }
 };
 
@@ -100,15 +120,93 @@ PerfDataWriter::PerfDataWriter(const std::filesystem::path& path, const PtEventP
   attr.Put(kEventId);
   impl_->Write(attr.bytes());
   impl_->data_offset = impl_->written;
+  impl_->WriteAuxtraceInfo(params.auxtrace_priv);
+}
 
-  Buffer info;
-  info.Put(abi::kAuxtraceIntelPt);
-  info.Put(uint32_t{0});
-  for (uint64_t p : params.auxtrace_priv) info.Put(p);
-  abi::RecordHeader h{abi::kAuxtraceInfo, 0,
-                      static_cast<uint16_t>(sizeof(abi::RecordHeader) + info.size())};
+PerfDataWriter::PerfDataWriter(const std::filesystem::path& path, const std::vector<RawAttr>& attrs,
+                               const std::vector<uint64_t>& auxtrace_priv)
+    : impl_(std::make_unique<Impl>(path)) {
+  // perf reads each attr entry as attr.size bytes followed directly by its
+  // ids section, and steps through the section by the header's attr_size:
+  // every attr must therefore have the same size, matching its size field.
+  if (attrs.empty()) ThrowFileError(path, "a recording needs at least one event attr");
+  const uint64_t attr_size = attrs.front().bytes.size();
+  for (const RawAttr& a : attrs) {
+    uint32_t declared = 0;
+    if (a.bytes.size() >= 8) std::memcpy(&declared, a.bytes.data() + 4, 4);
+    if (a.bytes.size() != attr_size || attr_size < abi::kAttrSizeVer0 || declared != attr_size)
+      ThrowFileError(path, "event attr '" + a.name + "' has size " +
+                               std::to_string(a.bytes.size()) + " (attr.size " +
+                               std::to_string(declared) + "); all attrs must share one size");
+  }
+  std::memcpy(&impl_->params.pmu_type, attrs.front().bytes.data(), 4);
+  std::memcpy(&impl_->params.config, attrs.front().bytes.data() + 8, 8);
+  impl_->params.auxtrace_priv = auxtrace_priv;
+  impl_->attr_entry_size = attr_size + 16;
+  impl_->attrs_size = impl_->attr_entry_size * attrs.size();
+  impl_->event_desc = attrs;
+
+  std::vector<uint8_t> zeros(abi::kFileHeaderSize, 0);
+  impl_->Write(zeros);
+  uint64_t ids_offset = abi::kFileHeaderSize + impl_->attrs_size;
+  Buffer section;
+  for (const RawAttr& a : attrs) {
+    section.PutBytes(a.bytes);
+    section.Put(ids_offset);
+    section.Put(static_cast<uint64_t>(a.ids.size() * 8));
+    ids_offset += a.ids.size() * 8;
+  }
+  for (const RawAttr& a : attrs)
+    for (uint64_t id : a.ids) section.Put(id);
+  impl_->Write(section.bytes());
+  impl_->data_offset = impl_->written;
+  impl_->WriteAuxtraceInfo(auxtrace_priv);
+}
+
+void PerfDataWriter::AddRawRecord(std::span<const uint8_t> record) {
+  abi::RecordHeader h{};
+  if (record.size() >= sizeof h) std::memcpy(&h, record.data(), sizeof h);
+  if (record.size() < sizeof h || h.size != record.size() || record.size() % 8)
+    ThrowFileError(impl_->path, "kernel record of type " + std::to_string(h.type) + " has size " +
+                                    std::to_string(h.size) + " but " +
+                                    std::to_string(record.size()) + " bytes were read");
+  impl_->Write(record);
+}
+
+void PerfDataWriter::AddAuxtrace(const AuxtraceChunk& chunk, std::span<const uint8_t> first,
+                                 std::span<const uint8_t> second) {
+  const uint64_t size = first.size() + second.size();
+  if (size == 0) return;
+  const uint64_t padded = (size + 7) & ~uint64_t{7};
+  Buffer b;
+  b.Put(padded);
+  b.Put(chunk.offset);
+  b.Put(chunk.reference);
+  b.Put(chunk.idx);
+  b.Put(chunk.tid);
+  b.Put(chunk.cpu);
+  b.Put(uint32_t{0});
+  abi::RecordHeader h{abi::kAuxtrace, 0,
+                      static_cast<uint16_t>(sizeof(abi::RecordHeader) + b.size())};
+  impl_->auxtrace_index.emplace_back(impl_->written, h.size);
   impl_->Write({reinterpret_cast<const uint8_t*>(&h), sizeof h});
-  impl_->Write(info.bytes());
+  impl_->Write(b.bytes());
+  impl_->Write(first);
+  impl_->Write(second);
+  static const uint8_t kPad[8] = {};  // zero bytes are PT PAD packets
+  impl_->Write({kPad, padded - size});
+  impl_->aux_bytes += size;
+}
+
+void PerfDataWriter::AddFinishedRound() {
+  abi::RecordHeader h{abi::kFinishedRound, 0, sizeof(abi::RecordHeader)};
+  impl_->Write({reinterpret_cast<const uint8_t*>(&h), sizeof h});
+}
+
+void PerfDataWriter::AddBuildId(const BuildIdEntry& entry) { impl_->build_ids.push_back(entry); }
+
+void PerfDataWriter::SetCpuCounts(uint32_t available, uint32_t online) {
+  impl_->nr_cpus = std::make_pair(available, online);
 }
 
 PerfDataWriter::~PerfDataWriter() = default;
@@ -173,13 +271,14 @@ void PerfDataWriter::AddExit(uint32_t pid, uint32_t ppid, uint32_t tid, uint32_t
 
 void PerfDataWriter::AddAux(uint32_t idx, uint32_t tid, std::span<const uint8_t> bytes,
                             uint64_t time) {
-  (void)time;  // AUXTRACE is a perf-tool record: no sample_id trailer
   if (bytes.empty()) return;
   const uint64_t padded = (bytes.size() + 7) & ~uint64_t{7};
   Buffer b;
   b.Put(padded);
   b.Put(impl_->aux_stream_offset[idx]);
-  b.Put(uint64_t{0});  // reference: only used for timed decoding
+  // reference: perf's timed decoder takes the upper bits of 7-byte TSC
+  // packets from it (intel_pt_calc_tsc_timestamp), so it must be a time.
+  b.Put(time);
   b.Put(idx);
   b.Put(tid);
   b.Put(uint32_t{UINT32_MAX});  // cpu: per-thread mode
@@ -241,6 +340,28 @@ void PerfDataWriter::Finish() {
   add_string(abi::kFeatOsRelease, "osrelease");
   add_string(abi::kFeatVersion, "perf_version");
   add_string(abi::kFeatArch, "arch");
+  // Features only hardware recordings set (absent from soft traces).
+  if (w.nr_cpus) {
+    Buffer b;
+    b.Put(w.nr_cpus->first);
+    b.Put(w.nr_cpus->second);
+    features.emplace_back(abi::kFeatNrCpus, std::move(b));
+  }
+  add_string(abi::kFeatCpuDesc, "cpudesc");
+  add_string(abi::kFeatCpuId, "cpuid");
+  if (!w.event_desc.empty()) {
+    Buffer b;
+    b.Put(static_cast<uint32_t>(w.event_desc.size()));
+    b.Put(static_cast<uint32_t>(w.event_desc.front().bytes.size()));
+    for (const RawAttr& a : w.event_desc) {
+      b.PutBytes(a.bytes);
+      b.Put(static_cast<uint32_t>(a.ids.size()));
+      b.Put(static_cast<uint32_t>((a.name.size() + 1 + 63) / 64 * 64));
+      b.PutString(a.name, 64);
+      for (uint64_t id : a.ids) b.Put(id);
+    }
+    features.emplace_back(abi::kFeatEventDesc, std::move(b));
+  }
   {
     Buffer b;
     b.Put(static_cast<uint64_t>(w.auxtrace_index.size()));
@@ -265,6 +386,8 @@ void PerfDataWriter::Finish() {
   }
 
   // Feature table {offset,size} per set bit in ascending order, then payloads.
+  std::stable_sort(features.begin(), features.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
   uint64_t feature_bits[4] = {0, 0, 0, 0};
   uint64_t payload_offset = w.written + features.size() * 16;
   Buffer table;
@@ -280,9 +403,9 @@ void PerfDataWriter::Finish() {
   Buffer header;
   header.Put(abi::kMagic);
   header.Put(abi::kFileHeaderSize);
-  header.Put(uint64_t{abi::kAttrSizeWritten + 16});
+  header.Put(w.attr_entry_size);
   header.Put(abi::kFileHeaderSize);  // attrs.offset
-  header.Put(uint64_t{abi::kAttrSizeWritten + 16});
+  header.Put(w.attrs_size);
   header.Put(w.data_offset);
   header.Put(data_size);
   header.Put(uint64_t{0});

@@ -57,6 +57,7 @@ struct RecordStats {
   uint64_t processes = 0;
   uint64_t threads = 0;
   uint64_t instructions = 0;  // instructions traced
+  uint64_t steps = 0;         // soft tracer: single steps (traced or not)
   uint64_t trace_bytes = 0;   // Intel PT bytes written
   double seconds = 0;
 };
