@@ -22,19 +22,8 @@ struct ExecMapping {
   auto key() const { return std::make_tuple(start, end, pgoff, path); }
 };
 
-// The file-backed and [vdso] mappings of |pid| that are executable, or that
-// are not but satisfy |include| (code the tracer itself made non-executable).
-template <typename Include>
-std::vector<ExecMapping> ReadCodeMappings(pid_t pid, Include include);
+// The file-backed and [vdso] mappings of |pid|, executable or not.
 std::vector<ExecMapping> ReadAllMappings(pid_t pid);
-
-template <typename Include>
-std::vector<ExecMapping> ReadCodeMappings(pid_t pid, Include include) {
-  std::vector<ExecMapping> out;
-  for (ExecMapping& m : ReadAllMappings(pid))
-    if (m.executable || include(m)) out.push_back(std::move(m));
-  return out;
-}
 
 // The MMAP2 event for |mapping| (prot r-x, build id read from the file).
 trace::MmapEvent ToMmapEvent(pid_t pid, const ExecMapping& mapping);

@@ -97,9 +97,9 @@ class SoftBackend : public TraceBackend {
       SoftTracer tracer(options, pid);
       return tracer.Run();
     } catch (...) {
-      kill(pid, SIGKILL);  // never leave a stopped tracee behind
-      while (waitpid(-1, nullptr, __WALL) > 0) {
-      }
+      // Never leave a stopped tracee behind: PTRACE_O_EXITKILL kills what
+      // remains traced when hwcov exits; the root may not be traced yet.
+      kill(pid, SIGKILL);
       throw;
     }
   }

@@ -445,6 +445,7 @@ void SoftTracer::SetFilterProtection(Thread& via, Process& p, bool on) {
                                             static_cast<long>(r.start),
                                             static_cast<long>(r.end - r.start), prot, &deferred);
     if (deferred && !via.inject) via.inject = deferred;
+    if (rc == -ENOMEM) continue;  // unmapped meanwhile (dlclose): nothing to protect
     if (rc != 0)
       throw Error("cannot change the protection of traced code in process " +
                   std::to_string(p.pid) + ": mprotect returned " + std::to_string(rc));
@@ -463,10 +464,21 @@ void SoftTracer::ComputeFilter(Process& p) {
 }
 
 void SoftTracer::RefreshMappings(Thread& via, Process& p) {
-  const RangeSet protected_ranges = p.filter_protected ? p.filter : RangeSet{};
-  std::vector<ExecMapping> now = ReadCodeMappings(p.pid, [&](const ExecMapping& m) {
-    return protected_ranges.Contains(m.start);
-  });
+  std::vector<ExecMapping> all = ReadAllMappings(p.pid);
+  std::vector<ExecMapping> now;
+  for (const ExecMapping& m : all)
+    if (m.executable) now.push_back(m);
+  if (p.filter_protected) {
+    // Traced code this tracer made read-only shows as r--p, often merged by
+    // the kernel with the file's neighbouring read-only segments: keep the
+    // mappings as they were while their pages are still mapped.
+    for (const auto& [key, known] : p.mappings) {
+      if (!p.filter.Contains(known.start)) continue;
+      for (const ExecMapping& m : all)
+        if (!m.executable && m.path == known.path && m.start <= known.start && known.end <= m.end)
+          now.push_back(known);
+    }
+  }
   std::map<std::tuple<uint64_t, uint64_t, uint64_t, std::string>, ExecMapping> current;
   bool changed = false;
   for (ExecMapping& m : now) {

@@ -9,15 +9,6 @@
 namespace hwcov::decoder {
 namespace {
 
-// The pid whose address space a queue's thread lived in.
-uint32_t PidOfThread(const trace::Trace& trace, uint32_t tid) {
-  for (const auto& c : trace.comms)
-    if (c.tid == tid) return c.pid;
-  for (const auto& s : trace.itrace_starts)
-    if (s.tid == tid) return s.pid;
-  return tid;
-}
-
 int ReadSnapshot(uint8_t* buffer, size_t size, const pt_asid*, uint64_t ip, void* context) {
   const auto* image = static_cast<const CodeImage*>(context);
   auto bytes = image->CodeAt(ip, size);
@@ -35,20 +26,19 @@ std::span<const uint8_t> FileCache::Bytes(const std::string& path) {
   return file->bytes();
 }
 
-CodeImage::CodeImage(const trace::Trace& trace, const trace::AuxQueue& queue,
-                     ModuleTable& modules, pt_image_section_cache* iscache, FileCache& files,
+CodeImage::CodeImage(const trace::Trace& trace, const std::vector<const trace::MmapEvent*>& mmaps,
+                     std::optional<uint32_t> pid, ModuleTable& modules,
+                     pt_image_section_cache* iscache, FileCache& files,
                      std::vector<std::string>& warnings)
     : files_(files) {
   image_ = pt_image_alloc(nullptr);
   if (!image_) throw Error("cannot allocate a libipt image");
-  const bool per_thread = queue.cpu == UINT32_MAX;
-  const uint32_t pid = per_thread ? PidOfThread(trace, queue.tid) : 0;
 
   std::map<std::string, BuildId> feature_ids;
   for (const auto& b : trace.build_ids) feature_ids[b.filename] = b.build_id;
 
-  for (const trace::MmapEvent& m : trace.mmaps) {
-    if (!m.executable || (per_thread && m.pid != pid) || m.len == 0) continue;
+  for (const trace::MmapEvent* event : mmaps) {
+    const trace::MmapEvent& m = *event;
     BuildId recorded = m.build_id.value_or(feature_ids[m.filename]);
     std::optional<uint32_t> module = modules.Intern(m, recorded, warnings);
     if (!module) continue;
@@ -56,7 +46,7 @@ CodeImage::CodeImage(const trace::Trace& trace, const trace::AuxQueue& queue,
     Mapping mapping{m.start, m.start + m.len, m.pgoff, *module, file, nullptr};
     if (m.filename.empty() || m.filename[0] == '[') {
       for (const auto& s : trace.snapshots)
-        if (s.start == m.start && (!per_thread || s.pid == pid)) mapping.snapshot = &s;
+        if (s.start == m.start && (!pid || s.pid == *pid)) mapping.snapshot = &s;
       if (!mapping.snapshot) continue;  // [vdso] not captured: decodes as a no-map gap
     } else {
       // Clip to the file: a mapping may extend past EOF into zero-filled pages.

@@ -38,9 +38,12 @@ class FileCache {
 
 class CodeImage {
  public:
-  // The image of the process that |queue| traced.
-  CodeImage(const trace::Trace& trace, const trace::AuxQueue& queue, ModuleTable& modules,
-            pt_image_section_cache* iscache, FileCache& files, std::vector<std::string>& warnings);
+  // The image made of |mmaps| (later ones replace earlier overlapping ones);
+  // code snapshots of process |pid| (or of any process when nullopt) serve
+  // mappings that have no file.
+  CodeImage(const trace::Trace& trace, const std::vector<const trace::MmapEvent*>& mmaps,
+            std::optional<uint32_t> pid, ModuleTable& modules, pt_image_section_cache* iscache,
+            FileCache& files, std::vector<std::string>& warnings);
   ~CodeImage();
   CodeImage(const CodeImage&) = delete;
   CodeImage& operator=(const CodeImage&) = delete;

@@ -5,7 +5,9 @@
 #include <set>
 #include <unordered_map>
 
+#include "address_spaces.h"
 #include "decode_loop.h"
+#include "epochs.h"
 
 namespace hwcov::decoder {
 namespace {
@@ -111,39 +113,45 @@ std::string GapKindName(GapKind kind) {
 ExecutionProfile Decode(const trace::Trace& trace) {
   ExecutionProfile profile;
   DecodeContext context(trace);
+  AddressSpaces spaces(trace);
   ProfileBuilder builder;
   for (const trace::AuxQueue& queue : trace.queues) {
     QueueStream stream(trace, queue);
     profile.trace_bytes += stream.bytes().size();
-    std::unique_ptr<CodeImage> image = context.ImageFor(queue);
-    QueueCounts counts;
-    auto on_block = [&](const pt_block& block) {
-      if (counts.pending_end) ++counts.edges[{*counts.pending_end, block.ip}];
-      RuntimeBlock& b = counts.blocks[{block.ip, block.end_ip}];
-      ++b.count;
-      b.instructions = block.ninsn;
-      counts.instructions += block.ninsn;
-      counts.pending_end = block.end_ip;
-    };
-    std::vector<Gap> event_gaps;
-    auto on_event = [&](const pt_event& event, uint64_t offset) {
-      counts.pending_end.reset();  // control flow left the trace between blocks
-      if (event.type == ptev_overflow) {
-        Gap gap;
-        gap.kind = GapKind::kOverflow;
-        gap.queue = queue.idx;
-        gap.trace_offset = offset;
-        gap.detail = "trace buffer overflow (OVF): trace lost until the next sync";
-        event_gaps.push_back(gap);
-      }
-    };
-    LoopResult loop = RunDecodeLoop<BlockApi>(MakeConfig(trace, stream.bytes()), image->image(),
-                                              queue.idx, on_block, on_event);
-    profile.decoded_bytes += loop.decoded_bytes;
-    profile.instructions += counts.instructions;
-    profile.gaps.insert(profile.gaps.end(), loop.gaps.begin(), loop.gaps.end());
-    profile.gaps.insert(profile.gaps.end(), event_gaps.begin(), event_gaps.end());
-    AddQueue(counts, *image, builder, profile);
+    const std::optional<uint32_t> pid =
+        queue.cpu == UINT32_MAX ? std::optional(spaces.PidOfThread(queue.tid)) : std::nullopt;
+    for (const Epoch& epoch : PlanEpochs(trace, spaces, pid, stream.bytes())) {
+      std::unique_ptr<CodeImage> image = context.ImageFor(epoch.mmaps, pid);
+      QueueCounts counts;
+      auto on_block = [&](const pt_block& block) {
+        if (counts.pending_end) ++counts.edges[{*counts.pending_end, block.ip}];
+        RuntimeBlock& b = counts.blocks[{block.ip, block.end_ip}];
+        ++b.count;
+        b.instructions = block.ninsn;
+        counts.instructions += block.ninsn;
+        counts.pending_end = block.end_ip;
+      };
+      auto on_event = [&](const pt_event& event, uint64_t offset) {
+        counts.pending_end.reset();  // control flow left the trace between blocks
+        if (event.type == ptev_overflow) {
+          Gap gap;
+          gap.kind = GapKind::kOverflow;
+          gap.queue = queue.idx;
+          gap.trace_offset = offset;
+          gap.detail = "trace buffer overflow (OVF): trace lost until the next sync";
+          profile.gaps.push_back(gap);
+        }
+      };
+      auto bytes = stream.bytes().subspan(epoch.begin, epoch.end - epoch.begin);
+      const uint64_t stop =
+          epoch.stop_offset == UINT64_MAX ? UINT64_MAX : epoch.stop_offset - epoch.begin;
+      LoopResult loop = RunDecodeLoop<BlockApi>(MakeConfig(trace, bytes), image->image(),
+                                                queue.idx, on_block, on_event, epoch.begin, stop);
+      profile.decoded_bytes += loop.decoded_bytes;
+      profile.instructions += counts.instructions;
+      profile.gaps.insert(profile.gaps.end(), loop.gaps.begin(), loop.gaps.end());
+      AddQueue(counts, *image, builder, profile);
+    }
   }
   for (Gap& gap : RecordedLossGaps(trace)) profile.gaps.push_back(std::move(gap));
   for (auto& [key, block] : builder.blocks) profile.blocks.push_back(block);
@@ -160,13 +168,22 @@ ExecutionProfile Decode(const trace::Trace& trace) {
 void ListInstructions(const trace::Trace& trace, const std::function<void(uint64_t ip)>& on_insn,
                       const std::function<void(const Gap&)>& on_gap) {
   DecodeContext context(trace);
+  AddressSpaces spaces(trace);
   for (const trace::AuxQueue& queue : trace.queues) {
     QueueStream stream(trace, queue);
-    std::unique_ptr<CodeImage> image = context.ImageFor(queue);
-    LoopResult loop = RunDecodeLoop<InsnApi>(
-        MakeConfig(trace, stream.bytes()), image->image(), queue.idx,
-        [&](const pt_insn& insn) { on_insn(insn.ip); }, [](const pt_event&, uint64_t) {});
-    for (const Gap& gap : loop.gaps) on_gap(gap);
+    const std::optional<uint32_t> pid =
+        queue.cpu == UINT32_MAX ? std::optional(spaces.PidOfThread(queue.tid)) : std::nullopt;
+    for (const Epoch& epoch : PlanEpochs(trace, spaces, pid, stream.bytes())) {
+      std::unique_ptr<CodeImage> image = context.ImageFor(epoch.mmaps, pid);
+      auto bytes = stream.bytes().subspan(epoch.begin, epoch.end - epoch.begin);
+      const uint64_t stop =
+          epoch.stop_offset == UINT64_MAX ? UINT64_MAX : epoch.stop_offset - epoch.begin;
+      LoopResult loop = RunDecodeLoop<InsnApi>(
+          MakeConfig(trace, bytes), image->image(), queue.idx,
+          [&](const pt_insn& insn) { on_insn(insn.ip); }, [](const pt_event&, uint64_t) {},
+          epoch.begin, stop);
+      for (const Gap& gap : loop.gaps) on_gap(gap);
+    }
   }
 }
 

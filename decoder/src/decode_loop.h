@@ -49,9 +49,13 @@ struct LoopResult {
 };
 
 // on_item(const Api::Item&); on_event(const pt_event&, uint64_t trace_offset).
+// Decoding ends at the first event read beyond |stop_offset| (see Epoch).
+// Offsets in gaps are relative to |base|, the position of config.begin in
+// the queue's stream.
 template <typename Api, typename OnItem, typename OnEvent>
 LoopResult RunDecodeLoop(const pt_config& config, pt_image* image, uint32_t queue,
-                         OnItem&& on_item, OnEvent&& on_event) {
+                         OnItem&& on_item, OnEvent&& on_event, uint64_t base = 0,
+                         uint64_t stop_offset = UINT64_MAX) {
   LoopResult result;
   const uint64_t total = static_cast<uint64_t>(config.end - config.begin);
   typename Api::Decoder* decoder = Api::Alloc(&config);
@@ -70,10 +74,11 @@ LoopResult RunDecodeLoop(const pt_config& config, pt_image* image, uint32_t queu
     if (status >= 0) Api::SyncOffset(decoder, &sync);
     // Bytes between the previous error (or the start) and this sync point.
     if (!result.gaps.empty() && result.gaps.back().skipped_bytes == 0)
-      result.gaps.back().skipped_bytes = sync - std::min(sync, result.gaps.back().trace_offset);
+      result.gaps.back().skipped_bytes =
+          std::min(sync, stop_offset) - std::min(sync, result.gaps.back().trace_offset - base);
     if (status < 0) {
       if (!synced_before && total > 0) {
-        Gap gap = MakeGap(status == -pte_eos ? -pte_nosync : status, queue, 0, 0);
+        Gap gap = MakeGap(status == -pte_eos ? -pte_nosync : status, queue, base, 0);
         gap.detail = "no PSB synchronisation point in the stream";
         gap.skipped_bytes = total;
         result.gaps.push_back(gap);
@@ -81,10 +86,12 @@ LoopResult RunDecodeLoop(const pt_config& config, pt_image* image, uint32_t queu
       break;
     }
     if (synced_before && sync <= last_sync) break;  // no progress: we never will
+    if (sync >= stop_offset) break;                 // the next epoch's part
     synced_before = true;
     last_sync = sync;
 
     uint64_t ip = 0;
+    bool stopped = false;
     for (;;) {
       while (status >= 0 && (status & pts_event_pending)) {
         pt_event event;
@@ -92,9 +99,13 @@ LoopResult RunDecodeLoop(const pt_config& config, pt_image* image, uint32_t queu
         if (status < 0) break;
         uint64_t offset = 0;
         Api::Offset(decoder, &offset);
-        on_event(event, offset);
+        if (offset > stop_offset) {
+          stopped = true;
+          break;
+        }
+        on_event(event, base + offset);
       }
-      if (status < 0) break;
+      if (status < 0 || stopped) break;
       typename Api::Item item{};
       status = Api::Next(decoder, &item);
       if (Api::Valid(item)) {
@@ -104,10 +115,11 @@ LoopResult RunDecodeLoop(const pt_config& config, pt_image* image, uint32_t queu
       if (status < 0) break;
     }
     uint64_t offset = total;
-    if (status != -pte_eos) Api::Offset(decoder, &offset);
-    result.decoded_bytes += std::min(offset, total) - sync;
-    if (status == -pte_eos) break;
-    result.gaps.push_back(MakeGap(status, queue, offset, ip));
+    if (stopped) offset = stop_offset;
+    else if (status != -pte_eos) Api::Offset(decoder, &offset);
+    result.decoded_bytes += std::min({offset, total, stop_offset}) - std::min(sync, stop_offset);
+    if (status == -pte_eos || stopped) break;
+    result.gaps.push_back(MakeGap(status, queue, base + offset, ip));
   }
   return result;
 }

@@ -57,31 +57,9 @@ DecodeContext::DecodeContext(const trace::Trace& t) : trace(t) {
 
 DecodeContext::~DecodeContext() { pt_iscache_free(iscache); }
 
-std::unique_ptr<CodeImage> DecodeContext::ImageFor(const trace::AuxQueue& queue) {
-  return std::make_unique<CodeImage>(trace, queue, modules, iscache, files, warnings);
-}
-
-std::vector<Gap> RecordedLossGaps(const trace::Trace& trace) {
-  std::vector<Gap> gaps;
-  for (const auto& aux : trace.aux_events) {
-    if (!(aux.flags & (trace::kAuxTruncated | trace::kAuxPartial | trace::kAuxCollision)))
-      continue;
-    Gap gap;
-    gap.kind = GapKind::kLostData;
-    gap.trace_offset = aux.aux_offset;
-    gap.detail = std::string("kernel reported AUX data ") +
-                 (aux.flags & trace::kAuxTruncated ? "truncated" : "partial/collided") +
-                 " (cpu " + std::to_string(aux.sample.cpu) + ", tid " +
-                 std::to_string(aux.sample.tid) + ")";
-    gaps.push_back(gap);
-  }
-  for (const auto& lost : trace.lost) {
-    Gap gap;
-    gap.kind = GapKind::kLostData;
-    gap.detail = std::to_string(lost.lost) + " sideband records lost";
-    gaps.push_back(gap);
-  }
-  return gaps;
+std::unique_ptr<CodeImage> DecodeContext::ImageFor(
+    const std::vector<const trace::MmapEvent*>& mmaps, std::optional<uint32_t> pid) {
+  return std::make_unique<CodeImage>(trace, mmaps, pid, modules, iscache, files, warnings);
 }
 
 }  // namespace hwcov::decoder

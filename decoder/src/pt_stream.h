@@ -33,7 +33,8 @@ Gap MakeGap(int error, uint32_t queue, uint64_t offset, uint64_t ip);
 struct DecodeContext {
   explicit DecodeContext(const trace::Trace& t);
   ~DecodeContext();
-  std::unique_ptr<CodeImage> ImageFor(const trace::AuxQueue& queue);
+  std::unique_ptr<CodeImage> ImageFor(const std::vector<const trace::MmapEvent*>& mmaps,
+                                      std::optional<uint32_t> pid);
 
   const trace::Trace& trace;
   ModuleTable modules;

@@ -31,6 +31,7 @@ enum RecordType : uint32_t {
   kHeaderTracingData = 66,
   kHeaderBuildId = 67,
   kHeaderFeature = 80,
+  kFinishedRound = 68,
   kAuxtraceInfo = 70,
   kAuxtrace = 71,
   kCompressed = 81,
@@ -42,9 +43,11 @@ enum Feature : int {
   kFeatOsRelease = 4,
   kFeatVersion = 5,
   kFeatArch = 6,
+  kFeatNrCpus = 7,
   kFeatCpuDesc = 8,
   kFeatCpuId = 9,
   kFeatCmdline = 11,
+  kFeatEventDesc = 12,
   kFeatAuxtrace = 18,
 };
 

@@ -41,6 +41,9 @@ class Reader {
       ThrowFileError(path_, "unsupported perf.data header size " + std::to_string(header_size));
     }
     BuildQueues();
+    if (trace_.pt)  // the intel_pt event is the attr whose type AUXTRACE_INFO names
+      for (const EventAttr& attr : trace_.attrs)
+        if (attr.type == trace_.pt->pmu_type) trace_.pt->config = attr.config;
   }
 
  private:

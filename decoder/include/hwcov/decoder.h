@@ -77,6 +77,23 @@ struct ExecutionProfile {
 // Decodes every AUX queue of |trace| with libipt's block decoder.
 ExecutionProfile Decode(const trace::Trace& trace);
 
+// Where to find the binaries a trace ran, besides their recorded paths.
+struct DecodeOptions {
+  // Recorded paths are looked up under this directory (like perf --symfs):
+  // binaries copied from the recording machine, a container's root.
+  std::string sysroot;
+  // Build-id caches searched by build id before $PERF_BUILDID_DIR or
+  // ~/.debug (perf's layout: .build-id/xx/yyyy and <path>/<build id>/elf).
+  std::vector<std::string> buildid_dirs;
+};
+
+// Decode(trace) and ListInstructions(trace, ...) with |options|; the
+// overloads without them use DecodeOptions{}.
+ExecutionProfile Decode(const trace::Trace& trace, const DecodeOptions& options);
+void ListInstructions(const trace::Trace& trace, const std::function<void(uint64_t ip)>& on_insn,
+                      const std::function<void(const Gap&)>& on_gap,
+                      const DecodeOptions& options);
+
 // Debug view: every executed instruction's address in trace order, decoded
 // by libipt's instruction decoder (the reference for `perf script
 // --itrace=i1i -F ip`). Decode errors are reported through |on_gap|.

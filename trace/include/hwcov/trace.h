@@ -186,6 +186,25 @@ struct PtEventParams {
   std::vector<uint64_t> auxtrace_priv;  // AUXTRACE_INFO priv[]
 };
 
+// One event of a recording as the collector opened it: the perf_event_attr
+// exactly as passed to perf_event_open (attr.size bytes), the ids the kernel
+// gave its file descriptors (PERF_EVENT_IOC_ID), and perf's name for it (the
+// EVENT_DESC feature: "intel_pt//u", "dummy:u").
+struct RawAttr {
+  std::vector<uint8_t> bytes;
+  std::vector<uint64_t> ids;
+  std::string name;
+};
+
+// Where one read of an AUX area goes: perf's PERF_RECORD_AUXTRACE fields.
+struct AuxtraceChunk {
+  uint32_t idx = 0;           // mmap (queue) index
+  uint32_t tid = UINT32_MAX;  // thread of the mmap, or -1
+  uint32_t cpu = UINT32_MAX;  // CPU of the mmap, or -1 in per-thread mode
+  uint64_t offset = 0;        // position of the first byte in the AUX stream
+  uint64_t reference = 0;     // Intel PT: TSC when read (perf's intel_pt_reference)
+};
+
 // Streams a perf.data file in perf's layout for `perf record -e intel_pt//u`
 // in per-thread mode: one intel_pt attr (sample_type IP|TID|TIME|IDENTIFIER,
 // sample_id_all), AUXTRACE_INFO first, sideband and AUXTRACE records as they
@@ -210,6 +229,27 @@ class PerfDataWriter {
 
   // Writes the feature sections and header, then renames into place.
   void Finish();
+
+  // --- Hardware recordings: the layout `perf record -e intel_pt//u` itself
+  // writes, with the attrs as opened and kernel records copied verbatim. ---
+
+  // |attrs| in order (the intel_pt event first, as perf puts it), each with
+  // its ids; AUXTRACE_INFO carries |auxtrace_priv| as given.
+  PerfDataWriter(const std::filesystem::path& path, const std::vector<RawAttr>& attrs,
+                 const std::vector<uint64_t>& auxtrace_priv);
+  // A kernel record as read from a ring buffer (header, body and the
+  // sample_id trailer the kernel appended); |record| is header.size bytes.
+  void AddRawRecord(std::span<const uint8_t> record);
+  // One PERF_RECORD_AUXTRACE whose data is |first| then |second| (an AUX
+  // area read that wrapped around), padded to 8 bytes as perf pads it.
+  void AddAuxtrace(const AuxtraceChunk& chunk, std::span<const uint8_t> first,
+                   std::span<const uint8_t> second);
+  // PERF_RECORD_FINISHED_ROUND: everything before it may be sorted and
+  // processed (perf record writes one after each pass over the buffers).
+  void AddFinishedRound();
+  void AddBuildId(const BuildIdEntry& entry);
+  // The NRCPUS feature (perf sizes its per-CPU state from it).
+  void SetCpuCounts(uint32_t available, uint32_t online);
 
  private:
   struct Impl;

@@ -1,0 +1,45 @@
+// The little of an ELF file that address filters need: function symbols
+// and where code lies in the file. Kernel address filters on a file are
+// file offsets, so everything here is converted from virtual addresses
+// through the PT_LOAD program headers.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace hwcov::collector {
+
+struct ElfFunction {
+  std::string name;
+  uint64_t offset = 0;  // file offset of the first byte
+  uint64_t size = 0;    // st_size, or the distance to the next function when 0
+  bool global = false;  // STB_GLOBAL (perf's "#g")
+};
+
+struct ElfCodeRange {
+  uint64_t offset = 0;
+  uint64_t size = 0;
+};
+
+class ElfCode {
+ public:
+  // Reads |path| (64-bit little-endian ELF). Throws hwcov::Error naming it.
+  explicit ElfCode(const std::filesystem::path& path);
+
+  uint64_t file_size() const { return file_size_; }
+  // Every function called |name|, in symbol-table order (.symtab, else .dynsym).
+  std::vector<ElfFunction> Functions(const std::string& name) const;
+  // The executable PT_LOAD segments' file ranges.
+  const std::vector<ElfCodeRange>& exec_segments() const { return exec_segments_; }
+
+ private:
+  std::filesystem::path path_;
+  uint64_t file_size_ = 0;
+  std::vector<ElfFunction> functions_;
+  std::vector<ElfCodeRange> exec_segments_;
+};
+
+}  // namespace hwcov::collector

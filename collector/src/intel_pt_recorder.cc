@@ -1,0 +1,448 @@
+#include "intel_pt_recorder.h"
+
+#include <cpuid.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+#include <x86intrin.h>
+
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <exception>
+#include <fstream>
+#include <map>
+#include <ostream>
+#include <set>
+#include <sstream>
+#include <thread>
+#include <utility>
+
+#include "hwcov/trace.h"
+#include "intel_pt_attr.h"
+#include "intel_pt_filter.h"
+#include "intel_pt_loss.h"
+#include "intel_pt_pmu.h"
+#include "intel_pt_session.h"
+#include "intel_pt_sideband.h"
+#include "intel_pt_workload.h"
+#include "process_maps.h"
+
+namespace hwcov::collector {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string ReadLine(const fs::path& path) {
+  std::ifstream in(path);
+  std::string line;
+  std::getline(in, line);
+  return line;
+}
+
+uint64_t PageSize() { return static_cast<uint64_t>(sysconf(_SC_PAGESIZE)); }
+
+std::pair<uint32_t, uint32_t> CpuTscCtcRatio() {
+  // perf's intel_pt_tsc_ctc_ratio: CPUID.15H ebx (numerator) / eax
+  // (denominator); 0 when the leaf does not exist.
+  unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+  __get_cpuid(0x15, &eax, &ebx, &ecx, &edx);
+  return {ebx, eax};
+}
+
+// perf's get_cpuid for x86 ("GenuineIntel,6,142,10"), which selects
+// libipt's errata workarounds when decoding, and the model name.
+std::map<std::string, std::string> HostStrings(const fs::path& cpuinfo) {
+  std::map<std::string, std::string> s;
+  std::ifstream in(cpuinfo);
+  std::string line, vendor, family, model, stepping, name;
+  while (std::getline(in, line)) {
+    auto colon = line.find(':');
+    if (colon == std::string::npos) continue;
+    std::string key = line.substr(0, line.find_first_of("\t:"));
+    while (!key.empty() && key.back() == ' ') key.pop_back();
+    std::string value = line.substr(std::min(line.size(), colon + 2));
+    if (key == "vendor_id" && vendor.empty()) vendor = value;
+    if (key == "cpu family" && family.empty()) family = value;
+    if (key == "model" && model.empty()) model = value;
+    if (key == "stepping" && stepping.empty()) stepping = value;
+    if (key == "model name" && name.empty()) name = value;
+  }
+  if (!vendor.empty()) s["cpuid"] = vendor + "," + family + "," + model + "," + stepping;
+  if (!name.empty()) s["cpudesc"] = name;
+  utsname u{};
+  if (uname(&u) == 0) {
+    s["hostname"] = u.nodename;
+    s["osrelease"] = u.release;
+    s["arch"] = u.machine;
+  }
+  s["perf_version"] = "hwcov 0.1.0";
+  return s;
+}
+
+// Our own [vdso]: the kernel maps the same vDSO image into every 64-bit
+// process, so its bytes stand in for the traced process's, which is gone
+// by the time the trace is written.
+std::vector<uint8_t> OwnVdso() {
+  std::ifstream maps("/proc/self/maps");
+  std::string line;
+  while (std::getline(maps, line)) {
+    if (line.find("[vdso]") == std::string::npos) continue;
+    uint64_t start = 0, end = 0;
+    if (std::sscanf(line.c_str(), "%lx-%lx", &start, &end) != 2) break;
+    const auto* p = reinterpret_cast<const uint8_t*>(start);
+    return std::vector<uint8_t>(p, p + (end - start));
+  }
+  return {};
+}
+
+bool IsElf(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  char magic[4] = {};
+  in.read(magic, 4);
+  return in && std::memcmp(magic, "\177ELF", 4) == 0;
+}
+
+bool HasGlob(const std::string& s) { return s.find_first_of("*?[") != std::string::npos; }
+
+// perf's perf_can_record_cpu_wide: may this user open an event on a whole
+// CPU (CAP_PERFMON or perf_event_paranoid <= 0)?
+bool CanRecordCpuWide(PerfEventSys& sys, int cpu) {
+  perf_event_attr a;
+  std::memset(&a, 0, sizeof a);
+  a.size = PERF_ATTR_SIZE_VER7;
+  a.type = PERF_TYPE_SOFTWARE;
+  a.config = PERF_COUNT_SW_CPU_CLOCK;
+  a.exclude_kernel = 1;
+  int fd = sys.Open(a, -1, cpu);
+  if (fd < 0) return false;
+  sys.Close(fd);
+  return true;
+}
+
+// Writes what the rings deliver and keeps the accounts.
+class FileSink : public RingSink {
+ public:
+  FileSink(trace::PerfDataWriter& writer, uint64_t sample_type, bool per_cpu,
+           std::function<uint64_t()> reference)
+      : writer_(writer), sample_type_(sample_type), loss_(per_cpu), reference_(std::move(reference)) {}
+
+  void OnRecord(const RingInfo&, std::span<const uint8_t> record) override {
+    writer_.AddRawRecord(record);
+    SidebandRecord r = ParseSideband(record, sample_type_);
+    loss_.Add(r);
+    switch (r.type) {
+      case PERF_RECORD_COMM:
+      case PERF_RECORD_FORK:
+        pids_.insert(r.pid);
+        tids_.insert(r.tid);
+        break;
+      case PERF_RECORD_MMAP2:
+        if (r.prot & 4) mmaps_.push_back(r);  // PROT_EXEC: code the trace may run
+        break;
+      default:
+        break;
+    }
+  }
+  void OnAux(const RingInfo& ring, const AuxRead& read) override {
+    trace::AuxtraceChunk chunk;
+    chunk.idx = ring.idx;
+    chunk.tid = static_cast<uint32_t>(ring.tid);
+    chunk.cpu = static_cast<uint32_t>(ring.cpu);
+    chunk.offset = read.offset;
+    chunk.reference = reference_();
+    writer_.AddAuxtrace(chunk, read.first, read.second);
+  }
+
+  const LossAccount& loss() const { return loss_; }
+  const std::vector<SidebandRecord>& mmaps() const { return mmaps_; }
+  size_t processes() const { return pids_.size(); }
+  size_t threads() const { return tids_.size(); }
+
+ private:
+  trace::PerfDataWriter& writer_;
+  uint64_t sample_type_;
+  LossAccount loss_;
+  std::function<uint64_t()> reference_;
+  std::set<uint32_t> pids_, tids_;
+  std::vector<SidebandRecord> mmaps_;
+};
+
+// Drains the rings while the traced program runs, so the kernel always has
+// room; rethrows its failure to the thread that joins it.
+class ReaderThread {
+ public:
+  ReaderThread(PtSession& session, trace::PerfDataWriter& writer, RingSink& sink)
+      : session_(session), writer_(writer), sink_(sink), thread_([this] { Run(); }) {}
+  ~ReaderThread() { Join(); }  // never throws: Stop() reports the thread's failure
+
+  void Stop() {
+    Join();
+    if (error_) std::rethrow_exception(std::exchange(error_, nullptr));
+  }
+
+ private:
+  void Join() {
+    stop_ = true;
+    if (thread_.joinable()) thread_.join();
+  }
+
+  void Run() {
+    try {
+      while (!stop_) {
+        session_.Wait(100);
+        if (session_.Drain(sink_))
+          writer_.AddFinishedRound();
+        else  // woken without data (a traced task exited: POLLHUP): don't spin
+          std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      }
+    } catch (...) {
+      error_ = std::current_exception();
+    }
+  }
+
+  PtSession& session_;
+  trace::PerfDataWriter& writer_;
+  RingSink& sink_;
+  std::atomic<bool> stop_{false};
+  std::exception_ptr error_;
+  std::thread thread_;
+};
+
+// What the address filter is, and a sentence for the log about it.
+std::pair<std::string, std::string> PlanFilter(const RecordOptions& options, const PtPmu& pmu,
+                                               const std::string& executable) {
+  const uint32_t ranges = pmu.AddressRanges();
+  if (!options.filters.empty()) {
+    std::string filter = BuildFilterString(options.filters, ranges);
+    return {filter, "address filter " + filter};
+  }
+  if (options.trace_everything) return {"", "tracing all user-space code"};
+  std::vector<std::string> files;
+  for (const std::string& path : options.only_paths) {
+    if (HasGlob(path))
+      throw Error("--only '" + path + "': the intel-pt backend filters by address ranges set "
+                  "before the run, so it needs file paths, not patterns; name the binaries or "
+                  "use --filter / --all-code");
+    files.push_back(path);
+  }
+  if (files.empty()) {
+    if (!IsElf(executable))
+      return {"", executable + " is not an ELF executable (a script?): tracing all code"};
+    files.push_back(executable);
+  }
+  if (ranges == 0)
+    return {"", "this CPU's Intel PT cannot filter by address (caps/num_address_ranges is 0): "
+                "tracing all code, libraries included"};
+  std::string filter = BinaryFilterString(files, ranges, options.attach_pid != 0);
+  std::string names;
+  for (const auto& f : files) names += (names.empty() ? "" : ", ") + f;
+  return {filter, "tracing only " + names + " (address filter; --all-code traces libraries "
+                  "too)"};
+}
+
+void Log(const RecordOptions& options, const std::string& line) {
+  if (options.log) *options.log << "hwcov: intel-pt: " << line << "\n";
+}
+
+}  // namespace
+
+std::vector<int> ParseCpuList(const std::string& text) {
+  std::vector<int> cpus;
+  std::stringstream s(text);
+  std::string part;
+  while (std::getline(s, part, ',')) {
+    if (part.empty() || part.find_first_not_of("0123456789- \n") != std::string::npos) continue;
+    const auto dash = part.find('-');
+    const int lo = std::stoi(part.substr(0, dash));
+    const int hi = dash == std::string::npos ? lo : std::stoi(part.substr(dash + 1));
+    for (int c = lo; c <= hi; ++c) cpus.push_back(c);
+  }
+  return cpus;
+}
+
+uint64_t AuxBufferSize(uint64_t requested, const PerfAccess& access, uint64_t page_size) {
+  if (requested == 0) return access.privileged() ? 4 << 20 : 128 << 10;
+  if (requested < (8 << 10) || (requested & (requested - 1)) || requested % page_size)
+    throw Error("--buffer-size " + std::to_string(requested) + ": the Intel PT buffer must be a "
+                "power of two of at least 8 KiB (e.g. 128K, 4M)");
+  return requested;
+}
+
+std::string IntelPtUnavailable(const IntelPtHost& host) {
+  if (std::string why = PtPmuMissingReason(host.sysfs_devices, host.proc / "cpuinfo");
+      !why.empty())
+    return why;
+  // Probe as perf does: a user-only software event on ourselves.
+  std::unique_ptr<PerfEventSys> kernel;
+  PerfEventSys* sys = host.sys;
+  if (!sys) sys = (kernel = MakeKernelPerfEventSys()).get();
+  perf_event_attr a;
+  std::memset(&a, 0, sizeof a);
+  a.size = PERF_ATTR_SIZE_VER7;
+  a.type = PERF_TYPE_SOFTWARE;
+  a.config = PERF_COUNT_SW_DUMMY;
+  a.exclude_kernel = 1;
+  a.exclude_hv = 1;
+  int fd = sys->Open(a, 0, -1);
+  if (fd >= 0) {
+    sys->Close(fd);
+    return "";
+  }
+  const PerfAccess access = host.access ? *host.access : ReadPerfAccess(host.proc);
+  return "perf events are denied to this user (" + std::string(std::strerror(-fd)) +
+         ", kernel.perf_event_paranoid is " + std::to_string(access.paranoid) + "): " +
+         PrivilegeAdvice(/*mention_soft=*/false);
+}
+
+RecordResult RecordIntelPt(const RecordOptions& options, const IntelPtHost& host) {
+  const auto started = std::chrono::steady_clock::now();
+  const bool attach = options.attach_pid != 0;
+  if (attach && !options.command.empty())
+    throw Error("give either a command or -p PID, not both");
+  if (!options.only_exe.empty())
+    throw Error("--only-exe is not supported by the intel-pt backend (Intel PT cannot select "
+                "processes by executable); use --filter with the binary, or --backend soft");
+
+  const PtPmu pmu = PtPmu::Detect(host.sysfs_devices, host.proc / "cpuinfo");
+  const PerfAccess access = host.access ? *host.access : ReadPerfAccess(host.proc);
+  std::unique_ptr<PerfEventSys> kernel;
+  PerfEventSys& sys = host.sys ? *host.sys : *(kernel = MakeKernelPerfEventSys());
+  const uint64_t page = PageSize();
+
+  EventPlan plan;
+  plan.per_cpu = options.inherit;
+  plan.launch = !attach;
+  plan.aux_bytes = AuxBufferSize(options.buffer_size, access, page);
+  const uint64_t config = DefaultPtConfig(pmu);
+  ValidatePtConfig(pmu, config);
+
+  std::vector<int> cpus;
+  if (plan.per_cpu) {
+    cpus = ParseCpuList(ReadLine(host.sysfs_cpu / "online"));
+    if (cpus.empty())
+      ThrowFileError(host.sysfs_cpu / "online", "cannot read the list of online CPUs");
+    // perf adds switch events only when the trace has timing (tsc) to
+    // place them; CPU-wide ones need the privilege perf probes for.
+    plan.cpu_wide_switch = (config & pmu.FormatBits("tsc")) && CanRecordCpuWide(sys, cpus.front());
+  }
+
+  const std::string executable =
+      attach ? ExecutableOf(options.attach_pid) : FindInPath(options.command.at(0));
+  auto [filter, filter_note] = PlanFilter(options, pmu, executable);
+  Log(options, filter_note);
+
+  SessionPlan sp;
+  sp.events = plan;
+  sp.pt = PtAttr(pmu, config, plan);
+  sp.tracking = TrackingAttr(plan);
+  if (plan.cpu_wide_switch) sp.cpu_wide_switch = SwitchAttr(plan);
+  sp.cpus = cpus;
+  sp.filter = filter;
+  sp.page_size = page;
+  sp.data_bytes = access.privileged() ? 512 << 10 : 256 << 10;
+  sp.attach_pid = options.attach_pid;
+
+  std::optional<TerminalSignals> signals;
+  std::optional<Workload> workload;
+  if (attach) {
+    sp.tids = ThreadsOf(options.attach_pid);
+    signals.emplace(true);
+  } else {
+    signals.emplace(false);
+    workload.emplace(options.command);
+    sp.tids = {workload->pid()};
+  }
+  PtSession session(sys, sp, access);
+
+  const auto [ctc_n, ctc_d] = host.tsc_ctc ? *host.tsc_ctc : CpuTscCtcRatio();
+  const std::vector<uint64_t> priv =
+      AuxtraceInfoPriv(pmu, session.time_conversion(), ctc_n, ctc_d, HaveSchedSwitch(plan),
+                       plan.per_cpu, filter);
+  trace::PerfDataWriter writer(options.output, session.Attrs(), priv);
+  writer.SetStrings(HostStrings(host.proc / "cpuinfo"));
+  {
+    const std::vector<int> present = ParseCpuList(ReadLine(host.sysfs_cpu / "present"));
+    const uint32_t online = static_cast<uint32_t>(
+        plan.per_cpu ? cpus.size() : ParseCpuList(ReadLine(host.sysfs_cpu / "online")).size());
+    writer.SetCpuCounts(present.empty() ? online : static_cast<uint32_t>(present.back() + 1),
+                        online);
+  }
+  const uint64_t sample_type = PlanSampleType(plan);
+  auto reference = host.reference ? host.reference : [] { return static_cast<uint64_t>(__rdtsc()); };
+  FileSink sink(writer, sample_type, plan.per_cpu, reference);
+
+  if (attach) {
+    // perf synthesizes the sideband of what already runs from /proc.
+    SyntheticSample s;
+    s.pid = static_cast<uint32_t>(options.attach_pid);
+    s.id = session.tracking_id();
+    const std::string comm = ReadLine("/proc/" + std::to_string(options.attach_pid) + "/comm");
+    for (pid_t tid : sp.tids) {
+      s.tid = static_cast<uint32_t>(tid);
+      sink.OnRecord({}, EncodeComm(s.pid, s.tid, comm, sample_type, s));
+    }
+    s.tid = s.pid;
+    for (const ExecMapping& m : ReadAllMappings(options.attach_pid))
+      if (m.executable)
+        sink.OnRecord({}, EncodeMmap2(ToMmapEvent(options.attach_pid, m), sample_type, s));
+  }
+
+  int exit_status = 0;
+  {
+    ReaderThread reader(session, writer, sink);
+    try {
+      if (attach) {
+        session.Enable();
+        const auto deadline =
+            started + std::chrono::duration<double>(options.duration > 0 ? options.duration : 1e9);
+        while (!TerminalSignals::stop_requested() && ProcessExists(options.attach_pid) &&
+               std::chrono::steady_clock::now() < deadline)
+          std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      } else {
+        workload->Start();
+        exit_status = workload->Wait();
+      }
+      session.Disable();
+    } catch (...) {
+      session.Disable();
+      try {
+        reader.Stop();
+      } catch (...) {
+      }
+      throw;
+    }
+    reader.Stop();
+  }
+  if (session.Drain(sink)) writer.AddFinishedRound();
+
+  // perf record's build-id table: every binary mapped executable, so that
+  // the decoder can check (and find in a build-id cache) what ran.
+  std::set<std::string> seen;
+  std::vector<uint8_t> vdso;
+  for (const SidebandRecord& m : sink.mmaps()) {
+    if (m.filename == "[vdso]") {
+      if (vdso.empty()) vdso = OwnVdso();
+      if (vdso.size() == m.len) writer.AddSnapshot({m.pid, m.start, m.filename, vdso});
+      continue;
+    }
+    if (m.filename.empty() || m.filename[0] == '[' || !seen.insert(m.filename).second) continue;
+    std::optional<BuildId> id = m.build_id ? m.build_id : ReadElfBuildId(m.filename);
+    if (id && !id->empty()) writer.AddBuildId({-1, m.filename, *id});
+  }
+  writer.Finish();
+
+  for (const std::string& line : sink.loss().Summary(plan.aux_bytes)) Log(options, line);
+
+  RecordResult result;
+  result.exit_status = exit_status;
+  result.backend = Backend::kIntelPt;
+  result.stats.processes = std::max<uint64_t>(sink.processes(), 1);
+  result.stats.threads = std::max<uint64_t>(sink.threads(), sp.tids.size());
+  result.stats.trace_bytes = writer.aux_bytes();
+  result.stats.seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  return result;
+}
+
+}  // namespace hwcov::collector

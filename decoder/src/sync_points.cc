@@ -1,0 +1,41 @@
+#include "sync_points.h"
+
+#include <intel-pt.h>
+
+namespace hwcov::decoder {
+
+std::vector<SyncPoint> FindSyncPoints(std::span<const uint8_t> bytes) {
+  std::vector<SyncPoint> points;
+  if (bytes.empty()) return points;
+  pt_config config;
+  pt_config_init(&config);
+  config.begin = const_cast<uint8_t*>(bytes.data());
+  config.end = const_cast<uint8_t*>(bytes.data() + bytes.size());
+  pt_packet_decoder* decoder = pt_pkt_alloc_decoder(&config);
+  if (!decoder) return points;
+  bool in_psb = false;
+  while (pt_pkt_sync_forward(decoder) >= 0) {
+    for (;;) {
+      uint64_t offset = 0;
+      pt_pkt_get_offset(decoder, &offset);
+      pt_packet packet;
+      if (pt_pkt_next(decoder, &packet, sizeof packet) < 0) break;
+      if (packet.type == ppt_psb) {
+        points.push_back({offset, offset, std::nullopt, false});
+        in_psb = true;
+      } else if (in_psb && packet.type == ppt_tsc) {
+        points.back().tsc = packet.payload.tsc.tsc;
+      } else if (in_psb && packet.type == ppt_fup) {
+        points.back().tracing = true;
+      } else if (in_psb && packet.type == ppt_psbend) {
+        pt_pkt_get_offset(decoder, &points.back().end);
+        in_psb = false;
+      }
+    }
+    in_psb = false;
+  }
+  pt_pkt_free_decoder(decoder);
+  return points;
+}
+
+}  // namespace hwcov::decoder

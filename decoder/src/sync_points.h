@@ -1,0 +1,21 @@
+// The PSB+ sync points of a PT stream: where a decoder can start, the time
+// the stream had there, and whether tracing was on (a FUP in the PSB+).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <vector>
+
+namespace hwcov::decoder {
+
+struct SyncPoint {
+  uint64_t offset = 0;    // of the PSB
+  uint64_t end = 0;       // just after the PSBEND
+  std::optional<uint64_t> tsc;
+  bool tracing = false;   // the PSB+ has a FUP: execution was inside the trace
+};
+
+std::vector<SyncPoint> FindSyncPoints(std::span<const uint8_t> bytes);
+
+}  // namespace hwcov::decoder
