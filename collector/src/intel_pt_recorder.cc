@@ -295,6 +295,79 @@ std::string IntelPtUnavailable(const IntelPtHost& host) {
          PrivilegeAdvice(/*mention_soft=*/false);
 }
 
+namespace {
+
+// perf synthesizes the sideband of a process that already runs from /proc:
+// a COMM per thread and an MMAP2 per executable mapping.
+void SynthesizeRunningProcess(pid_t pid, const std::vector<pid_t>& tids, uint64_t sample_type,
+                              uint64_t tracking_id, FileSink& sink) {
+  SyntheticSample s;
+  s.pid = static_cast<uint32_t>(pid);
+  s.id = tracking_id;
+  const std::string comm = ReadLine("/proc/" + std::to_string(pid) + "/comm");
+  for (pid_t tid : tids) {
+    s.tid = static_cast<uint32_t>(tid);
+    sink.OnRecord({}, EncodeComm(s.pid, s.tid, comm, sample_type, s));
+  }
+  s.tid = s.pid;
+  for (const ExecMapping& m : ReadAllMappings(pid))
+    if (m.executable) sink.OnRecord({}, EncodeMmap2(ToMmapEvent(pid, m), sample_type, s));
+}
+
+// Lets the traced program run while the reader thread drains; returns its
+// exit status (0 for an attached process, which keeps running).
+int TraceUntilDone(const RecordOptions& options, PtSession& session, Workload* workload,
+                   trace::PerfDataWriter& writer, RingSink& sink) {
+  ReaderThread reader(session, writer, sink);
+  int exit_status = 0;
+  try {
+    if (workload) {
+      workload->Start();  // exec: enable_on_exec starts the trace
+      exit_status = workload->Wait();
+    } else {
+      session.Enable();
+      const auto deadline = std::chrono::steady_clock::now() +
+                            std::chrono::duration<double>(options.duration > 0 ? options.duration
+                                                                                : 1e9);
+      while (!TerminalSignals::stop_requested() && ProcessExists(options.attach_pid) &&
+             std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  } catch (...) {
+    session.Disable();
+    try {
+      reader.Stop();
+    } catch (...) {  // the first failure is the one to report
+    }
+    throw;
+  }
+  session.Disable();
+  reader.Stop();
+  // What the kernel wrote out when the events stopped.
+  if (session.Drain(sink)) writer.AddFinishedRound();
+  return exit_status;
+}
+
+// perf record's build-id table: every binary mapped executable, so that
+// the decoder can check (and find in a build-id cache) what ran; and the
+// [vdso] bytes, which no file holds.
+void AddBinaries(const FileSink& sink, trace::PerfDataWriter& writer) {
+  std::set<std::string> seen;
+  std::vector<uint8_t> vdso;
+  for (const SidebandRecord& m : sink.mmaps()) {
+    if (m.filename == "[vdso]") {
+      if (vdso.empty()) vdso = OwnVdso();
+      if (vdso.size() == m.len) writer.AddSnapshot({m.pid, m.start, m.filename, vdso});
+      continue;
+    }
+    if (m.filename.empty() || m.filename[0] == '[' || !seen.insert(m.filename).second) continue;
+    std::optional<BuildId> id = m.build_id ? m.build_id : ReadElfBuildId(m.filename);
+    if (id && !id->empty()) writer.AddBuildId({-1, m.filename, *id});
+  }
+}
+
+}  // namespace
+
 RecordResult RecordIntelPt(const RecordOptions& options, const IntelPtHost& host) {
   const auto started = std::chrono::steady_clock::now();
   const bool attach = options.attach_pid != 0;
@@ -308,137 +381,76 @@ RecordResult RecordIntelPt(const RecordOptions& options, const IntelPtHost& host
   const PerfAccess access = host.access ? *host.access : ReadPerfAccess(host.proc);
   std::unique_ptr<PerfEventSys> kernel;
   PerfEventSys& sys = host.sys ? *host.sys : *(kernel = MakeKernelPerfEventSys());
-  const uint64_t page = PageSize();
 
+  // Everything that can be refused is checked before anything starts.
   EventPlan plan;
   plan.per_cpu = options.inherit;
   plan.launch = !attach;
-  plan.aux_bytes = AuxBufferSize(options.buffer_size, access, page);
+  plan.aux_bytes = AuxBufferSize(options.buffer_size, access, PageSize());
   const uint64_t config = DefaultPtConfig(pmu);
   ValidatePtConfig(pmu, config);
-
-  std::vector<int> cpus;
+  SessionPlan sp;
   if (plan.per_cpu) {
-    cpus = ParseCpuList(ReadLine(host.sysfs_cpu / "online"));
-    if (cpus.empty())
+    sp.cpus = ParseCpuList(ReadLine(host.sysfs_cpu / "online"));
+    if (sp.cpus.empty())
       ThrowFileError(host.sysfs_cpu / "online", "cannot read the list of online CPUs");
     // perf adds switch events only when the trace has timing (tsc) to
     // place them; CPU-wide ones need the privilege perf probes for.
-    plan.cpu_wide_switch = (config & pmu.FormatBits("tsc")) && CanRecordCpuWide(sys, cpus.front());
+    plan.cpu_wide_switch =
+        (config & pmu.FormatBits("tsc")) && CanRecordCpuWide(sys, sp.cpus.front());
   }
-
   const std::string executable =
       attach ? ExecutableOf(options.attach_pid) : FindInPath(options.command.at(0));
-  auto [filter, filter_note] = PlanFilter(options, pmu, executable);
+  const auto [filter, filter_note] = PlanFilter(options, pmu, executable);
   Log(options, filter_note);
 
-  SessionPlan sp;
   sp.events = plan;
   sp.pt = PtAttr(pmu, config, plan);
   sp.tracking = TrackingAttr(plan);
   if (plan.cpu_wide_switch) sp.cpu_wide_switch = SwitchAttr(plan);
-  sp.cpus = cpus;
   sp.filter = filter;
-  sp.page_size = page;
+  sp.page_size = PageSize();
   sp.data_bytes = access.privileged() ? 512 << 10 : 256 << 10;
   sp.attach_pid = options.attach_pid;
 
-  std::optional<TerminalSignals> signals;
+  TerminalSignals signals(/*catch_as_stop=*/attach);
   std::optional<Workload> workload;
   if (attach) {
     sp.tids = ThreadsOf(options.attach_pid);
-    signals.emplace(true);
   } else {
-    signals.emplace(false);
-    workload.emplace(options.command);
+    workload.emplace(options.command);  // held before its exec
     sp.tids = {workload->pid()};
   }
   PtSession session(sys, sp, access);
 
   const auto [ctc_n, ctc_d] = host.tsc_ctc ? *host.tsc_ctc : CpuTscCtcRatio();
-  const std::vector<uint64_t> priv =
-      AuxtraceInfoPriv(pmu, session.time_conversion(), ctc_n, ctc_d, HaveSchedSwitch(plan),
-                       plan.per_cpu, filter);
-  trace::PerfDataWriter writer(options.output, session.Attrs(), priv);
+  trace::PerfDataWriter writer(options.output, session.Attrs(),
+                               AuxtraceInfoPriv(pmu, session.time_conversion(), ctc_n, ctc_d,
+                                                HaveSchedSwitch(plan), plan.per_cpu, filter));
   writer.SetStrings(HostStrings(host.proc / "cpuinfo"));
-  {
-    const std::vector<int> present = ParseCpuList(ReadLine(host.sysfs_cpu / "present"));
-    const uint32_t online = static_cast<uint32_t>(
-        plan.per_cpu ? cpus.size() : ParseCpuList(ReadLine(host.sysfs_cpu / "online")).size());
-    writer.SetCpuCounts(present.empty() ? online : static_cast<uint32_t>(present.back() + 1),
-                        online);
-  }
+  const std::vector<int> present = ParseCpuList(ReadLine(host.sysfs_cpu / "present"));
+  const auto online =
+      static_cast<uint32_t>(ParseCpuList(ReadLine(host.sysfs_cpu / "online")).size());
+  writer.SetCpuCounts(present.empty() ? online : static_cast<uint32_t>(present.back() + 1),
+                      online);
   const uint64_t sample_type = PlanSampleType(plan);
-  auto reference = host.reference ? host.reference : [] { return static_cast<uint64_t>(__rdtsc()); };
-  FileSink sink(writer, sample_type, plan.per_cpu, reference);
+  FileSink sink(writer, sample_type, plan.per_cpu,
+                host.reference ? host.reference : [] { return static_cast<uint64_t>(__rdtsc()); });
+  if (attach)
+    SynthesizeRunningProcess(options.attach_pid, session.traced_tids(), sample_type,
+                             session.tracking_id(), sink);
 
-  if (attach) {
-    // perf synthesizes the sideband of what already runs from /proc.
-    SyntheticSample s;
-    s.pid = static_cast<uint32_t>(options.attach_pid);
-    s.id = session.tracking_id();
-    const std::string comm = ReadLine("/proc/" + std::to_string(options.attach_pid) + "/comm");
-    for (pid_t tid : sp.tids) {
-      s.tid = static_cast<uint32_t>(tid);
-      sink.OnRecord({}, EncodeComm(s.pid, s.tid, comm, sample_type, s));
-    }
-    s.tid = s.pid;
-    for (const ExecMapping& m : ReadAllMappings(options.attach_pid))
-      if (m.executable)
-        sink.OnRecord({}, EncodeMmap2(ToMmapEvent(options.attach_pid, m), sample_type, s));
-  }
-
-  int exit_status = 0;
-  {
-    ReaderThread reader(session, writer, sink);
-    try {
-      if (attach) {
-        session.Enable();
-        const auto deadline =
-            started + std::chrono::duration<double>(options.duration > 0 ? options.duration : 1e9);
-        while (!TerminalSignals::stop_requested() && ProcessExists(options.attach_pid) &&
-               std::chrono::steady_clock::now() < deadline)
-          std::this_thread::sleep_for(std::chrono::milliseconds(50));
-      } else {
-        workload->Start();
-        exit_status = workload->Wait();
-      }
-      session.Disable();
-    } catch (...) {
-      session.Disable();
-      try {
-        reader.Stop();
-      } catch (...) {
-      }
-      throw;
-    }
-    reader.Stop();
-  }
-  if (session.Drain(sink)) writer.AddFinishedRound();
-
-  // perf record's build-id table: every binary mapped executable, so that
-  // the decoder can check (and find in a build-id cache) what ran.
-  std::set<std::string> seen;
-  std::vector<uint8_t> vdso;
-  for (const SidebandRecord& m : sink.mmaps()) {
-    if (m.filename == "[vdso]") {
-      if (vdso.empty()) vdso = OwnVdso();
-      if (vdso.size() == m.len) writer.AddSnapshot({m.pid, m.start, m.filename, vdso});
-      continue;
-    }
-    if (m.filename.empty() || m.filename[0] == '[' || !seen.insert(m.filename).second) continue;
-    std::optional<BuildId> id = m.build_id ? m.build_id : ReadElfBuildId(m.filename);
-    if (id && !id->empty()) writer.AddBuildId({-1, m.filename, *id});
-  }
+  const int exit_status =
+      TraceUntilDone(options, session, workload ? &*workload : nullptr, writer, sink);
+  AddBinaries(sink, writer);
   writer.Finish();
-
   for (const std::string& line : sink.loss().Summary(plan.aux_bytes)) Log(options, line);
 
   RecordResult result;
   result.exit_status = exit_status;
   result.backend = Backend::kIntelPt;
   result.stats.processes = std::max<uint64_t>(sink.processes(), 1);
-  result.stats.threads = std::max<uint64_t>(sink.threads(), sp.tids.size());
+  result.stats.threads = std::max<uint64_t>(sink.threads(), session.traced_tids().size());
   result.stats.trace_bytes = writer.aux_bytes();
   result.stats.seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();

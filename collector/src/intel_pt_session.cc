@@ -25,16 +25,17 @@ const char* KindName(int kind) {
 PtSession::PtSession(PerfEventSys& sys, SessionPlan plan, const PerfAccess& access)
     : sys_(sys), plan_(std::move(plan)), access_(access) {
   try {
-    const bool per_cpu = plan_.events.per_cpu;
-    const std::vector<int> cpus = per_cpu ? plan_.cpus : std::vector<int>{-1};
-    if (per_cpu) {
-      for (int cpu : cpus) {
+    tids_ = plan_.tids;
+    if (plan_.events.per_cpu) {
+      for (int cpu : plan_.cpus) {
         const size_t ring = rings_.size();
         rings_.push_back({});
         rings_[ring].info = {static_cast<uint32_t>(ring), cpu,
                              plan_.tids.empty() ? -1 : plan_.tids.front()};
-        for (pid_t tid : plan_.tids) {
-          AddToRing(ring, events_.emplace_back(Event{kPt, OpenEvent(kPt, plan_.pt, tid, cpu), 0, cpu, tid}));
+        for (pid_t tid : std::vector<pid_t>(tids_)) {
+          const int fd = OpenPtOrSkip(tid, cpu);
+          if (fd < 0) continue;
+          AddToRing(ring, events_.emplace_back(Event{kPt, fd, 0, cpu, tid}));
           AddToRing(ring, events_.emplace_back(
                               Event{kTracking, OpenEvent(kTracking, plan_.tracking, tid, cpu), 0, cpu, tid}));
         }
@@ -43,11 +44,13 @@ PtSession::PtSession(PerfEventSys& sys, SessionPlan plan, const PerfAccess& acce
                               kSwitch, OpenEvent(kSwitch, *plan_.cpu_wide_switch, -1, cpu), 0, cpu, -1}));
       }
     } else {
-      for (pid_t tid : plan_.tids) {
+      for (pid_t tid : std::vector<pid_t>(tids_)) {
+        const int fd = OpenPtOrSkip(tid, -1);
+        if (fd < 0) continue;
         const size_t ring = rings_.size();
         rings_.push_back({});
         rings_[ring].info = {static_cast<uint32_t>(ring), -1, tid};
-        AddToRing(ring, events_.emplace_back(Event{kPt, OpenEvent(kPt, plan_.pt, tid, -1), 0, -1, tid}));
+        AddToRing(ring, events_.emplace_back(Event{kPt, fd, 0, -1, tid}));
         AddToRing(ring, events_.emplace_back(
                             Event{kTracking, OpenEvent(kTracking, plan_.tracking, tid, -1), 0, -1, tid}));
       }
@@ -98,7 +101,7 @@ void PtSession::Release() {
   rings_.clear();
 }
 
-int PtSession::OpenEvent(Kind kind, const perf_event_attr& attr, pid_t pid, int cpu) {
+int PtSession::TryOpen(Kind kind, const perf_event_attr& attr, pid_t pid, int cpu) {
   int fd = sys_.Open(attr, pid, cpu);
   if (fd == -EINVAL && kind == kTracking && plan_.tracking.build_id) {
     // Kernels before 5.12 have no attr.build_id: fall back to MMAP2 with
@@ -106,7 +109,22 @@ int PtSession::OpenEvent(Kind kind, const perf_event_attr& attr, pid_t pid, int 
     plan_.tracking.build_id = 0;
     fd = sys_.Open(plan_.tracking, pid, cpu);
   }
+  return fd;
+}
+
+int PtSession::OpenEvent(Kind kind, const perf_event_attr& attr, pid_t pid, int cpu) {
+  const int fd = TryOpen(kind, attr, pid, cpu);
   if (fd < 0) throw Error(Describe(-fd, kind));
+  return fd;
+}
+
+int PtSession::OpenPtOrSkip(pid_t tid, int cpu) {
+  const int fd = TryOpen(kPt, plan_.pt, tid, cpu);
+  if (fd == -ESRCH && !plan_.tids.empty() && tid != plan_.tids.front()) {
+    std::erase(tids_, tid);  // the thread ended between listing and opening
+    return -1;
+  }
+  if (fd < 0) throw Error(Describe(-fd, kPt));
   return fd;
 }
 

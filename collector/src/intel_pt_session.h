@@ -63,6 +63,9 @@ class PtSession {
   // the ids the kernel assigned: what perf.data's attr section holds.
   std::vector<trace::RawAttr> Attrs() const;
   uint64_t tracking_id() const;
+  // The threads events were opened for: plan.tids less those that ended
+  // while hwcov attached (perf skips them too).
+  const std::vector<pid_t>& traced_tids() const { return tids_; }
   // Whether MMAP2 records carry build ids (the kernel accepted attr.build_id).
   bool mmap_build_id() const { return plan_.tracking.build_id; }
   TimeConversion time_conversion() const;
@@ -99,7 +102,11 @@ class PtSession {
   };
 
   void Release();
+  int TryOpen(Kind kind, const perf_event_attr& attr, pid_t pid, int cpu);
   int OpenEvent(Kind kind, const perf_event_attr& attr, pid_t pid, int cpu);
+  // Opens the intel_pt event of |tid|, or returns -1 for a thread (not the
+  // process itself) that no longer exists.
+  int OpenPtOrSkip(pid_t tid, int cpu);
   void AddToRing(size_t ring, const Event& event);
   void MapRing(Ring& ring);
   std::string Describe(int error, Kind kind) const;
@@ -108,6 +115,7 @@ class PtSession {
   SessionPlan plan_;
   PerfAccess access_;
   std::vector<Event> events_;
+  std::vector<pid_t> tids_;
   std::vector<Ring> rings_;
   // Drain (reader thread) re-enables events, Disable (main thread) stops
   // them: never an ENABLE after the DISABLE.

@@ -1,4 +1,10 @@
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
 #include <ostream>
+#include <vector>
 
 #include "backend.h"
 #include "hwcov/support.h"
@@ -53,6 +59,28 @@ BackendChoice ChooseBackend(Backend requested) {
                               "about 10^4-10^5 times slower than native"};
 }
 
+namespace {
+
+// Wall time of |command| run untraced, with its output discarded.
+double MeasureBaseline(const std::vector<std::string>& command) {
+  const auto start = std::chrono::steady_clock::now();
+  pid_t pid = fork();
+  if (pid < 0) throw Error("fork failed");
+  if (pid == 0) {
+    int null = open("/dev/null", O_RDWR);
+    for (int fd : {0, 1, 2}) dup2(null, fd);
+    std::vector<char*> argv;
+    for (const std::string& arg : command) argv.push_back(const_cast<char*>(arg.c_str()));
+    argv.push_back(nullptr);
+    execvp(argv[0], argv.data());
+    _exit(127);
+  }
+  waitpid(pid, nullptr, 0);
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+}  // namespace
+
 RecordResult Record(const RecordOptions& options) {
   if (options.command.empty() && options.attach_pid == 0) throw Error("no command to record");
   BackendChoice choice = ChooseBackend(options.backend);
@@ -71,8 +99,11 @@ RecordResult Record(const RecordOptions& options) {
       backend = MakeSoftBackend();
       break;
   }
+  const double baseline =
+      options.measure_baseline && !options.command.empty() ? MeasureBaseline(options.command) : 0;
   RecordResult result = backend->Record(options);
   result.backend = choice.backend;
+  result.stats.baseline_seconds = baseline;
   return result;
 }
 

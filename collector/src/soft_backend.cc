@@ -16,20 +16,33 @@
 namespace hwcov::collector {
 namespace {
 
-// hwcov ignores Ctrl-C and SIGTERM while the traced program runs, so that the
-// program (which receives them too) ends first and the trace is written.
-class IgnoreTerminalSignals {
+StopRequest g_stop;
+
+void RecordStopSignal(int signal) {
+  g_stop.signal = signal;
+  g_stop.count = g_stop.count + 1;
+}
+
+// Ctrl-C, SIGTERM or SIGQUIT to hwcov while it traces: the tracer passes the
+// signal on to the traced processes (a second one kills them) and still
+// writes the trace. No SA_RESTART, so waitpid returns to notice it.
+class CatchTerminalSignals {
  public:
-  IgnoreTerminalSignals() {
-    for (int i = 0; i < 3; ++i) old_[i] = signal(kSignals[i], SIG_IGN);
+  CatchTerminalSignals() {
+    g_stop.signal = 0;
+    g_stop.count = 0;
+    struct sigaction action {};
+    action.sa_handler = RecordStopSignal;
+    sigemptyset(&action.sa_mask);
+    for (int i = 0; i < 3; ++i) sigaction(kSignals[i], &action, &old_[i]);
   }
-  ~IgnoreTerminalSignals() {
-    for (int i = 0; i < 3; ++i) signal(kSignals[i], old_[i]);
+  ~CatchTerminalSignals() {
+    for (int i = 0; i < 3; ++i) sigaction(kSignals[i], &old_[i], nullptr);
   }
 
  private:
   static constexpr int kSignals[3] = {SIGINT, SIGTERM, SIGQUIT};
-  sighandler_t old_[3];
+  struct sigaction old_[3];
 };
 
 // Tracer and tracees on one CPU: each single step is a cross-process
@@ -91,10 +104,10 @@ class SoftBackend : public TraceBackend {
   RecordResult Record(const RecordOptions& options) override {
     if (options.attach_pid) throw Error("-p (attach) needs --backend intel-pt");
     PinToCurrentCpu pin;
-    IgnoreTerminalSignals ignore;
+    CatchTerminalSignals catch_signals;
     pid_t pid = Launch(options.command);
     try {
-      SoftTracer tracer(options, pid);
+      SoftTracer tracer(options, pid, &g_stop);
       return tracer.Run();
     } catch (...) {
       // Never leave a stopped tracee behind: PTRACE_O_EXITKILL kills what

@@ -103,9 +103,10 @@ uint64_t FindSyscallGadget(pid_t pid, const std::vector<ExecMapping>& mappings,
 
 }  // namespace
 
-SoftTracer::SoftTracer(const RecordOptions& options, pid_t root)
+SoftTracer::SoftTracer(const RecordOptions& options, pid_t root, const StopRequest* stop)
     : options_(options),
       root_(root),
+      stop_(stop),
       writer_(options.output, {kSoftPmuType, kSoftPtConfig, SoftAuxtracePriv()}) {
   if (!options.step_log.empty()) {
     step_log_.open(options.step_log);
@@ -129,6 +130,7 @@ RecordResult SoftTracer::Run() {
     processes_[root_].threads.insert(root_);
     ProgramStarted(t);
     while (!threads_.empty()) {
+      PassOnStopSignal();
       pid_t tid = waitpid(-1, &status, __WALL);
       if (tid < 0) {
         if (errno == EINTR) continue;
@@ -150,6 +152,18 @@ RecordResult SoftTracer::Run() {
   stats_.steps = steps_;
   result.stats = stats_;
   return result;
+}
+
+void SoftTracer::PassOnStopSignal() {
+  if (!stop_ || stop_->count == stop_requests_handled_) return;
+  // The first request passes the signal on to the programs, so that they end
+  // as they would have without hwcov; another one kills them.
+  const int signal = stop_requests_handled_ == 0 ? stop_->signal : SIGKILL;
+  stop_requests_handled_ = stop_->count;
+  for (const auto& [pid, process] : processes_) kill(pid, signal);
+  if (options_.log && signal != SIGKILL)
+    *options_.log << "hwcov: stopping: signal " << signal
+                  << " passed on to the traced programs (send another to kill them)\n";
 }
 
 void SoftTracer::Handle(pid_t tid, int status) {
@@ -247,7 +261,6 @@ void SoftTracer::ReachedEntry(Thread& t) {
   if (ptrace(PTRACE_POKETEXT, p.pid, p.entry, p.entry_original) != 0)
     ThrowErrno("ptrace(POKETEXT) restoring the entry point of " + p.exe);
   Tracee(t.tid).SetRip(p.entry);
-  ++stats_.processes;
   RefreshMappings(t, p);
   t.mode = Mode::kStepping;
   t.ip = p.entry;
@@ -535,6 +548,7 @@ PtEncoder& SoftTracer::EncoderOf(Thread& t) {
         kPsbPeriod, NowNs);
     writer_.AddItraceStart(static_cast<uint32_t>(t.pid), tid, NowNs());
     ++stats_.threads;
+    if (traced_pids_.insert(t.pid).second) ++stats_.processes;
   }
   return *t.encoder;
 }

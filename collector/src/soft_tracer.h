@@ -4,6 +4,7 @@
 // queue per thread (perf's per-thread mode). See docs/soft-tracer.md.
 #pragma once
 
+#include <signal.h>
 #include <sys/types.h>
 
 #include <chrono>
@@ -24,9 +25,16 @@
 
 namespace hwcov::collector {
 
+// Set from hwcov's own signal handler (soft_backend.cc) when it is asked to
+// stop: the last signal and how many arrived.
+struct StopRequest {
+  volatile sig_atomic_t signal = 0;
+  volatile sig_atomic_t count = 0;
+};
+
 class SoftTracer {
  public:
-  SoftTracer(const RecordOptions& options, pid_t root);
+  SoftTracer(const RecordOptions& options, pid_t root, const StopRequest* stop);
   // Traces until every followed task has exited; returns the root's status.
   RecordResult Run();
 
@@ -94,8 +102,12 @@ class SoftTracer {
   void Executed(Thread& t, const InsnInfo& insn, uint64_t next);
   Process& ProcessOf(const Thread& t) { return processes_.at(t.pid); }
 
+  void PassOnStopSignal();
+
   const RecordOptions& options_;
   pid_t root_;
+  const StopRequest* stop_;
+  int stop_requests_handled_ = 0;
   trace::PerfDataWriter writer_;
   std::map<pid_t, Thread> threads_;
   std::map<pid_t, Process> processes_;
@@ -103,6 +115,7 @@ class SoftTracer {
   std::optional<int> root_status_;
   uint32_t next_queue_ = 0;
   RecordStats stats_;
+  std::set<pid_t> traced_pids_;
   uint64_t steps_ = 0;
   std::ofstream step_log_;
 };

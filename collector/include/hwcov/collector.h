@@ -45,6 +45,9 @@ struct RecordOptions {
   std::vector<std::string> only_exe;
   bool trace_everything = false;  // no filter: libc, ld.so... too
   bool inherit = true;
+  // Run the command once untraced first, to report the slowdown. It runs
+  // twice, so only for commands without side effects that matter.
+  bool measure_baseline = false;
 
   // Intel PT hardware options.
   uint64_t buffer_size = 0;  // AUX area bytes per buffer; 0: perf's default (4 MiB when
@@ -61,6 +64,7 @@ struct RecordStats {
   uint64_t steps = 0;         // soft tracer: single steps (traced or not)
   uint64_t trace_bytes = 0;   // Intel PT bytes written
   double seconds = 0;
+  double baseline_seconds = 0;  // the same command untraced, when measured
 };
 
 struct RecordResult {
