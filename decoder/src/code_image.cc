@@ -21,6 +21,7 @@ int ReadSnapshot(uint8_t* buffer, size_t size, const pt_asid*, uint64_t ip, void
 }  // namespace
 
 std::span<const uint8_t> FileCache::Bytes(const std::string& path) {
+  std::lock_guard<std::mutex> lock(mutex_);
   auto& file = files_[path];
   if (!file) file = std::make_shared<MappedFile>(path);
   return file->bytes();
@@ -37,8 +38,14 @@ CodeImage::CodeImage(const trace::Trace& trace, const std::vector<const trace::M
   std::map<std::string, BuildId> feature_ids;
   for (const auto& b : trace.build_ids) feature_ids[b.filename] = b.build_id;
 
+  // The address space first: later mappings replace earlier overlapping
+  // ones, as in the kernel, even when their binary is unusable (its code
+  // must then decode as missing, not as what was mapped there before).
   for (const trace::MmapEvent* event : mmaps) {
     const trace::MmapEvent& m = *event;
+    std::erase_if(mappings_, [&](const Mapping& old) {
+      return old.start < m.start + m.len && m.start < old.end;
+    });
     BuildId recorded = m.build_id.value_or(feature_ids[m.filename]);
     std::optional<uint32_t> module = modules.Intern(m, recorded, warnings);
     if (!module) continue;
@@ -53,26 +60,30 @@ CodeImage::CodeImage(const trace::Trace& trace, const std::vector<const trace::M
       const uint64_t file_size = std::filesystem::file_size(file);
       if (m.pgoff >= file_size) continue;
       mapping.end = std::min(mapping.end, m.start + (file_size - m.pgoff));
-      int isid = pt_iscache_add_file(iscache, file.c_str(), m.pgoff,
-                                     mapping.end - mapping.start, m.start);
-      if (isid < 0 || pt_image_add_cached(image_, iscache, isid, nullptr) < 0) {
-        warnings.push_back(file + ": libipt cannot map its code: " +
-                           pt_errstr(pt_errcode(isid)));
-        continue;
-      }
     }
-    // Later mappings replace earlier overlapping ones, as in the kernel.
-    std::erase_if(mappings_, [&](const Mapping& old) {
-      return old.start < mapping.end && mapping.start < old.end;
-    });
     mappings_.push_back(mapping);
   }
   std::sort(mappings_.begin(), mappings_.end(),
             [](const Mapping& a, const Mapping& b) { return a.start < b.start; });
+  std::erase_if(mappings_, [&](const Mapping& m) {
+    if (m.snapshot) return false;  // served by the read-memory callback
+    int isid = pt_iscache_add_file(iscache, m.path.c_str(), m.pgoff, m.end - m.start, m.start);
+    if (isid >= 0 && pt_image_add_cached(image_, iscache, isid, nullptr) >= 0) return false;
+    warnings.push_back(m.path + ": libipt cannot map its code: " + pt_errstr(pt_errcode(isid)));
+    return true;
+  });
   pt_image_set_callback(image_, ReadSnapshot, this);
 }
 
 CodeImage::~CodeImage() { pt_image_free(image_); }
+
+pt_image* CodeImage::NewDecoderImage() const {
+  pt_image* copy = pt_image_alloc(nullptr);
+  if (!copy) throw Error("cannot allocate a libipt image");
+  pt_image_copy(copy, image_);
+  pt_image_set_callback(copy, ReadSnapshot, const_cast<CodeImage*>(this));
+  return copy;
+}
 
 const Mapping* CodeImage::Find(uint64_t ip) const {
   auto it = std::upper_bound(mappings_.begin(), mappings_.end(), ip,

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <span>
 #include <string>
@@ -33,6 +34,7 @@ class FileCache {
   std::span<const uint8_t> Bytes(const std::string& path);
 
  private:
+  std::mutex mutex_;
   std::map<std::string, std::shared_ptr<const MappedFile>> files_;
 };
 
@@ -49,6 +51,9 @@ class CodeImage {
   CodeImage& operator=(const CodeImage&) = delete;
 
   pt_image* image() const { return image_; }
+  // A copy of the libipt image for one more decoder: libipt's images are not
+  // safe to share between threads, its section cache is. Caller frees it.
+  pt_image* NewDecoderImage() const;
   const Mapping* Find(uint64_t ip) const;
   // Up to |max| code bytes at |ip| (fewer at the end of the mapping).
   std::span<const uint8_t> CodeAt(uint64_t ip, size_t max) const;

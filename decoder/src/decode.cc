@@ -1,97 +1,152 @@
-// Decode(): libipt's block decoder over every queue, aggregated into block
-// and branch counts per (module, file offset).
-#include <cstdio>
-#include <map>
+// Decode(): every queue's stream cut into stretches at its sync points (and
+// where the address space changed), the stretches decoded in parallel with
+// libipt's block decoder, the counts summed into one profile.
+// ListInstructions(): the same stretches, serially, with the instruction
+// decoder, in trace order.
+#include <atomic>
+#include <chrono>
 #include <set>
-#include <unordered_map>
+#include <thread>
 
 #include "address_spaces.h"
+#include "block_counts.h"
 #include "decode_loop.h"
 #include "epochs.h"
 
 namespace hwcov::decoder {
 namespace {
 
-std::string Hex(uint64_t value) {
-  char buf[24];
-  std::snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(value));
-  return buf;
+// Stretches smaller than this are not worth a decoder of their own.
+constexpr uint64_t kMinStretchBytes = 64 << 10;
+
+// One queue's stream and the images of its epochs.
+struct QueuePlan {
+  const trace::AuxQueue* queue = nullptr;
+  std::unique_ptr<QueueStream> stream;
+  std::vector<std::unique_ptr<CodeImage>> images;  // one per epoch
+};
+
+// A stretch decoded by one worker, and what it found.
+struct Piece {
+  size_t queue = 0;  // index into the plans
+  size_t epoch = 0;
+  Stretch stretch;
+  pt_image* image = nullptr;  // the worker's own copy
+  RuntimeCounts counts;
+  LoopResult loop;
+  std::vector<Gap> overflows;
+};
+
+struct Plan {
+  std::vector<QueuePlan> queues;
+  std::vector<Piece> pieces;  // in stream order per queue
+  uint64_t total_bytes = 0;
+  ~Plan() {
+    for (Piece& p : pieces) pt_image_free(p.image);
+  }
+};
+
+std::optional<uint32_t> ProcessOf(const trace::AuxQueue& queue, const AddressSpaces& spaces) {
+  if (queue.cpu != UINT32_MAX) return std::nullopt;  // per-CPU: the process changes
+  return spaces.PidOfThread(queue.tid);
 }
 
-struct PairHash {
-  size_t operator()(const std::pair<uint64_t, uint64_t>& p) const {
-    return std::hash<uint64_t>()(p.first * 0x9e3779b97f4a7c15ull ^ p.second);
-  }
-};
-
-struct RuntimeBlock {
-  uint64_t count = 0;
-  uint32_t instructions = 0;
-};
-
-// Block and edge counts of one queue, in runtime addresses.
-struct QueueCounts {
-  std::unordered_map<std::pair<uint64_t, uint64_t>, RuntimeBlock, PairHash> blocks;
-  std::unordered_map<std::pair<uint64_t, uint64_t>, uint64_t, PairHash> edges;  // end -> next
-  std::optional<uint64_t> pending_end;
-  uint64_t instructions = 0;
-};
-
-using BlockKey = std::tuple<uint32_t, uint64_t, uint64_t>;
-using BranchKey = std::pair<uint32_t, uint64_t>;
-
-struct ProfileBuilder {
-  std::map<BlockKey, BlockCount> blocks;
-  std::map<BranchKey, BranchCount> branches;
-
-  BranchCount& Branch(uint32_t module, uint64_t offset) {
-    BranchCount& b = branches[{module, offset}];
-    b.module = module;
-    b.offset = offset;
-    return b;
-  }
-};
-
-// Walks each distinct block once with the x86 classifier: conditional
-// branches inside a block fell through; the one ending it went wherever the
-// next block started.
-void AddQueue(const QueueCounts& counts, const CodeImage& image, ProfileBuilder& out,
-              ExecutionProfile& profile) {
-  for (const auto& [range, block] : counts.blocks) {
-    const auto [ip, end_ip] = range;
-    const Mapping* m = image.Find(ip);
-    if (!m || end_ip >= m->end) {
-      profile.unmapped_instructions += block.count * block.instructions;
-      continue;
+// Single-threaded: binaries are located and images built once, here.
+void BuildPlan(const trace::Trace& trace, DecodeContext& context, unsigned jobs,
+               uint64_t stretch_bytes, Plan& plan) {
+  AddressSpaces spaces(trace);
+  for (const trace::AuxQueue& queue : trace.queues) {
+    QueuePlan& q = plan.queues.emplace_back();
+    q.queue = &queue;
+    q.stream = std::make_unique<QueueStream>(trace, queue);
+    const uint64_t size = q.stream->bytes().size();
+    plan.total_bytes += size;
+    const std::optional<uint32_t> pid = ProcessOf(queue, spaces);
+    const std::vector<SyncPoint> syncs = FindSyncPoints(q.stream->bytes());
+    const uint64_t target =
+        stretch_bytes ? stretch_bytes : std::max<uint64_t>(kMinStretchBytes, size / (4 * jobs) + 1);
+    std::vector<Epoch> epochs = PlanEpochs(trace, spaces, pid, size, syncs);
+    for (size_t e = 0; e < epochs.size(); ++e) {
+      q.images.push_back(context.ImageFor(epochs[e].mmaps, pid));
+      for (const Stretch& stretch : SplitStretch(epochs[e], syncs, target)) {
+        Piece& piece = plan.pieces.emplace_back();
+        piece.queue = plan.queues.size() - 1;
+        piece.epoch = e;
+        piece.stretch = stretch;
+        piece.image = q.images.back()->NewDecoderImage();
+      }
     }
-    const uint64_t begin = ip - m->start + m->pgoff;
-    BlockCount& b = out.blocks[{m->module, begin, end_ip - m->start + m->pgoff}];
-    b.module = m->module;
-    b.begin = begin;
-    b.last = end_ip - m->start + m->pgoff;
-    b.instructions = block.instructions;
-    b.count += block.count;
-    uint64_t at = ip;
-    while (at < end_ip) {
-      InsnInfo insn = ClassifyInsn(image.CodeAt(at, 15), at);
-      if (insn.length == 0) break;
-      if (insn.kind == InsnKind::kCondJump)
-        out.Branch(m->module, at - m->start + m->pgoff).not_taken += block.count;
-      at += insn.length;
+  }
+}
+
+void DecodePiece(const trace::Trace& trace, const Plan& plan, Piece& piece) {
+  const QueuePlan& q = plan.queues[piece.queue];
+  const Stretch& s = piece.stretch;
+  auto bytes = q.stream->bytes().subspan(s.begin, s.end - s.begin);
+  const uint64_t stop = s.stop_offset == UINT64_MAX ? UINT64_MAX : s.stop_offset - s.begin;
+  auto on_block = [&](const pt_block& block) {
+    piece.counts.AddBlock(block.ip, block.end_ip, block.ninsn);
+  };
+  auto on_event = [&](const pt_event& event, uint64_t offset) {
+    // Status updates (a PSB+ restating what is already known) do not
+    // interrupt the flow; anything else does, so no edge spans it.
+    if (!event.status_update) piece.counts.pending_end.reset();
+    if (event.type == ptev_overflow) {
+      Gap gap;
+      gap.kind = GapKind::kOverflow;
+      gap.queue = q.queue->idx;
+      gap.trace_offset = offset;
+      gap.detail = "trace buffer overflow (OVF): trace lost until the next sync";
+      piece.overflows.push_back(gap);
     }
-    if (at != end_ip)
-      profile.warnings.push_back("block " + Hex(ip) + "-" + Hex(end_ip) + " in " + m->path +
-                                 " does not decode as one instruction sequence");
+  };
+  piece.loop = RunDecodeLoop<BlockApi>(MakeConfig(trace, bytes), piece.image, q.queue->idx,
+                                       on_block, on_event, s.begin, stop);
+}
+
+// Runs DecodePiece over all pieces on |jobs| threads, reporting progress
+// from the calling thread.
+void DecodeAll(const trace::Trace& trace, Plan& plan, unsigned jobs,
+               const std::function<void(uint64_t, uint64_t)>& progress) {
+  std::atomic<size_t> next{0};
+  std::atomic<uint64_t> done_bytes{0};
+  std::atomic<unsigned> running{0};
+  std::exception_ptr failure;
+  std::mutex failure_mutex;
+  auto worker = [&] {
+    for (size_t i = next++; i < plan.pieces.size(); i = next++) {
+      try {
+        DecodePiece(trace, plan, plan.pieces[i]);
+      } catch (...) {
+        std::lock_guard<std::mutex> lock(failure_mutex);
+        if (!failure) failure = std::current_exception();
+      }
+      const Stretch& s = plan.pieces[i].stretch;
+      done_bytes += std::min(s.stop_offset, s.end) - s.begin;
+    }
+    --running;
+  };
+  const unsigned threads = std::max(1u, std::min<unsigned>(jobs, plan.pieces.size()));
+  if (threads == 1 && !progress) {
+    running = 1;
+    worker();
+  } else {
+    std::vector<std::thread> pool;
+    running = threads;
+    for (unsigned t = 0; t < threads; ++t) pool.emplace_back(worker);
+    while (running > 0) {
+      if (progress) progress(done_bytes, plan.total_bytes);
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    for (std::thread& t : pool) t.join();
+    if (progress) progress(plan.total_bytes, plan.total_bytes);
   }
-  for (const auto& [edge, count] : counts.edges) {
-    const auto [from, to] = edge;
-    const Mapping* m = image.Find(from);
-    if (!m) continue;
-    InsnInfo insn = ClassifyInsn(image.CodeAt(from, 15), from);
-    if (insn.kind != InsnKind::kCondJump) continue;
-    BranchCount& b = out.Branch(m->module, from - m->start + m->pgoff);
-    (to == from + insn.length ? b.not_taken : b.taken) += count;
-  }
+  if (failure) std::rethrow_exception(failure);
+}
+
+unsigned Jobs(const DecodeOptions& options) {
+  if (options.jobs) return options.jobs;
+  return std::max(1u, std::thread::hardware_concurrency());
 }
 
 }  // namespace
@@ -110,52 +165,48 @@ std::string GapKindName(GapKind kind) {
   return "?";
 }
 
-ExecutionProfile Decode(const trace::Trace& trace) {
+ExecutionProfile Decode(const trace::Trace& trace, const DecodeOptions& options) {
   ExecutionProfile profile;
-  DecodeContext context(trace);
-  AddressSpaces spaces(trace);
+  DecodeContext context(trace, options);
+  const unsigned jobs = Jobs(options);
+  Plan plan;
+  BuildPlan(trace, context, jobs, options.stretch_bytes, plan);
+  DecodeAll(trace, plan, jobs, options.progress);
+
+  // Merge in stream order. Where a stretch stopped at its bound and the next
+  // one continues there, the edge between them (a conditional branch at the
+  // end of one, the next block at the start of the other) is restored. The
+  // counts of an epoch are summed first and translated once.
   ProfileBuilder builder;
-  for (const trace::AuxQueue& queue : trace.queues) {
-    QueueStream stream(trace, queue);
-    profile.trace_bytes += stream.bytes().size();
-    const std::optional<uint32_t> pid =
-        queue.cpu == UINT32_MAX ? std::optional(spaces.PidOfThread(queue.tid)) : std::nullopt;
-    for (const Epoch& epoch : PlanEpochs(trace, spaces, pid, stream.bytes())) {
-      std::unique_ptr<CodeImage> image = context.ImageFor(epoch.mmaps, pid);
-      QueueCounts counts;
-      auto on_block = [&](const pt_block& block) {
-        if (counts.pending_end) ++counts.edges[{*counts.pending_end, block.ip}];
-        RuntimeBlock& b = counts.blocks[{block.ip, block.end_ip}];
-        ++b.count;
-        b.instructions = block.ninsn;
-        counts.instructions += block.ninsn;
-        counts.pending_end = block.end_ip;
-      };
-      auto on_event = [&](const pt_event& event, uint64_t offset) {
-        counts.pending_end.reset();  // control flow left the trace between blocks
-        if (event.type == ptev_overflow) {
-          Gap gap;
-          gap.kind = GapKind::kOverflow;
-          gap.queue = queue.idx;
-          gap.trace_offset = offset;
-          gap.detail = "trace buffer overflow (OVF): trace lost until the next sync";
-          profile.gaps.push_back(gap);
-        }
-      };
-      auto bytes = stream.bytes().subspan(epoch.begin, epoch.end - epoch.begin);
-      const uint64_t stop =
-          epoch.stop_offset == UINT64_MAX ? UINT64_MAX : epoch.stop_offset - epoch.begin;
-      LoopResult loop = RunDecodeLoop<BlockApi>(MakeConfig(trace, bytes), image->image(),
-                                                queue.idx, on_block, on_event, epoch.begin, stop);
-      profile.decoded_bytes += loop.decoded_bytes;
-      profile.instructions += counts.instructions;
-      profile.gaps.insert(profile.gaps.end(), loop.gaps.begin(), loop.gaps.end());
-      AddQueue(counts, *image, builder, profile);
+  profile.trace_bytes = plan.total_bytes;
+  for (size_t i = 0; i < plan.pieces.size();) {
+    Piece& first = plan.pieces[i];
+    RuntimeCounts epoch_counts;
+    size_t j = i;
+    for (; j < plan.pieces.size() && plan.pieces[j].queue == first.queue &&
+           plan.pieces[j].epoch == first.epoch;
+         ++j) {
+      Piece& p = plan.pieces[j];
+      for (auto& [range, b] : p.counts.blocks) {
+        RuntimeBlock& sum = epoch_counts.blocks[range];
+        sum.count += b.count;
+        sum.instructions = b.instructions;
+      }
+      for (auto& [edge, n] : p.counts.edges) epoch_counts.edges[edge] += n;
+      const bool has_next = j + 1 < plan.pieces.size() && plan.pieces[j + 1].queue == p.queue;
+      if (has_next && p.loop.stopped_at_bound && p.counts.pending_end &&
+          plan.pieces[j + 1].stretch.continues && plan.pieces[j + 1].counts.first_ip)
+        ++epoch_counts.edges[{*p.counts.pending_end, *plan.pieces[j + 1].counts.first_ip}];
+      profile.decoded_bytes += p.loop.decoded_bytes;
+      profile.instructions += p.counts.instructions;
+      profile.gaps.insert(profile.gaps.end(), p.loop.gaps.begin(), p.loop.gaps.end());
+      profile.gaps.insert(profile.gaps.end(), p.overflows.begin(), p.overflows.end());
     }
+    builder.Add(epoch_counts, *plan.queues[first.queue].images[first.epoch], profile);
+    i = j;
   }
   for (Gap& gap : RecordedLossGaps(trace)) profile.gaps.push_back(std::move(gap));
-  for (auto& [key, block] : builder.blocks) profile.blocks.push_back(block);
-  for (auto& [key, branch] : builder.branches) profile.branches.push_back(branch);
+  builder.MoveInto(profile);
   profile.modules = std::move(context.modules.modules());
   profile.warnings.insert(profile.warnings.begin(), context.warnings.begin(),
                           context.warnings.end());
@@ -166,24 +217,21 @@ ExecutionProfile Decode(const trace::Trace& trace) {
 }
 
 void ListInstructions(const trace::Trace& trace, const std::function<void(uint64_t ip)>& on_insn,
-                      const std::function<void(const Gap&)>& on_gap) {
-  DecodeContext context(trace);
-  AddressSpaces spaces(trace);
-  for (const trace::AuxQueue& queue : trace.queues) {
-    QueueStream stream(trace, queue);
-    const std::optional<uint32_t> pid =
-        queue.cpu == UINT32_MAX ? std::optional(spaces.PidOfThread(queue.tid)) : std::nullopt;
-    for (const Epoch& epoch : PlanEpochs(trace, spaces, pid, stream.bytes())) {
-      std::unique_ptr<CodeImage> image = context.ImageFor(epoch.mmaps, pid);
-      auto bytes = stream.bytes().subspan(epoch.begin, epoch.end - epoch.begin);
-      const uint64_t stop =
-          epoch.stop_offset == UINT64_MAX ? UINT64_MAX : epoch.stop_offset - epoch.begin;
-      LoopResult loop = RunDecodeLoop<InsnApi>(
-          MakeConfig(trace, bytes), image->image(), queue.idx,
-          [&](const pt_insn& insn) { on_insn(insn.ip); }, [](const pt_event&, uint64_t) {},
-          epoch.begin, stop);
-      for (const Gap& gap : loop.gaps) on_gap(gap);
-    }
+                      const std::function<void(const Gap&)>& on_gap,
+                      const DecodeOptions& options) {
+  DecodeContext context(trace, options);
+  Plan plan;
+  BuildPlan(trace, context, 1, options.stretch_bytes, plan);
+  for (Piece& piece : plan.pieces) {
+    const QueuePlan& q = plan.queues[piece.queue];
+    const Stretch& s = piece.stretch;
+    auto bytes = q.stream->bytes().subspan(s.begin, s.end - s.begin);
+    const uint64_t stop = s.stop_offset == UINT64_MAX ? UINT64_MAX : s.stop_offset - s.begin;
+    LoopResult loop = RunDecodeLoop<InsnApi>(
+        MakeConfig(trace, bytes), piece.image, q.queue->idx,
+        [&](const pt_insn& insn) { on_insn(insn.ip); }, [](const pt_event&, uint64_t) {}, s.begin,
+        stop);
+    for (const Gap& gap : loop.gaps) on_gap(gap);
   }
 }
 

@@ -7,6 +7,7 @@
 
 #include <intel-pt.h>
 
+#include <optional>
 #include <vector>
 
 #include "pt_stream.h"
@@ -46,12 +47,15 @@ struct InsnApi {
 struct LoopResult {
   uint64_t decoded_bytes = 0;
   std::vector<Gap> gaps;
+  bool stopped_at_bound = false;  // reached |stop_offset| with flow continuing
 };
 
 // on_item(const Api::Item&); on_event(const pt_event&, uint64_t trace_offset).
-// Decoding ends at the first event read beyond |stop_offset| (see Epoch).
-// Offsets in gaps are relative to |base|, the position of config.begin in
-// the queue's stream.
+// Decoding ends at the first status update read past |stop_offset|: the
+// next stretch's PSB+, which libipt reports only once execution has reached
+// its FUP's IP (a real event peeked early, such as an enable just before the
+// PSB, is still this stretch's). Offsets in gaps are relative to |base|, the
+// position of config.begin in the queue's stream.
 template <typename Api, typename OnItem, typename OnEvent>
 LoopResult RunDecodeLoop(const pt_config& config, pt_image* image, uint32_t queue,
                          OnItem&& on_item, OnEvent&& on_event, uint64_t base = 0,
@@ -68,14 +72,18 @@ LoopResult RunDecodeLoop(const pt_config& config, pt_image* image, uint32_t queu
 
   bool synced_before = false;
   uint64_t last_sync = 0;
+  std::optional<uint64_t> failed_from;  // sync point of a stretch that ended in an error
   for (;;) {
     int status = Api::Sync(decoder);
     uint64_t sync = total;
     if (status >= 0) Api::SyncOffset(decoder, &sync);
-    // Bytes between the previous error (or the start) and this sync point.
-    if (!result.gaps.empty() && result.gaps.back().skipped_bytes == 0)
-      result.gaps.back().skipped_bytes =
-          std::min(sync, stop_offset) - std::min(sync, result.gaps.back().trace_offset - base);
+    // An error makes everything since the sync point before it suspect
+    // (libipt notices a mismatch only some way after its cause): none of it
+    // counts as decoded cleanly, up to the sync point decoding resumes at.
+    if (failed_from) {
+      result.gaps.back().skipped_bytes = std::min(sync, stop_offset) - *failed_from;
+      failed_from.reset();
+    }
     if (status < 0) {
       if (!synced_before && total > 0) {
         Gap gap = MakeGap(status == -pte_eos ? -pte_nosync : status, queue, base, 0);
@@ -99,7 +107,7 @@ LoopResult RunDecodeLoop(const pt_config& config, pt_image* image, uint32_t queu
         if (status < 0) break;
         uint64_t offset = 0;
         Api::Offset(decoder, &offset);
-        if (offset > stop_offset) {
+        if (offset > stop_offset && event.status_update) {
           stopped = true;
           break;
         }
@@ -117,9 +125,13 @@ LoopResult RunDecodeLoop(const pt_config& config, pt_image* image, uint32_t queu
     uint64_t offset = total;
     if (stopped) offset = stop_offset;
     else if (status != -pte_eos) Api::Offset(decoder, &offset);
-    result.decoded_bytes += std::min({offset, total, stop_offset}) - std::min(sync, stop_offset);
-    if (status == -pte_eos || stopped) break;
+    result.stopped_at_bound = stopped;
+    if (status == -pte_eos || stopped) {
+      result.decoded_bytes += std::min({offset, total, stop_offset}) - sync;
+      break;
+    }
     result.gaps.push_back(MakeGap(status, queue, base + offset, ip));
+    failed_from = sync;
   }
   return result;
 }

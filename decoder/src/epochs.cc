@@ -1,11 +1,18 @@
 #include "epochs.h"
 
-#include "sync_points.h"
-
 namespace hwcov::decoder {
+namespace {
+
+// Ends |previous| at |sync|, where the next stretch begins.
+void EndAt(Stretch& previous, const SyncPoint& sync) {
+  previous.end = sync.tracing ? sync.end : sync.offset;
+  previous.stop_offset = sync.offset;
+}
+
+}  // namespace
 
 std::optional<uint64_t> PerfTime(const trace::PtInfo& pt, uint64_t tsc) {
-  if (pt.priv.size() < 5 || pt.priv[4] == 0 || !(pt.config & pt.priv[5])) return std::nullopt;
+  if (pt.priv.size() < 6 || pt.priv[4] == 0 || !(pt.config & pt.priv[5])) return std::nullopt;
   const uint64_t shift = pt.priv[1], mult = pt.priv[2], zero = pt.priv[3];
   if (shift >= 64) return std::nullopt;
   const uint64_t quot = tsc >> shift;
@@ -14,32 +21,48 @@ std::optional<uint64_t> PerfTime(const trace::PtInfo& pt, uint64_t tsc) {
 }
 
 std::vector<Epoch> PlanEpochs(const trace::Trace& trace, const AddressSpaces& spaces,
-                              std::optional<uint32_t> pid, std::span<const uint8_t> bytes) {
+                              std::optional<uint32_t> pid, uint64_t size,
+                              const std::vector<SyncPoint>& syncs) {
   Epoch whole;
-  whole.end = bytes.size();
+  whole.end = size;
   whole.mmaps = pid ? spaces.At(*pid, UINT64_MAX) : spaces.All();
   if (!pid || !trace.pt) return {whole};
 
   std::vector<Epoch> epochs;
-  for (const SyncPoint& sync : FindSyncPoints(bytes)) {
+  for (const SyncPoint& sync : syncs) {
     if (!sync.tsc) continue;
     std::optional<uint64_t> time = PerfTime(*trace.pt, *sync.tsc);
     if (!time) return {whole};
     std::vector<const trace::MmapEvent*> mmaps = spaces.At(*pid, *time);
     if (!epochs.empty() && mmaps == epochs.back().mmaps) continue;
-    if (!epochs.empty()) {
-      Epoch& previous = epochs.back();
-      previous.end = sync.tracing ? sync.end : sync.offset;
-      previous.stop_offset = sync.offset;
-    }
+    if (!epochs.empty()) EndAt(epochs.back(), sync);
     Epoch epoch;
     epoch.begin = epochs.empty() ? 0 : sync.offset;
-    epoch.end = bytes.size();
+    epoch.continues = !epochs.empty() && sync.tracing;
+    epoch.end = size;
     epoch.mmaps = std::move(mmaps);
     epochs.push_back(std::move(epoch));
   }
   if (epochs.empty()) return {whole};
   return epochs;
+}
+
+std::vector<Stretch> SplitStretch(const Stretch& whole, const std::vector<SyncPoint>& syncs,
+                                  uint64_t target) {
+  std::vector<Stretch> out{whole};
+  for (const SyncPoint& sync : syncs) {
+    if (sync.offset <= whole.begin || sync.offset >= whole.stop_offset || sync.offset >= whole.end)
+      continue;
+    if (sync.offset - out.back().begin < target) continue;
+    Stretch next;
+    next.begin = sync.offset;
+    next.continues = sync.tracing;
+    next.end = whole.end;
+    next.stop_offset = whole.stop_offset;
+    EndAt(out.back(), sync);
+    out.push_back(next);
+  }
+  return out;
 }
 
 }  // namespace hwcov::decoder

@@ -10,17 +10,25 @@
 
 #include "address_spaces.h"
 #include "hwcov/trace.h"
+#include "sync_points.h"
 
 namespace hwcov::decoder {
 
-struct Epoch {
+// A stretch of a stream that one decoder decodes on its own.
+struct Stretch {
   uint64_t begin = 0;  // a PSB (or the stream start)
-  // Bytes to decode: up to the next epoch's PSB, plus its PSB+ when that
+  // Bytes to decode: up to the next stretch's PSB, plus its PSB+ when that
   // carries a FUP, so the decoder walks exactly to the FUP's IP...
   uint64_t end = 0;
   // ...where it reports the PSB+'s status events: decoding stops at the
-  // first event beyond this offset (the next epoch's PSB).
+  // first event beyond this offset (the next stretch's PSB).
   uint64_t stop_offset = UINT64_MAX;
+  // Tracing was on at |begin| (its PSB+ has a FUP): execution continues here
+  // from where the previous stretch stopped.
+  bool continues = false;
+};
+
+struct Epoch : Stretch {
   std::vector<const trace::MmapEvent*> mmaps;
 };
 
@@ -28,9 +36,15 @@ struct Epoch {
 // AUXTRACE_INFO), or nullopt when the trace is timeless.
 std::optional<uint64_t> PerfTime(const trace::PtInfo& pt, uint64_t tsc);
 
-// Epochs of |bytes|, the stream of a per-thread queue of process |pid|; a
-// single epoch with every mapping when the trace has no usable time.
+// Epochs of a per-thread queue's stream of |size| bytes with sync points
+// |syncs|, traced in process |pid|; a single epoch with every mapping when
+// the process is unknown or the trace has no usable time.
 std::vector<Epoch> PlanEpochs(const trace::Trace& trace, const AddressSpaces& spaces,
-                              std::optional<uint32_t> pid, std::span<const uint8_t> bytes);
+                              std::optional<uint32_t> pid, uint64_t size,
+                              const std::vector<SyncPoint>& syncs);
+
+// Cuts |whole| at its sync points into stretches of at least |target| bytes.
+std::vector<Stretch> SplitStretch(const Stretch& whole, const std::vector<SyncPoint>& syncs,
+                                  uint64_t target);
 
 }  // namespace hwcov::decoder

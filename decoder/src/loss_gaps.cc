@@ -47,6 +47,22 @@ Gap LossGap(const trace::Trace& trace, const trace::SampleId& s, std::optional<u
   return gap;
 }
 
+// A trace that does not end as a finished recording does (hwcov or perf
+// killed mid-recording, a copy cut short): whatever ran after its end is
+// missing, and the report must not look complete. The reader says why.
+Gap UnfinishedGap(const trace::Trace& trace) {
+  Gap gap;
+  gap.kind = GapKind::kLostData;
+  gap.detail = "the trace is incomplete";
+  std::string sep = ": ";
+  for (const std::string& why : trace.warnings) {
+    gap.detail += sep + why;
+    sep = "; ";
+  }
+  gap.detail += "; what is missing from it is not in the coverage";
+  return gap;
+}
+
 }  // namespace
 
 std::vector<Gap> RecordedLossGaps(const trace::Trace& trace) {
@@ -78,6 +94,7 @@ std::vector<Gap> RecordedLossGaps(const trace::Trace& trace) {
                  " (the data buffer was full): mappings or context switches may be missing";
     gaps.push_back(gap);
   }
+  if (!trace.finished) gaps.push_back(UnfinishedGap(trace));
   return gaps;
 }
 

@@ -8,8 +8,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-thread_local const DecodeOptions* g_current = nullptr;
-
 bool IsFile(const fs::path& p) {
   std::error_code ec;
   return fs::is_regular_file(p, ec);  // follows the cache's symlinks
@@ -37,17 +35,6 @@ std::vector<fs::path> CacheCandidates(const fs::path& dir, const std::string& re
 }
 
 }  // namespace
-
-ScopedDecodeOptions::ScopedDecodeOptions(const DecodeOptions& options) : previous_(g_current) {
-  g_current = &options;
-}
-
-ScopedDecodeOptions::~ScopedDecodeOptions() { g_current = previous_; }
-
-const DecodeOptions& ScopedDecodeOptions::Current() {
-  static const DecodeOptions kNone;
-  return g_current ? *g_current : kNone;
-}
 
 std::vector<fs::path> BuildIdDirs(const DecodeOptions& options) {
   std::vector<fs::path> dirs(options.buildid_dirs.begin(), options.buildid_dirs.end());
@@ -79,9 +66,11 @@ std::optional<fs::path> LocateBinary(const std::string& recorded_path, const Bui
     }
   }
   const std::string cache_note =
-      id.empty() ? "" : (caches.empty() ? " and no build-id cache to look in"
-                                        : " and build id " + id.Hex() + " is in no build-id cache (" +
-                                              caches + ")");
+      id.empty()
+          ? ""
+          : (caches.empty()
+                 ? " and no build-id cache to look in"
+                 : " and build id " + id.Hex() + " is in no build-id cache (" + caches + ")");
   if (mismatch)
     why = at_path.string() + ": build id differs from the recorded " + id.Hex() +
           " (rebuilt since?)" + (caches.empty() ? "" : " and no build-id cache has the original") +

@@ -22,21 +22,6 @@
 
 namespace hwcov::decoder {
 
-// The DecodeOptions in effect on this thread. Decode(trace, options) sets
-// them for its duration; the decode internals (shared with the options-less
-// Decode) build their ModuleTable from a trace alone and pick them up here.
-class ScopedDecodeOptions {
- public:
-  explicit ScopedDecodeOptions(const DecodeOptions& options);
-  ~ScopedDecodeOptions();
-  ScopedDecodeOptions(const ScopedDecodeOptions&) = delete;
-  ScopedDecodeOptions& operator=(const ScopedDecodeOptions&) = delete;
-  static const DecodeOptions& Current();
-
- private:
-  const DecodeOptions* previous_;
-};
-
 // The build-id cache directories to search, in order: |options|' own, then
 // $PERF_BUILDID_DIR, else ~/.debug (perf's default).
 std::vector<std::filesystem::path> BuildIdDirs(const DecodeOptions& options);
@@ -50,7 +35,6 @@ std::optional<std::filesystem::path> LocateBinary(const std::string& recorded_pa
 // Interns modules by (path, build id) and checks each binary once.
 class ModuleTable {
  public:
-  ModuleTable() : options_(ScopedDecodeOptions::Current()) {}
   explicit ModuleTable(DecodeOptions options) : options_(std::move(options)) {}
 
   // Returns the module index, or nullopt when the binary is unusable (the

@@ -50,7 +50,8 @@ Gap MakeGap(int error, uint32_t queue, uint64_t offset, uint64_t ip) {
   return gap;
 }
 
-DecodeContext::DecodeContext(const trace::Trace& t) : trace(t) {
+DecodeContext::DecodeContext(const trace::Trace& t, const DecodeOptions& options)
+    : trace(t), modules(options) {
   iscache = pt_iscache_alloc(nullptr);
   if (!iscache) throw Error("cannot allocate libipt's image section cache");
 }

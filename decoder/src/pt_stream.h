@@ -31,7 +31,7 @@ Gap MakeGap(int error, uint32_t queue, uint64_t offset, uint64_t ip);
 
 // Everything one decode needs for all queues of a trace.
 struct DecodeContext {
-  explicit DecodeContext(const trace::Trace& t);
+  DecodeContext(const trace::Trace& t, const DecodeOptions& options);
   ~DecodeContext();
   std::unique_ptr<CodeImage> ImageFor(const std::vector<const trace::MmapEvent*>& mmaps,
                                       std::optional<uint32_t> pid);

@@ -25,8 +25,15 @@ std::vector<SyncPoint> FindSyncPoints(std::span<const uint8_t> bytes) {
         in_psb = true;
       } else if (in_psb && packet.type == ppt_tsc) {
         points.back().tsc = packet.payload.tsc.tsc;
-      } else if (in_psb && packet.type == ppt_fup) {
+      } else if (in_psb && packet.type == ppt_fup &&
+                 packet.payload.ip.ipc != pt_ipc_suppressed) {
+        // Last-IP is reset at a PSB, so the FUP here carries a usable address
+        // unless it is compressed against nothing (then it is not one we use).
         points.back().tracing = true;
+        points.back().fup_ip = packet.payload.ip.ipc == pt_ipc_sext_48
+                                   ? static_cast<uint64_t>(
+                                         static_cast<int64_t>(packet.payload.ip.ip << 16) >> 16)
+                                   : packet.payload.ip.ip;
       } else if (in_psb && packet.type == ppt_psbend) {
         pt_pkt_get_offset(decoder, &points.back().end);
         in_psb = false;

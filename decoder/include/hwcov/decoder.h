@@ -74,10 +74,6 @@ struct ExecutionProfile {
   }
 };
 
-// Decodes every AUX queue of |trace| with libipt's block decoder.
-ExecutionProfile Decode(const trace::Trace& trace);
-
-// Where to find the binaries a trace ran, besides their recorded paths.
 struct DecodeOptions {
   // Recorded paths are looked up under this directory (like perf --symfs):
   // binaries copied from the recording machine, a container's root.
@@ -85,20 +81,27 @@ struct DecodeOptions {
   // Build-id caches searched by build id before $PERF_BUILDID_DIR or
   // ~/.debug (perf's layout: .build-id/xx/yyyy and <path>/<build id>/elf).
   std::vector<std::string> buildid_dirs;
+  // Worker threads (0: one per core). The profile does not depend on it.
+  unsigned jobs = 0;
+  // Smallest stretch of stream one decoder takes (0: chosen from the trace
+  // size and jobs). Tests set 1 to cut at every sync point.
+  uint64_t stretch_bytes = 0;
+  // Called now and then from the calling thread: PT bytes decoded so far
+  // and in all.
+  std::function<void(uint64_t done, uint64_t total)> progress;
 };
 
-// Decode(trace) and ListInstructions(trace, ...) with |options|; the
-// overloads without them use DecodeOptions{}.
-ExecutionProfile Decode(const trace::Trace& trace, const DecodeOptions& options);
-void ListInstructions(const trace::Trace& trace, const std::function<void(uint64_t ip)>& on_insn,
-                      const std::function<void(const Gap&)>& on_gap,
-                      const DecodeOptions& options);
+// Decodes every AUX queue of |trace|: each stream is cut at its PSB sync
+// points into stretches decoded in parallel by libipt's block decoder, each
+// bounded exactly at the next stretch's start, and the counts are summed.
+ExecutionProfile Decode(const trace::Trace& trace, const DecodeOptions& options = {});
 
 // Debug view: every executed instruction's address in trace order, decoded
 // by libipt's instruction decoder (the reference for `perf script
 // --itrace=i1i -F ip`). Decode errors are reported through |on_gap|.
 void ListInstructions(const trace::Trace& trace, const std::function<void(uint64_t ip)>& on_insn,
-                      const std::function<void(const Gap&)>& on_gap);
+                      const std::function<void(const Gap&)>& on_gap,
+                      const DecodeOptions& options = {});
 
 // Verification view (hwcov dump, tests): the PT packets of one AUX queue
 // counted by kind, walked with libipt's packet decoder from the first PSB.

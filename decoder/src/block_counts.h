@@ -1,0 +1,70 @@
+// What decoding one stretch of trace produces (blocks and edges in runtime
+// addresses), and their translation into the profile's (module, offset) keys.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <unordered_map>
+
+#include "code_image.h"
+#include "hwcov/decoder.h"
+
+namespace hwcov::decoder {
+
+struct PairHash {
+  size_t operator()(const std::pair<uint64_t, uint64_t>& p) const {
+    return std::hash<uint64_t>()(p.first * 0x9e3779b97f4a7c15ull ^ p.second);
+  }
+};
+
+struct RuntimeBlock {
+  uint64_t count = 0;
+  uint32_t instructions = 0;
+};
+
+// Block and edge counts of one stretch of one queue, in runtime addresses.
+struct RuntimeCounts {
+  std::unordered_map<std::pair<uint64_t, uint64_t>, RuntimeBlock, PairHash> blocks;
+  // (end of a block, start of the next one): how conditional branches went.
+  std::unordered_map<std::pair<uint64_t, uint64_t>, uint64_t, PairHash> edges;
+  std::optional<uint64_t> pending_end;  // last block's end, while flow continues
+  std::optional<uint64_t> first_ip;     // first block's start
+  uint64_t instructions = 0;
+
+  void AddBlock(uint64_t ip, uint64_t end_ip, uint32_t ninsn) {
+    if (pending_end) ++edges[{*pending_end, ip}];
+    if (!first_ip) first_ip = ip;
+    RuntimeBlock& b = blocks[{ip, end_ip}];
+    ++b.count;
+    b.instructions = ninsn;
+    instructions += ninsn;
+    pending_end = end_ip;
+  }
+};
+
+// Accumulates translated counts per instruction; the merge is a sum, so the
+// order in which stretches are added does not change the result, and the
+// blocks it emits are canonical: maximal runs of consecutive instructions
+// with one count, whatever the decoder's block boundaries were (a stretch
+// boundary splits a libipt block in two).
+class ProfileBuilder {
+ public:
+  // Translates |counts| through |image| (the address space they ran in):
+  // each distinct block is walked once to find the conditional branches
+  // inside it (they fell through) and edges tell where the last one went.
+  void Add(const RuntimeCounts& counts, const CodeImage& image, ExecutionProfile& profile);
+  void MoveInto(ExecutionProfile& profile);
+
+ private:
+  BranchCount& Branch(uint32_t module, uint64_t offset);
+
+  struct Instruction {
+    uint8_t length = 0;
+    uint64_t count = 0;
+  };
+  std::map<std::pair<uint32_t, uint64_t>, Instruction> instructions_;
+  std::map<std::pair<uint32_t, uint64_t>, BranchCount> branches_;
+};
+
+}  // namespace hwcov::decoder
