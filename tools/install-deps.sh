@@ -8,6 +8,10 @@ packages=(
   libipt-dev libelf-dev libdwarf-dev libzydis-dev
   libboost-program-options-dev libgtest-dev
   linux-perf lcov binutils gcc g++
+  zlib1g-dev    # the mapper inflates compressed debug sections
+  clang llvm    # mapper accuracy tests: clang builds, llvm-cov gcov as their reference
+  libclang-rt-14-dev  # libFuzzer for -DHWCOV_FUZZ=ON (tests/fuzz, docs/robustness.md)
+  qemu-user     # the emu backend runs programs under qemu-x86_64 with hwcov's TCG plugin
 )
 
 missing=()

@@ -36,8 +36,8 @@ std::string Kib(uint64_t bytes) {
 PerfAccess ReadPerfAccess(const fs::path& proc) {
   PerfAccess a;
   a.paranoid = static_cast<int>(ReadNumber(proc / "sys/kernel/perf_event_paranoid").value_or(2));
-  a.mlock_kb = static_cast<uint64_t>(
-      ReadNumber(proc / "sys/kernel/perf_event_mlock_kb").value_or(516));
+  a.mlock_kb =
+      static_cast<uint64_t>(ReadNumber(proc / "sys/kernel/perf_event_mlock_kb").value_or(516));
   std::ifstream status(proc / "self/status");
   std::string line;
   while (std::getline(status, line)) {
@@ -55,8 +55,9 @@ PerfAccess ReadPerfAccess(const fs::path& proc) {
 }
 
 std::string PrivilegeAdvice(bool mention_soft) {
-  return std::string("lower it with 'sudo sysctl kernel.perf_event_paranoid=2' or give hwcov "
-                     "CAP_PERFMON ('sudo setcap cap_perfmon=ep $(which hwcov)')") +
+  return std::string(
+             "lower it with 'sudo sysctl kernel.perf_event_paranoid=2' or give hwcov "
+             "CAP_PERFMON ('sudo setcap cap_perfmon=ep $(which hwcov)')") +
          (mention_soft ? ", or use --backend soft" : "");
 }
 
@@ -67,21 +68,20 @@ std::string DescribeOpenDenied(const PerfAccess& access, int error, pid_t attach
            ": attaching needs the same user as the process (and kernel.yama.ptrace_scope "
            "permitting it) or CAP_PERFMON / CAP_SYS_PTRACE; run hwcov as that user or with sudo";
   return "perf_event_open was denied" + err + ": kernel.perf_event_paranoid is " +
-         std::to_string(access.paranoid) + (access.paranoid > 2
-                                                 ? " (this kernel forbids perf events to "
-                                                   "unprivileged users); "
-                                                 : "; ") +
+         std::to_string(access.paranoid) +
+         (access.paranoid > 2 ? " (this kernel forbids perf events to "
+                                "unprivileged users); "
+                              : "; ") +
          PrivilegeAdvice();
 }
 
 std::string DescribeMmapFailure(const PerfAccess& access, int error, uint64_t bytes_per_ring,
                                 size_t rings, uint64_t aux_bytes) {
   std::ostringstream s;
-  s << "the kernel refused to map the trace buffers (" << std::strerror(error) << "): "
-    << rings << " buffer(s) of " << Kib(bytes_per_ring) << " exceed what this user may lock ("
+  s << "the kernel refused to map the trace buffers (" << std::strerror(error) << "): " << rings
+    << " buffer(s) of " << Kib(bytes_per_ring) << " exceed what this user may lock ("
     << "kernel.perf_event_mlock_kb = " << access.mlock_kb << " KiB per CPU, then ulimit -l = "
-    << (access.memlock_limit == UINT64_MAX ? std::string("unlimited")
-                                           : Kib(access.memlock_limit))
+    << (access.memlock_limit == UINT64_MAX ? std::string("unlimited") : Kib(access.memlock_limit))
     << "); use a smaller --buffer-size (now " << Kib(aux_bytes) << ", e.g. 128K), or raise "
     << "'sudo sysctl kernel.perf_event_mlock_kb=" << (bytes_per_ring >> 10) + 4
     << "' or 'ulimit -l', or run with CAP_IPC_LOCK";

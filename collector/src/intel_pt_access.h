@@ -13,8 +13,8 @@
 namespace hwcov::collector {
 
 struct PerfAccess {
-  int paranoid = 2;          // /proc/sys/kernel/perf_event_paranoid
-  uint64_t mlock_kb = 516;   // /proc/sys/kernel/perf_event_mlock_kb (per CPU)
+  int paranoid = 2;            // /proc/sys/kernel/perf_event_paranoid
+  uint64_t mlock_kb = 516;     // /proc/sys/kernel/perf_event_mlock_kb (per CPU)
   uint64_t memlock_limit = 0;  // RLIMIT_MEMLOCK soft limit in bytes (UINT64_MAX: unlimited)
   bool cap_perfmon = false;
   bool cap_sys_admin = false;

@@ -25,11 +25,11 @@ void ValidatePtConfig(const PtPmu& pmu, uint64_t config);
 
 // How the events are laid out.
 struct EventPlan {
-  bool per_cpu = true;        // per-CPU buffers with inherit; else per-thread
-  bool launch = true;         // a command hwcov starts: enable_on_exec
+  bool per_cpu = true;           // per-CPU buffers with inherit; else per-thread
+  bool launch = true;            // a command hwcov starts: enable_on_exec
   bool cpu_wide_switch = false;  // privileged: a CPU-wide dummy records SWITCH_CPU_WIDE
   uint64_t aux_bytes = 4 << 20;  // AUX area size (aux_watermark is a quarter)
-  bool mmap_build_id = true;  // MMAP2 carries build ids (kernel 5.12+; dropped on EINVAL)
+  bool mmap_build_id = true;     // MMAP2 carries build ids (kernel 5.12+; dropped on EINVAL)
 };
 
 // perf's have_sched_switch for the plan: 3 CPU-wide switch events, 2

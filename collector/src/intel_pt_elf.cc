@@ -65,7 +65,8 @@ ElfCode::ElfCode(const std::filesystem::path& path) : path_(path) {
           continue;
         auto offset = to_offset(sym.st_value);
         if (!offset) continue;
-        const char* name = reinterpret_cast<const char*>(bytes.data() + strtab.sh_offset + sym.st_name);
+        const char* name =
+            reinterpret_cast<const char*>(bytes.data() + strtab.sh_offset + sym.st_name);
         const size_t max = strtab.sh_size - sym.st_name;
         functions_.push_back({std::string(name, strnlen(name, max)), *offset, sym.st_size,
                               ELF64_ST_BIND(sym.st_info) == STB_GLOBAL});

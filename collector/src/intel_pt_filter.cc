@@ -88,8 +88,10 @@ class FilterParser {
   AddrFilter One() {
     AddrFilter f;
     f.action = Word(" ");
-    if (f.action == "filter" || f.action == "tracestop") f.range = true;
-    else if (f.action != "start" && f.action != "stop") Fail();
+    if (f.action == "filter" || f.action == "tracestop")
+      f.range = true;
+    else if (f.action != "start" && f.action != "stop")
+      Fail();
     NumberOrSymbol(f.addr, f.sym_from, f.sym_from_idx);
     Skip(" ");
     if (pos_ < s_.size() && s_[pos_] == '/') {
@@ -112,8 +114,7 @@ class FilterParser {
 ElfFunction FindFunction(const ElfCode& elf, const std::string& file, const std::string& name,
                          int idx) {
   std::vector<ElfFunction> all = elf.Functions(name);
-  if (idx == 0)
-    std::erase_if(all, [](const ElfFunction& f) { return !f.global; });
+  if (idx == 0) std::erase_if(all, [](const ElfFunction& f) { return !f.global; });
   if (all.empty())
     throw Error("--filter: no " + std::string(idx == 0 ? "global " : "") + "function '" + name +
                 "' in " + file);
@@ -124,9 +125,11 @@ ElfFunction FindFunction(const ElfCode& elf, const std::string& file, const std:
     return all[static_cast<size_t>(idx) - 1];
   }
   if (all.size() > 1 && idx < 0)
-    throw Error("--filter: " + file + " has " + std::to_string(all.size()) +
-                " functions named '" + name + "'; pick one with '" + name + " #2' or the global "
-                "one with '" + name + " #g'");
+    throw Error("--filter: " + file + " has " + std::to_string(all.size()) + " functions named '" +
+                name + "'; pick one with '" + name +
+                " #2' or the global "
+                "one with '" +
+                name + " #g'");
   return all.front();
 }
 
@@ -158,10 +161,12 @@ std::string KernelFilter::ToString() const {
 
 KernelFilter ResolveAddrFilter(const AddrFilter& f) {
   if (f.file.empty())
-    throw Error("--filter '" + f.text + "': name the binary with '@ FILE' (hwcov traces user "
+    throw Error("--filter '" + f.text +
+                "': name the binary with '@ FILE' (hwcov traces user "
                 "space; filters without a file are kernel addresses)");
   if (!f.range || f.action == "start")
-    throw Error("--filter '" + f.text + "': Intel PT filters address ranges only; use 'filter' "
+    throw Error("--filter '" + f.text +
+                "': Intel PT filters address ranges only; use 'filter' "
                 "(trace inside a range) or 'tracestop' (stop tracing in a range), with a "
                 "function or a '/ size'");
   KernelFilter k;
@@ -201,14 +206,18 @@ std::string BuildFilterString(const std::vector<std::string>& filters, uint32_t 
     for (AddrFilter& f : ParseAddrFilters(text)) parsed.push_back(std::move(f));
   if (parsed.empty()) return "";
   if (ranges_available == 0)
-    throw Error("--filter: this CPU's Intel PT cannot filter by address "
-                "(caps/num_address_ranges is 0); record without --filter");
+    throw Error(
+        "--filter: this CPU's Intel PT cannot filter by address "
+        "(caps/num_address_ranges is 0); record without --filter");
   if (parsed.size() > ranges_available)
-    throw Error("--filter: " + std::to_string(parsed.size()) + " address ranges given but this "
-                "CPU's Intel PT supports " + std::to_string(ranges_available) +
+    throw Error("--filter: " + std::to_string(parsed.size()) +
+                " address ranges given but this "
+                "CPU's Intel PT supports " +
+                std::to_string(ranges_available) +
                 " (caps/num_address_ranges); merge neighbouring ranges or drop some");
   std::string out;
-  for (const AddrFilter& f : parsed) out += (out.empty() ? "" : ",") + ResolveAddrFilter(f).ToString();
+  for (const AddrFilter& f : parsed)
+    out += (out.empty() ? "" : ",") + ResolveAddrFilter(f).ToString();
   return out;
 }
 

@@ -6,8 +6,8 @@ namespace hwcov::collector {
 
 void LossAccount::Add(const SidebandRecord& r) {
   if (r.type != PERF_RECORD_AUX && r.type != PERF_RECORD_LOST) return;
-  const std::string key = per_cpu_ ? "cpu " + std::to_string(r.sample.cpu)
-                                   : "tid " + std::to_string(r.sample.tid);
+  const std::string key =
+      per_cpu_ ? "cpu " + std::to_string(r.sample.cpu) : "tid " + std::to_string(r.sample.tid);
   LossCounts& c = counts_[key];
   if (r.type == PERF_RECORD_LOST) {
     c.lost_records += r.lost;
@@ -43,7 +43,8 @@ std::vector<std::string> LossAccount::Summary(uint64_t aux_bytes_per_buffer) con
               std::to_string(aux_bytes_per_buffer >> 10) +
               " KiB AUX buffer full (data lost; use a larger --buffer-size or --filter)";
     if (c.partial)
-      line += " " + std::to_string(c.partial) + " AUX record(s) with gaps (PARTIAL: e.g. the CPU "
+      line += " " + std::to_string(c.partial) +
+              " AUX record(s) with gaps (PARTIAL: e.g. the CPU "
               "entered VMX root mode)";
     if (c.collision) line += " " + std::to_string(c.collision) + " AUX collision(s)";
     if (c.lost_records)

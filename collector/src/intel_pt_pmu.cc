@@ -68,11 +68,16 @@ PmuFormat ParsePmuFormat(const std::string& text, const std::string& where) {
   const auto colon = text.find(':');
   if (colon == std::string::npos) return fail();
   const std::string word = text.substr(0, colon);
-  if (word == "config") f.word = 0;
-  else if (word == "config1") f.word = 1;
-  else if (word == "config2") f.word = 2;
-  else if (word == "config3") f.word = 3;
-  else return fail();
+  if (word == "config")
+    f.word = 0;
+  else if (word == "config1")
+    f.word = 1;
+  else if (word == "config2")
+    f.word = 2;
+  else if (word == "config3")
+    f.word = 3;
+  else
+    return fail();
   std::stringstream ranges(text.substr(colon + 1));
   std::string range;
   while (std::getline(ranges, range, ',')) {
@@ -102,7 +107,8 @@ PtPmu PtPmu::Detect(const fs::path& devices_root, const fs::path& cpuinfo) {
     pmu.formats_[entry.path().filename().string()] = ParsePmuFormat(*text, entry.path().string());
   }
   if (pmu.formats_.empty())
-    ThrowFileError(pmu.dir_ / "format", "no format terms: not an intel_pt PMU this kernel describes");
+    ThrowFileError(pmu.dir_ / "format",
+                   "no format terms: not an intel_pt PMU this kernel describes");
   for (const auto& entry : fs::directory_iterator(pmu.dir_ / "caps", ec))
     if (auto text = ReadTrimmed(entry.path())) pmu.caps_[entry.path().filename().string()] = *text;
   if (auto text = ReadTrimmed(pmu.dir_ / "nr_addr_filters"))

@@ -125,7 +125,10 @@ class FileSink : public RingSink {
  public:
   FileSink(trace::PerfDataWriter& writer, uint64_t sample_type, bool per_cpu,
            std::function<uint64_t()> reference)
-      : writer_(writer), sample_type_(sample_type), loss_(per_cpu), reference_(std::move(reference)) {}
+      : writer_(writer),
+        sample_type_(sample_type),
+        loss_(per_cpu),
+        reference_(std::move(reference)) {}
 
   void OnRecord(const RingInfo&, std::span<const uint8_t> record) override {
     writer_.AddRawRecord(record);
@@ -221,7 +224,8 @@ std::pair<std::string, std::string> PlanFilter(const RecordOptions& options, con
   std::vector<std::string> files;
   for (const std::string& path : options.only_paths) {
     if (HasGlob(path))
-      throw Error("--only '" + path + "': the intel-pt backend filters by address ranges set "
+      throw Error("--only '" + path +
+                  "': the intel-pt backend filters by address ranges set "
                   "before the run, so it needs file paths, not patterns; name the binaries or "
                   "use --filter / --all-code");
     files.push_back(path);
@@ -232,13 +236,15 @@ std::pair<std::string, std::string> PlanFilter(const RecordOptions& options, con
     files.push_back(executable);
   }
   if (ranges == 0)
-    return {"", "this CPU's Intel PT cannot filter by address (caps/num_address_ranges is 0): "
-                "tracing all code, libraries included"};
+    return {"",
+            "this CPU's Intel PT cannot filter by address (caps/num_address_ranges is 0): "
+            "tracing all code, libraries included"};
   std::string filter = BinaryFilterString(files, ranges, options.attach_pid != 0);
   std::string names;
   for (const auto& f : files) names += (names.empty() ? "" : ", ") + f;
-  return {filter, "tracing only " + names + " (address filter; --all-code traces libraries "
-                  "too)"};
+  return {filter, "tracing only " + names +
+                      " (address filter; --all-code traces libraries "
+                      "too)"};
 }
 
 void Log(const RecordOptions& options, const std::string& line) {
@@ -264,14 +270,14 @@ std::vector<int> ParseCpuList(const std::string& text) {
 uint64_t AuxBufferSize(uint64_t requested, const PerfAccess& access, uint64_t page_size) {
   if (requested == 0) return access.privileged() ? 4 << 20 : 128 << 10;
   if (requested < (8 << 10) || (requested & (requested - 1)) || requested % page_size)
-    throw Error("--buffer-size " + std::to_string(requested) + ": the Intel PT buffer must be a "
+    throw Error("--buffer-size " + std::to_string(requested) +
+                ": the Intel PT buffer must be a "
                 "power of two of at least 8 KiB (e.g. 128K, 4M)");
   return requested;
 }
 
 std::string IntelPtUnavailable(const IntelPtHost& host) {
-  if (std::string why = PtPmuMissingReason(host.sysfs_devices, host.proc / "cpuinfo");
-      !why.empty())
+  if (std::string why = PtPmuMissingReason(host.sysfs_devices, host.proc / "cpuinfo"); !why.empty())
     return why;
   // Probe as perf does: a user-only software event on ourselves.
   std::unique_ptr<PerfEventSys> kernel;
@@ -291,8 +297,8 @@ std::string IntelPtUnavailable(const IntelPtHost& host) {
   }
   const PerfAccess access = host.access ? *host.access : ReadPerfAccess(host.proc);
   return "perf events are denied to this user (" + std::string(std::strerror(-fd)) +
-         ", kernel.perf_event_paranoid is " + std::to_string(access.paranoid) + "): " +
-         PrivilegeAdvice(/*mention_soft=*/false);
+         ", kernel.perf_event_paranoid is " + std::to_string(access.paranoid) +
+         "): " + PrivilegeAdvice(/*mention_soft=*/false);
 }
 
 namespace {
@@ -326,9 +332,9 @@ int TraceUntilDone(const RecordOptions& options, PtSession& session, Workload* w
       exit_status = workload->Wait();
     } else {
       session.Enable();
-      const auto deadline = std::chrono::steady_clock::now() +
-                            std::chrono::duration<double>(options.duration > 0 ? options.duration
-                                                                                : 1e9);
+      const auto deadline =
+          std::chrono::steady_clock::now() +
+          std::chrono::duration<double>(options.duration > 0 ? options.duration : 1e9);
       while (!TerminalSignals::stop_requested() && ProcessExists(options.attach_pid) &&
              std::chrono::steady_clock::now() < deadline)
         std::this_thread::sleep_for(std::chrono::milliseconds(50));
@@ -371,11 +377,11 @@ void AddBinaries(const FileSink& sink, trace::PerfDataWriter& writer) {
 RecordResult RecordIntelPt(const RecordOptions& options, const IntelPtHost& host) {
   const auto started = std::chrono::steady_clock::now();
   const bool attach = options.attach_pid != 0;
-  if (attach && !options.command.empty())
-    throw Error("give either a command or -p PID, not both");
+  if (attach && !options.command.empty()) throw Error("give either a command or -p PID, not both");
   if (!options.only_exe.empty())
-    throw Error("--only-exe is not supported by the intel-pt backend (Intel PT cannot select "
-                "processes by executable); use --filter with the binary, or --backend soft");
+    throw Error(
+        "--only-exe is not supported by the intel-pt backend (Intel PT cannot select "
+        "processes by executable); use --filter with the binary, or --backend soft");
 
   const PtPmu pmu = PtPmu::Detect(host.sysfs_devices, host.proc / "cpuinfo");
   const PerfAccess access = host.access ? *host.access : ReadPerfAccess(host.proc);
@@ -431,11 +437,11 @@ RecordResult RecordIntelPt(const RecordOptions& options, const IntelPtHost& host
   const std::vector<int> present = ParseCpuList(ReadLine(host.sysfs_cpu / "present"));
   const auto online =
       static_cast<uint32_t>(ParseCpuList(ReadLine(host.sysfs_cpu / "online")).size());
-  writer.SetCpuCounts(present.empty() ? online : static_cast<uint32_t>(present.back() + 1),
-                      online);
+  writer.SetCpuCounts(present.empty() ? online : static_cast<uint32_t>(present.back() + 1), online);
   const uint64_t sample_type = PlanSampleType(plan);
-  FileSink sink(writer, sample_type, plan.per_cpu,
-                host.reference ? host.reference : [] { return static_cast<uint64_t>(__rdtsc()); });
+  FileSink sink(
+      writer, sample_type, plan.per_cpu,
+      host.reference ? host.reference : [] { return static_cast<uint64_t>(__rdtsc()); });
   if (attach)
     SynthesizeRunningProcess(options.attach_pid, session.traced_tids(), sample_type,
                              session.tracking_id(), sink);

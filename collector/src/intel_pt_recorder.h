@@ -24,8 +24,8 @@ struct IntelPtHost {
   std::filesystem::path sysfs_devices = "/sys/bus/event_source/devices";
   std::filesystem::path sysfs_cpu = "/sys/devices/system/cpu";
   std::filesystem::path proc = "/proc";
-  PerfEventSys* sys = nullptr;           // nullptr: the kernel
-  std::optional<PerfAccess> access;      // nullopt: read from |proc|
+  PerfEventSys* sys = nullptr;       // nullptr: the kernel
+  std::optional<PerfAccess> access;  // nullopt: read from |proc|
   // TSC:CTC ratio (CPUID leaf 0x15 ebx:eax); nullopt: ask the CPU.
   std::optional<std::pair<uint32_t, uint32_t>> tsc_ctc;
   std::function<uint64_t()> reference;  // AUXTRACE.reference; empty: rdtsc

@@ -52,8 +52,8 @@ uint64_t DataRing::Drain(const std::function<void(std::span<const uint8_t>)>& on
     std::memcpy(reinterpret_cast<uint8_t*>(&h) + first, data_.data(), sizeof h - first);
     if (h.size < sizeof h || h.size > size || h.size > head - tail)
       throw Error("perf ring buffer corrupt: record of type " + std::to_string(h.type) +
-                  " with size " + std::to_string(h.size) + " at position " +
-                  std::to_string(tail) + " (head " + std::to_string(head) + ")");
+                  " with size " + std::to_string(h.size) + " at position " + std::to_string(tail) +
+                  " (head " + std::to_string(head) + ")");
     if (at + h.size <= size) {
       on_record({data_.data() + at, h.size});
     } else {  // the record wraps: copy both parts into one piece

@@ -49,7 +49,7 @@ class DataRing {
 
 // One read of the AUX area: what perf puts in one PERF_RECORD_AUXTRACE.
 struct AuxRead {
-  uint64_t offset = 0;  // stream position of the first byte (the old tail)
+  uint64_t offset = 0;              // stream position of the first byte (the old tail)
   std::span<const uint8_t> first;   // up to the end of the area
   std::span<const uint8_t> second;  // from the start, when it wrapped
   uint64_t size() const { return first.size() + second.size(); }

@@ -16,9 +16,7 @@ std::string Hex(uint64_t v) {
   return buf;
 }
 
-const char* KindName(int kind) {
-  return kind == 0 ? "intel_pt//u" : "dummy:u";
-}
+const char* KindName(int kind) { return kind == 0 ? "intel_pt//u" : "dummy:u"; }
 
 }  // namespace
 
@@ -36,12 +34,14 @@ PtSession::PtSession(PerfEventSys& sys, SessionPlan plan, const PerfAccess& acce
           const int fd = OpenPtOrSkip(tid, cpu);
           if (fd < 0) continue;
           AddToRing(ring, events_.emplace_back(Event{kPt, fd, 0, cpu, tid}));
-          AddToRing(ring, events_.emplace_back(
-                              Event{kTracking, OpenEvent(kTracking, plan_.tracking, tid, cpu), 0, cpu, tid}));
+          AddToRing(ring,
+                    events_.emplace_back(Event{
+                        kTracking, OpenEvent(kTracking, plan_.tracking, tid, cpu), 0, cpu, tid}));
         }
         if (plan_.cpu_wide_switch)
-          AddToRing(ring, events_.emplace_back(Event{
-                              kSwitch, OpenEvent(kSwitch, *plan_.cpu_wide_switch, -1, cpu), 0, cpu, -1}));
+          AddToRing(ring,
+                    events_.emplace_back(Event{
+                        kSwitch, OpenEvent(kSwitch, *plan_.cpu_wide_switch, -1, cpu), 0, cpu, -1}));
       }
     } else {
       for (pid_t tid : std::vector<pid_t>(tids_)) {
@@ -51,8 +51,8 @@ PtSession::PtSession(PerfEventSys& sys, SessionPlan plan, const PerfAccess& acce
         rings_.push_back({});
         rings_[ring].info = {static_cast<uint32_t>(ring), -1, tid};
         AddToRing(ring, events_.emplace_back(Event{kPt, fd, 0, -1, tid}));
-        AddToRing(ring, events_.emplace_back(
-                            Event{kTracking, OpenEvent(kTracking, plan_.tracking, tid, -1), 0, -1, tid}));
+        AddToRing(ring, events_.emplace_back(Event{
+                            kTracking, OpenEvent(kTracking, plan_.tracking, tid, -1), 0, -1, tid}));
       }
     }
     for (Event& e : events_) {
@@ -78,7 +78,8 @@ PtSession::PtSession(PerfEventSys& sys, SessionPlan plan, const PerfAccess& acce
                          reinterpret_cast<uintptr_t>(plan_.filter.c_str()));
       if (r < 0)
         throw Error("the kernel rejected the Intel PT address filter '" + plan_.filter + "' (" +
-                    std::strerror(-r) + "): check the ranges lie in the named binaries' code and "
+                    std::strerror(-r) +
+                    "): check the ranges lie in the named binaries' code and "
                     "that this CPU has enough address ranges (caps/num_address_ranges)");
     }
   } catch (...) {
@@ -143,23 +144,23 @@ void PtSession::MapRing(Ring& ring) {
   int error = 0;
   ring.base = sys_.Map(ring.base_len, PROT_READ | PROT_WRITE, ring.fd, 0, &error);
   if (!ring.base)
-    throw Error(DescribeMmapFailure(access_, error, ring.base_len + aux_bytes, rings_.size(),
-                                    aux_bytes));
+    throw Error(
+        DescribeMmapFailure(access_, error, ring.base_len + aux_bytes, rings_.size(), aux_bytes));
   auto* page = static_cast<perf_event_mmap_page*>(ring.base);
   // The AUX area follows the data area; the kernel reads where from here.
   page->aux_offset = ring.base_len;
   page->aux_size = aux_bytes;
   ring.aux_len = aux_bytes;
   // Writable: the kernel stops (TRUNCATED) rather than overwrite unread trace.
-  ring.aux = sys_.Map(aux_bytes, PROT_READ | PROT_WRITE, ring.fd,
-                      static_cast<off_t>(ring.base_len), &error);
+  ring.aux = sys_.Map(aux_bytes, PROT_READ | PROT_WRITE, ring.fd, static_cast<off_t>(ring.base_len),
+                      &error);
   if (!ring.aux)
     throw Error(error == EINVAL
                     ? "the kernel refused a " + std::to_string(aux_bytes >> 10) +
                           " KiB Intel PT buffer (EINVAL): --buffer-size must be a power of two "
                           "pages"
-                    : DescribeMmapFailure(access_, error, ring.base_len + aux_bytes,
-                                          rings_.size(), aux_bytes));
+                    : DescribeMmapFailure(access_, error, ring.base_len + aux_bytes, rings_.size(),
+                                          aux_bytes));
   // The kernel says where the data area is (4.1+); older ones put it after
   // the first page, which is where data_offset 0 leads us too.
   const uint64_t data_offset = page->data_offset ? page->data_offset : plan_.page_size;
@@ -179,19 +180,21 @@ std::string PtSession::Describe(int error, Kind kind) const {
     case ESRCH:
       return "process " + std::to_string(plan_.attach_pid) + " does not exist (" + err + ")";
     case EBUSY:
-      return "Intel PT is busy (" + err + "): another tracer uses it or LBR/BTS (perf record "
+      return "Intel PT is busy (" + err +
+             "): another tracer uses it or LBR/BTS (perf record "
              "-e intel_pt, perf record -b / --call-graph lbr, a debugger), or the firmware "
              "enabled it at boot; stop that tracer or use --backend soft";
     case EMFILE:
     case ENFILE:
-      return "too many open files (" + err + "): per-CPU tracing needs 2-3 descriptors per CPU "
+      return "too many open files (" + err +
+             "): per-CPU tracing needs 2-3 descriptors per CPU "
              "and thread; raise 'ulimit -n' or use --no-inherit";
     case EINVAL:
       if (kind == kPt)
         return "the kernel rejected the intel_pt event (" + err + "): config " +
                Hex(plan_.pt.config) + " is not valid for this CPU or kernel";
-      return std::string("the kernel rejected the sideband event ") + KindName(kind) + " (" +
-             err + "): the kernel is too old for Intel PT recording (4.3+ needed)";
+      return std::string("the kernel rejected the sideband event ") + KindName(kind) + " (" + err +
+             "): the kernel is too old for Intel PT recording (4.3+ needed)";
     default:
       return std::string("perf_event_open(") + KindName(kind) + ") failed: " + err;
   }

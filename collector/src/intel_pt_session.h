@@ -28,12 +28,12 @@ struct SessionPlan {
   perf_event_attr pt{};
   perf_event_attr tracking{};
   std::optional<perf_event_attr> cpu_wide_switch;  // opened with pid -1 on each CPU
-  std::vector<int> cpus;     // per-CPU mode: the CPUs to trace on
-  std::vector<pid_t> tids;   // the threads to open events for
-  std::string filter;        // kernel address-filter string, or empty
-  uint64_t data_bytes = 256 << 10;  // data ring size (power of two pages)
+  std::vector<int> cpus;                           // per-CPU mode: the CPUs to trace on
+  std::vector<pid_t> tids;                         // the threads to open events for
+  std::string filter;                              // kernel address-filter string, or empty
+  uint64_t data_bytes = 256 << 10;                 // data ring size (power of two pages)
   uint64_t page_size = 4096;
-  pid_t attach_pid = 0;      // for messages when opening fails
+  pid_t attach_pid = 0;  // for messages when opening fails
 };
 
 // Which buffer a read came from: perf's mmap idx, tid and cpu.

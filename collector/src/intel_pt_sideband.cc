@@ -97,7 +97,8 @@ SidebandRecord ParseSideband(std::span<const uint8_t> record, uint64_t sample_ty
   if (HasTrailer(h.type)) {
     trailer = TrailerSize(sample_type);
     if (record.size() < sizeof h + trailer)
-      throw Error("perf record of type " + std::to_string(h.type) + " is too short for its "
+      throw Error("perf record of type " + std::to_string(h.type) +
+                  " is too short for its "
                   "sample_id trailer");
     Reader t(record.subspan(record.size() - trailer), h.type);
     if (sample_type & PERF_SAMPLE_TID) {
@@ -131,8 +132,8 @@ SidebandRecord ParseSideband(std::span<const uint8_t> record, uint64_t sample_ty
       r.pgoff = c.Get<uint64_t>();
       auto id = c.Take(24);
       if (h.misc & PERF_RECORD_MISC_MMAP_BUILD_ID)
-        r.build_id = BuildId{std::string(reinterpret_cast<const char*>(id.data() + 4),
-                                         std::min<size_t>(id[0], 20))};
+        r.build_id = BuildId{
+            std::string(reinterpret_cast<const char*>(id.data() + 4), std::min<size_t>(id[0], 20))};
       r.prot = c.Get<uint32_t>();
       c.Get<uint32_t>();  // flags
       r.filename = CString(body());

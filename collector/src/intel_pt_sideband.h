@@ -18,8 +18,8 @@ namespace hwcov::collector {
 struct SidebandRecord {
   uint32_t type = 0;
   uint16_t misc = 0;
-  trace::SampleId sample;  // from the sample_id trailer
-  uint64_t id = 0;         // the trailer's IDENTIFIER
+  trace::SampleId sample;     // from the sample_id trailer
+  uint64_t id = 0;            // the trailer's IDENTIFIER
   uint32_t pid = 0, tid = 0;  // COMM, MMAP2, ITRACE_START, FORK, EXIT
   // MMAP2
   uint64_t start = 0, len = 0, pgoff = 0;

@@ -120,8 +120,9 @@ bool ProcessExists(pid_t pid) { return kill(pid, 0) == 0 || errno == EPERM; }
 std::string ExecutableOf(pid_t pid) {
   std::error_code ec;
   auto exe = fs::read_symlink("/proc/" + std::to_string(pid) + "/exe", ec);
-  if (ec) throw Error("cannot read the executable of process " + std::to_string(pid) + ": " +
-                      ec.message());
+  if (ec)
+    throw Error("cannot read the executable of process " + std::to_string(pid) + ": " +
+                ec.message());
   return exe.string();
 }
 
@@ -133,9 +134,9 @@ std::string FindInPath(const std::string& name) {
   while (begin <= dirs.size()) {
     size_t end = dirs.find(':', begin);
     if (end == std::string::npos) end = dirs.size();
-    fs::path candidate = fs::path(dirs.substr(begin, end - begin).empty()
-                                      ? "."
-                                      : dirs.substr(begin, end - begin)) / name;
+    fs::path candidate =
+        fs::path(dirs.substr(begin, end - begin).empty() ? "." : dirs.substr(begin, end - begin)) /
+        name;
     if (access(candidate.c_str(), X_OK) == 0) return candidate.string();
     begin = end + 1;
   }

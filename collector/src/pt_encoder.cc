@@ -8,6 +8,7 @@ namespace hwcov::collector {
 namespace {
 
 constexpr size_t kChunkBytes = 1 << 20;
+constexpr uint64_t kDrainIntervalNs = 100'000'000;  // see EmitPsb
 constexpr uint8_t kTnt8Max = 6;
 constexpr uint8_t kTnt64Max = 47;
 
@@ -63,13 +64,21 @@ void PtEncoder::Drain() {
 
 void PtEncoder::EmitPsb(std::optional<uint64_t> fup_ip) {
   FlushTnt();
+  const uint64_t now = clock_ ? clock_() : 0;
+  // Hand the chunk over at a sync point every so often rather than only when
+  // 1 MiB is full: a recording killed with SIGKILL then loses at most the
+  // last interval of trace, not everything still held here.
+  if (clock_ && now - last_drain_ >= kDrainIntervalNs) {
+    Drain();
+    last_drain_ = now;
+  }
   pt_packet p{};
   p.type = ppt_psb;
   Emit(&p);
   if (clock_) {
     p = {};
     p.type = ppt_tsc;
-    p.payload.tsc.tsc = clock_() & ((uint64_t{1} << 56) - 1);
+    p.payload.tsc.tsc = now & ((uint64_t{1} << 56) - 1);
     Emit(&p);
   }
   p = {};

@@ -53,6 +53,8 @@ class PtEncoder {
   void Finish();
 
   uint64_t bytes() const { return total_bytes_; }
+  // Whether tracing is on (the last instruction's successor is traced).
+  bool enabled() const { return enabled_; }
 
  private:
   void Enable(uint64_t ip);
@@ -71,6 +73,7 @@ class PtEncoder {
   uint64_t psb_period_;
   uint64_t total_bytes_ = 0;
   uint64_t bytes_at_last_psb_ = 0;
+  uint64_t last_drain_ = 0;  // clock time of the last hand-over to the sink
   bool enabled_ = false;
   uint64_t resume_ip_ = 0;  // where execution continues after the last instruction
   bool started_ = false;

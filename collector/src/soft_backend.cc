@@ -12,38 +12,10 @@
 
 #include "backend.h"
 #include "soft_tracer.h"
+#include "stop_signals.h"
 
 namespace hwcov::collector {
 namespace {
-
-StopRequest g_stop;
-
-void RecordStopSignal(int signal) {
-  g_stop.signal = signal;
-  g_stop.count = g_stop.count + 1;
-}
-
-// Ctrl-C, SIGTERM or SIGQUIT to hwcov while it traces: the tracer passes the
-// signal on to the traced processes (a second one kills them) and still
-// writes the trace. No SA_RESTART, so waitpid returns to notice it.
-class CatchTerminalSignals {
- public:
-  CatchTerminalSignals() {
-    g_stop.signal = 0;
-    g_stop.count = 0;
-    struct sigaction action {};
-    action.sa_handler = RecordStopSignal;
-    sigemptyset(&action.sa_mask);
-    for (int i = 0; i < 3; ++i) sigaction(kSignals[i], &action, &old_[i]);
-  }
-  ~CatchTerminalSignals() {
-    for (int i = 0; i < 3; ++i) sigaction(kSignals[i], &old_[i], nullptr);
-  }
-
- private:
-  static constexpr int kSignals[3] = {SIGINT, SIGTERM, SIGQUIT};
-  struct sigaction old_[3];
-};
 
 // Tracer and tracees on one CPU: each single step is a cross-process
 // wake-up, about 3x cheaper when both sides share a core. Restored after.
@@ -107,7 +79,7 @@ class SoftBackend : public TraceBackend {
     CatchTerminalSignals catch_signals;
     pid_t pid = Launch(options.command);
     try {
-      SoftTracer tracer(options, pid, &g_stop);
+      SoftTracer tracer(options, pid, &catch_signals.request());
       return tracer.Run();
     } catch (...) {
       // Never leave a stopped tracee behind: PTRACE_O_EXITKILL kills what

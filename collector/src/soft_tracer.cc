@@ -13,29 +13,12 @@
 #include <filesystem>
 #include <ostream>
 
+#include "software_pt.h"
+
 namespace hwcov::collector {
 namespace {
 
-constexpr uint32_t kSoftPmuType = 10;  // perf only requires attr.type == priv[0]
-// pt | tsc | branch: branch tracing with return compression; TSC packets in
-// each PSB+ order the trace against the timestamped sideband.
-constexpr uint64_t kSoftPtConfig = 0x2401;
 constexpr int kTrapTrace = 2;  // si_code of a completed single step
-constexpr uint64_t kPsbPeriod = 4096;
-
-std::vector<uint64_t> SoftAuxtracePriv() {
-  // AUXTRACE_INFO priv[] as perf's intel_pt_info_fill writes it. Time
-  // conversion is the identity (time_mult 1, shift 0, zero 0,
-  // cap_user_time_zero 1): TSC packets carry the sideband's clock.
-  return {kSoftPmuType, 0, 1,       0, 1, 0x400, 0x800, 0, 0,
-          0,            0x200, 0x3c000, 0, 0, 0x2,   0,     0, 0};
-}
-
-uint64_t NowNs() {
-  timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec);
-}
 
 bool IsAddressSpaceSyscall(long nr) {
   return nr == SYS_mmap || nr == SYS_munmap || nr == SYS_mprotect || nr == SYS_mremap ||
@@ -107,7 +90,7 @@ SoftTracer::SoftTracer(const RecordOptions& options, pid_t root, const StopReque
     : options_(options),
       root_(root),
       stop_(stop),
-      writer_(options.output, {kSoftPmuType, kSoftPtConfig, SoftAuxtracePriv()}) {
+      writer_(options.output, SoftwarePtEventParams()) {
   if (!options.step_log.empty()) {
     step_log_.open(options.step_log);
     if (!step_log_) ThrowFileError(options.step_log, "cannot create");
@@ -405,11 +388,7 @@ void SoftTracer::Executed(Thread& t, const InsnInfo& insn, uint64_t next) {
   Process& p = ProcessOf(t);
   ++steps_;
   if (!p.filter.Contains(t.ip)) return;
-  PtEncoder& encoder = EncoderOf(t);
-  if (insn.kind == InsnKind::kFarTransfer || p.filter.Contains(next))
-    encoder.Executed(t.ip, insn, next);
-  else
-    encoder.Left(t.ip, insn, next);
+  EncodeInFilter(EncoderOf(t), t.ip, insn, next, p.filter.Contains(next));
   ++stats_.instructions;
   if (step_log_.is_open()) step_log_ << t.ip << '\n';
 }
@@ -468,12 +447,8 @@ void SoftTracer::SetFilterProtection(Thread& via, Process& p, bool on) {
 
 void SoftTracer::ComputeFilter(Process& p) {
   p.filter.Clear();
-  for (const auto& [key, m] : p.mappings) {
-    bool in = options_.trace_everything;
-    if (!in && !options_.only_paths.empty()) in = MatchesAny(options_.only_paths, m.path);
-    if (!in && options_.only_paths.empty()) in = m.path == p.exe;
-    if (in) p.filter.Add(m.start, m.end);
-  }
+  for (const auto& [key, m] : p.mappings)
+    if (InCodeFilter(options_, m.path, p.exe)) p.filter.Add(m.start, m.end);
 }
 
 void SoftTracer::RefreshMappings(Thread& via, Process& p) {
@@ -540,13 +515,8 @@ const InsnInfo& SoftTracer::Classify(Process& p, uint64_t ip) {
 PtEncoder& SoftTracer::EncoderOf(Thread& t) {
   if (!t.encoder) {
     t.queue = next_queue_++;
-    const uint32_t queue = t.queue, tid = static_cast<uint32_t>(t.tid);
-    t.encoder = std::make_unique<PtEncoder>(
-        [this, queue, tid](std::span<const uint8_t> bytes) {
-          writer_.AddAux(queue, tid, bytes, NowNs());
-        },
-        kPsbPeriod, NowNs);
-    writer_.AddItraceStart(static_cast<uint32_t>(t.pid), tid, NowNs());
+    t.encoder = StartThreadTrace(writer_, t.queue, static_cast<uint32_t>(t.pid),
+                                 static_cast<uint32_t>(t.tid), options_.psb_period, NowNs);
     ++stats_.threads;
     if (traced_pids_.insert(t.pid).second) ++stats_.processes;
   }

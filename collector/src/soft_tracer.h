@@ -22,15 +22,9 @@
 #include "process_maps.h"
 #include "pt_encoder.h"
 #include "ptrace_tracee.h"
+#include "stop_signals.h"
 
 namespace hwcov::collector {
-
-// Set from hwcov's own signal handler (soft_backend.cc) when it is asked to
-// stop: the last signal and how many arrived.
-struct StopRequest {
-  volatile sig_atomic_t signal = 0;
-  volatile sig_atomic_t count = 0;
-};
 
 class SoftTracer {
  public:

@@ -5,6 +5,8 @@
 // decoder, in trace order.
 #include <atomic>
 #include <chrono>
+#include <map>
+#include <mutex>
 #include <set>
 #include <thread>
 
@@ -23,7 +25,7 @@ constexpr uint64_t kMinStretchBytes = 64 << 10;
 struct QueuePlan {
   const trace::AuxQueue* queue = nullptr;
   std::unique_ptr<QueueStream> stream;
-  std::vector<std::unique_ptr<CodeImage>> images;  // one per epoch
+  std::vector<const CodeImage*> images;  // one per epoch, owned by the Plan
 };
 
 // A stretch decoded by one worker, and what it found.
@@ -39,6 +41,13 @@ struct Piece {
 
 struct Plan {
   std::vector<QueuePlan> queues;
+  // Images by address space: epochs that see the same mappings (a program
+  // that dlopens and dlcloses in a loop) share one.
+  std::map<std::vector<const trace::MmapEvent*>, std::unique_ptr<CodeImage>> images;
+  // Counts summed per image as pieces finish, so that memory does not grow
+  // with the trace: a piece keeps only what joins it to its neighbours.
+  std::map<const CodeImage*, RuntimeCounts> by_image;
+  std::mutex by_image_mutex;
   std::vector<Piece> pieces;  // in stream order per queue
   uint64_t total_bytes = 0;
   ~Plan() {
@@ -67,20 +76,49 @@ void BuildPlan(const trace::Trace& trace, DecodeContext& context, unsigned jobs,
         stretch_bytes ? stretch_bytes : std::max<uint64_t>(kMinStretchBytes, size / (4 * jobs) + 1);
     std::vector<Epoch> epochs = PlanEpochs(trace, spaces, pid, size, syncs);
     for (size_t e = 0; e < epochs.size(); ++e) {
-      q.images.push_back(context.ImageFor(epochs[e].mmaps, pid));
+      std::unique_ptr<CodeImage>& image = plan.images[epochs[e].mmaps];
+      if (!image) image = context.ImageFor(epochs[e].mmaps, pid);
+      q.images.push_back(image.get());
       for (const Stretch& stretch : SplitStretch(epochs[e], syncs, target)) {
         Piece& piece = plan.pieces.emplace_back();
         piece.queue = plan.queues.size() - 1;
         piece.epoch = e;
         piece.stretch = stretch;
-        piece.image = q.images.back()->NewDecoderImage();
       }
     }
   }
 }
 
-void DecodePiece(const trace::Trace& trace, const Plan& plan, Piece& piece) {
+void AddCounts(const RuntimeCounts& from, RuntimeCounts& to) {
+  for (const auto& [range, b] : from.blocks) {
+    RuntimeBlock& total = to.blocks[range];
+    total.count += b.count;
+    total.instructions = b.instructions;
+  }
+  for (const auto& [edge, n] : from.edges) to.edges[edge] += n;
+}
+
+// Folds a decoded piece's counts into its image's sum and frees them.
+void Fold(Plan& plan, Piece& piece) {
+  const CodeImage* image = plan.queues[piece.queue].images[piece.epoch];
+  {
+    std::lock_guard<std::mutex> lock(plan.by_image_mutex);
+    AddCounts(piece.counts, plan.by_image[image]);
+  }
+  piece.counts.blocks = {};
+  piece.counts.edges = {};
+  pt_image_free(piece.image);
+  piece.image = nullptr;
+}
+
+void DecodePiece(const trace::Trace& trace, Plan& plan, Piece& piece) {
   const QueuePlan& q = plan.queues[piece.queue];
+  {
+    // A libipt image per decoder, copied from the epoch's when needed, so
+    // that a long trace never holds one per stretch.
+    std::lock_guard<std::mutex> lock(plan.by_image_mutex);
+    piece.image = q.images[piece.epoch]->NewDecoderImage();
+  }
   const Stretch& s = piece.stretch;
   auto bytes = q.stream->bytes().subspan(s.begin, s.end - s.begin);
   const uint64_t stop = s.stop_offset == UINT64_MAX ? UINT64_MAX : s.stop_offset - s.begin;
@@ -117,6 +155,7 @@ void DecodeAll(const trace::Trace& trace, Plan& plan, unsigned jobs,
     for (size_t i = next++; i < plan.pieces.size(); i = next++) {
       try {
         DecodePiece(trace, plan, plan.pieces[i]);
+        Fold(plan, plan.pieces[i]);
       } catch (...) {
         std::lock_guard<std::mutex> lock(failure_mutex);
         if (!failure) failure = std::current_exception();
@@ -176,35 +215,23 @@ ExecutionProfile Decode(const trace::Trace& trace, const DecodeOptions& options)
   // Merge in stream order. Where a stretch stopped at its bound and the next
   // one continues there, the edge between them (a conditional branch at the
   // end of one, the next block at the start of the other) is restored. The
-  // counts of an epoch are summed first and translated once.
+  // counts of all stretches decoded with one image are summed first and
+  // translated once.
+  for (size_t j = 0; j < plan.pieces.size(); ++j) {
+    Piece& p = plan.pieces[j];
+    const bool has_next = j + 1 < plan.pieces.size() && plan.pieces[j + 1].queue == p.queue;
+    if (has_next && p.loop.stopped_at_bound && p.counts.pending_end &&
+        plan.pieces[j + 1].stretch.continues && plan.pieces[j + 1].counts.first_ip)
+      ++plan.by_image[plan.queues[p.queue].images[p.epoch]]
+            .edges[{*p.counts.pending_end, *plan.pieces[j + 1].counts.first_ip}];
+    profile.decoded_bytes += p.loop.decoded_bytes;
+    profile.instructions += p.counts.instructions;
+    profile.gaps.insert(profile.gaps.end(), p.loop.gaps.begin(), p.loop.gaps.end());
+    profile.gaps.insert(profile.gaps.end(), p.overflows.begin(), p.overflows.end());
+  }
   ProfileBuilder builder;
   profile.trace_bytes = plan.total_bytes;
-  for (size_t i = 0; i < plan.pieces.size();) {
-    Piece& first = plan.pieces[i];
-    RuntimeCounts epoch_counts;
-    size_t j = i;
-    for (; j < plan.pieces.size() && plan.pieces[j].queue == first.queue &&
-           plan.pieces[j].epoch == first.epoch;
-         ++j) {
-      Piece& p = plan.pieces[j];
-      for (auto& [range, b] : p.counts.blocks) {
-        RuntimeBlock& sum = epoch_counts.blocks[range];
-        sum.count += b.count;
-        sum.instructions = b.instructions;
-      }
-      for (auto& [edge, n] : p.counts.edges) epoch_counts.edges[edge] += n;
-      const bool has_next = j + 1 < plan.pieces.size() && plan.pieces[j + 1].queue == p.queue;
-      if (has_next && p.loop.stopped_at_bound && p.counts.pending_end &&
-          plan.pieces[j + 1].stretch.continues && plan.pieces[j + 1].counts.first_ip)
-        ++epoch_counts.edges[{*p.counts.pending_end, *plan.pieces[j + 1].counts.first_ip}];
-      profile.decoded_bytes += p.loop.decoded_bytes;
-      profile.instructions += p.counts.instructions;
-      profile.gaps.insert(profile.gaps.end(), p.loop.gaps.begin(), p.loop.gaps.end());
-      profile.gaps.insert(profile.gaps.end(), p.overflows.begin(), p.overflows.end());
-    }
-    builder.Add(epoch_counts, *plan.queues[first.queue].images[first.epoch], profile);
-    i = j;
-  }
+  for (const auto& [image, counts] : plan.by_image) builder.Add(counts, *image, profile);
   for (Gap& gap : RecordedLossGaps(trace)) profile.gaps.push_back(std::move(gap));
   builder.MoveInto(profile);
   profile.modules = std::move(context.modules.modules());
@@ -225,6 +252,7 @@ void ListInstructions(const trace::Trace& trace, const std::function<void(uint64
   for (Piece& piece : plan.pieces) {
     const QueuePlan& q = plan.queues[piece.queue];
     const Stretch& s = piece.stretch;
+    piece.image = q.images[piece.epoch]->NewDecoderImage();
     auto bytes = q.stream->bytes().subspan(s.begin, s.end - s.begin);
     const uint64_t stop = s.stop_offset == UINT64_MAX ? UINT64_MAX : s.stop_offset - s.begin;
     LoopResult loop = RunDecodeLoop<InsnApi>(

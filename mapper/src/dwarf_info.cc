@@ -1,60 +1,53 @@
+// ReadDebugInfo(): one pass over the compilation units. Each CU's line
+// program is decoded by line_program.cc; its DIE tree gives the functions
+// and the address ranges of each copy of their code.
 #include "dwarf_info.h"
-
-#include <dwarf.h>
-#include <libdwarf.h>
 
 #include <algorithm>
 #include <filesystem>
 #include <map>
-#include <memory>
+#include <unordered_map>
 
+#include "elf_sections.h"
 #include "hwcov/support.h"
+#include "line_program.h"
 
 namespace hwcov::mapper {
+
+const LineRow* DebugInfo::RowAt(uint64_t address) const {
+  auto it = std::upper_bound(rows.begin(), rows.end(), address,
+                             [](uint64_t a, const LineRow& r) { return a < r.begin; });
+  if (it == rows.begin()) return nullptr;
+  --it;
+  return address < it->end ? &*it : nullptr;
+}
+
 namespace {
 
-// Owns a Dwarf_Debug and turns libdwarf's DW_DLV_ERROR into hwcov::Error.
-class Dwarf {
- public:
-  explicit Dwarf(const std::string& path) : path_(path) {}
-  ~Dwarf() {
-    if (dbg_) dwarf_finish(dbg_, nullptr);
-  }
-  Dwarf(const Dwarf&) = delete;
-  Dwarf& operator=(const Dwarf&) = delete;
-
-  bool Open() {
-    Dwarf_Error err = nullptr;
-    int rc = dwarf_init_path(path_.c_str(), nullptr, 0, DW_DLC_READ, DW_GROUPNUMBER_ANY, nullptr,
-                             nullptr, &dbg_, nullptr, 0, nullptr, &err);
-    if (rc == DW_DLV_NO_ENTRY) return false;
-    Check(rc, err, "opening DWARF");
-    return true;
-  }
-
-  void Check(int rc, Dwarf_Error err, const char* what) const {
-    if (rc != DW_DLV_ERROR) return;
-    std::string message = err ? dwarf_errmsg(err) : "unknown error";
-    if (err) dwarf_dealloc_error(dbg_, err);
-    ThrowFileError(path_, std::string("DWARF error ") + what + ": " + message);
-  }
-
-  Dwarf_Debug dbg() const { return dbg_; }
-
- private:
-  std::string path_;
-  Dwarf_Debug dbg_ = nullptr;
+// A DW_AT_decl_file value waits until every CU's file table is known: the
+// DIE holding it may sit in another CU (DW_FORM_ref_addr, e.g. after LTO).
+struct PendingDeclFile {
+  uint32_t function;
+  Dwarf_Off cu;
+  uint64_t file;
 };
 
-struct DieDeleter {
-  Dwarf_Debug dbg;
-  void operator()(Dwarf_Die die) const { dwarf_dealloc_die(die); }
+// A function's names and declaration, gathered along DW_AT_abstract_origin
+// and DW_AT_specification links.
+struct Declaration {
+  std::string name, linkage;
+  uint32_t line = 0;
+  std::optional<std::pair<Dwarf_Off, uint64_t>> file;  // (CU, DW_AT_decl_file)
 };
-using DiePtr = std::unique_ptr<std::remove_pointer_t<Dwarf_Die>, DieDeleter>;
 
 class Reader {
  public:
-  Reader(Dwarf& dwarf, DebugInfo& out) : dw_(dwarf), out_(out) {}
+  Reader(Dwarf& dwarf, const ElfSections& sections, DebugInfo& out)
+      : dw_(dwarf), out_(out) {
+    debug_line_ = sections.Data(".debug_line").value_or(std::span<const uint8_t>());
+    strings_.line_str = sections.Data(".debug_line_str").value_or(std::span<const uint8_t>());
+    strings_.str = sections.Data(".debug_str").value_or(std::span<const uint8_t>());
+  }
 
   void ReadAllUnits() {
     for (;;) {
@@ -71,159 +64,204 @@ class Reader {
       rc = dwarf_siblingof_b(dw_.dbg(), nullptr, true, &cu, &err);
       dw_.Check(rc, err, "reading a compilation unit");
       if (rc != DW_DLV_OK) continue;
-      DiePtr cu_die(cu, DieDeleter{dw_.dbg()});
-      ReadLines(cu);
-      WalkDies(cu);
+      DiePtr cu_die(cu);
+      ReadUnit(cu);
     }
-    std::sort(out_.ranges.begin(), out_.ranges.end(),
-              [](const LineRange& a, const LineRange& b) { return a.begin < b.begin; });
+    Finish();
   }
 
  private:
-  uint32_t FileIndex(const char* name) {
+  void ReadUnit(Dwarf_Die cu) {
+    const Dwarf_Off cu_offset = dw_.Offset(cu);
+    std::vector<uint32_t>& files = cu_files_[cu_offset];
+    if (auto stmt_list = dw_.SectionOffset(cu, DW_AT_stmt_list); stmt_list && !debug_line_.empty()) {
+      // Units can share a line program (type units, partial units): its rows once.
+      if (auto read = programs_.find(*stmt_list); read != programs_.end()) {
+        files = read->second;
+      } else {
+        LineProgram program = ReadLineProgram(debug_line_, *stmt_list, strings_,
+                                              dw_.String(cu, DW_AT_comp_dir), dw_.path());
+        for (const std::string& name : program.files) files.push_back(name.empty() ? kNoFile : FileIndex(name));
+        AddRows(program, files);
+        programs_.emplace(*stmt_list, files);
+      }
+    }
+    Dwarf_Addr base = 0;
+    Dwarf_Error err = nullptr;
+    if (dwarf_lowpc(cu, &base, &err) != DW_DLV_OK) base = 0;
+    cu_base_ = base;
+    Walk(cu, std::nullopt);
+  }
+
+  uint32_t FileIndex(const std::string& name) {
     std::string path = std::filesystem::path(name).lexically_normal().string();
     auto [it, inserted] = file_index_.emplace(path, static_cast<uint32_t>(out_.files.size()));
     if (inserted) out_.files.push_back(path);
     return it->second;
   }
 
-  void ReadLines(Dwarf_Die cu) {
-    Dwarf_Unsigned version = 0;
-    Dwarf_Small table_count = 0;
-    Dwarf_Line_Context context = nullptr;
-    Dwarf_Error err = nullptr;
-    int rc = dwarf_srclines_b(cu, &version, &table_count, &context, &err);
-    if (rc == DW_DLV_NO_ENTRY) return;
-    dw_.Check(rc, err, "reading a line table");
-    std::unique_ptr<std::remove_pointer_t<Dwarf_Line_Context>, void (*)(Dwarf_Line_Context)>
-        owner(context, dwarf_srclines_dealloc_b);
-    Dwarf_Line* lines = nullptr;
-    Dwarf_Signed count = 0;
-    rc = dwarf_srclines_from_linecontext(context, &lines, &count, &err);
-    dw_.Check(rc, err, "reading line table rows");
-    if (rc != DW_DLV_OK) return;
-
-    struct Row {
-      Dwarf_Addr addr;
-      Dwarf_Unsigned line;
-      Dwarf_Bool end_sequence, is_stmt;
-      uint32_t file;
-    };
-    std::vector<Row> sequence;
-    std::map<std::string, uint32_t> names;
-    for (Dwarf_Signed i = 0; i < count; ++i) {
-      Row row{};
-      dw_.Check(dwarf_lineaddr(lines[i], &row.addr, &err), err, "reading a line address");
-      dw_.Check(dwarf_lineno(lines[i], &row.line, &err), err, "reading a line number");
-      dw_.Check(dwarf_lineendsequence(lines[i], &row.end_sequence, &err), err,
-                "reading end_sequence");
-      dw_.Check(dwarf_linebeginstatement(lines[i], &row.is_stmt, &err), err, "reading is_stmt");
-      char* src = nullptr;
-      if (dwarf_linesrc(lines[i], &src, &err) == DW_DLV_OK && src) {
-        row.file = FileIndex(src);
-        dwarf_dealloc(dw_.dbg(), src, DW_DLA_STRING);
+  void AddRows(const LineProgram& program, const std::vector<uint32_t>& files) {
+    const auto& rows = program.rows;
+    size_t start = 0;
+    for (size_t i = 0; i < rows.size(); ++i) {
+      if (!rows[i].end_sequence) continue;
+      // A sequence starting at address 0 is code the linker discarded
+      // (COMDAT duplicates, --gc-sections).
+      if (rows[start].address != 0) {
+        for (size_t j = start; j < i; ++j) {
+          const LineProgramRow& r = rows[j];
+          const uint64_t next = rows[j + 1].address;
+          if (next < r.address) continue;  // malformed: addresses go backwards
+          LineRow row;
+          row.begin = r.address;
+          row.end = next;
+          const bool known_file = r.file < files.size() && files[r.file] != kNoFile;
+          row.file = known_file ? files[r.file] : 0;
+          row.line = known_file ? r.line : 0;
+          row.is_stmt = r.is_stmt;
+          row.prologue_end = r.prologue_end;
+          row.first_at_address = j == start || rows[j - 1].address != r.address;
+          (next > r.address ? out_.rows : out_.views).push_back(row);
+        }
       }
-      sequence.push_back(row);
-      if (row.end_sequence) {
-        EmitSequence(sequence);
-        sequence.clear();
+      start = i + 1;
+    }
+  }
+
+  void Walk(Dwarf_Die parent, std::optional<uint32_t> depth) {
+    for (DiePtr child = dw_.FirstChild(parent); child; child = dw_.NextSibling(child.get())) {
+      switch (dw_.Tag(child.get())) {
+        case DW_TAG_subprogram: {
+          // Declarations and abstract instances have no code; nested
+          // functions (GNU C) are bodies of their own.
+          std::vector<AddressRange> ranges = Code(child.get());
+          if (ranges.empty()) break;
+          AddInstance(child.get(), std::move(ranges), 0, /*inlined=*/false);
+          Walk(child.get(), 0);
+          break;
+        }
+        case DW_TAG_inlined_subroutine: {
+          if (!depth) break;
+          std::vector<AddressRange> ranges = Code(child.get());
+          if (ranges.empty()) break;
+          AddInstance(child.get(), std::move(ranges), *depth + 1, /*inlined=*/true);
+          Walk(child.get(), *depth + 1);
+          break;
+        }
+        case DW_TAG_lexical_block:
+        case DW_TAG_namespace:
+          Walk(child.get(), depth);
+          break;
+        case DW_TAG_class_type:
+        case DW_TAG_structure_type:
+        case DW_TAG_union_type:
+          // A lambda's operator() and a local class's methods are defined
+          // inside their class, inside a function. Other classes only declare
+          // their methods (definitions are at namespace level), and walking
+          // every member of every type would double the time of a C++ binary.
+          if (depth) Walk(child.get(), depth);
+          break;
+        default:  // variables, parameters, other types: no code below them
+          break;
       }
     }
   }
 
-  template <typename Row>
-  void EmitSequence(const std::vector<Row>& rows) {
-    // A sequence at address 0 is code the linker discarded (COMDAT, gc-sections).
-    if (rows.empty() || rows.front().addr == 0) return;
-    for (size_t i = 0; i + 1 < rows.size(); ++i) {
-      const Row& r = rows[i];
-      if (r.line == 0 || rows[i + 1].addr <= r.addr) continue;
-      out_.ranges.push_back(LineRange{r.addr, rows[i + 1].addr, r.file,
-                                      static_cast<uint32_t>(r.line), r.is_stmt != 0});
+  std::vector<AddressRange> Code(Dwarf_Die die) {
+    std::vector<AddressRange> ranges = dw_.Ranges(die, cu_base_);
+    // Address 0 marks code the linker discarded.
+    std::erase_if(ranges, [](const AddressRange& r) { return r.begin == 0; });
+    return ranges;
+  }
+
+  void AddInstance(Dwarf_Die die, std::vector<AddressRange> ranges, uint32_t depth, bool inlined) {
+    const Dwarf_Off self = dw_.Offset(die);
+    const Dwarf_Off origin = dw_.Reference(die, DW_AT_abstract_origin).value_or(self);
+    // gcc emits one body per constructor/destructor variant (C1/C2, D0/D1/D2)
+    // when they differ, all with one abstract origin: the linkage name on the
+    // concrete DIE tells them apart.
+    std::string own_linkage = inlined ? "" : LinkageName(die);
+    if (!own_linkage.empty()) concrete_linkage_.emplace(origin, own_linkage);
+    auto [it, inserted] = function_index_.emplace(std::make_pair(origin, own_linkage),
+                                                  static_cast<uint32_t>(out_.functions.size()));
+    if (inserted) AddFunction(origin, own_linkage);
+    CodeInstance instance;
+    instance.function = it->second;
+    const std::optional<uint64_t> entry_pc = dw_.EntryPc(die, ranges);
+    instance.entry = entry_pc.value_or(ranges.front().begin);
+    // An out-of-line body's first range is where its symbol is (gcc lists a
+    // function's hot part before its .cold part).
+    instance.entry_exact = entry_pc || ranges.size() == 1 || !inlined;
+    instance.ranges = std::move(ranges);
+    instance.depth = depth;
+    out_.instances.push_back(std::move(instance));
+  }
+
+  std::string LinkageName(Dwarf_Die die) {
+    std::string name = dw_.String(die, DW_AT_linkage_name);
+    return name.empty() ? dw_.String(die, DW_AT_MIPS_linkage_name) : name;
+  }
+
+  void AddFunction(Dwarf_Off origin, const std::string& own_linkage) {
+    Declaration d = Declare(origin);
+    Function f;
+    f.name = d.name;
+    f.linkage = own_linkage.empty() ? d.linkage : own_linkage;
+    f.decl_line = d.line;
+    const uint32_t index = static_cast<uint32_t>(out_.functions.size());
+    if (d.file) pending_files_.push_back({index, d.file->first, d.file->second});
+    out_.functions.push_back(std::move(f));
+  }
+
+  Declaration Declare(Dwarf_Off offset) {
+    if (auto it = declarations_.find(offset); it != declarations_.end()) return it->second;
+    Declaration d;
+    std::optional<Dwarf_Off> next = offset;
+    for (int hops = 0; next && hops < 8; ++hops) {
+      DiePtr die = dw_.DieAt(*next);
+      if (!die) break;
+      if (d.name.empty()) d.name = dw_.String(die.get(), DW_AT_name);
+      if (d.linkage.empty()) d.linkage = LinkageName(die.get());
+      if (!d.line) d.line = static_cast<uint32_t>(dw_.Unsigned(die.get(), DW_AT_decl_line).value_or(0));
+      if (!d.file)
+        if (auto file = dw_.Unsigned(die.get(), DW_AT_decl_file))
+          d.file = std::make_pair(dw_.CuOffset(die.get()), *file);
+      next = dw_.Reference(die.get(), DW_AT_abstract_origin);
+      if (!next) next = dw_.Reference(die.get(), DW_AT_specification);
     }
+    declarations_.emplace(offset, d);
+    return d;
   }
 
-  std::string StringAttr(Dwarf_Die die, Dwarf_Half name) {
-    Dwarf_Attribute attr = nullptr;
-    Dwarf_Error err = nullptr;
-    if (dwarf_attr(die, name, &attr, &err) != DW_DLV_OK) return "";
-    char* str = nullptr;
-    std::string out;
-    if (dwarf_formstring(attr, &str, &err) == DW_DLV_OK && str) out = str;
-    dwarf_dealloc_attribute(attr);
-    return out;
-  }
-
-  uint32_t UnsignedAttr(Dwarf_Die die, Dwarf_Half name) {
-    Dwarf_Attribute attr = nullptr;
-    Dwarf_Error err = nullptr;
-    if (dwarf_attr(die, name, &attr, &err) != DW_DLV_OK) return 0;
-    Dwarf_Unsigned value = 0;
-    if (dwarf_formudata(attr, &value, &err) != DW_DLV_OK) value = 0;
-    dwarf_dealloc_attribute(attr);
-    return static_cast<uint32_t>(value);
-  }
-
-  // The DIE that DW_AT_specification / DW_AT_abstract_origin points to.
-  DiePtr Origin(Dwarf_Die die) {
-    for (Dwarf_Half name : {DW_AT_specification, DW_AT_abstract_origin}) {
-      Dwarf_Attribute attr = nullptr;
-      Dwarf_Error err = nullptr;
-      if (dwarf_attr(die, name, &attr, &err) != DW_DLV_OK) continue;
-      Dwarf_Off offset = 0;
-      int rc = dwarf_global_formref(attr, &offset, &err);
-      dwarf_dealloc_attribute(attr);
-      Dwarf_Die target = nullptr;
-      if (rc == DW_DLV_OK && dwarf_offdie_b(dw_.dbg(), offset, true, &target, &err) == DW_DLV_OK)
-        return DiePtr(target, DieDeleter{dw_.dbg()});
+  void Finish() {
+    for (const PendingDeclFile& p : pending_files_) {
+      auto it = cu_files_.find(p.cu);
+      if (it != cu_files_.end() && p.file < it->second.size())
+        out_.functions[p.function].decl_file = it->second[p.file];
     }
-    return DiePtr(nullptr, DieDeleter{dw_.dbg()});
-  }
-
-  void AddSubprogram(Dwarf_Die die) {
-    Dwarf_Addr low = 0, high = 0;
-    Dwarf_Half form = 0;
-    enum Dwarf_Form_Class form_class = DW_FORM_CLASS_UNKNOWN;
-    Dwarf_Error err = nullptr;
-    if (dwarf_lowpc(die, &low, &err) != DW_DLV_OK || low == 0) return;
-    if (dwarf_highpc_b(die, &high, &form, &form_class, &err) != DW_DLV_OK) return;
-    if (form_class == DW_FORM_CLASS_CONSTANT) high += low;
-    Subprogram s{StringAttr(die, DW_AT_name), StringAttr(die, DW_AT_linkage_name), low, high,
-                 UnsignedAttr(die, DW_AT_decl_line)};
-    // Out-of-class definitions and concrete instances take names from their origin.
-    for (DiePtr origin = Origin(die); origin && (s.name.empty() || s.decl_line == 0 ||
-                                                 s.linkage.empty());) {
-      if (s.name.empty()) s.name = StringAttr(origin.get(), DW_AT_name);
-      if (s.linkage.empty()) s.linkage = StringAttr(origin.get(), DW_AT_linkage_name);
-      if (s.decl_line == 0) s.decl_line = UnsignedAttr(origin.get(), DW_AT_decl_line);
-      origin = Origin(origin.get());
-    }
-    if (!s.name.empty() || !s.linkage.empty()) out_.subprograms.push_back(std::move(s));
-  }
-
-  void WalkDies(Dwarf_Die parent) {
-    Dwarf_Die child = nullptr;
-    Dwarf_Error err = nullptr;
-    if (dwarf_child(parent, &child, &err) != DW_DLV_OK) return;
-    DiePtr current(child, DieDeleter{dw_.dbg()});
-    while (current) {
-      Dwarf_Half tag = 0;
-      if (dwarf_tag(current.get(), &tag, &err) == DW_DLV_OK) {
-        if (tag == DW_TAG_subprogram) AddSubprogram(current.get());
-        if (tag == DW_TAG_namespace || tag == DW_TAG_class_type ||
-            tag == DW_TAG_structure_type || tag == DW_TAG_union_type ||
-            tag == DW_TAG_subprogram || tag == DW_TAG_lexical_block)
-          WalkDies(current.get());
-      }
-      Dwarf_Die next = nullptr;
-      if (dwarf_siblingof_b(dw_.dbg(), current.get(), true, &next, &err) != DW_DLV_OK) break;
-      current.reset(next);
-    }
+    // An inlined copy's abstract origin has no linkage name when the
+    // function is a constructor or destructor; name it as its body is.
+    for (auto& [key, index] : function_index_)
+      if (key.second.empty() && out_.functions[index].linkage.empty())
+        if (auto it = concrete_linkage_.find(key.first); it != concrete_linkage_.end())
+          out_.functions[index].linkage = it->second;
+    auto by_begin = [](const LineRow& a, const LineRow& b) { return a.begin < b.begin; };
+    std::stable_sort(out_.rows.begin(), out_.rows.end(), by_begin);
+    std::stable_sort(out_.views.begin(), out_.views.end(), by_begin);
   }
 
   Dwarf& dw_;
   DebugInfo& out_;
+  std::span<const uint8_t> debug_line_;
+  LineStrings strings_;
+  uint64_t cu_base_ = 0;
   std::map<std::string, uint32_t> file_index_;
+  std::unordered_map<Dwarf_Off, std::vector<uint32_t>> cu_files_;   // by CU DIE offset
+  std::unordered_map<Dwarf_Off, std::vector<uint32_t>> programs_;   // by .debug_line offset
+  std::map<std::pair<Dwarf_Off, std::string>, uint32_t> function_index_;
+  std::unordered_map<Dwarf_Off, std::string> concrete_linkage_;
+  std::unordered_map<Dwarf_Off, Declaration> declarations_;
+  std::vector<PendingDeclFile> pending_files_;
 };
 
 }  // namespace
@@ -233,7 +271,8 @@ DebugInfo ReadDebugInfo(const std::string& path) {
   Dwarf dwarf(path);
   if (!dwarf.Open()) return info;
   info.has_dwarf = true;
-  Reader(dwarf, info).ReadAllUnits();
+  ElfSections sections(path);
+  Reader(dwarf, sections, info).ReadAllUnits();
   return info;
 }
 

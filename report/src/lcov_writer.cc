@@ -8,8 +8,17 @@
 //   FNF:<functions found>  FNH:<functions hit>
 //   DA:<line>,<count>               one per instrumentable line; function
 //                                   lines always have one (lcov 2.x checks)
+//   BRDA:<line>,<block>,<branch>,<taken>
+//                                   after its line's DA; integer ids (lcov
+//                                   1.16 drops others); taken is "-" when the
+//                                   jump never ran, a count otherwise
+//   BRF:<branches found>  BRH:<branches hit>
 //   LF:<lines found>  LH:<lines hit>
 //   end_of_record
+//
+// Every BRDA line has a DA (lcov 2.x: "has branchcov but no linecov"); the
+// mapper guarantees it, and Write() refuses coverage that breaks it rather
+// than write a tracefile genhtml 2.x would reject.
 #include <cctype>
 
 #include "hwcov/report.h"
@@ -41,7 +50,9 @@ class LcovWriter : public ReportWriter {
       for (const auto& fn : f.functions) out << "FNDA:" << fn.entry_count << "," << fn.name << "\n";
       out << "FNF:" << s.functions.found << "\n";
       out << "FNH:" << s.functions.hit << "\n";
-      for (const auto& line : f.lines) out << "DA:" << line.line << "," << line.count << "\n";
+      WriteLines(out, f);
+      out << "BRF:" << s.branches.found << "\n";
+      out << "BRH:" << s.branches.hit << "\n";
       out << "LF:" << s.lines.found << "\n";
       out << "LH:" << s.lines.hit << "\n";
       out << "end_of_record\n";
@@ -50,6 +61,28 @@ class LcovWriter : public ReportWriter {
   }
 
  private:
+  // DA and BRDA records interleaved in line order, as geninfo writes them.
+  static void WriteLines(std::ostream& out, const mapper::FileCoverage& f) {
+    auto branch = f.branches.begin();
+    for (const mapper::LineCount& line : f.lines) {
+      if (branch != f.branches.end() && branch->line < line.line) NoLine(f, *branch);
+      out << "DA:" << line.line << "," << line.count << "\n";
+      for (; branch != f.branches.end() && branch->line == line.line; ++branch) {
+        out << "BRDA:" << branch->line << "," << branch->block << "," << branch->branch << ",";
+        if (branch->count)
+          out << *branch->count << "\n";
+        else
+          out << "-\n";
+      }
+    }
+    if (branch != f.branches.end()) NoLine(f, *branch);
+  }
+
+  [[noreturn]] static void NoLine(const mapper::FileCoverage& f, const mapper::BranchOutcome& b) {
+    throw Error(f.path + ": internal error: branch on line " + std::to_string(b.line) +
+                " has no line count");
+  }
+
   std::filesystem::path path_;
   std::string test_name_;
 };

@@ -41,7 +41,8 @@ class TextWriter : public ReportWriter {
     const std::string header = Pad("Filename", width, true) + "  " + Pad("Lines", 8, false) +
                                Pad("Missed", 9, false) + Pad("Cover", 9, false) +
                                Pad("Functions", 11, false) + Pad("Missed", 9, false) +
-                               Pad("Executed", 10, false);
+                               Pad("Executed", 10, false) + Pad("Branches", 10, false) +
+                               Pad("Missed", 9, false) + Pad("Cover", 9, false);
     const std::string rule(header.size(), '-');
     out_ << header << "\n" << rule << "\n";
     for (const auto& f : summary.files) Row(DisplayPath(f.path), f, width);
@@ -57,7 +58,16 @@ class TextWriter : public ReportWriter {
          << Colored(Pad(Percent(s.lines), 9, false), s.lines.Percent())
          << Pad(std::to_string(s.functions.found), 11, false)
          << Pad(std::to_string(s.functions.found - s.functions.hit), 9, false)
-         << Colored(Pad(Percent(s.functions), 10, false), s.functions.Percent()) << "\n";
+         << Colored(Pad(Percent(s.functions), 10, false), s.functions.Percent())
+         << Pad(std::to_string(s.branches.found), 10, false)
+         << Pad(std::to_string(s.branches.found - s.branches.hit), 9, false)
+         << BranchCover(s.branches) << "\n";
+  }
+
+  // "-" without branches, as llvm-cov prints it (100% would claim something).
+  std::string BranchCover(const Ratio& r) const {
+    if (r.found == 0) return Pad("-", 9, false);
+    return Colored(Pad(Percent(r), 9, false), r.Percent());
   }
 
   std::string Colored(const std::string& text, double percent) const {

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <boost/program_options.hpp>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -73,64 +74,75 @@ std::string WithCommas(uint64_t n) {
 struct ReportOptions {
   std::string lcov;
   std::string test_name;
+  std::string sysroot;  // where the recorded binaries are (perf --symfs)
+  std::vector<std::string> debug_dirs;  // roots of separate debug info
+  unsigned jobs = 0;
+  bool quiet = false;
+};
+
+// A progress line on stderr for decodes that take more than a second, when
+// stderr is a terminal: bytes decoded, MB/s, time left.
+class ProgressBar {
+ public:
+  explicit ProgressBar(bool enabled) : enabled_(enabled && isatty(STDERR_FILENO)) {}
+  ~ProgressBar() {
+    if (shown_) std::fprintf(stderr, "\r\033[K");
+  }
+  void Update(uint64_t done, uint64_t total) {
+    if (!enabled_ || total == 0) return;
+    const double elapsed =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+    if (elapsed < 1.0) return;
+    const double rate = done / elapsed;
+    const double left = rate > 0 ? (total - done) / rate : 0;
+    std::fprintf(stderr, "\rhwcov: decoding %5.1f%%  %.1f/%.1f MB  %.1f MB/s  %.0f s left\033[K",
+                 100.0 * done / total, done / 1e6, total / 1e6, rate / 1e6, left);
+    shown_ = true;
+  }
+
+ private:
+  bool enabled_;
+  bool shown_ = false;
+  std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
 };
 
 void AddReportOptions(po::options_description& desc, ReportOptions& options) {
   desc.add_options()("lcov", po::value(&options.lcov)->value_name("FILE"),
                      "also write an lcov tracefile (genhtml, lcov --summary, Codecov...)")(
       "test-name", po::value(&options.test_name)->value_name("NAME"),
-      "test name for the lcov TN: record");
+      "test name for the lcov TN: record")(
+      "jobs,j", po::value(&options.jobs)->value_name("N"),
+      "decode with N threads (default: one per core)")(
+      "quiet,q", po::bool_switch(&options.quiet), "no progress line while decoding")(
+      "sysroot", po::value(&options.sysroot)->value_name("DIR"),
+      "look for the traced binaries under DIR, as perf's --symfs (binaries copied from the "
+      "recording machine); the build-id cache ($PERF_BUILDID_DIR or ~/.debug) is searched too")(
+      "debug-dir", po::value(&options.debug_dirs)->value_name("DIR"),
+      "also look for separate debug info under DIR (DIR/.build-id/xx/yyyy.debug, or the "
+      ".gnu_debuglink name), before /usr/lib/debug (repeatable)");
+}
+
+hwcov::decoder::ExecutionProfile Decode(const hwcov::trace::Trace& trace,
+                                        const ReportOptions& options) {
+  hwcov::decoder::DecodeOptions decode;
+  decode.sysroot = options.sysroot;
+  decode.jobs = options.jobs;
+  ProgressBar progress(!options.quiet);
+  decode.progress = [&](uint64_t done, uint64_t total) { progress.Update(done, total); };
+  return hwcov::decoder::Decode(trace, decode);
 }
 
 int Report(const std::vector<fs::path>& traces, const ReportOptions& options) {
-  // Several traces merge by summing their profiles' coverage.
+  // Several traces merge by summing their coverage (mapper::Merge).
   hwcov::mapper::Coverage merged;
-  bool first = true;
   for (const fs::path& path : traces) {
     hwcov::trace::Trace trace = hwcov::trace::ReadPerfData(path);
-    if (!trace.pt) throw hwcov::Error(path.string() + ": the trace has no Intel PT data (no AUXTRACE_INFO record)");
-    for (const std::string& w : trace.warnings) std::cerr << "hwcov: " << path.string() << ": " << w << "\n";
-    hwcov::mapper::Coverage coverage = hwcov::mapper::MapProfile(hwcov::decoder::Decode(trace));
-    if (first) {
-      merged = std::move(coverage);
-      first = false;
-      continue;
-    }
-    // Merging of several traces is a sum per line and function (docs/user-guide.md).
-    std::map<std::string, hwcov::mapper::FileCoverage*> by_path;
-    for (auto& f : merged.files) by_path[f.path] = &f;
-    for (auto& f : coverage.files) {
-      auto it = by_path.find(f.path);
-      if (it == by_path.end()) {
-        merged.files.push_back(f);
-        continue;
-      }
-      std::map<uint32_t, uint64_t> lines;
-      for (auto& l : it->second->lines) lines[l.line] += l.count;
-      for (auto& l : f.lines) lines[l.line] += l.count;
-      it->second->lines.clear();
-      for (auto [line, count] : lines) it->second->lines.push_back({line, count});
-      std::map<std::pair<uint32_t, std::string>, hwcov::mapper::FunctionCount> fns;
-      for (auto& fn : it->second->functions) fns[{fn.line, fn.name}] = fn;
-      for (auto& fn : f.functions) {
-        auto& slot = fns[{fn.line, fn.name}];
-        uint64_t before = slot.entry_count;
-        slot = fn;
-        slot.entry_count += before;
-      }
-      it->second->functions.clear();
-      for (auto& [key, fn] : fns) it->second->functions.push_back(fn);
-    }
-    auto& q = merged.quality;
-    q.trace_bytes += coverage.quality.trace_bytes;
-    q.decoded_bytes += coverage.quality.decoded_bytes;
-    q.instructions += coverage.quality.instructions;
-    q.unmapped_instructions += coverage.quality.unmapped_instructions;
-    for (auto& [kind, n] : coverage.quality.gaps_by_kind) q.gaps_by_kind[kind] += n;
-    q.gap_details.insert(q.gap_details.end(), coverage.quality.gap_details.begin(),
-                         coverage.quality.gap_details.end());
-    q.warnings.insert(q.warnings.end(), coverage.quality.warnings.begin(),
-                      coverage.quality.warnings.end());
+    if (!trace.pt)
+      throw hwcov::Error(path.string() + ": the trace has no Intel PT data (no AUXTRACE_INFO record)");
+    for (const std::string& w : trace.warnings)
+      std::cerr << "hwcov: " << path.string() << ": " << w << "\n";
+    hwcov::mapper::Merge(merged, hwcov::mapper::MapProfile(Decode(trace, options),
+                                                           hwcov::mapper::MapOptions{options.debug_dirs}));
   }
   std::sort(merged.files.begin(), merged.files.end(),
             [](const auto& a, const auto& b) { return a.path < b.path; });
@@ -149,6 +161,8 @@ struct RecordArgs {
   std::vector<std::string> only_exe;
   bool trace_everything = false;
   bool no_inherit = false;
+  bool baseline = false;
+  uint64_t psb_period = 4096;
   std::string buffer_size;
   int pid = 0;
   double duration = 0;
@@ -167,6 +181,8 @@ void AddRecordOptions(po::options_description& desc, RecordArgs& args) {
       "no code filter: trace libc, ld.so and every other library too")(
       "no-inherit", po::bool_switch(&args.no_inherit),
       "trace only the first process, not its children")(
+      "baseline", po::bool_switch(&args.baseline),
+      "run the command once untraced first and report the slowdown (it runs twice)")(
       "buffer-size", po::value(&args.buffer_size)->value_name("SIZE"),
       "intel-pt: AUX buffer size per CPU/thread, e.g. 4M (power of two pages)")(
       "pid,p", po::value(&args.pid)->value_name("PID"),
@@ -175,6 +191,9 @@ void AddRecordOptions(po::options_description& desc, RecordArgs& args) {
       "intel-pt: with -p, stop after SECONDS (default: until Ctrl-C)")(
       "filter", po::value(&args.filters)->value_name("FILTER"),
       "intel-pt: perf-style address filter, e.g. 'filter main @ ./prog' (repeatable)")(
+      "psb-period", po::value(&args.psb_period)->value_name("BYTES"),
+      "soft/emu: bytes of trace between sync points (PSB+), as intel_pt's psb_period "
+      "(default 4096)")(
       "step-log", po::value(&args.step_log)->value_name("FILE"),
       "soft tracer: write each single-stepped address to FILE (debugging)");
 }
@@ -195,6 +214,27 @@ uint64_t ParseSize(const std::string& text) {
   return value;
 }
 
+// The record-time statistics line.
+std::string Stats(const hwcov::collector::RecordStats& s, const fs::path& output) {
+  char buf[512];
+  std::string line = "recorded " + WithCommas(s.instructions) + " instructions";
+  if (s.steps) {
+    std::snprintf(buf, sizeof buf, " (%s single steps, %s steps/s)", WithCommas(s.steps).c_str(),
+                  WithCommas(static_cast<uint64_t>(s.seconds > 0 ? s.steps / s.seconds : 0)).c_str());
+    line += buf;
+  }
+  std::snprintf(buf, sizeof buf, " of %llu process(es), %llu thread(s) in %.2f s; %s bytes of Intel PT in %s",
+                static_cast<unsigned long long>(s.processes), static_cast<unsigned long long>(s.threads),
+                s.seconds, WithCommas(s.trace_bytes).c_str(), output.string().c_str());
+  line += buf;
+  if (s.baseline_seconds > 0) {
+    std::snprintf(buf, sizeof buf, "; %.0fx slower than the untraced run (%.3f s)",
+                  s.seconds / s.baseline_seconds, s.baseline_seconds);
+    line += buf;
+  }
+  return line;
+}
+
 hwcov::collector::RecordResult DoRecord(const RecordArgs& args, const std::vector<std::string>& command,
                                         const fs::path& output) {
   if (command.empty() && args.pid == 0)
@@ -209,20 +249,14 @@ hwcov::collector::RecordResult DoRecord(const RecordArgs& args, const std::vecto
   options.only_exe = args.only_exe;
   options.trace_everything = args.trace_everything;
   options.inherit = !args.no_inherit;
+  options.measure_baseline = args.baseline;
+  options.psb_period = args.psb_period;
   if (!args.buffer_size.empty()) options.buffer_size = ParseSize(args.buffer_size);
   options.attach_pid = args.pid;
   options.duration = args.duration;
   options.filters = args.filters;
   hwcov::collector::RecordResult result = hwcov::collector::Record(options);
-  const auto& s = result.stats;
-  std::cerr << "hwcov: recorded " << WithCommas(s.instructions) << " instructions of "
-            << s.processes << " process(es), " << s.threads << " thread(s) in ";
-  char seconds[32];
-  std::snprintf(seconds, sizeof seconds, "%.2f s", s.seconds);
-  std::cerr << seconds << " ("
-            << WithCommas(static_cast<uint64_t>(s.seconds > 0 ? s.instructions / s.seconds : 0))
-            << " instructions/s); " << WithCommas(s.trace_bytes) << " bytes of Intel PT in "
-            << output.string() << "\n";
+  std::cerr << "hwcov: " << Stats(result.stats, output) << "\n";
   return result;
 }
 

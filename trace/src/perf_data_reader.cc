@@ -2,6 +2,7 @@
 // file mode (104/72-byte header, attr section, data, feature sections) and
 // pipe mode (16-byte header, attrs and features as records).
 #include <algorithm>
+#include <map>
 #include <unordered_map>
 
 #include "byte_cursor.h"
@@ -82,13 +83,24 @@ class Reader {
       ThrowFileError(path_, "attr section size " + std::to_string(attrs.size) +
                                 " is not a multiple of the attr entry size " +
                                 std::to_string(attr_size));
+    // Each attr's ids section lies in the file, but nothing stops them all
+    // naming the same bytes: without a bound on their sum, 4096 attrs over
+    // one 8 MiB section would make 32 GiB of ids. perf writes them disjoint.
+    uint64_t total_ids = 0;
     for (uint64_t off = attrs.offset; off < attrs.offset + attrs.size; off += attr_size) {
       ByteCursor entry = CursorAt(off, attr_size);
       EventAttr attr = ParseAttr(entry, attr_size - 16);
       ByteCursor ids_cursor = CursorAt(off + attr_size - 16, 16);
       Section ids = GetSection(ids_cursor, "attr ids");
       if (ids.size % 8 || ids.size / 8 > kMaxIdsPerAttr)
-        ThrowFileError(path_, "invalid attr id section size " + std::to_string(ids.size));
+        ThrowFileError(path_, "invalid attr id section size " + std::to_string(ids.size) +
+                                  " at offset " + std::to_string(off + attr_size - 8));
+      total_ids += ids.size / 8;
+      if (total_ids > file_size / 8)
+        ThrowFileError(path_, "attr id sections name more ids than the file holds (" +
+                                  std::to_string(total_ids) + " ids in " +
+                                  std::to_string(file_size) + " bytes): corrupt attr at offset " +
+                                  std::to_string(off));
       ByteCursor id_cursor = CursorAt(ids.offset, ids.size);
       for (uint64_t i = 0; i < ids.size / 8; ++i) attr.ids.push_back(id_cursor.Get<uint64_t>());
       AddAttr(std::move(attr));
@@ -97,6 +109,9 @@ class Reader {
     if (data.offset > file_size) ThrowFileError(path_, "data section starts beyond end of file");
     if (data.size == 0) {
       trace_.finished = false;
+      trace_.warnings.push_back(
+          "perf.data not properly terminated (data size 0 in the header: the recording was "
+          "interrupted); read up to its last complete record");
       data.size = file_size - data.offset;
     } else if (data.size > file_size - data.offset) {
       ThrowFileError(path_, "data section [" + std::to_string(data.offset) + ", +" +
@@ -296,6 +311,7 @@ class Reader {
       }
       ++trace_.record_counts[h.type];
       if (extra > end - off - h.size) {
+        if (tolerate_tail && h.type == abi::kAuxtrace) return CutAuxtrace(off, h.size, end);
         if (tolerate_tail) return Truncated(off);
         ThrowFileError(path_, "record at offset " + std::to_string(off) + " (type " +
                                   std::to_string(h.type) + ") carries " + std::to_string(extra) +
@@ -303,6 +319,21 @@ class Reader {
       }
       off += h.size + extra;
     }
+  }
+
+  // The last AUXTRACE of an interrupted recording: its header made it to
+  // the disk, part of its PT did. That part is trace like any other (the
+  // decoder stops at the cut), so it is kept rather than thrown away.
+  void CutAuxtrace(uint64_t off, uint64_t header_size, uint64_t end) {
+    AuxBuffer& b = aux_buffers_.back();
+    const uint64_t kept = end - off - header_size;
+    trace_.finished = false;
+    trace_.warnings.push_back("trace ends inside the AUXTRACE record at offset " +
+                              std::to_string(off) + ": " + std::to_string(kept) + " of its " +
+                              std::to_string(b.size) +
+                              " PT bytes are in the file (recording interrupted?)");
+    b.size = kept;
+    if (kept == 0) aux_buffers_.pop_back();
   }
 
   void Truncated(uint64_t off) {
@@ -476,18 +507,15 @@ class Reader {
     trace_.mmaps.push_back(std::move(e));
   }
 
+  // Queues by idx, through a map: a search of the queue list per buffer is
+  // quadratic, and a hostile file can hold 200,000 buffers of distinct idx.
   void BuildQueues() {
+    std::map<uint32_t, AuxQueue> by_idx;
     for (const AuxBuffer& b : aux_buffers_) {
-      auto it = std::find_if(trace_.queues.begin(), trace_.queues.end(),
-                             [&](const AuxQueue& q) { return q.idx == b.idx; });
-      if (it == trace_.queues.end()) {
-        trace_.queues.push_back(AuxQueue{b.idx, b.tid, b.cpu, {}});
-        it = trace_.queues.end() - 1;
-      }
-      it->buffers.push_back(b);
+      auto it = by_idx.try_emplace(b.idx, AuxQueue{b.idx, b.tid, b.cpu, {}}).first;
+      it->second.buffers.push_back(b);
     }
-    std::sort(trace_.queues.begin(), trace_.queues.end(),
-              [](const AuxQueue& a, const AuxQueue& b) { return a.idx < b.idx; });
+    for (auto& [idx, queue] : by_idx) trace_.queues.push_back(std::move(queue));
   }
 
   const std::filesystem::path& path_;

@@ -80,6 +80,30 @@ struct PerfDataWriter::Impl {
     Write(body.bytes());
   }
 
+  // The file header. The constructors write it with data size 0 as soon as
+  // the attrs are in place, which is how perf marks a recording that never
+  // finished: a killed recording leaves a temporary that perf and hwcov read
+  // up to its last complete record. Finish() rewrites it with the sizes.
+  void WriteHeader(uint64_t data_size, const uint64_t (&feature_bits)[4]) {
+    Buffer header;
+    header.Put(abi::kMagic);
+    header.Put(abi::kFileHeaderSize);
+    header.Put(attr_entry_size);
+    header.Put(abi::kFileHeaderSize);  // attrs.offset
+    header.Put(attrs_size);
+    header.Put(data_offset);
+    header.Put(data_size);
+    header.Put(uint64_t{0});
+    header.Put(uint64_t{0});
+    for (uint64_t word : feature_bits) header.Put(word);
+    const auto end = file.stream().tellp();
+    file.stream().seekp(0);
+    file.stream().write(reinterpret_cast<const char*>(header.bytes().data()),
+                        static_cast<std::streamsize>(header.size()));
+    file.stream().seekp(end);
+    file.stream().flush();
+  }
+
   // PERF_RECORD_AUXTRACE_INFO for Intel PT: a perf-tool record, no trailer.
   void WriteAuxtraceInfo(const std::vector<uint64_t>& priv) {
     Buffer info;
@@ -120,6 +144,7 @@ PerfDataWriter::PerfDataWriter(const std::filesystem::path& path, const PtEventP
   attr.Put(kEventId);
   impl_->Write(attr.bytes());
   impl_->data_offset = impl_->written;
+  impl_->WriteHeader(0, {0, 0, 0, 0});
   impl_->WriteAuxtraceInfo(params.auxtrace_priv);
 }
 
@@ -160,6 +185,7 @@ PerfDataWriter::PerfDataWriter(const std::filesystem::path& path, const std::vec
     for (uint64_t id : a.ids) section.Put(id);
   impl_->Write(section.bytes());
   impl_->data_offset = impl_->written;
+  impl_->WriteHeader(0, {0, 0, 0, 0});
   impl_->WriteAuxtraceInfo(auxtrace_priv);
 }
 
@@ -293,6 +319,8 @@ void PerfDataWriter::AddAux(uint32_t idx, uint32_t tid, std::span<const uint8_t>
   impl_->Write({kPad, padded - bytes.size()});
   impl_->aux_stream_offset[idx] += padded;
   impl_->aux_bytes += bytes.size();
+  // Out of hwcov's buffers into the file, so that a killed recording keeps it.
+  impl_->file.stream().flush();
 }
 
 void PerfDataWriter::AddSnapshot(const CodeSnapshot& snapshot) {
@@ -400,20 +428,7 @@ void PerfDataWriter::Finish() {
   w.Write(table.bytes());
   for (auto& [bit, payload] : features) w.Write(payload.bytes());
 
-  Buffer header;
-  header.Put(abi::kMagic);
-  header.Put(abi::kFileHeaderSize);
-  header.Put(w.attr_entry_size);
-  header.Put(abi::kFileHeaderSize);  // attrs.offset
-  header.Put(w.attrs_size);
-  header.Put(w.data_offset);
-  header.Put(data_size);
-  header.Put(uint64_t{0});
-  header.Put(uint64_t{0});
-  for (uint64_t word : feature_bits) header.Put(word);
-  w.file.stream().seekp(0);
-  w.file.stream().write(reinterpret_cast<const char*>(header.bytes().data()),
-                        static_cast<std::streamsize>(header.size()));
+  w.WriteHeader(data_size, feature_bits);
   w.file.Commit();
 }
 

@@ -44,6 +44,10 @@ struct RecordOptions {
   std::vector<std::string> only_paths;
   std::vector<std::string> only_exe;
   bool trace_everything = false;  // no filter: libc, ld.so... too
+  // Soft and emu backends: bytes of trace between PSB+ sync points, as
+  // intel_pt's psb_period (hardware default 4 KiB). Smaller: finer-grained
+  // parallel decoding and resynchronisation, slightly larger traces.
+  uint64_t psb_period = 4096;
   bool inherit = true;
   // Run the command once untraced first, to report the slowdown. It runs
   // twice, so only for commands without side effects that matter.

@@ -37,9 +37,10 @@ struct BranchOutcome {
 
 struct FileCoverage {
   std::string path;
-  std::vector<LineCount> lines;          // every instrumentable line, by line
+  std::vector<LineCount> lines;          // every instrumentable line, by line; includes
+                                         // every function's and every branch's line
   std::vector<FunctionCount> functions;  // by line, then name
-  std::vector<BranchOutcome> branches;   // by line, block, branch
+  std::vector<BranchOutcome> branches;   // by line, block, branch (see docs/branches.md)
 };
 
 // How much of the trace the coverage rests on. Every report prints it.
@@ -63,9 +64,23 @@ struct Coverage {
   TraceQuality quality;
 };
 
-// Maps |profile| onto source. Binaries are read from the module paths; a
-// binary without DWARF yields function coverage from its ELF symbols and a
-// warning. Throws hwcov::Error for a binary that cannot be read at all.
-Coverage MapProfile(const decoder::ExecutionProfile& profile);
+struct MapOptions {
+  // Extra roots for separate debug info, searched before /usr/lib/debug as
+  // DIR/.build-id/xx/yyyy.debug and for .gnu_debuglink names (docs/debug-info.md).
+  std::vector<std::string> debug_dirs;
+};
+
+// Maps |profile| onto source. Binaries are read from the module paths and
+// their DWARF from the binary or its separate debug file; a binary without
+// DWARF yields function coverage from its ELF symbols and a warning. Modules
+// with one build id are one binary (several processes merge). Each binary's
+// DWARF is read once per process (cached by build id). Throws hwcov::Error
+// for a binary that cannot be read at all.
+Coverage MapProfile(const decoder::ExecutionProfile& profile, const MapOptions& options = {});
+
+// Adds |from| to |into| (reports over several traces): line and function
+// counts add, branch outcomes add by (line, block, branch) and stay "-" only
+// where neither ran the jump, trace-quality figures add up.
+void Merge(Coverage& into, const Coverage& from);
 
 }  // namespace hwcov::mapper

@@ -32,6 +32,7 @@ struct FileSummary {
   std::string path;
   Ratio lines;
   Ratio functions;
+  Ratio branches;  // outcomes (lcov BRF/BRH): hit = taken at least once
 };
 
 struct Summary {

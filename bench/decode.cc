@@ -1,0 +1,103 @@
+// bench/decode TRACE...: decode speed and peak memory, in one run, on the
+// same traces, of (a) libipt's instruction decoder walking every instruction
+// (hwcov decode --list-insns), (b) libipt's block decoder over each stream in
+// one piece on one thread, (c) hwcov's decoder with -j1 and -jN. Each runs
+// in a child process so that its peak RSS is its own.
+// Last line: speedup_vs_pt_insn=X.X parallel_efficiency=Y%
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "hwcov/decoder.h"
+#include "hwcov/trace.h"
+
+namespace {
+
+struct Result {
+  double seconds = 0;
+  uint64_t instructions = 0;
+  long peak_kib = 0;
+};
+
+// Runs |work| (returns instructions decoded) in a child; times it there.
+template <typename Work>
+Result InChild(Work work) {
+  int pipe_fds[2];
+  if (pipe(pipe_fds) != 0) std::abort();
+  pid_t pid = fork();
+  if (pid == 0) {
+    const auto start = std::chrono::steady_clock::now();
+    Result r;
+    r.instructions = work();
+    r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    (void)!write(pipe_fds[1], &r, sizeof r);
+    _exit(0);
+  }
+  close(pipe_fds[1]);
+  Result r;
+  (void)!read(pipe_fds[0], &r, sizeof r);
+  close(pipe_fds[0]);
+  int status = 0;
+  rusage usage{};
+  wait4(pid, &status, 0, &usage);
+  r.peak_kib = usage.ru_maxrss;
+  return r;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    std::fprintf(stderr, "usage: %s TRACE...\n", argv[0]);
+    return 2;
+  }
+  std::vector<std::string> paths(argv + 1, argv + argc);
+  uint64_t bytes = 0;
+  for (const auto& p : paths) bytes += hwcov::decoder::Decode(hwcov::trace::ReadPerfData(p), {}).trace_bytes;
+  const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+  auto decode = [&](unsigned jobs, uint64_t stretch) {
+    return InChild([&] {
+      uint64_t n = 0;
+      for (const auto& p : paths) {
+        hwcov::decoder::DecodeOptions o;
+        o.jobs = jobs;
+        o.stretch_bytes = stretch;
+        n += hwcov::decoder::Decode(hwcov::trace::ReadPerfData(p), o).instructions;
+      }
+      return n;
+    });
+  };
+  Result insn = InChild([&] {
+    uint64_t n = 0;
+    hwcov::decoder::DecodeOptions o;
+    o.stretch_bytes = UINT64_MAX;
+    for (const auto& p : paths)
+      hwcov::decoder::ListInstructions(hwcov::trace::ReadPerfData(p), [&](uint64_t) { ++n; },
+                                       [](const hwcov::decoder::Gap&) {}, o);
+    return n;
+  });
+  Result block = decode(1, UINT64_MAX);
+  Result j1 = decode(1, 0);
+  Result jn = decode(cores, 0);
+  auto row = [&](const char* name, const Result& r) {
+    std::printf("%-44s %8.1f MB/s %9.1f M insn/s %8.3f s  peak %7ld KiB\n", name,
+                bytes / r.seconds / 1e6, r.instructions / r.seconds / 1e6, r.seconds, r.peak_kib);
+  };
+  std::printf("%zu trace(s), %.1f MB of Intel PT, %u cores\n", paths.size(), bytes / 1e6, cores);
+  row("(a) libipt pt_insn, every instruction", insn);
+  row("(b) libipt pt_blk, one stretch per stream", block);
+  row("(c) hwcov -j1", j1);
+  char label[64];
+  std::snprintf(label, sizeof label, "(c) hwcov -j%u", cores);
+  row(label, jn);
+  std::printf("speedup_vs_pt_insn=%.1f parallel_efficiency=%.0f%%\n", insn.seconds / j1.seconds,
+              100.0 * j1.seconds / (jn.seconds * cores));
+  return 0;
+}

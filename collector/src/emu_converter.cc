@@ -1,0 +1,399 @@
+#include "emu_converter.h"
+
+#include <sys/syscall.h>
+
+#include <algorithm>
+#include <deque>
+#include <map>
+#include <unordered_map>
+
+#include "code_filter.h"
+#include "process_maps.h"
+#include "software_pt.h"
+
+namespace hwcov::collector {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Events a signal handler may take before it returns through rt_sigreturn
+// and tells where the interrupted code resumes.
+constexpr size_t kLookaheadEvents = 1 << 20;
+
+// A TB's instructions, classified once.
+struct Code {
+  std::vector<uint64_t> ip;  // n + 1: ip[n] is the end
+  std::vector<InsnInfo> insn;
+  bool straight = true;      // every instruction but the last falls through
+};
+
+// What the hot loop needs of a TB, in one place.
+struct Block {
+  const Code* code = nullptr;  // null: not built yet
+  uint64_t first = 0, second = 0, last_ip = 0;  // second: the next instruction or the end
+  InsnInfo last;
+  uint32_t map = HWCOV_EMU_NONE;
+  uint16_t n = 0;
+  bool straight = true;
+  bool in_filter = false;
+};
+
+// An instance with its fork parents' TBs and mappings resolved by id.
+struct View {
+  const EmuInstance* inst = nullptr;
+  std::vector<const EmuTb*> tbs;
+  std::vector<const EmuMap*> maps;
+  std::vector<int8_t> map_in_filter;
+  std::vector<Block> blocks;  // by TB id, filled on first use
+  std::set<uint64_t> handlers;
+  RangeSet filter;  // by address, for successors that are not TBs
+  bool single_thread = true;
+
+};
+
+struct ThreadState {
+  uint32_t pid = 0, tid = 0;
+  std::unique_ptr<PtEncoder> encoder;
+  uint64_t now = 0;         // time of the stream position: TSC packets, AUX records
+  uint64_t image_time = 0;  // no later than the current stretch's sync point
+  uint32_t last_map = HWCOV_EMU_NONE;
+};
+
+class Converter {
+ public:
+  Converter(const RecordOptions& options, trace::PerfDataWriter& writer)
+      : options_(options), writer_(writer) {}
+
+  RecordStats Run(const std::vector<EmuInstance>& instances) {
+    std::map<std::pair<int, unsigned>, const EmuInstance*> by_id;
+    for (const EmuInstance& inst : instances) by_id[{inst.pid, inst.seq}] = &inst;
+    for (const EmuInstance& inst : instances) {
+      if (!inst.traced) continue;
+      View& view = ViewOf(inst, by_id);
+      Sideband(view);
+      for (const fs::path& stream : inst.streams) Stream(view, stream);
+    }
+    for (auto& [tid, t] : threads_) {
+      if (!t->encoder) continue;
+      t->encoder->Finish();
+      writer_.AddExit(t->pid, t->pid, t->tid, t->tid, t->now);
+    }
+    stats_.processes = traced_pids_.size();
+    return stats_;
+  }
+
+ private:
+  View& ViewOf(const EmuInstance& inst,
+               const std::map<std::pair<int, unsigned>, const EmuInstance*>& by_id) {
+    auto key = std::make_pair(inst.pid, inst.seq);
+    if (auto it = views_.find(key); it != views_.end()) return it->second;
+    View view;
+    view.inst = &inst;
+    if (inst.parent_pid >= 0) {
+      auto parent = by_id.find({inst.parent_pid, inst.parent_seq});
+      if (parent == by_id.end())
+        throw Error("emu recording: the fork parent of process " + std::to_string(inst.pid) +
+                    " is missing");
+      const View& pv = ViewOf(*parent->second, by_id);
+      if (pv.tbs.size() < inst.inherited_tbs || pv.maps.size() < inst.inherited_maps)
+        throw Error("emu recording: process " + std::to_string(inst.pid) +
+                    " inherits more than its parent recorded");
+      view.tbs.assign(pv.tbs.begin(), pv.tbs.begin() + inst.inherited_tbs);
+      view.maps.assign(pv.maps.begin(), pv.maps.begin() + inst.inherited_maps);
+      view.handlers = pv.handlers;
+    }
+    for (const EmuTb& tb : inst.tbs) view.tbs.push_back(&tb);
+    for (const EmuMap& m : inst.maps) view.maps.push_back(&m);
+    view.handlers.insert(inst.handlers.begin(), inst.handlers.end());
+    for (const EmuMap* m : view.maps) {
+      const bool in = InCodeFilter(options_, m->path, inst.exe);
+      view.map_in_filter.push_back(in);
+      if (in) view.filter.Add(m->start, m->end);
+    }
+    for (const EmuTb* tb : view.tbs)
+      if (tb->map != HWCOV_EMU_NONE && tb->map >= view.maps.size())
+        throw Error("emu recording: a TB of process " + std::to_string(inst.pid) +
+                    " refers to an unknown mapping");
+    view.blocks.resize(view.tbs.size());
+    view.single_thread = inst.streams.size() <= 1;
+    return views_.emplace(key, std::move(view)).first->second;
+  }
+
+  void Sideband(const View& v) {
+    const EmuInstance& inst = *v.inst;
+    const auto pid = static_cast<uint32_t>(inst.pid);
+    if (inst.parent_pid < 0) {
+      writer_.AddComm(pid, pid, inst.comm, true, inst.time);
+    } else {
+      const int ptid = inst.parent_tid > 0 ? inst.parent_tid : inst.parent_pid;
+      writer_.AddFork(pid, static_cast<uint32_t>(inst.parent_pid), pid,
+                      static_cast<uint32_t>(ptid), inst.time);
+    }
+    for (const EmuMap& m : inst.maps) {
+      ExecMapping mapping{m.start, m.end, m.pgoff, m.path, true};
+      writer_.AddMmap(ToMmapEvent(inst.pid, mapping), m.time);
+    }
+  }
+
+  const Block& BlockOf(View& v, uint32_t id, const fs::path& stream) {
+    if (id < v.blocks.size() && v.blocks[id].code) return v.blocks[id];
+    if (id >= v.tbs.size()) ThrowFileError(stream, "unknown TB id " + std::to_string(id));
+    const EmuTb& tb = *v.tbs[id];
+    auto [it, inserted] = code_.try_emplace(&tb);
+    Code& c = it->second;
+    if (inserted) {
+      uint64_t ip = tb.vaddr;
+      size_t offset = 0;
+      for (uint16_t i = 0; i < tb.n; ++i) {
+        const uint8_t size = tb.sizes[i];
+        if (offset + size > tb.bytes.size()) ThrowFileError(stream, "TB bytes cut short");
+        InsnInfo insn = ClassifyInsn({tb.bytes.data() + offset, size}, ip);
+        if (insn.length == 0) insn.length = size;  // undecodable: still its recorded size
+        if (i + 1 < tb.n && insn.kind != InsnKind::kOther) c.straight = false;
+        c.ip.push_back(ip);
+        c.insn.push_back(insn);
+        ip += size;
+        offset += size;
+      }
+      c.ip.push_back(ip);
+    }
+    if (tb.n == 0) ThrowFileError(stream, "empty TB " + std::to_string(id));
+    Block& b = v.blocks[id];
+    b.code = &c;
+    b.first = c.ip[0];
+    b.second = c.ip[1];
+    b.last_ip = c.ip[tb.n - 1];
+    b.last = c.insn[tb.n - 1];
+    b.map = tb.map;
+    b.n = tb.n;
+    b.straight = c.straight;
+    b.in_filter = tb.map != HWCOV_EMU_NONE && v.map_in_filter[tb.map];
+    return b;
+  }
+
+  ThreadState& ThreadOf(const View& v, const hwcov_emu_stream_header& h) {
+    auto& slot = threads_[h.tid];
+    if (!slot || slot->pid != static_cast<uint32_t>(v.inst->pid)) {
+      const bool continuing = slot != nullptr;  // the same tid after an exec
+      if (!slot) slot = std::make_unique<ThreadState>();
+      slot->pid = static_cast<uint32_t>(v.inst->pid);
+      slot->tid = static_cast<uint32_t>(h.tid);
+      if (!continuing && h.tid != v.inst->pid)
+        writer_.AddFork(slot->pid, slot->pid, slot->tid, slot->pid, h.start_time);
+    }
+    ThreadState& t = *slot;
+    t.now = std::max({t.now, h.start_time, v.inst->time});
+    t.last_map = HWCOV_EMU_NONE;  // a new instance: its mappings from scratch
+    t.image_time = 0;
+    return t;
+  }
+
+  PtEncoder& EncoderOf(ThreadState& t) {
+    if (!t.encoder) {
+      ThreadState* state = &t;
+      t.encoder = StartThreadTrace(writer_, next_queue_++, t.pid, t.tid, options_.psb_period,
+                                   [state] { return state->now; });
+      ++stats_.threads;
+      traced_pids_.insert(t.pid);
+    }
+    return *t.encoder;
+  }
+
+  // Before the TB's code runs, the decoder's image must hold its mapping:
+  // a sync point no earlier than the mapping's record.
+  void SyncFor(const View& v, ThreadState& t, const Block& b) {
+    if (b.map == HWCOV_EMU_NONE || b.map == t.last_map) return;
+    t.last_map = b.map;
+    const uint64_t time = v.maps[b.map]->time;
+    if (time <= t.image_time) return;
+    t.now = std::max(t.now, time);
+    if (t.encoder) t.encoder->Sync();
+    t.image_time = t.now;
+  }
+
+  // Instructions [from, to) of |b| ran; the last of them (when it is the
+  // block's last) continued at |last_next|.
+  void Emit(ThreadState& t, const Block& b, size_t from, size_t to, uint64_t last_next,
+            bool last_next_in_filter) {
+    if (from >= to || !b.in_filter) return;
+    PtEncoder& encoder = EncoderOf(t);
+    const size_t n = b.n;
+    if (b.straight && from == 0 && to == n) {
+      // Only the last instruction can make packets, and the first one when
+      // tracing is off (it turns it on).
+      if (n > 1 && !encoder.enabled()) encoder.Executed(b.first, b.code->insn[0], b.second);
+      if (!(b.last.has_rep && last_next == b.last_ip))
+        EncodeInFilter(encoder, b.last_ip, b.last, last_next, last_next_in_filter);
+      stats_.instructions += n;
+      return;
+    }
+    const Code& c = *b.code;
+    for (size_t i = from; i < to; ++i) {
+      const bool last = i == n - 1;
+      const uint64_t next = last ? last_next : c.ip[i + 1];
+      if (c.insn[i].has_rep && next == c.ip[i]) continue;  // one more iteration
+      EncodeInFilter(encoder, c.ip[i], c.insn[i], next, last ? last_next_in_filter : true);
+      ++stats_.instructions;
+    }
+  }
+
+  // Asynchronous exit before the instruction at |ip| ran (a signal, a fault).
+  void Interrupt(const View& v, ThreadState& t, uint64_t ip) {
+    if (t.encoder && v.filter.Contains(ip)) t.encoder->Interrupted(ip);
+  }
+
+  // Whether control may go from the instruction at |ip| to |next| without a
+  // signal in between.
+  static bool IsSuccessor(const View& v, uint64_t ip, const InsnInfo& insn, uint64_t next) {
+    const uint64_t fall = ip + insn.length;
+    switch (insn.kind) {
+      case InsnKind::kOther:
+        return next == fall || (insn.has_rep && next == ip);
+      case InsnKind::kCondJump:
+        return next == fall || (insn.target && next == *insn.target);
+      case InsnKind::kDirectJump:
+      case InsnKind::kDirectCall:
+        return insn.target && next == *insn.target;
+      case InsnKind::kFarTransfer:
+        return true;  // after a syscall anything, a signal handler included
+      default:
+        // An indirect branch may go anywhere, but not to the first
+        // instruction of a signal handler: that is a signal's delivery.
+        return !v.handlers.contains(next);
+    }
+  }
+
+  // Where the code interrupted after |insn| resumes: known statically, or
+  // the address rt_sigreturn returns to, read ahead in the stream.
+  std::optional<uint64_t> ResumeAddress(View& v, const fs::path& path, EmuStreamReader& reader,
+                                        std::deque<EmuEvent>& ahead, uint64_t ip,
+                                        const InsnInfo& insn) {
+    const uint64_t fall = ip + insn.length;
+    if (insn.kind == InsnKind::kOther && !insn.has_rep) return fall;
+    if ((insn.kind == InsnKind::kDirectJump || insn.kind == InsnKind::kDirectCall) && insn.target)
+      return insn.target;
+    bool after_sigreturn = false;
+    for (size_t i = 0; i < kLookaheadEvents; ++i) {
+      if (i == ahead.size()) {
+        EmuEvent e;
+        if (!reader.Next(e)) break;
+        ahead.push_back(e);
+      }
+      const EmuEvent& e = ahead[i];
+      if (e.kind == EmuEvent::kSyscall && e.nr == SYS_rt_sigreturn) after_sigreturn = true;
+      if (e.kind != EmuEvent::kEnter || !after_sigreturn) continue;
+      const uint64_t resume = BlockOf(v, e.tb, path).first;
+      const bool plausible = insn.kind == InsnKind::kCondJump
+                                 ? resume == fall || resume == insn.target
+                             : insn.has_rep ? resume == fall || resume == ip
+                                            : true;
+      if (plausible) return resume;
+      return std::nullopt;  // another signal's return (nested, or the handler left by longjmp)
+    }
+    return std::nullopt;
+  }
+
+  // |b| ran to its end and |next| began.
+  void Complete(View& v, ThreadState& t, const fs::path& path, EmuStreamReader& reader,
+                std::deque<EmuEvent>& ahead, const Block& b, const Block& next) {
+    if (IsSuccessor(v, b.last_ip, b.last, next.first)) {
+      Emit(t, b, 0, b.n, next.first, next.in_filter);
+      return;
+    }
+    // A signal was delivered after the block: the handler's entry is a far
+    // transfer from where the program would have gone on.
+    const std::optional<uint64_t> resume = ResumeAddress(v, path, reader, ahead, b.last_ip, b.last);
+    if (!resume || (b.last.has_rep && *resume == b.last_ip)) {
+      // Unknown (the handler never returned): the last instruction is taken
+      // as interrupted rather than guessed.
+      Emit(t, b, 0, b.n - 1, 0, true);
+      Interrupt(v, t, b.last_ip);
+      return;
+    }
+    Emit(t, b, 0, b.n, *resume, v.filter.Contains(*resume));
+    Interrupt(v, t, *resume);
+  }
+
+  // |b| stopped after |started| instructions began; the last did not complete.
+  void Partial(View& v, ThreadState& t, const Block& b, uint64_t started) {
+    const size_t k = std::min<uint64_t>(std::max<uint64_t>(started, 1), b.n);
+    Emit(t, b, 0, k - 1, 0, true);
+    Interrupt(v, t, b.code->ip[k - 1]);
+  }
+
+  // The stream ended inside |b|: a thread that exited, exec'd or was killed.
+  void Last(View& v, ThreadState& t, const hwcov_emu_stream_header& h, uint32_t id,
+            const Block& b) {
+    uint64_t started = b.n;
+    if (h.cur == id) {
+      if (h.cur_flags & HWCOV_EMU_TB_POS) started = h.cur_pos + 1;
+      else if (v.single_thread) started = v.inst->counter - h.cur_counter + 1;
+    }
+    if (started < b.n) return Partial(v, t, b, started);
+    if (b.last.kind == InsnKind::kFarTransfer) {  // exit, exit_group, execve
+      Emit(t, b, 0, b.n, b.code->ip[b.n], true);
+      return;
+    }
+    // Killed after the block: where its last instruction went is unknown.
+    Emit(t, b, 0, b.n - 1, 0, true);
+    Interrupt(v, t, b.last_ip);
+  }
+
+  void Stream(View& v, const fs::path& path) {
+    EmuStreamReader reader(path);
+    const hwcov_emu_stream_header& h = reader.header();
+    ThreadState& t = ThreadOf(v, h);
+    if (t.encoder) t.encoder->Sync();  // a new program in this thread (exec)
+    std::deque<EmuEvent> ahead;
+    const Block* cur = nullptr;
+    uint32_t cur_id = 0;
+    bool cur_done = true;
+    EmuEvent e;
+    for (;;) {
+      if (!ahead.empty()) {
+        e = ahead.front();
+        ahead.pop_front();
+      } else if (!reader.Next(e)) {
+        break;
+      }
+      switch (e.kind) {
+        case EmuEvent::kEnter: {
+          const Block& next = BlockOf(v, e.tb, path);
+          if (cur && !cur_done) Complete(v, t, path, reader, ahead, *cur, next);
+          SyncFor(v, t, next);
+          cur = &next;
+          cur_id = e.tb;
+          cur_done = false;
+          break;
+        }
+        case EmuEvent::kLeftEarly:
+          if (cur && !cur_done) Partial(v, t, *cur, e.value);
+          cur_done = true;
+          break;
+        case EmuEvent::kSyscall:
+        case EmuEvent::kSysret:
+          t.now = std::max(t.now, e.value);
+          break;
+      }
+    }
+    if (cur && !cur_done) Last(v, t, h, cur_id, *cur);
+  }
+
+  const RecordOptions& options_;
+  trace::PerfDataWriter& writer_;
+  std::map<std::pair<int, unsigned>, View> views_;
+  std::unordered_map<const EmuTb*, Code> code_;
+  std::map<int32_t, std::unique_ptr<ThreadState>> threads_;
+  std::set<uint32_t> traced_pids_;
+  uint32_t next_queue_ = 0;
+  RecordStats stats_;
+};
+
+}  // namespace
+
+RecordStats ConvertEmuRecording(const std::vector<EmuInstance>& instances,
+                                const RecordOptions& options, trace::PerfDataWriter& writer) {
+  return Converter(options, writer).Run(instances);
+}
+
+}  // namespace hwcov::collector

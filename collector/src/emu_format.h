@@ -1,0 +1,125 @@
+/* The files hwcov's QEMU plugin (emu_plugin.c) writes and the emu backend
+ * (emu_stream.cc) reads: a C header shared by both. See docs/emu-backend.md.
+ *
+ * One directory per recording. Every program instance (a process between
+ * two execs) is named "<pid>.<seq>": seq 0 is the process's first program,
+ * seq N+1 the program its execve started under a new QEMU.
+ *
+ *   <pid>.<seq>.tbs        instance records, appended with write(2): what
+ *                          the instance is, each translated block (TB) with
+ *                          its instruction bytes, each code mapping, each
+ *                          signal handler
+ *   <pid>.<seq>.ctr        one page, MAP_SHARED: the instance's instruction
+ *                          counter (single-threaded exactness, see below)
+ *   <pid>.<seq>.<tid>.str  one thread's control flow: a header page, then
+ *                          64-bit words, both MAP_SHARED so that a program
+ *                          killed by any signal leaves its trace complete.
+ *
+ * All integers are little-endian; records are padded to 8 bytes. */
+#ifndef HWCOV_EMU_FORMAT_H
+#define HWCOV_EMU_FORMAT_H
+
+#include <stdint.h>
+
+#define HWCOV_EMU_PAGE 4096u
+#define HWCOV_EMU_STREAM_MAGIC 0x3152545356554d45ull /* "EMUVSTR1" */
+#define HWCOV_EMU_NONE 0xffffffffu                  /* no TB / no mapping */
+
+/* --- <pid>.<seq>.tbs ---------------------------------------------------- */
+
+enum hwcov_emu_record_type {
+  HWCOV_EMU_REC_INSTANCE = 1, /* struct hwcov_emu_instance, then exe and comm strings */
+  HWCOV_EMU_REC_TB = 2,       /* struct hwcov_emu_tb, sizes[n], bytes[] */
+  HWCOV_EMU_REC_MAP = 3,      /* struct hwcov_emu_map, then the path */
+  HWCOV_EMU_REC_HANDLER = 4,  /* struct hwcov_emu_handler */
+};
+
+struct hwcov_emu_record {
+  uint32_t type;
+  uint32_t size; /* whole record including this header, a multiple of 8 */
+};
+
+/* Written once, when the instance starts tracing (or decides not to). */
+struct hwcov_emu_instance {
+  struct hwcov_emu_record rec;
+  uint64_t time; /* CLOCK_MONOTONIC ns */
+  int32_t pid;
+  uint32_t seq;
+  int32_t parent_pid;        /* fork parent, or -1 (first program, or after exec) */
+  uint32_t parent_seq;
+  uint32_t inherited_tbs;    /* TB ids below this belong to the fork parent */
+  uint32_t inherited_maps;   /* map indexes below this belong to the fork parent */
+  int32_t parent_tid;        /* thread that forked, or -1 */
+  uint32_t traced;           /* 0: only followed (--only-exe, --no-inherit) */
+  uint32_t exe_len, comm_len; /* strings follow, NUL-terminated */
+};
+
+/* TB flags */
+#define HWCOV_EMU_TB_POS 1u /* instrumented with per-vCPU positions (multi-threaded) */
+
+struct hwcov_emu_tb {
+  struct hwcov_emu_record rec;
+  uint64_t vaddr;
+  uint32_t id;
+  uint32_t map;   /* index of the MAP record holding vaddr, or NONE */
+  uint16_t n;     /* instructions */
+  uint16_t flags;
+  uint32_t bytes; /* total instruction bytes; sizes[n] then bytes follow */
+};
+
+struct hwcov_emu_map {
+  struct hwcov_emu_record rec;
+  uint64_t time;
+  uint64_t start, end, pgoff;
+  uint32_t index;
+  uint32_t path_len; /* path follows, NUL-terminated */
+};
+
+struct hwcov_emu_handler {
+  struct hwcov_emu_record rec;
+  uint64_t address; /* a signal handler installed with rt_sigaction */
+};
+
+/* --- <pid>.<seq>.<tid>.str ---------------------------------------------- */
+
+/* The header page. The plugin keeps its per-thread state here, so that it
+ * survives the process: |run| transitions not yet written, the current TB
+ * and how far it got. */
+struct hwcov_emu_stream_header {
+  uint64_t magic;
+  int32_t pid, tid;
+  uint64_t start_time;
+  uint64_t words;        /* valid words after the header page */
+  uint64_t run;          /* predicted transitions after the last word */
+  uint32_t cur;          /* TB entered last, or NONE */
+  uint32_t cur_n;        /* its instruction count */
+  uint32_t cur_flags;    /* its TB flags */
+  uint32_t exited;       /* the thread ended normally */
+  uint64_t cur_counter;  /* instance counter at its entry (counter mode) */
+  uint64_t cur_pos;      /* last instruction index started in it (position mode) */
+};
+
+/* Stream words. A TB word (bit 31 clear): follow |run| = word >> 32 predicted
+ * transitions, then enter TB |word & 0x7fffffff| (mispredicted). The
+ * predictor, replayed by the reader: per thread, the successor last seen
+ * after each TB; a transition equal to it is predicted, any other is written
+ * and becomes the prediction.
+ *
+ * A control word (bit 31 set): |run| = word >> 32 predicted transitions
+ * first, then an event of type (word >> 24) & 0x7f with (word & 0xffffff)
+ * payload words. */
+#define HWCOV_EMU_CONTROL 0x80000000u
+enum hwcov_emu_event {
+  HWCOV_EMU_EV_FLUSH = 1,      /* nothing: a run about to overflow */
+  HWCOV_EMU_EV_LEFT_EARLY = 2, /* [started]: the current TB stopped after |started|
+                                  instructions began; the last of them did not complete
+                                  (a synchronous fault) */
+  HWCOV_EMU_EV_SYSCALL = 3,    /* [time, nr, a1..a6]: the current TB ends with this syscall */
+  HWCOV_EMU_EV_SYSRET = 4,     /* [time, nr, ret] */
+};
+
+static inline uint64_t hwcov_emu_control(uint64_t run, uint32_t type, uint32_t payload) {
+  return run << 32 | HWCOV_EMU_CONTROL | (uint64_t)type << 24 | payload;
+}
+
+#endif /* HWCOV_EMU_FORMAT_H */

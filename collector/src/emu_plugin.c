@@ -1,0 +1,642 @@
+/* hwcov's QEMU TCG plugin: records a program's control flow for the emu
+ * backend (docs/emu-backend.md), in the files described in emu_format.h.
+ *
+ *   qemu-x86_64 -plugin hwcov-qemu-plugin.so,cfg=DIR/config,seq=0 PROG ARGS
+ *
+ * Per translated block (TB) it appends the block's instruction bytes to the
+ * instance's table; per executed TB a callback replays a per-thread
+ * successor predictor and writes only mispredicted transitions (about 1 ns
+ * per TB, well under a bit per instruction). Where a TB stopped early (a
+ * fault in its middle) is told by an inline instruction counter while the
+ * program has one thread, and by per-instruction position callbacks once it
+ * has several (QEMU 7.2's inline ops are global, not per vCPU). Syscalls are
+ * written in order with the blocks; execve is followed by re-executing QEMU
+ * with this plugin, fork by opening the child's own files. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "emu_exec.h"
+#include "emu_format.h"
+#include "glob_match.h"
+#include "qemu_plugin_api.h"
+
+QEMU_PLUGIN_EXPORT int qemu_plugin_version = 1;
+
+#define MAX_VCPUS 1024
+#define MAX_GLOBS 64
+#define WINDOW_WORDS (2u << 20) /* 16 MiB of a stream mapped at a time */
+#define likely(x) __builtin_expect(!!(x), 1)
+#define unlikely(x) __builtin_expect(!!(x), 0)
+
+/* --- configuration (written by the emu backend) ------------------------- */
+
+static char g_cfg[PATH_MAX], g_out[PATH_MAX], g_qemu[PATH_MAX], g_plugin[PATH_MAX];
+static char *g_only_exe[MAX_GLOBS];
+static int g_n_only_exe;
+static int g_inherit = 1;
+
+/* --- this instance ------------------------------------------------------- */
+
+struct tb_info {
+  uint32_t id, n, flags;
+};
+
+
+struct vcpu {
+  int open, fd;
+  const struct tb_info *cur; /* TB entered last (its id, size and flags are in the header too) */
+  struct hwcov_emu_stream_header *h;
+  uint64_t *window;
+  uint64_t window_base; /* word index of window[0] */
+  uint32_t *succ;       /* predictor: 1 + the last successor of each TB id, 0 = none */
+  uint32_t cap;
+};
+
+struct known_map {
+  uint64_t start, end, pgoff;
+  char *path;
+  uint32_t index;
+};
+
+struct host_map {
+  uint64_t start, end, pgoff;
+  char *path;
+};
+
+static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
+static int g_pid;
+static unsigned g_seq;
+static int g_started, g_traced, g_follow_exec = 1;
+static int g_parent_pid = -1, g_parent_tid = -1;
+static unsigned g_parent_seq;
+static uint32_t g_inherited_tbs, g_inherited_maps;
+static int g_tbs_fd = -1;
+static uint32_t g_next_tb, g_next_map, g_streams;
+static volatile uint64_t *g_counter; /* inline-op target: its address never changes */
+static int g_multi;                  /* a second vCPU exists: position mode */
+static struct vcpu *g_vcpu[MAX_VCPUS];
+static struct known_map *g_known;
+static size_t g_n_known, g_cap_known;
+static struct host_map *g_maps;
+static size_t g_n_maps;
+static int g_maps_stale = 1;
+
+static uint64_t Now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* The plugin cannot throw or return errors to anyone: a broken recording
+ * must not pass for a complete one, so it stops the program loudly. */
+static void Fatal(const char *what) {
+  char line[PATH_MAX + 128];
+  snprintf(line, sizeof line, "hwcov emu plugin: %s: %s\n", what, strerror(errno));
+  (void)!write(2, line, strlen(line));
+  _exit(125);
+}
+
+static void FilePath(char *out, size_t size, const char *suffix) {
+  const int n = snprintf(out, size, "%s/%d.%u.%s", g_out, g_pid, g_seq, suffix);
+  if (n < 0 || (size_t)n >= size) Fatal("output directory path too long");
+}
+
+static void WriteAll(int fd, const void *data, size_t size) {
+  const char *p = data;
+  while (size) {
+    ssize_t n = write(fd, p, size);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) Fatal("cannot write the TB table");
+    p += n;
+    size -= (size_t)n;
+  }
+}
+
+/* One record: |head| (its rec.size covers everything), then |tail|, padded. */
+static void AppendRecord(void *head, size_t head_size, const void *tail, size_t tail_size,
+                         const void *tail2, size_t tail2_size) {
+  struct hwcov_emu_record *rec = head;
+  size_t total = head_size + tail_size + tail2_size;
+  size_t padded = (total + 7) & ~(size_t)7;
+  rec->size = (uint32_t)padded;
+  char buffer[8192];
+  if (padded <= sizeof buffer) {
+    memcpy(buffer, head, head_size);
+    if (tail_size) memcpy(buffer + head_size, tail, tail_size);
+    if (tail2_size) memcpy(buffer + head_size + tail_size, tail2, tail2_size);
+    memset(buffer + total, 0, padded - total);
+    WriteAll(g_tbs_fd, buffer, padded); /* one write: a crash never leaves half a record */
+    return;
+  }
+  static const char zeros[8];
+  WriteAll(g_tbs_fd, head, head_size);
+  if (tail_size) WriteAll(g_tbs_fd, tail, tail_size);
+  if (tail2_size) WriteAll(g_tbs_fd, tail2, tail2_size);
+  WriteAll(g_tbs_fd, zeros, padded - total);
+}
+
+/* Copies guest memory (the same addresses in user mode) without trusting it. */
+static int SafeRead(void *out, uint64_t address, size_t size) {
+  struct iovec local = {out, size}, remote = {(void *)(uintptr_t)address, size};
+  return process_vm_readv(getpid(), &local, 1, &remote, 1, 0) == (ssize_t)size;
+}
+
+/* --- configuration ------------------------------------------------------- */
+
+static void ReadConfig(void) {
+  FILE *f = fopen(g_cfg, "re");
+  if (!f) Fatal(g_cfg);
+  char line[PATH_MAX + 32];
+  while (fgets(line, sizeof line, f)) {
+    line[strcspn(line, "\n")] = '\0';
+    char *value = strchr(line, ' ');
+    if (!value) continue;
+    *value++ = '\0';
+    if (!strcmp(line, "out")) snprintf(g_out, sizeof g_out, "%s", value);
+    else if (!strcmp(line, "qemu")) snprintf(g_qemu, sizeof g_qemu, "%s", value);
+    else if (!strcmp(line, "plugin")) snprintf(g_plugin, sizeof g_plugin, "%s", value);
+    else if (!strcmp(line, "inherit")) g_inherit = atoi(value);
+    else if (!strcmp(line, "only-exe") && g_n_only_exe < MAX_GLOBS)
+      g_only_exe[g_n_only_exe++] = strdup(value);
+  }
+  fclose(f);
+}
+
+/* --- instance start and fork ---------------------------------------------- */
+
+static void OpenTable(void) {
+  char path[PATH_MAX];
+  FilePath(path, sizeof path, "tbs");
+  g_tbs_fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0600);
+  if (g_tbs_fd < 0) Fatal(path);
+}
+
+/* Points the counter page at this instance's file, at the address the inline
+ * ops of already translated code write to. */
+static void MapCounter(void) {
+  char path[PATH_MAX];
+  FilePath(path, sizeof path, "ctr");
+  int fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0 || ftruncate(fd, HWCOV_EMU_PAGE) != 0) Fatal(path);
+  const uint64_t value = g_counter ? *g_counter : 0;
+  void *at = mmap((void *)g_counter, HWCOV_EMU_PAGE, PROT_READ | PROT_WRITE,
+                  MAP_SHARED | (g_counter ? MAP_FIXED : 0), fd, 0);
+  if (at == MAP_FAILED) Fatal(path);
+  close(fd);
+  g_counter = at;
+  *g_counter = value;
+}
+
+static void WriteInstance(const char *exe, const char *comm) {
+  struct hwcov_emu_instance r;
+  memset(&r, 0, sizeof r);
+  r.rec.type = HWCOV_EMU_REC_INSTANCE;
+  r.time = Now();
+  r.pid = g_pid;
+  r.seq = g_seq;
+  r.parent_pid = g_parent_pid;
+  r.parent_seq = g_parent_seq;
+  r.inherited_tbs = g_inherited_tbs;
+  r.inherited_maps = g_inherited_maps;
+  r.parent_tid = g_parent_tid;
+  r.traced = (uint32_t)g_traced;
+  r.exe_len = (uint32_t)strlen(exe) + 1;
+  r.comm_len = (uint32_t)strlen(comm) + 1;
+  AppendRecord(&r, sizeof r, exe, r.exe_len, comm, r.comm_len);
+}
+
+static char g_exe[PATH_MAX], g_comm[32];
+
+/* At the first translation: QEMU has loaded the program (path_to_binary is
+ * not usable earlier) and nothing has run yet. */
+static void StartInstance(void) {
+  const char *binary = qemu_plugin_path_to_binary();
+  if (!binary || !realpath(binary, g_exe)) snprintf(g_exe, sizeof g_exe, "%s", binary ? binary : "");
+  const char *slash = binary ? strrchr(binary, '/') : NULL;
+  snprintf(g_comm, sizeof g_comm, "%.15s", slash ? slash + 1 : binary ? binary : "");
+  g_traced = g_n_only_exe == 0;
+  for (int i = 0; i < g_n_only_exe && !g_traced; ++i) g_traced = hwcov_glob_match(g_only_exe[i], g_exe);
+  OpenTable();
+  MapCounter();
+  WriteInstance(g_exe, g_comm);
+  g_started = 1;
+}
+
+static void CloseStream(struct vcpu *v) {
+  if (!v || !v->open) return;
+  munmap(v->window, (size_t)WINDOW_WORDS * 8);
+  munmap(v->h, HWCOV_EMU_PAGE);
+  close(v->fd);
+  free(v->succ);
+  v->succ = NULL;
+  v->cap = 0;
+  v->cur = NULL;
+  v->open = 0;
+}
+
+/* In a fork child, at its first callback: the parent's files are still
+ * mapped (shared with the parent) and must be dropped untouched. */
+static void StartForkChild(unsigned vcpu_index) {
+  pthread_mutex_init(&g_lock, NULL); /* another thread may have held it */
+  struct vcpu *self = g_vcpu[vcpu_index];
+  g_parent_tid = self && self->open ? self->h->tid : -1;
+  for (unsigned i = 0; i < MAX_VCPUS; ++i) CloseStream(g_vcpu[i]);
+  g_parent_pid = g_pid;
+  g_parent_seq = g_seq;
+  g_pid = getpid();
+  g_seq = 0;
+  g_inherited_tbs = g_next_tb;
+  g_inherited_maps = g_next_map;
+  g_streams = 0;
+  if (!g_inherit) {
+    g_traced = 0;
+    g_follow_exec = 0; /* --no-inherit: its programs run natively */
+  }
+  close(g_tbs_fd);
+  OpenTable();
+  MapCounter();
+  WriteInstance(g_exe, g_comm);
+}
+
+/* --- thread streams -------------------------------------------------------- */
+
+static void MapWindow(struct vcpu *v) {
+  const off_t end = (off_t)HWCOV_EMU_PAGE + (off_t)(v->window_base + WINDOW_WORDS) * 8;
+  if (ftruncate(v->fd, end) != 0) Fatal("cannot grow a thread stream");
+  v->window = mmap(NULL, (size_t)WINDOW_WORDS * 8, PROT_READ | PROT_WRITE, MAP_SHARED, v->fd,
+                   (off_t)HWCOV_EMU_PAGE + (off_t)v->window_base * 8);
+  if (v->window == MAP_FAILED) Fatal("cannot map a thread stream");
+}
+
+static struct vcpu *OpenStream(unsigned vcpu_index) {
+  if (!g_traced || vcpu_index >= MAX_VCPUS) return NULL;
+  struct vcpu *v = g_vcpu[vcpu_index];
+  if (!v) v = g_vcpu[vcpu_index] = calloc(1, sizeof *v);
+  const int tid = (int)syscall(SYS_gettid);
+  char suffix[64], path[PATH_MAX];
+  snprintf(suffix, sizeof suffix, "%d.%u.str", tid, g_streams++);
+  FilePath(path, sizeof path, suffix);
+  v->fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (v->fd < 0) Fatal(path);
+  v->window_base = 0;
+  MapWindow(v);
+  v->h = mmap(NULL, HWCOV_EMU_PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, v->fd, 0);
+  if (v->h == MAP_FAILED) Fatal(path);
+  v->h->pid = g_pid;
+  v->h->tid = tid;
+  v->h->start_time = Now();
+  v->h->cur = HWCOV_EMU_NONE;
+  v->h->magic = HWCOV_EMU_STREAM_MAGIC;
+  v->open = 1;
+  return v;
+}
+
+static void Put(struct vcpu *v, uint64_t word) {
+  uint64_t i = v->h->words - v->window_base;
+  if (unlikely(i >= WINDOW_WORDS)) {
+    munmap(v->window, (size_t)WINDOW_WORDS * 8);
+    v->window_base += WINDOW_WORDS;
+    MapWindow(v);
+    i = 0;
+  }
+  v->window[i] = word;
+  v->h->words++; /* after the word: a reader never sees a word not yet written */
+}
+
+/* An event: the pending run of predicted transitions goes first. */
+static void PutEvent(struct vcpu *v, uint32_t type, const uint64_t *payload, uint32_t n) {
+  Put(v, hwcov_emu_control(v->h->run, type, n));
+  v->h->run = 0;
+  for (uint32_t i = 0; i < n; ++i) Put(v, payload[i]);
+}
+
+static void SetSuccessor(struct vcpu *v, uint32_t tb, uint32_t next) {
+  if (tb >= v->cap) {
+    uint32_t cap = v->cap ? v->cap : 4096;
+    while (cap <= tb) cap *= 2;
+    v->succ = realloc(v->succ, (size_t)cap * sizeof *v->succ);
+    if (!v->succ) Fatal("out of memory");
+    memset(v->succ + v->cap, 0, (size_t)(cap - v->cap) * sizeof *v->succ);
+    v->cap = cap;
+  }
+  v->succ[tb] = next + 1;
+}
+
+/* --- execution callbacks (the hot path) ----------------------------------- */
+
+static void OnTbExec(unsigned int vcpu_index, void *udata) {
+  const struct tb_info *tb = udata;
+  struct vcpu *v = vcpu_index < MAX_VCPUS ? g_vcpu[vcpu_index] : NULL;
+  if (unlikely(!v || !v->open)) {
+    v = OpenStream(vcpu_index);
+    if (!v) return;
+  }
+  struct hwcov_emu_stream_header *h = v->h;
+  const struct tb_info *prev = v->cur;
+  if (likely(prev != NULL)) {
+    /* How many instructions of the previous TB began. A TB translated for
+     * one thread but run after the second started has an unreliable
+     * counter: taken as complete. */
+    uint64_t started = prev->n;
+    if (prev->flags & HWCOV_EMU_TB_POS) started = h->cur_pos + 1;
+    else if (!g_multi) started = *g_counter - h->cur_counter + 1;
+    if (unlikely(started != prev->n)) PutEvent(v, HWCOV_EMU_EV_LEFT_EARLY, &started, 1);
+    if (likely(prev->id < v->cap && v->succ[prev->id] == tb->id + 1)) {
+      if (unlikely(++h->run == UINT32_MAX)) PutEvent(v, HWCOV_EMU_EV_FLUSH, NULL, 0);
+      goto entered;
+    }
+    SetSuccessor(v, prev->id, tb->id);
+  }
+  Put(v, h->run << 32 | tb->id);
+  h->run = 0;
+entered:
+  v->cur = tb;
+  h->cur = tb->id;
+  h->cur_flags = tb->flags;
+  h->cur_counter = *g_counter;
+  h->cur_pos = 0;
+}
+
+static volatile uint64_t g_empty;
+static void OnEmpty(unsigned int vcpu_index, void *udata) {
+  (void)vcpu_index;
+  (void)udata;
+  g_empty++;
+}
+
+static void OnInsnExec(unsigned int vcpu_index, void *udata) {
+  struct vcpu *v = vcpu_index < MAX_VCPUS ? g_vcpu[vcpu_index] : NULL;
+  if (likely(v && v->open)) v->h->cur_pos = (uintptr_t)udata;
+}
+
+/* --- translation ------------------------------------------------------------ */
+
+static void ReadHostMaps(void) {
+  for (size_t i = 0; i < g_n_maps; ++i) free(g_maps[i].path);
+  g_n_maps = 0;
+  FILE *f = fopen("/proc/self/maps", "re");
+  if (!f) Fatal("/proc/self/maps");
+  size_t cap = 0;
+  char line[PATH_MAX + 128];
+  while (fgets(line, sizeof line, f)) {
+    unsigned long long start, end, pgoff;
+    char perms[8];
+    int path_at = 0;
+    if (sscanf(line, "%llx-%llx %7s %llx %*s %*s %n", &start, &end, perms, &pgoff, &path_at) < 4)
+      continue;
+    char *path = line + path_at;
+    path[strcspn(path, "\n")] = '\0';
+    if (path_at == 0 || path[0] != '/') continue; /* anonymous, [stack], [vsyscall]... */
+    if (g_n_maps == cap) {
+      cap = cap ? cap * 2 : 256;
+      g_maps = realloc(g_maps, cap * sizeof *g_maps);
+      if (!g_maps) Fatal("out of memory");
+    }
+    g_maps[g_n_maps++] = (struct host_map){start, end, pgoff, strdup(path)};
+  }
+  fclose(f);
+  g_maps_stale = 0;
+}
+
+/* The MAP record index of the file mapping holding |address|, recording the
+ * mapping first if it is new; NONE for code without a file. In user mode
+ * guest addresses are host addresses, so the host's maps tell. */
+static uint32_t MapOf(uint64_t address) {
+  if (g_maps_stale) ReadHostMaps();
+  const struct host_map *m = NULL;
+  for (size_t i = 0; i < g_n_maps && !m; ++i)
+    if (address >= g_maps[i].start && address < g_maps[i].end) m = &g_maps[i];
+  if (!m) return HWCOV_EMU_NONE;
+  for (size_t i = 0; i < g_n_known; ++i) {
+    const struct known_map *k = &g_known[i];
+    if (k->start == m->start && k->end == m->end && k->pgoff == m->pgoff && !strcmp(k->path, m->path))
+      return k->index;
+  }
+  if (g_n_known == g_cap_known) {
+    g_cap_known = g_cap_known ? g_cap_known * 2 : 64;
+    g_known = realloc(g_known, g_cap_known * sizeof *g_known);
+    if (!g_known) Fatal("out of memory");
+  }
+  struct known_map *k = &g_known[g_n_known++];
+  *k = (struct known_map){m->start, m->end, m->pgoff, strdup(m->path), g_next_map++};
+  struct hwcov_emu_map r;
+  memset(&r, 0, sizeof r);
+  r.rec.type = HWCOV_EMU_REC_MAP;
+  r.time = Now();
+  r.start = k->start;
+  r.end = k->end;
+  r.pgoff = k->pgoff;
+  r.index = k->index;
+  r.path_len = (uint32_t)strlen(k->path) + 1;
+  AppendRecord(&r, sizeof r, k->path, r.path_len, NULL, 0);
+  return k->index;
+}
+
+/* QEMU 7.2 lists an instruction that crosses a page end in the middle of a
+ * TB although the translator rolled it back (it starts the next TB): its
+ * size is truncated and it has no valid disassembly. */
+static int IsPhantom(const struct qemu_plugin_insn *insn) {
+  const uint64_t vaddr = qemu_plugin_insn_vaddr(insn);
+  if (HWCOV_EMU_PAGE - (vaddr & (HWCOV_EMU_PAGE - 1)) >= 16) return 0;
+  char *text = qemu_plugin_insn_disas(insn);
+  const int phantom = text && strncmp(text, ".byte", 5) == 0;
+  free(text);
+  return phantom;
+}
+
+static void OnTbTrans(qemu_plugin_id_t id, struct qemu_plugin_tb *tb) {
+  (void)id;
+  pthread_mutex_lock(&g_lock);
+  if (!g_started) StartInstance();
+  if (!g_traced) {
+    pthread_mutex_unlock(&g_lock);
+    return;
+  }
+  size_t n = qemu_plugin_tb_n_insns(tb);
+  if (n > 1 && IsPhantom(qemu_plugin_tb_get_insn(tb, n - 1))) --n;
+  if (n == 0 || n > 0xffff) {
+    pthread_mutex_unlock(&g_lock);
+    return;
+  }
+  struct tb_info *info = malloc(sizeof *info); /* lives as long as the TB may run */
+  if (!info) Fatal("out of memory");
+  info->id = g_next_tb++;
+  info->n = (uint32_t)n;
+  info->flags = g_multi ? HWCOV_EMU_TB_POS : 0;
+
+  uint8_t sizes[0x10000];
+  static uint8_t bytes[0x10000 * 16];
+  size_t total = 0;
+  for (size_t i = 0; i < n; ++i) {
+    const struct qemu_plugin_insn *insn = qemu_plugin_tb_get_insn(tb, i);
+    const size_t size = qemu_plugin_insn_size(insn);
+    sizes[i] = (uint8_t)size;
+    memcpy(bytes + total, qemu_plugin_insn_data(insn), size);
+    total += size;
+  }
+  struct hwcov_emu_tb r;
+  memset(&r, 0, sizeof r);
+  r.rec.type = HWCOV_EMU_REC_TB;
+  r.vaddr = qemu_plugin_tb_vaddr(tb);
+  r.id = info->id;
+  r.map = MapOf(r.vaddr);
+  r.n = (uint16_t)n;
+  r.flags = (uint16_t)info->flags;
+  r.bytes = (uint32_t)total;
+  AppendRecord(&r, sizeof r, sizes, n, bytes, total);
+  pthread_mutex_unlock(&g_lock);
+
+  static int experiment = -1;
+  if (experiment < 0) experiment = getenv("HWCOV_EXP") ? atoi(getenv("HWCOV_EXP")) : 0;
+  if (experiment == 3) qemu_plugin_register_vcpu_tb_exec_cb(tb, OnEmpty, QEMU_PLUGIN_CB_NO_REGS, info);
+  else if (experiment != 1) qemu_plugin_register_vcpu_tb_exec_cb(tb, OnTbExec, QEMU_PLUGIN_CB_NO_REGS, info);
+  /* The first instruction needs nothing: entering the TB began it. */
+  for (size_t i = 1; i < n && experiment != 2; ++i) {
+    struct qemu_plugin_insn *insn = qemu_plugin_tb_get_insn(tb, i);
+    if (info->flags & HWCOV_EMU_TB_POS)
+      qemu_plugin_register_vcpu_insn_exec_cb(insn, OnInsnExec, QEMU_PLUGIN_CB_NO_REGS,
+                                             (void *)(uintptr_t)i);
+    else
+      qemu_plugin_register_vcpu_insn_exec_inline(insn, QEMU_PLUGIN_INLINE_ADD_U64,
+                                                 (void *)g_counter, 1);
+  }
+}
+
+/* --- syscalls, threads, processes ------------------------------------------- */
+
+/* execve of a traced program would run the new program natively: run it
+ * under QEMU with this plugin instead, as the next instance of this pid. If
+ * that cannot work, QEMU's own execve proceeds (and fails as it should). */
+static void FollowExec(uint64_t path, uint64_t argv, uint64_t envp) {
+  if (!g_follow_exec) return;
+  enum { kMaxArgs = 4096 };
+  static char *args[kMaxArgs + 1];
+  size_t n = 0;
+  while (n < kMaxArgs && argv && SafeRead(&args[n], argv + n * sizeof(char *), sizeof(char *)) &&
+         args[n])
+    ++n;
+  if (n == kMaxArgs) return;
+  args[n] = NULL;
+  char plugin_arg[PATH_MAX * 2 + 64];
+  snprintf(plugin_arg, sizeof plugin_arg, "%s,cfg=%s,seq=%u", g_plugin, g_cfg, g_seq + 1);
+  static const char *out[kMaxArgs + 16];
+  static char line[PATH_MAX + 64];
+  if (hwcov_emu_exec_argv(g_qemu, plugin_arg, (const char *)(uintptr_t)path, args, out,
+                          kMaxArgs + 16, line, sizeof line) != 0)
+    return;
+  execve(g_qemu, (char *const *)out, (char *const *)(uintptr_t)envp);
+}
+
+static void OnSyscall(qemu_plugin_id_t id, unsigned int vcpu_index, int64_t num, uint64_t a1,
+                      uint64_t a2, uint64_t a3, uint64_t a4, uint64_t a5, uint64_t a6,
+                      uint64_t a7, uint64_t a8) {
+  (void)id;
+  (void)a7;
+  (void)a8;
+  struct vcpu *v = vcpu_index < MAX_VCPUS ? g_vcpu[vcpu_index] : NULL;
+  if (g_traced && v && v->open) {
+    const uint64_t payload[8] = {Now(), (uint64_t)num, a1, a2, a3, a4, a5, a6};
+    PutEvent(v, HWCOV_EMU_EV_SYSCALL, payload, 8);
+  }
+  if (num == SYS_rt_sigaction && a2 && g_traced) {
+    uint64_t handler = 0;
+    if (SafeRead(&handler, a2, sizeof handler) && handler > 1) { /* not SIG_DFL/SIG_IGN */
+      struct hwcov_emu_handler r = {{HWCOV_EMU_REC_HANDLER, 0}, handler};
+      pthread_mutex_lock(&g_lock);
+      AppendRecord(&r, sizeof r, NULL, 0, NULL, 0);
+      pthread_mutex_unlock(&g_lock);
+    }
+  }
+  if (num == SYS_execve) FollowExec(a1, a2, a3);
+}
+
+static void OnSyscallReturn(qemu_plugin_id_t id, unsigned int vcpu_index, int64_t num,
+                            int64_t ret) {
+  (void)id;
+  switch (num) {
+    case SYS_mmap:
+    case SYS_munmap:
+    case SYS_mprotect:
+    case SYS_mremap:
+    case SYS_shmat:
+    case SYS_remap_file_pages:
+      g_maps_stale = 1;
+      break;
+    case SYS_clone:
+    case SYS_fork:
+    case SYS_vfork:
+      /* A new thread never returns here: ret 0 is a fork child (QEMU runs
+       * vfork and CLONE_VFORK as fork). */
+      if (ret == 0) {
+        StartForkChild(vcpu_index);
+        return;
+      }
+      break;
+    default:
+      break;
+  }
+  struct vcpu *v = vcpu_index < MAX_VCPUS ? g_vcpu[vcpu_index] : NULL;
+  if (g_traced && v && v->open) {
+    const uint64_t payload[3] = {Now(), (uint64_t)num, (uint64_t)ret};
+    PutEvent(v, HWCOV_EMU_EV_SYSRET, payload, 3);
+  }
+}
+
+static void OnVcpuInit(qemu_plugin_id_t id, unsigned int vcpu_index) {
+  (void)id;
+  /* Called on the parent thread inside clone, before QEMU flushes its
+   * translations for parallel execution: every TB translated from now on
+   * uses per-vCPU positions. */
+  if (vcpu_index > 0) g_multi = 1;
+  if (vcpu_index < MAX_VCPUS && !g_vcpu[vcpu_index]) g_vcpu[vcpu_index] = calloc(1, sizeof(struct vcpu));
+}
+
+static void OnVcpuExit(qemu_plugin_id_t id, unsigned int vcpu_index) {
+  (void)id;
+  struct vcpu *v = vcpu_index < MAX_VCPUS ? g_vcpu[vcpu_index] : NULL;
+  if (v && v->open) {
+    v->h->exited = 1;
+    CloseStream(v); /* a thread reusing this vCPU index gets a stream of its own */
+  }
+}
+
+static void OnExit(qemu_plugin_id_t id, void *userdata) {
+  (void)id;
+  (void)userdata;
+  for (unsigned i = 0; i < MAX_VCPUS; ++i)
+    if (g_vcpu[i] && g_vcpu[i]->open) g_vcpu[i]->h->exited = 1;
+}
+
+QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_t *info, int argc,
+                                           char **argv) {
+  (void)info;
+  for (int i = 0; i < argc; ++i) {
+    if (!strncmp(argv[i], "cfg=", 4)) snprintf(g_cfg, sizeof g_cfg, "%s", argv[i] + 4);
+    else if (!strncmp(argv[i], "seq=", 4)) g_seq = (unsigned)strtoul(argv[i] + 4, NULL, 10);
+    else if (!strcmp(argv[i], "probe=on")) return 0; /* hwcov checking that plugins load */
+  }
+  if (!g_cfg[0]) {
+    qemu_plugin_outs("hwcov emu plugin: no cfg= argument\n");
+    return 1;
+  }
+  ReadConfig();
+  g_pid = getpid();
+  qemu_plugin_register_vcpu_init_cb(id, OnVcpuInit);
+  qemu_plugin_register_vcpu_exit_cb(id, OnVcpuExit);
+  qemu_plugin_register_vcpu_tb_trans_cb(id, OnTbTrans);
+  qemu_plugin_register_vcpu_syscall_cb(id, OnSyscall);
+  qemu_plugin_register_vcpu_syscall_ret_cb(id, OnSyscallReturn);
+  qemu_plugin_register_atexit_cb(id, OnExit, NULL);
+  return 0;
+}

@@ -1,0 +1,51 @@
+#include "software_pt.h"
+
+#include <time.h>
+
+#include "code_filter.h"
+
+namespace hwcov::collector {
+namespace {
+
+constexpr uint32_t kSoftPmuType = 10;  // perf only requires attr.type == priv[0]
+// pt | tsc | branch: branch tracing with return compression; TSC packets in
+// each PSB+ order the trace against the timestamped sideband.
+constexpr uint64_t kSoftPtConfig = 0x2401;
+constexpr uint64_t kPsbPeriod = 4096;
+
+}  // namespace
+
+trace::PtEventParams SoftwarePtEventParams() {
+  // AUXTRACE_INFO priv[] as perf's intel_pt_info_fill writes it. Time
+  // conversion is the identity (time_mult 1, shift 0, zero 0,
+  // cap_user_time_zero 1): TSC packets carry the sideband's clock.
+  return {kSoftPmuType,
+          kSoftPtConfig,
+          {kSoftPmuType, 0, 1, 0, 1, 0x400, 0x800, 0, 0, 0, 0x200, 0x3c000, 0, 0, 0x2, 0, 0, 0}};
+}
+
+uint64_t NowNs() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec);
+}
+
+bool InCodeFilter(const RecordOptions& options, const std::string& path, const std::string& exe) {
+  if (options.trace_everything) return true;
+  if (!options.only_paths.empty()) return MatchesAny(options.only_paths, path);
+  return path == exe;
+}
+
+std::unique_ptr<PtEncoder> StartThreadTrace(trace::PerfDataWriter& writer, uint32_t queue,
+                                            uint32_t pid, uint32_t tid, uint64_t psb_period,
+                                            PtEncoder::Clock clock) {
+  auto encoder = std::make_unique<PtEncoder>(
+      [&writer, queue, tid, clock](std::span<const uint8_t> bytes) {
+        writer.AddAux(queue, tid, bytes, clock());
+      },
+      psb_period ? psb_period : kPsbPeriod, clock);
+  writer.AddItraceStart(pid, tid, clock());
+  return encoder;
+}
+
+}  // namespace hwcov::collector

@@ -1,0 +1,35 @@
+// Merge(): the sum of two coverages, through the same builder that
+// accumulates binaries within one profile, so both follow one rule.
+#include "coverage_builder.h"
+#include "hwcov/mapper.h"
+
+namespace hwcov::mapper {
+namespace {
+
+void Add(CoverageBuilder& builder, const Coverage& coverage) {
+  for (const FileCoverage& f : coverage.files) {
+    for (const LineCount& l : f.lines) builder.AddLine(f.path, l.line, l.count);
+    for (const FunctionCount& fn : f.functions) builder.AddFunction(f.path, fn);
+    for (const BranchOutcome& b : f.branches) builder.AddBranch(f.path, b);
+  }
+}
+
+}  // namespace
+
+void Merge(Coverage& into, const Coverage& from) {
+  CoverageBuilder builder;
+  Add(builder, into);
+  Add(builder, from);
+  into.files = builder.Build();
+  TraceQuality& q = into.quality;
+  const TraceQuality& o = from.quality;
+  q.trace_bytes += o.trace_bytes;
+  q.decoded_bytes += o.decoded_bytes;
+  q.instructions += o.instructions;
+  q.unmapped_instructions += o.unmapped_instructions;
+  for (const auto& [kind, n] : o.gaps_by_kind) q.gaps_by_kind[kind] += n;
+  q.gap_details.insert(q.gap_details.end(), o.gap_details.begin(), o.gap_details.end());
+  q.warnings.insert(q.warnings.end(), o.warnings.begin(), o.warnings.end());
+}
+
+}  // namespace hwcov::mapper

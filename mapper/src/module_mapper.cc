@@ -1,0 +1,208 @@
+// Line counts: a line's count is the sum, over the copies of code it appears
+// in (function bodies, template instances, inlined copies: InstanceMap), of
+// its most executed instruction in that copy. A line is instrumentable when
+// an is_stmt row (or a function declaration) puts it in code.
+//
+// gcov counts a function's entry on its declaration line and never counts
+// the line of its opening brace, where compilers put the prologue; so the
+// rows at a body's entry that carry the brace's line are counted for the
+// declaration line instead (FindPrologues).
+#include "module_mapper.h"
+
+#include <algorithm>
+#include <map>
+#include <tuple>
+#include <unordered_map>
+
+#include "function_names.h"
+#include "line_tally.h"
+
+namespace hwcov::mapper {
+namespace {
+
+class ModuleMapper {
+ public:
+  ModuleMapper(const ModuleData& module, const ModuleCounts& counts, CoverageBuilder& out)
+      : m_(module), debug_(module.debug), counts_(counts), out_(out) {}
+
+  void Run() {
+    names_ = NameFunctions(m_);
+    FindPrologues();
+    CountRows();
+    CountViews();
+    CountFunctions();
+    CountBranches();
+    lines_.Reduce([&](uint32_t file, uint32_t line, uint64_t count) {
+      out_.AddLine(debug_.files[file], line, count);
+    });
+  }
+
+ private:
+  struct Prologue {
+    uint32_t line;      // the function's declaration line
+    uint32_t instance;  // the body it starts
+  };
+
+  bool Executable(uint64_t address) const { return m_.elf.InExecutableSegment(address); }
+
+  void FindPrologues() {
+    for (uint32_t i = 0; i < debug_.instances.size(); ++i) {
+      const CodeInstance& instance = debug_.instances[i];
+      const Function& f = debug_.functions[instance.function];
+      const uint64_t entry = instance.entry;
+      if (instance.depth != 0 || f.decl_line == 0 || !Executable(entry)) continue;
+      // The first row at the entry in line-table order: a view or the row
+      // owning the entry instruction.
+      std::vector<const LineRow*> at_entry;
+      auto views = std::equal_range(debug_.views.begin(), debug_.views.end(), LineRow{entry, entry},
+                                    [](const LineRow& a, const LineRow& b) { return a.begin < b.begin; });
+      for (auto it = views.first; it != views.second; ++it) at_entry.push_back(&*it);
+      const LineRow* owner = debug_.RowAt(entry);
+      if (owner && owner->begin == entry) at_entry.push_back(owner);
+      auto first = std::find_if(at_entry.begin(), at_entry.end(),
+                                [](const LineRow* r) { return r->first_at_address; });
+      if (first == at_entry.end()) continue;
+      const LineRow& head = **first;
+      // prologue_end on the entry row (clang): no prologue, the first row is
+      // a statement. A line before the declaration is not a brace.
+      if (head.prologue_end || head.line <= f.decl_line) continue;
+      if (f.decl_file != kNoFile && head.file != f.decl_file) continue;
+      const Prologue p{f.decl_line, i};
+      for (const LineRow* r : at_entry)
+        if (r->line == head.line && r->file == head.file) prologue_[r] = p;
+      // The prologue can span consecutive rows of the brace's line.
+      if (!owner || owner->begin != entry || owner->line != head.line) continue;
+      for (const LineRow* r = owner + 1; r < debug_.rows.data() + debug_.rows.size(); ++r) {
+        if (r->begin != (r - 1)->end || r->line != head.line || r->file != head.file) break;
+        prologue_[r] = p;
+      }
+    }
+  }
+
+  void CountRows() {
+    for (const LineRow& r : debug_.rows) {
+      if (r.line == 0 || !Executable(r.begin)) continue;
+      const uint64_t count = counts_.depth.MaxIn(r.begin, r.end);
+      if (auto it = prologue_.find(&r); it != prologue_.end()) {
+        lines_.Observe(r.file, it->second.line, it->second.instance, count, true, LineTally::Source::kRow);
+        continue;
+      }
+      lines_.Observe(r.file, r.line, m_.instances.At(r.begin), count, r.is_stmt, LineTally::Source::kRow);
+    }
+  }
+
+  // A view owns no instruction; an is_stmt one makes its line instrumentable
+  // and, for a line no instruction is attributed to (a statement optimised
+  // into its neighbours), gives it the count of the instruction it starts at.
+  void CountViews() {
+    for (const LineRow& v : debug_.views) {
+      if (v.line == 0 || !v.is_stmt || !Executable(v.begin)) continue;
+      uint32_t line = v.line, instance = m_.instances.At(v.begin);
+      if (auto it = prologue_.find(&v); it != prologue_.end()) {
+        line = it->second.line;
+        instance = it->second.instance;
+      }
+      lines_.Observe(v.file, line, instance, counts_.depth.At(v.begin), true, LineTally::Source::kView);
+    }
+  }
+
+  // A function's entries are the sum over its copies (out-of-line body and
+  // inlined copies), added up here first: a large C++ binary has far more
+  // copies than functions.
+  void CountFunctions() {
+    std::map<std::tuple<uint32_t, uint32_t, uint32_t>, uint64_t> entries;  // (function, file, line)
+    for (uint32_t i = 0; i < debug_.instances.size(); ++i) {
+      const CodeInstance& instance = debug_.instances[i];
+      if (!Executable(instance.entry)) continue;
+      const Function& f = debug_.functions[instance.function];
+      const LineRow* entry_row = debug_.RowAt(instance.entry);
+      const uint32_t file = f.decl_file != kNoFile ? f.decl_file : entry_row ? entry_row->file : kNoFile;
+      const uint32_t line = f.decl_line ? f.decl_line : entry_row ? entry_row->line : 0;
+      if (file == kNoFile || line == 0 || names_.names[instance.function].empty()) continue;
+      uint64_t n = Entries(instance);
+      // gcc's partial inlining splits a function into an inlined head and an
+      // out-of-line "foo.part.N" tail; entering the tail is not a call of foo.
+      if (instance.depth == 0 && m_.elf.NameAt(instance.entry).find(".part.") != std::string::npos) n = 0;
+      entries[{instance.function, file, line}] += n;
+      lines_.Observe(file, line, i, n, true, LineTally::Source::kFunction);
+    }
+    for (const auto& [key, n] : entries) {
+      auto [function, file, line] = key;
+      out_.AddFunction(debug_.files[file], FunctionCount{names_.names[function], names_.demangled[function], line, n});
+    }
+  }
+
+  // Executions of a copy's entry. Without a known entry (several ranges, no
+  // DW_AT_entry_pc), the most executed start of a range: every range of an
+  // inlined copy is entered from its caller's code or another range.
+  uint64_t Entries(const CodeInstance& instance) const {
+    if (instance.entry_exact) return counts_.depth.At(instance.entry);
+    uint64_t best = 0;
+    for (const AddressRange& r : instance.ranges) best = std::max(best, counts_.depth.At(r.begin));
+    return best;
+  }
+
+  // Block k of a line is its k-th conditional jump in address order, all
+  // copies of the line's code together (template instances and inlined
+  // copies each bring their own jumps, as gcov lists each instance's
+  // branches): the numbering depends on the binary only, so it is stable
+  // across runs, as lcov's merging by block needs.
+  void CountBranches() {
+    std::map<std::pair<uint32_t, uint32_t>, uint32_t> blocks;  // (file, line) -> next block
+    for (const BranchSite& s : m_.branches.sites) {  // sorted by address
+      const uint32_t block = blocks[{s.file, s.line}]++;
+      auto it = counts_.branches.find(s.address);
+      const bool ran = it != counts_.branches.end();
+      const std::string& file = debug_.files[s.file];
+      out_.AddBranch(file, BranchOutcome{s.line, block, 0, ran ? std::optional(it->second.second) : std::nullopt});
+      out_.AddBranch(file, BranchOutcome{s.line, block, 1, ran ? std::optional(it->second.first) : std::nullopt});
+    }
+  }
+
+  const ModuleData& m_;
+  const DebugInfo& debug_;
+  const ModuleCounts& counts_;
+  CoverageBuilder& out_;
+  FunctionNames names_;
+  std::unordered_map<const LineRow*, Prologue> prologue_;
+  LineTally lines_;
+};
+
+}  // namespace
+
+ModuleCounts CollectCounts(const ElfFile& elf, const decoder::ExecutionProfile& profile,
+                           const std::vector<uint32_t>& modules) {
+  ModuleCounts counts;
+  auto ours = [&](uint32_t module) { return std::find(modules.begin(), modules.end(), module) != modules.end(); };
+  for (const decoder::BlockCount& b : profile.blocks) {
+    if (!ours(b.module)) continue;
+    auto begin = elf.AddressOf(b.begin), last = elf.AddressOf(b.last);
+    if (begin && last) counts.depth.Add(*begin, *last, b.count);
+  }
+  counts.depth.Build();
+  for (const decoder::BranchCount& b : profile.branches) {
+    if (!ours(b.module)) continue;
+    if (auto address = elf.AddressOf(b.offset)) {
+      auto& [taken, not_taken] = counts.branches[*address];
+      taken += b.taken;
+      not_taken += b.not_taken;
+    }
+  }
+  return counts;
+}
+
+void MapModule(const ModuleData& module, const ModuleCounts& counts, CoverageBuilder& out) {
+  ModuleMapper(module, counts, out).Run();
+}
+
+void MapSymbols(const ModuleData& module, const ModuleCounts& counts, CoverageBuilder& out) {
+  std::map<uint64_t, const Symbol*> by_address;
+  for (const Symbol& s : module.elf.functions)
+    // "foo.cold" is the unlikely part of foo (gcc hot/cold splitting), not a function.
+    if (s.name.find(".cold") == std::string::npos) by_address.emplace(s.address, &s);
+  for (auto [address, symbol] : by_address)
+    out.AddFunction(module.elf.path, FunctionCount{symbol->name, Demangle(symbol->name), 0,
+                                                   counts.depth.At(address)});
+}
+
+}  // namespace hwcov::mapper

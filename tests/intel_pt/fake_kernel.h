@@ -1,0 +1,129 @@
+// A stand-in for a kernel with Intel PT, behind the collector's
+// PerfEventSys seam: it hands out event fds and ids, checks the ioctls and
+// mmaps the way the kernel does (SET_OUTPUT only into a mapped buffer on
+// the same CPU, the AUX area where the user page says), and plays a script
+// of kernel writes into the rings -- sideband records into the data ring,
+// PT bytes into the AUX area -- advancing data_head/aux_head and honouring
+// data_tail/aux_tail as kernel/events/ring_buffer.c does.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "intel_pt_attr.h"
+#include "intel_pt_sys.h"
+
+namespace hwcov::testing {
+
+// A kernel record built independently of the collector's encoders:
+// header, body fields, then the sample_id trailer of |sample_type|.
+class RecordBuilder {
+ public:
+  RecordBuilder(uint32_t type, uint16_t misc) : type_(type), misc_(misc) {}
+  template <typename T>
+  RecordBuilder& Put(const T& v) {
+    const auto* p = reinterpret_cast<const uint8_t*>(&v);
+    body_.insert(body_.end(), p, p + sizeof v);
+    return *this;
+  }
+  RecordBuilder& String(const std::string& s);  // NUL, padded to 8
+  struct Trailer {
+    uint32_t pid = 0, tid = 0;
+    uint64_t time = 0;
+    uint32_t cpu = 0;
+    uint64_t id = 0;
+  };
+  std::vector<uint8_t> Build(uint64_t sample_type, const Trailer& t) const;
+
+ private:
+  uint32_t type_;
+  uint16_t misc_;
+  std::vector<uint8_t> body_;
+};
+
+class FakeKernel : public collector::PerfEventSys {
+ public:
+  struct Event {
+    perf_event_attr attr{};
+    pid_t pid = 0;
+    int cpu = -1;
+    int fd = -1;
+    uint64_t id = 0;
+    int output = -1;  // SET_OUTPUT target
+    std::string filter;
+    int enables = 0, disables = 0;
+    bool closed = false;
+  };
+  // One kernel write: a record into the data ring or bytes into the AUX area.
+  struct Step {
+    size_t ring = 0;  // index in mapping order
+    bool aux = false;
+    std::vector<uint8_t> bytes;
+  };
+
+  FakeKernel();
+  ~FakeKernel() override;
+
+  // --- configuration, before the recording ---
+  // Decides each open: 0 accepts, -errno refuses. Default: accept, except
+  // CPU-wide events (pid -1) unless allow_cpu_wide.
+  std::function<int(const perf_event_attr&, pid_t, int)> on_open;
+  bool allow_cpu_wide = false;
+  int aux_map_error = 0;           // errno for the AUX mmap, 0: succeed
+  int data_map_error = 0;          // errno for the data mmap
+  collector::TimeConversion time;  // what the user pages offer
+  // Called once, at the first Poll (everything is open and mapped then):
+  // the kernel writes to perform, in order.
+  std::function<std::vector<Step>(FakeKernel&)> script;
+  size_t aux_steps_per_poll = 1;  // spread AUX writes over several reads
+  // Called once the whole script is in the rings (tests end the traced
+  // program then, so that it "ran" exactly while the kernel wrote).
+  std::function<void()> on_script_done;
+
+  // --- PerfEventSys ---
+  int Open(const perf_event_attr& attr, pid_t pid, int cpu) override;
+  int Ioctl(int fd, unsigned long request, uintptr_t arg) override;
+  void* Map(size_t length, int prot, int fd, off_t offset, int* error) override;
+  void Unmap(void* address, size_t length) override;
+  void Close(int fd) override;
+  void Poll(std::span<const int> fds, int timeout_ms) override;
+
+  // --- inspection, after the recording ---
+  std::vector<Event> events() const;
+  const Event* EventByFd(int fd) const;
+  size_t rings() const;
+  bool aux_wrapped() const { return aux_wrapped_; }
+  bool data_wrapped() const { return data_wrapped_; }
+  size_t steps_written() const { return next_step_; }
+  size_t open_fds() const;
+  size_t live_mappings() const;
+
+ private:
+  struct Ring {
+    int fd = -1;
+    void* base = nullptr;
+    size_t base_len = 0;
+    void* aux = nullptr;
+    size_t aux_len = 0;
+  };
+  bool WriteStep(const Step& step);  // false: no room yet
+  void Pump();
+
+  mutable std::mutex mu_;
+  bool done_reported_ = false;
+  std::map<int, Event> events_;
+  std::vector<Ring> rings_;
+  std::vector<Step> steps_;
+  bool script_loaded_ = false;
+  size_t next_step_ = 0;
+  bool aux_wrapped_ = false, data_wrapped_ = false;
+  int next_fd_ = 100;
+  uint64_t next_id_ = 1000;
+  std::map<void*, size_t> mappings_;
+};
+
+}  // namespace hwcov::testing

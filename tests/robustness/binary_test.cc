@@ -1,0 +1,142 @@
+// The binaries behind a trace changed after recording: rebuilt (another
+// build id), deleted, or damaged (a compressed debug section whose header
+// claims an absurd size). A rebuilt or missing binary's code is not decoded
+// (perf would decode the wrong code silently): the report says which binary
+// and why, counts the trace it could not decode as no-image gaps and shows
+// no coverage for that source rather than wrong coverage.
+#include <gtest/gtest.h>
+
+#include <elf.h>
+
+#include <algorithm>
+#include <cstddef>
+#include <cstring>
+#include <fstream>
+
+#include "corrupt_trace.h"
+#include "test_support.h"
+
+namespace hwcov::robustness {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::CommandResult;
+using testing::RunCommand;
+
+const char kSource[] = R"(
+#include <stdlib.h>
+static int work(int n) {
+  int s = 0;
+  for (int i = 0; i < n; i++)
+    s += i % 3 ? i : -i;
+  return s;
+}
+#ifdef REBUILT
+int extra(int x) { return x * 7; }
+#endif
+int main(int argc, char **argv) {
+  return work(argc * 300) > 0 ? 0 : 1;
+}
+)";
+
+struct Program {
+  fs::path source, binary, trace;
+};
+
+void Compile(const Program& p, const std::vector<std::string>& flags) {
+  std::vector<std::string> argv = {"gcc", "-O0", "-g"};
+  argv.insert(argv.end(), flags.begin(), flags.end());
+  argv.insert(argv.end(), {p.source.string(), "-o", p.binary.string()});
+  const CommandResult r = RunCommand(argv);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+}
+
+Program Record(const fs::path& dir, const std::vector<std::string>& flags = {}) {
+  Program p{dir / "prog.c", dir / "prog", dir / "prog.data"};
+  std::ofstream(p.source) << kSource;
+  Compile(p, flags);
+  const CommandResult r = RunCommand(
+      {HWCOV_BINARY, "record", "--backend", "soft", "-o", p.trace.string(), "--", p.binary.string()});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  return p;
+}
+
+// `hwcov report` with no build-id cache to fall back on.
+CommandResult ReportCli(const Program& p, const fs::path& lcov) {
+  return testing::RunShell("PERF_BUILDID_DIR=" + (p.trace.parent_path() / "no-cache").string() +
+                           " " + HWCOV_BINARY + " report --lcov " + lcov.string() + " " +
+                           p.trace.string());
+}
+
+TEST(robustness, RebuiltBinaryIsNotDecoded) {
+  testing::TempDir dir("robust-rebuilt");
+  const Program p = Record(dir.path());
+  const fs::path lcov = dir.path() / "cov.info";
+  CommandResult before = ReportCli(p, lcov);
+  ASSERT_EQ(before.exit_code, 0) << before.err;
+  EXPECT_NE(testing::ReadFile(lcov).find("SF:" + p.source.string()), std::string::npos);
+  EXPECT_NE(before.out.find("Trace: 100.00% of"), std::string::npos) << before.out;
+
+  Compile(p, {"-DREBUILT"});
+  const CommandResult r = ReportCli(p, lcov);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("warning: " + p.binary.string() + ": build id differs from the recorded"),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("(rebuilt since?)"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("no-image"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("Trace: 100.00% of"), std::string::npos) << r.out;
+  // No line of the rebuilt program is claimed, covered or not.
+  EXPECT_EQ(testing::ReadFile(lcov).find("SF:" + p.source.string()), std::string::npos);
+}
+
+TEST(robustness, DeletedBinaryIsNotDecoded) {
+  testing::TempDir dir("robust-deleted");
+  const Program p = Record(dir.path());
+  fs::remove(p.binary);
+  const fs::path lcov = dir.path() / "cov.info";
+  const CommandResult r = ReportCli(p, lcov);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("warning: " + p.binary.string() + ": binary not found"), std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("no-image"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("Trace: 100.00% of"), std::string::npos) << r.out;
+  EXPECT_EQ(testing::ReadFile(lcov).find("SF:" + p.source.string()), std::string::npos);
+}
+
+// The ELF compression header of |section| (64-bit little-endian ELF).
+uint64_t CompressionHeaderOffset(const std::string& elf, const std::string& section) {
+  Elf64_Ehdr eh;
+  std::memcpy(&eh, elf.data(), sizeof eh);
+  Elf64_Shdr names;
+  std::memcpy(&names, elf.data() + eh.e_shoff + eh.e_shstrndx * sizeof(Elf64_Shdr), sizeof names);
+  for (unsigned i = 0; i < eh.e_shnum; ++i) {
+    Elf64_Shdr sh;
+    std::memcpy(&sh, elf.data() + eh.e_shoff + i * sizeof sh, sizeof sh);
+    if (section == elf.c_str() + names.sh_offset + sh.sh_name && (sh.sh_flags & SHF_COMPRESSED))
+      return sh.sh_offset;
+  }
+  return 0;
+}
+
+TEST(robustness, CompressedDebugSectionOfAbsurdSize) {
+  testing::TempDir dir("robust-zdebug");
+  const Program p = Record(dir.path(), {"-gz=zlib"});
+  std::string elf = testing::ReadFile(p.binary);
+  const uint64_t chdr = CompressionHeaderOffset(elf, ".debug_str");
+  ASSERT_NE(chdr, 0u) << "gcc -gz did not compress .debug_str";
+  Patch<uint64_t>(elf, chdr + offsetof(Elf64_Chdr, ch_size), uint64_t{1} << 60);
+  WriteFile(p.binary, elf);  // the build id note is untouched
+  const fs::path lcov = dir.path() / "cov.info";
+  const CommandResult r = ReportCli(p, lcov);
+  EXPECT_EQ(r.exit_code, 2) << r.out;
+  const std::string expected = "hwcov: " + p.binary.string() +
+                               ": compressed section .debug_str claims 1152921504606846976 bytes from ";
+  EXPECT_EQ(r.err.rfind(expected, 0), 0u) << r.err;
+  EXPECT_TRUE(r.err.ends_with(": corrupt\n") && std::count(r.err.begin(), r.err.end(), '\n') == 1)
+      << r.err;
+  EXPECT_FALSE(fs::exists(lcov));
+}
+
+}  // namespace
+}  // namespace hwcov::robustness
