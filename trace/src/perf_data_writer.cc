@@ -297,30 +297,11 @@ void PerfDataWriter::AddExit(uint32_t pid, uint32_t ppid, uint32_t tid, uint32_t
 
 void PerfDataWriter::AddAux(uint32_t idx, uint32_t tid, std::span<const uint8_t> bytes,
                             uint64_t time) {
-  if (bytes.empty()) return;
-  const uint64_t padded = (bytes.size() + 7) & ~uint64_t{7};
-  Buffer b;
-  b.Put(padded);
-  b.Put(impl_->aux_stream_offset[idx]);
   // reference: perf's timed decoder takes the upper bits of 7-byte TSC
   // packets from it (intel_pt_calc_tsc_timestamp), so it must be a time.
-  b.Put(time);
-  b.Put(idx);
-  b.Put(tid);
-  b.Put(uint32_t{UINT32_MAX});  // cpu: per-thread mode
-  b.Put(uint32_t{0});
-  abi::RecordHeader h{abi::kAuxtrace, 0,
-                      static_cast<uint16_t>(sizeof(abi::RecordHeader) + b.size())};
-  impl_->auxtrace_index.emplace_back(impl_->written, h.size);
-  impl_->Write({reinterpret_cast<const uint8_t*>(&h), sizeof h});
-  impl_->Write(b.bytes());
-  impl_->Write(bytes);
-  static const uint8_t kPad[8] = {};  // PT PAD packets
-  impl_->Write({kPad, padded - bytes.size()});
-  impl_->aux_stream_offset[idx] += padded;
-  impl_->aux_bytes += bytes.size();
-  // Out of hwcov's buffers into the file, so that a killed recording keeps it.
-  impl_->file.stream().flush();
+  AuxtraceChunk chunk{idx, tid, UINT32_MAX, impl_->aux_stream_offset[idx], time};
+  AddAuxtrace(chunk, bytes, {});
+  impl_->aux_stream_offset[idx] += (bytes.size() + 7) & ~uint64_t{7};
 }
 
 void PerfDataWriter::AddSnapshot(const CodeSnapshot& snapshot) {
