@@ -12,6 +12,8 @@ packages=(
   clang llvm    # mapper accuracy tests: clang builds, llvm-cov gcov as their reference
   libclang-rt-14-dev  # libFuzzer for -DHWCOV_FUZZ=ON (tests/fuzz, docs/robustness.md)
   qemu-user     # the emu backend runs programs under qemu-x86_64 with hwcov's TCG plugin
+  libxml2-utils # tests/report: xmllint validates the Cobertura XML against coverage-04.dtd
+  gcovr         # tests/report: gcovr >= 8 reads the Cobertura XML back (Debian 12 has 5.2: skipped)
 )
 
 missing=()

@@ -46,12 +46,30 @@ static int64_t interpret(const uint8_t *code, int len, int64_t x) {
   stack[sp++] = x;
   for (int pc = 0; pc < len; pc++) {
     switch (code[pc] % 6) {
-      case 0: stack[sp - 1] += 3; break;
-      case 1: stack[sp - 1] *= 5; break;
-      case 2: if (sp < 16) { stack[sp] = stack[sp - 1]; sp++; } break;
-      case 3: if (sp > 1) { stack[sp - 2] ^= stack[sp - 1]; sp--; } break;
-      case 4: stack[sp - 1] >>= 1; break;
-      default: if (stack[sp - 1] & 1) stack[sp - 1] -= 7; break;
+      case 0:
+        stack[sp - 1] += 3;
+        break;
+      case 1:
+        stack[sp - 1] *= 5;
+        break;
+      case 2:
+        if (sp < 16) {
+          stack[sp] = stack[sp - 1];
+          sp++;
+        }
+        break;
+      case 3:
+        if (sp > 1) {
+          stack[sp - 2] ^= stack[sp - 1];
+          sp--;
+        }
+        break;
+      case 4:
+        stack[sp - 1] >>= 1;
+        break;
+      default:
+        if (stack[sp - 1] & 1) stack[sp - 1] -= 7;
+        break;
     }
   }
   return stack[0];

@@ -1,13 +1,18 @@
 // The emulator backend: the command runs under QEMU user mode with hwcov's
 // TCG plugin (emu_plugin.c); what the plugin recorded becomes the same
 // Intel PT perf.data as the other backends write. See docs/emu-backend.md.
+#include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdlib>
+#include <exception>
 #include <filesystem>
 #include <ostream>
+#include <thread>
 
 #include "backend.h"
 #include "emu_converter.h"
@@ -21,12 +26,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// Said once per run: coverage is that of the emulated CPU, not this one.
-constexpr char kFidelityNote[] =
-    "hwcov: emu: the program runs on QEMU's emulated CPU (its own CPUID, no AVX-512, no "
-    "vDSO): glibc and code with its own CPU dispatch may take other paths than on this "
-    "machine, and AVX-512 code faults; --backend soft traces the real CPU\n";
-
 // The plugin's files, removed afterwards unless HWCOV_KEEP_EMU_DIR is set.
 class RecordingDir {
  public:
@@ -35,8 +34,10 @@ class RecordingDir {
     // shared mappings, and on a disk the kernel's dirty-page throttling
     // stalls the program (3 s of 7 in a 2.6 G-instruction run).
     std::string base = "/dev/shm";
-    if (const char* dir = std::getenv("HWCOV_EMU_DIR"); dir && *dir) base = dir;
-    else if (access(base.c_str(), W_OK) != 0) base = std::getenv("TMPDIR") ? std::getenv("TMPDIR") : "/tmp";
+    if (const char* dir = std::getenv("HWCOV_EMU_DIR"); dir && *dir)
+      base = dir;
+    else if (access(base.c_str(), W_OK) != 0)
+      base = std::getenv("TMPDIR") ? std::getenv("TMPDIR") : "/tmp";
     std::string pattern = (fs::path(base) / "hwcov-emu-XXXXXX").string();
     // The directory is passed in QEMU's comma-separated plugin arguments.
     if (pattern.find(',') != std::string::npos) pattern = "/tmp/hwcov-emu-XXXXXX";
@@ -61,10 +62,35 @@ class EmuBackend : public TraceBackend {
     const auto start = std::chrono::steady_clock::now();
     trace::PerfDataWriter writer(options.output, SoftwarePtEventParams());
     RecordingDir dir;
-    if (options.log) *options.log << kFidelityNote;
     RecordResult result;
-    result.exit_status = RunUnderEmu(tools, options, dir.path());
-    result.stats = ConvertEmuRecording(ReadEmuRecording(dir.path()), options, writer);
+    // The trace is converted while the programs run, on another core: the
+    // conversion costs about as much as the emulation.
+    std::atomic<bool> finished = false;
+    std::exception_ptr failure;
+    EmuRecording recording(dir.path());
+    std::thread converter([&] {
+      // Ctrl-C and SIGTERM must interrupt the launcher's waitpid, not this.
+      sigset_t stop;
+      sigemptyset(&stop);
+      for (int sig : {SIGINT, SIGTERM, SIGQUIT}) sigaddset(&stop, sig);
+      pthread_sigmask(SIG_BLOCK, &stop, nullptr);
+      try {
+        result.stats =
+            ConvertEmuRecording(recording, options, writer, [&] { return finished.load(); });
+      } catch (...) {
+        failure = std::current_exception();
+      }
+    });
+    try {
+      result.exit_status = RunUnderEmu(tools, options, dir.path());
+    } catch (...) {
+      finished = true;
+      converter.join();
+      throw;
+    }
+    finished = true;
+    converter.join();
+    if (failure) std::rethrow_exception(failure);
     writer.Finish();
     result.stats.trace_bytes = writer.aux_bytes();
     result.stats.seconds =

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <deque>
 #include <map>
+#include <thread>
 #include <unordered_map>
 
 #include "code_filter.h"
@@ -24,12 +25,12 @@ constexpr size_t kLookaheadEvents = 1 << 20;
 struct Code {
   std::vector<uint64_t> ip;  // n + 1: ip[n] is the end
   std::vector<InsnInfo> insn;
-  bool straight = true;      // every instruction but the last falls through
+  bool straight = true;  // every instruction but the last falls through
 };
 
 // What the hot loop needs of a TB, in one place.
 struct Block {
-  const Code* code = nullptr;  // null: not built yet
+  const Code* code = nullptr;                   // null: not built yet
   uint64_t first = 0, second = 0, last_ip = 0;  // second: the next instruction or the end
   InsnInfo last;
   uint32_t map = HWCOV_EMU_NONE;
@@ -40,15 +41,14 @@ struct Block {
 
 // An instance with its fork parents' TBs and mappings resolved by id.
 struct View {
-  const EmuInstance* inst = nullptr;
+  EmuInstance* inst = nullptr;
   std::vector<const EmuTb*> tbs;
   std::vector<const EmuMap*> maps;
   std::vector<int8_t> map_in_filter;
-  std::vector<Block> blocks;  // by TB id, filled on first use
+  std::vector<Block> blocks;  // by TB id, filled on first use (Grow may move them)
   std::set<uint64_t> handlers;
-  RangeSet filter;  // by address, for successors that are not TBs
-  bool single_thread = true;
-
+  RangeSet filter;                   // by address, for successors that are not TBs
+  size_t own_tbs = 0, own_maps = 0;  // of inst->tbs, inst->maps taken in
 };
 
 struct ThreadState {
@@ -61,17 +61,30 @@ struct ThreadState {
 
 class Converter {
  public:
-  Converter(const RecordOptions& options, trace::PerfDataWriter& writer)
-      : options_(options), writer_(writer) {}
+  Converter(const RecordOptions& options, EmuRecording& recording, trace::PerfDataWriter& writer,
+            std::function<bool()> finished)
+      : options_(options), recording_(recording), writer_(writer), finished_(std::move(finished)) {}
 
-  RecordStats Run(const std::vector<EmuInstance>& instances) {
-    std::map<std::pair<int, unsigned>, const EmuInstance*> by_id;
-    for (const EmuInstance& inst : instances) by_id[{inst.pid, inst.seq}] = &inst;
-    for (const EmuInstance& inst : instances) {
-      if (!inst.traced) continue;
-      View& view = ViewOf(inst, by_id);
-      Sideband(view);
-      for (const fs::path& stream : inst.streams) Stream(view, stream);
+  // Converts each thread stream as it is written, until the run is over
+  // and every stream is done.
+  RecordStats Run() {
+    std::set<fs::path> done;
+    for (;;) {
+      const bool over = finished_();
+      recording_.Refresh();
+      bool progress = false;
+      for (EmuInstance* inst : recording_.Instances()) {
+        if (!inst->traced) continue;
+        for (size_t i = 0; i < inst->streams.size(); ++i) {
+          const fs::path path = inst->streams[i];
+          if (!done.insert(path).second) continue;
+          Stream(ViewOf(*inst), path);
+          progress = true;
+        }
+      }
+      if (progress) continue;
+      if (over) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }
     for (auto& [tid, t] : threads_) {
       if (!t->encoder) continue;
@@ -83,60 +96,79 @@ class Converter {
   }
 
  private:
-  View& ViewOf(const EmuInstance& inst,
-               const std::map<std::pair<int, unsigned>, const EmuInstance*>& by_id) {
+  View& ViewOf(EmuInstance& inst) {
     auto key = std::make_pair(inst.pid, inst.seq);
     if (auto it = views_.find(key); it != views_.end()) return it->second;
     View view;
     view.inst = &inst;
     if (inst.parent_pid >= 0) {
-      auto parent = by_id.find({inst.parent_pid, inst.parent_seq});
-      if (parent == by_id.end())
+      EmuInstance* parent = recording_.Find(inst.parent_pid, inst.parent_seq);
+      if (!parent)
         throw Error("emu recording: the fork parent of process " + std::to_string(inst.pid) +
                     " is missing");
-      const View& pv = ViewOf(*parent->second, by_id);
+      View& pv = ViewOf(*parent);
+      Grow(pv);
       if (pv.tbs.size() < inst.inherited_tbs || pv.maps.size() < inst.inherited_maps)
         throw Error("emu recording: process " + std::to_string(inst.pid) +
                     " inherits more than its parent recorded");
       view.tbs.assign(pv.tbs.begin(), pv.tbs.begin() + inst.inherited_tbs);
       view.maps.assign(pv.maps.begin(), pv.maps.begin() + inst.inherited_maps);
+      view.map_in_filter.assign(pv.map_in_filter.begin(),
+                                pv.map_in_filter.begin() + inst.inherited_maps);
+      view.filter = pv.filter;
       view.handlers = pv.handlers;
     }
-    for (const EmuTb& tb : inst.tbs) view.tbs.push_back(&tb);
-    for (const EmuMap& m : inst.maps) view.maps.push_back(&m);
-    view.handlers.insert(inst.handlers.begin(), inst.handlers.end());
-    for (const EmuMap* m : view.maps) {
-      const bool in = InCodeFilter(options_, m->path, inst.exe);
-      view.map_in_filter.push_back(in);
-      if (in) view.filter.Add(m->start, m->end);
-    }
-    for (const EmuTb* tb : view.tbs)
-      if (tb->map != HWCOV_EMU_NONE && tb->map >= view.maps.size())
-        throw Error("emu recording: a TB of process " + std::to_string(inst.pid) +
-                    " refers to an unknown mapping");
-    view.blocks.resize(view.tbs.size());
-    view.single_thread = inst.streams.size() <= 1;
-    return views_.emplace(key, std::move(view)).first->second;
-  }
-
-  void Sideband(const View& v) {
-    const EmuInstance& inst = *v.inst;
+    View& v = views_.emplace(key, std::move(view)).first->second;
     const auto pid = static_cast<uint32_t>(inst.pid);
     if (inst.parent_pid < 0) {
       writer_.AddComm(pid, pid, inst.comm, true, inst.time);
     } else {
       const int ptid = inst.parent_tid > 0 ? inst.parent_tid : inst.parent_pid;
-      writer_.AddFork(pid, static_cast<uint32_t>(inst.parent_pid), pid,
-                      static_cast<uint32_t>(ptid), inst.time);
+      writer_.AddFork(pid, static_cast<uint32_t>(inst.parent_pid), pid, static_cast<uint32_t>(ptid),
+                      inst.time);
     }
-    for (const EmuMap& m : inst.maps) {
+    Grow(v);
+    return v;
+  }
+
+  // Takes in what the instance's table gained: TBs, mappings (written to
+  // the sideband as they appear), signal handlers.
+  void Grow(View& v) {
+    EmuInstance& inst = *v.inst;
+    recording_.RefreshTable(inst);
+    for (; v.own_maps < inst.maps.size(); ++v.own_maps) {
+      const EmuMap& m = inst.maps[v.own_maps];
+      const bool in = InCodeFilter(options_, m.path, inst.exe);
+      v.maps.push_back(&m);
+      v.map_in_filter.push_back(in);
+      if (in) v.filter.Add(m.start, m.end);
       ExecMapping mapping{m.start, m.end, m.pgoff, m.path, true};
       writer_.AddMmap(ToMmapEvent(inst.pid, mapping), m.time);
     }
+    for (; v.own_tbs < inst.tbs.size(); ++v.own_tbs) {
+      const EmuTb& tb = inst.tbs[v.own_tbs];
+      if (tb.map != HWCOV_EMU_NONE && tb.map >= v.maps.size())
+        throw Error("emu recording: a TB of process " + std::to_string(inst.pid) +
+                    " refers to an unknown mapping");
+      v.tbs.push_back(&tb);
+    }
+    v.blocks.resize(v.tbs.size());
+    v.handlers.insert(inst.handlers.begin(), inst.handlers.end());
   }
 
   const Block& BlockOf(View& v, uint32_t id, const fs::path& stream) {
-    if (id < v.blocks.size() && v.blocks[id].code) return v.blocks[id];
+    if (id < v.blocks.size() && v.blocks[id].code) [[likely]]
+      return v.blocks[id];
+    return BuildBlock(v, id, stream);
+  }
+
+  const Block& BuildBlock(View& v, uint32_t id, const fs::path& stream) {
+    // A TB is in the table before it runs, but the table may be read
+    // before the record's write completed.
+    for (int i = 0; id >= v.tbs.size() && i < 200; ++i) {
+      if (i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      Grow(v);
+    }
     if (id >= v.tbs.size()) ThrowFileError(stream, "unknown TB id " + std::to_string(id));
     const EmuTb& tb = *v.tbs[id];
     auto [it, inserted] = code_.try_emplace(&tb);
@@ -222,8 +254,11 @@ class Converter {
       // Only the last instruction can make packets, and the first one when
       // tracing is off (it turns it on).
       if (n > 1 && !encoder.enabled()) encoder.Executed(b.first, b.code->insn[0], b.second);
-      if (!(b.last.has_rep && last_next == b.last_ip))
-        EncodeInFilter(encoder, b.last_ip, b.last, last_next, last_next_in_filter);
+      if (b.last.has_rep && last_next == b.last_ip) {  // one more iteration
+        stats_.instructions += n - 1;
+        return;
+      }
+      EncodeInFilter(encoder, b.last_ip, b.last, last_next, last_next_in_filter);
       stats_.instructions += n;
       return;
     }
@@ -263,15 +298,15 @@ class Converter {
     }
   }
 
-  // Where the code interrupted after |insn| resumes: known statically, or
-  // the address rt_sigreturn returns to, read ahead in the stream.
+  // Where the code interrupted after (or at) |insn| resumes: the address
+  // rt_sigreturn returns to, read ahead in the stream; else, when the handler
+  // never returns, the static successor if there is one. The instruction
+  // itself means it did not complete: a fault on it (a TB's last instruction
+  // has no marker after it) or a string instruction between iterations.
   std::optional<uint64_t> ResumeAddress(View& v, const fs::path& path, EmuStreamReader& reader,
                                         std::deque<EmuEvent>& ahead, uint64_t ip,
                                         const InsnInfo& insn) {
     const uint64_t fall = ip + insn.length;
-    if (insn.kind == InsnKind::kOther && !insn.has_rep) return fall;
-    if ((insn.kind == InsnKind::kDirectJump || insn.kind == InsnKind::kDirectCall) && insn.target)
-      return insn.target;
     bool after_sigreturn = false;
     for (size_t i = 0; i < kLookaheadEvents; ++i) {
       if (i == ahead.size()) {
@@ -283,13 +318,26 @@ class Converter {
       if (e.kind == EmuEvent::kSyscall && e.nr == SYS_rt_sigreturn) after_sigreturn = true;
       if (e.kind != EmuEvent::kEnter || !after_sigreturn) continue;
       const uint64_t resume = BlockOf(v, e.tb, path).first;
-      const bool plausible = insn.kind == InsnKind::kCondJump
-                                 ? resume == fall || resume == insn.target
-                             : insn.has_rep ? resume == fall || resume == ip
-                                            : true;
-      if (plausible) return resume;
-      return std::nullopt;  // another signal's return (nested, or the handler left by longjmp)
+      if (resume == ip) return resume;
+      switch (insn.kind) {
+        case InsnKind::kOther:
+          if (resume == fall) return resume;
+          break;
+        case InsnKind::kCondJump:
+          if (resume == fall || resume == insn.target) return resume;
+          break;
+        case InsnKind::kDirectJump:
+        case InsnKind::kDirectCall:
+          if (resume == insn.target) return resume;
+          break;
+        default:
+          return resume;
+      }
+      break;  // another signal's return (nested, or this handler left by longjmp)
     }
+    if (insn.kind == InsnKind::kOther && !insn.has_rep) return fall;
+    if ((insn.kind == InsnKind::kDirectJump || insn.kind == InsnKind::kDirectCall) && insn.target)
+      return insn.target;
     return std::nullopt;
   }
 
@@ -301,11 +349,19 @@ class Converter {
       return;
     }
     // A signal was delivered after the block: the handler's entry is a far
-    // transfer from where the program would have gone on.
+    // transfer from where the program would have gone on. (Reading ahead
+    // may move the blocks: |b| is kept by value.)
+    const Block kept = b;
+    Signal(v, t, path, reader, ahead, kept);
+  }
+
+  void Signal(View& v, ThreadState& t, const fs::path& path, EmuStreamReader& reader,
+              std::deque<EmuEvent>& ahead, const Block& b) {
     const std::optional<uint64_t> resume = ResumeAddress(v, path, reader, ahead, b.last_ip, b.last);
-    if (!resume || (b.last.has_rep && *resume == b.last_ip)) {
-      // Unknown (the handler never returned): the last instruction is taken
-      // as interrupted rather than guessed.
+    if (!resume || *resume == b.last_ip) {
+      // Interrupted before it completed, or unknown (the handler never
+      // returned): the last instruction is taken as interrupted rather than
+      // guessed.
       Emit(t, b, 0, b.n - 1, 0, true);
       Interrupt(v, t, b.last_ip);
       return;
@@ -325,10 +381,11 @@ class Converter {
   void Last(View& v, ThreadState& t, const hwcov_emu_stream_header& h, uint32_t id,
             const Block& b) {
     uint64_t started = b.n;
-    if (h.cur == id) {
-      if (h.cur_flags & HWCOV_EMU_TB_POS) started = h.cur_pos + 1;
-      else if (v.single_thread) started = v.inst->counter - h.cur_counter + 1;
-    }
+    const EmuCounter counter = recording_.Counter(*v.inst);
+    if (v.tbs[id]->flags & HWCOV_EMU_TB_POS)
+      started = h.cur_pos + 1;
+    else if (!counter.multi)
+      started = counter.value - h.cur_counter + 1;
     if (started < b.n) return Partial(v, t, b, started);
     if (b.last.kind == InsnKind::kFarTransfer) {  // exit, exit_group, execve
       Emit(t, b, 0, b.n, b.code->ip[b.n], true);
@@ -340,13 +397,12 @@ class Converter {
   }
 
   void Stream(View& v, const fs::path& path) {
-    EmuStreamReader reader(path);
+    EmuStreamReader reader(path, finished_);
     const hwcov_emu_stream_header& h = reader.header();
     ThreadState& t = ThreadOf(v, h);
     if (t.encoder) t.encoder->Sync();  // a new program in this thread (exec)
     std::deque<EmuEvent> ahead;
-    const Block* cur = nullptr;
-    uint32_t cur_id = 0;
+    uint32_t cur_id = HWCOV_EMU_NONE;  // the block being run (by id: Grow moves blocks)
     bool cur_done = true;
     EmuEvent e;
     for (;;) {
@@ -359,15 +415,14 @@ class Converter {
       switch (e.kind) {
         case EmuEvent::kEnter: {
           const Block& next = BlockOf(v, e.tb, path);
-          if (cur && !cur_done) Complete(v, t, path, reader, ahead, *cur, next);
-          SyncFor(v, t, next);
-          cur = &next;
+          if (!cur_done) Complete(v, t, path, reader, ahead, v.blocks[cur_id], next);
+          SyncFor(v, t, v.blocks[e.tb]);  // |next| may have moved
           cur_id = e.tb;
           cur_done = false;
           break;
         }
         case EmuEvent::kLeftEarly:
-          if (cur && !cur_done) Partial(v, t, *cur, e.value);
+          if (!cur_done) Partial(v, t, v.blocks[cur_id], e.value);
           cur_done = true;
           break;
         case EmuEvent::kSyscall:
@@ -376,11 +431,13 @@ class Converter {
           break;
       }
     }
-    if (cur && !cur_done) Last(v, t, h, cur_id, *cur);
+    if (!cur_done) Last(v, t, h, cur_id, v.blocks[cur_id]);
   }
 
   const RecordOptions& options_;
+  EmuRecording& recording_;
   trace::PerfDataWriter& writer_;
+  std::function<bool()> finished_;
   std::map<std::pair<int, unsigned>, View> views_;
   std::unordered_map<const EmuTb*, Code> code_;
   std::map<int32_t, std::unique_ptr<ThreadState>> threads_;
@@ -391,9 +448,9 @@ class Converter {
 
 }  // namespace
 
-RecordStats ConvertEmuRecording(const std::vector<EmuInstance>& instances,
-                                const RecordOptions& options, trace::PerfDataWriter& writer) {
-  return Converter(options, writer).Run(instances);
+RecordStats ConvertEmuRecording(EmuRecording& recording, const RecordOptions& options,
+                                trace::PerfDataWriter& writer, std::function<bool()> finished) {
+  return Converter(options, recording, writer, std::move(finished)).Run();
 }
 
 }  // namespace hwcov::collector

@@ -5,7 +5,7 @@
 // mapper and perf cannot tell an emulated run from a single-stepped one.
 #pragma once
 
-#include <vector>
+#include <functional>
 
 #include "emu_stream.h"
 #include "hwcov/collector.h"
@@ -13,9 +13,11 @@
 
 namespace hwcov::collector {
 
-// Writes |instances| (ReadEmuRecording) into |writer|; the caller finishes
-// it. Returns the instructions, threads and processes traced.
-RecordStats ConvertEmuRecording(const std::vector<EmuInstance>& instances,
-                                const RecordOptions& options, trace::PerfDataWriter& writer);
+// Writes |recording| into |writer| while the programs run, each thread's
+// stream as it is written, until |finished| (the run is over) and every
+// stream is done; the caller finishes the writer. Returns the
+// instructions, threads and processes traced.
+RecordStats ConvertEmuRecording(EmuRecording& recording, const RecordOptions& options,
+                                trace::PerfDataWriter& writer, std::function<bool()> finished);
 
 }  // namespace hwcov::collector

@@ -10,7 +10,8 @@
  *                          its instruction bytes, each code mapping, each
  *                          signal handler
  *   <pid>.<seq>.ctr        one page, MAP_SHARED: the instance's instruction
- *                          counter (single-threaded exactness, see below)
+ *                          counter (single-threaded exactness), then a word
+ *                          set once the process has a second thread
  *   <pid>.<seq>.<tid>.str  one thread's control flow: a header page, then
  *                          64-bit words, both MAP_SHARED so that a program
  *                          killed by any signal leaves its trace complete.
@@ -23,7 +24,10 @@
 
 #define HWCOV_EMU_PAGE 4096u
 #define HWCOV_EMU_STREAM_MAGIC 0x3152545356554d45ull /* "EMUVSTR1" */
-#define HWCOV_EMU_NONE 0xffffffffu                  /* no TB / no mapping */
+#define HWCOV_EMU_NONE 0xffffffffu                   /* no TB / no mapping */
+/* A thread stream is written through windows of this many words (16 MiB):
+ * hwcov frees the ones it has read while the plugin writes later ones. */
+#define HWCOV_EMU_WINDOW_WORDS (2u << 20)
 
 /* --- <pid>.<seq>.tbs ---------------------------------------------------- */
 
@@ -45,12 +49,12 @@ struct hwcov_emu_instance {
   uint64_t time; /* CLOCK_MONOTONIC ns */
   int32_t pid;
   uint32_t seq;
-  int32_t parent_pid;        /* fork parent, or -1 (first program, or after exec) */
+  int32_t parent_pid; /* fork parent, or -1 (first program, or after exec) */
   uint32_t parent_seq;
-  uint32_t inherited_tbs;    /* TB ids below this belong to the fork parent */
-  uint32_t inherited_maps;   /* map indexes below this belong to the fork parent */
-  int32_t parent_tid;        /* thread that forked, or -1 */
-  uint32_t traced;           /* 0: only followed (--only-exe, --no-inherit) */
+  uint32_t inherited_tbs;     /* TB ids below this belong to the fork parent */
+  uint32_t inherited_maps;    /* map indexes below this belong to the fork parent */
+  int32_t parent_tid;         /* thread that forked, or -1 */
+  uint32_t traced;            /* 0: only followed (--only-exe, --no-inherit) */
   uint32_t exe_len, comm_len; /* strings follow, NUL-terminated */
 };
 
@@ -61,8 +65,8 @@ struct hwcov_emu_tb {
   struct hwcov_emu_record rec;
   uint64_t vaddr;
   uint32_t id;
-  uint32_t map;   /* index of the MAP record holding vaddr, or NONE */
-  uint16_t n;     /* instructions */
+  uint32_t map; /* index of the MAP record holding vaddr, or NONE */
+  uint16_t n;   /* instructions */
   uint16_t flags;
   uint32_t bytes; /* total instruction bytes; sizes[n] then bytes follow */
 };
@@ -83,20 +87,19 @@ struct hwcov_emu_handler {
 /* --- <pid>.<seq>.<tid>.str ---------------------------------------------- */
 
 /* The header page. The plugin keeps its per-thread state here, so that it
- * survives the process: |run| transitions not yet written, the current TB
- * and how far it got. */
+ * survives the process: |run| transitions not yet written, and how far the
+ * current TB got. */
 struct hwcov_emu_stream_header {
   uint64_t magic;
   int32_t pid, tid;
   uint64_t start_time;
-  uint64_t words;        /* valid words after the header page */
-  uint64_t run;          /* predicted transitions after the last word */
-  uint32_t cur;          /* TB entered last, or NONE */
-  uint32_t cur_n;        /* its instruction count */
-  uint32_t cur_flags;    /* its TB flags */
-  uint32_t exited;       /* the thread ended normally */
-  uint64_t cur_counter;  /* instance counter at its entry (counter mode) */
-  uint64_t cur_pos;      /* last instruction index started in it (position mode) */
+  uint64_t words;  /* valid words after the header page */
+  uint64_t run;    /* predicted transitions after the last word */
+  uint32_t exited; /* the thread ended normally, or exec'd */
+  uint32_t reserved;
+  /* Of the TB entered last (the words and the run tell which): */
+  uint64_t cur_counter; /* the instance counter at its entry (counter mode) */
+  uint64_t cur_pos;     /* the last instruction index started in it (position mode) */
 };
 
 /* Stream words. A TB word (bit 31 clear): follow |run| = word >> 32 predicted
@@ -110,12 +113,14 @@ struct hwcov_emu_stream_header {
  * payload words. */
 #define HWCOV_EMU_CONTROL 0x80000000u
 enum hwcov_emu_event {
-  HWCOV_EMU_EV_FLUSH = 1,      /* nothing: a run about to overflow */
-  HWCOV_EMU_EV_LEFT_EARLY = 2, /* [started]: the current TB stopped after |started|
-                                  instructions began; the last of them did not complete
-                                  (a synchronous fault) */
-  HWCOV_EMU_EV_SYSCALL = 3,    /* [time, nr, a1..a6]: the current TB ends with this syscall */
-  HWCOV_EMU_EV_SYSRET = 4,     /* [time, nr, ret] */
+  HWCOV_EMU_EV_FLUSH = 1,         /* nothing: a run about to overflow */
+  HWCOV_EMU_EV_LEFT_EARLY = 2,    /* [started]: the current TB stopped after |started|
+                                     instructions began; the last of them did not complete
+                                     (a synchronous fault) */
+  HWCOV_EMU_EV_SYSCALL = 3,       /* [time, nr, a1..a6]: the current TB ends with this syscall */
+  HWCOV_EMU_EV_SYSRET = 4,        /* [time, nr, ret] */
+  HWCOV_EMU_EV_NEW_PREDICTOR = 5, /* the predictor starts empty (the process's second
+                                     thread: the plugin moves it per thread) */
 };
 
 static inline uint64_t hwcov_emu_control(uint64_t run, uint32_t type, uint32_t payload) {

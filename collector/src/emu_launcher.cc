@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -27,6 +28,12 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr char kPluginName[] = "hwcov-qemu-plugin.so";
+
+// Said once per run: coverage is that of the emulated CPU, not this one.
+constexpr char kFidelityNote[] =
+    "hwcov: emu: the program runs on QEMU's emulated CPU (its own CPUID, no AVX-512, no "
+    "vDSO): glibc and code with its own CPU dispatch may take other paths than on this "
+    "machine, and AVX-512 code faults; --backend soft traces the real CPU\n";
 
 bool IsExecutableFile(const fs::path& path) {
   struct stat st;
@@ -90,7 +97,8 @@ EmuTools Probe() {
   tools.qemu = fs::absolute(*qemu);
   tools.plugin = fs::absolute(FindPlugin());
   const std::string program = IsExecutableFile("/bin/true") ? "/bin/true" : "/usr/bin/true";
-  const int status = RunQuietly({tools.qemu, "-plugin", tools.plugin.string() + ",probe=on", program});
+  const int status =
+      RunQuietly({tools.qemu, "-plugin", tools.plugin.string() + ",probe=on", program});
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
     throw Error(tools.qemu.string() + " does not run programs with " + tools.plugin.string() +
                 " (status " + std::to_string(status) + ")");
@@ -145,16 +153,20 @@ int RunUnderEmu(const EmuTools& tools, const RecordOptions& options, const fs::p
 
   const std::string plugin_arg = tools.plugin.string() + ",cfg=" + config.string() + ",seq=0";
   std::vector<char*> guest_argv;
-  for (const std::string& arg : options.command) guest_argv.push_back(const_cast<char*>(arg.c_str()));
+  for (const std::string& arg : options.command)
+    guest_argv.push_back(const_cast<char*>(arg.c_str()));
   guest_argv.push_back(nullptr);
   std::vector<const char*> argv(options.command.size() + 16);
   char line[4096];
   const std::string qemu = tools.qemu.string();
-  if (int error = hwcov_emu_exec_argv(qemu.c_str(), plugin_arg.c_str(), program->c_str(),
-                                      guest_argv.data(), argv.data(), argv.size(), line, sizeof line))
-    throw Error(name + ": cannot run" + (error == ENOEXEC ? " under the emulator: not an x86-64 program"
-                                                           : std::string(": ") + std::strerror(error)));
+  if (int error =
+          hwcov_emu_exec_argv(qemu.c_str(), plugin_arg.c_str(), program->c_str(), guest_argv.data(),
+                              argv.data(), argv.size(), line, sizeof line))
+    throw Error(name + ": cannot run" +
+                (error == ENOEXEC ? " under the emulator: not an x86-64 program"
+                                  : std::string(": ") + std::strerror(error)));
 
+  if (options.log) *options.log << kFidelityNote;
   Subreaper subreaper;
   CatchTerminalSignals catch_signals;
   const StopRequest& stop = catch_signals.request();
@@ -162,6 +174,12 @@ int RunUnderEmu(const EmuTools& tools, const RecordOptions& options, const fs::p
   if (root < 0) ThrowErrno("fork");
   if (root == 0) {
     for (int sig : {SIGINT, SIGTERM, SIGQUIT}) signal(sig, SIG_DFL);
+    // QEMU writes the core of a program killed by a signal as
+    // qemu_PROG_DATE.core in the working directory: not for hwcov's runs.
+    const rlimit no_core{0, 0};
+    setrlimit(RLIMIT_CORE, &no_core);
+    // If hwcov dies, so does the command (as the soft backend's tracees do).
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
     execv(argv[0], const_cast<char* const*>(argv.data()));
     _exit(127);
   }

@@ -13,6 +13,7 @@
  * written in order with the blocks; execve is followed by re-executing QEMU
  * with this plugin, fork by opening the child's own files. */
 #define _GNU_SOURCE
+#include <Zydis/Zydis.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -35,7 +36,7 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_version = 1;
 
 #define MAX_VCPUS 1024
 #define MAX_GLOBS 64
-#define WINDOW_WORDS (2u << 20) /* 16 MiB of a stream mapped at a time */
+#define WINDOW_WORDS HWCOV_EMU_WINDOW_WORDS
 #define likely(x) __builtin_expect(!!(x), 1)
 #define unlikely(x) __builtin_expect(!!(x), 0)
 
@@ -50,16 +51,16 @@ static int g_inherit = 1;
 
 struct tb_info {
   uint32_t id, n, flags;
+  uint32_t succ; /* predictor while single-threaded: 1 + the TB that last followed, 0 none */
 };
-
 
 struct vcpu {
   int open, fd;
-  const struct tb_info *cur; /* TB entered last (its id, size and flags are in the header too) */
+  struct tb_info *cur; /* TB entered last */
   struct hwcov_emu_stream_header *h;
   uint64_t *window;
   uint64_t window_base; /* word index of window[0] */
-  uint32_t *succ;       /* predictor: 1 + the last successor of each TB id, 0 = none */
+  uint32_t *succ;       /* predictor once multi-threaded: 1 + the last successor of each TB id */
   uint32_t cap;
 };
 
@@ -86,6 +87,8 @@ static uint32_t g_next_tb, g_next_map, g_streams;
 static volatile uint64_t *g_counter; /* inline-op target: its address never changes */
 static int g_multi;                  /* a second vCPU exists: position mode */
 static struct vcpu *g_vcpu[MAX_VCPUS];
+static struct tb_info **g_infos; /* by TB id */
+static uint32_t g_cap_infos;
 static struct known_map *g_known;
 static size_t g_n_known, g_cap_known;
 static struct host_map *g_maps;
@@ -163,10 +166,14 @@ static void ReadConfig(void) {
     char *value = strchr(line, ' ');
     if (!value) continue;
     *value++ = '\0';
-    if (!strcmp(line, "out")) snprintf(g_out, sizeof g_out, "%s", value);
-    else if (!strcmp(line, "qemu")) snprintf(g_qemu, sizeof g_qemu, "%s", value);
-    else if (!strcmp(line, "plugin")) snprintf(g_plugin, sizeof g_plugin, "%s", value);
-    else if (!strcmp(line, "inherit")) g_inherit = atoi(value);
+    if (!strcmp(line, "out"))
+      snprintf(g_out, sizeof g_out, "%s", value);
+    else if (!strcmp(line, "qemu"))
+      snprintf(g_qemu, sizeof g_qemu, "%s", value);
+    else if (!strcmp(line, "plugin"))
+      snprintf(g_plugin, sizeof g_plugin, "%s", value);
+    else if (!strcmp(line, "inherit"))
+      g_inherit = atoi(value);
     else if (!strcmp(line, "only-exe") && g_n_only_exe < MAX_GLOBS)
       g_only_exe[g_n_only_exe++] = strdup(value);
   }
@@ -189,13 +196,14 @@ static void MapCounter(void) {
   FilePath(path, sizeof path, "ctr");
   int fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd < 0 || ftruncate(fd, HWCOV_EMU_PAGE) != 0) Fatal(path);
-  const uint64_t value = g_counter ? *g_counter : 0;
+  const uint64_t value = g_counter ? *g_counter : 0, multi = g_multi;
   void *at = mmap((void *)g_counter, HWCOV_EMU_PAGE, PROT_READ | PROT_WRITE,
                   MAP_SHARED | (g_counter ? MAP_FIXED : 0), fd, 0);
   if (at == MAP_FAILED) Fatal(path);
   close(fd);
   g_counter = at;
-  *g_counter = value;
+  g_counter[0] = value;
+  g_counter[1] = multi;
 }
 
 static void WriteInstance(const char *exe, const char *comm) {
@@ -222,11 +230,13 @@ static char g_exe[PATH_MAX], g_comm[32];
  * not usable earlier) and nothing has run yet. */
 static void StartInstance(void) {
   const char *binary = qemu_plugin_path_to_binary();
-  if (!binary || !realpath(binary, g_exe)) snprintf(g_exe, sizeof g_exe, "%s", binary ? binary : "");
+  if (!binary || !realpath(binary, g_exe))
+    snprintf(g_exe, sizeof g_exe, "%s", binary ? binary : "");
   const char *slash = binary ? strrchr(binary, '/') : NULL;
   snprintf(g_comm, sizeof g_comm, "%.15s", slash ? slash + 1 : binary ? binary : "");
   g_traced = g_n_only_exe == 0;
-  for (int i = 0; i < g_n_only_exe && !g_traced; ++i) g_traced = hwcov_glob_match(g_only_exe[i], g_exe);
+  for (int i = 0; i < g_n_only_exe && !g_traced; ++i)
+    g_traced = hwcov_glob_match(g_only_exe[i], g_exe);
   OpenTable();
   MapCounter();
   WriteInstance(g_exe, g_comm);
@@ -259,6 +269,8 @@ static void StartForkChild(unsigned vcpu_index) {
   g_inherited_tbs = g_next_tb;
   g_inherited_maps = g_next_map;
   g_streams = 0;
+  /* The child's stream starts with an empty predictor, as its reader does. */
+  for (uint32_t i = 0; i < g_next_tb; ++i) g_infos[i]->succ = 0;
   if (!g_inherit) {
     g_traced = 0;
     g_follow_exec = 0; /* --no-inherit: its programs run natively */
@@ -296,8 +308,7 @@ static struct vcpu *OpenStream(unsigned vcpu_index) {
   v->h->pid = g_pid;
   v->h->tid = tid;
   v->h->start_time = Now();
-  v->h->cur = HWCOV_EMU_NONE;
-  v->h->magic = HWCOV_EMU_STREAM_MAGIC;
+  __atomic_store_n(&v->h->magic, HWCOV_EMU_STREAM_MAGIC, __ATOMIC_RELEASE); /* header ready */
   v->open = 1;
   return v;
 }
@@ -311,7 +322,8 @@ static void Put(struct vcpu *v, uint64_t word) {
     i = 0;
   }
   v->window[i] = word;
-  v->h->words++; /* after the word: a reader never sees a word not yet written */
+  /* After the word: hwcov reads the stream while it is written. */
+  __atomic_store_n(&v->h->words, v->h->words + 1, __ATOMIC_RELEASE);
 }
 
 /* An event: the pending run of predicted transitions goes first. */
@@ -336,43 +348,52 @@ static void SetSuccessor(struct vcpu *v, uint32_t tb, uint32_t next) {
 /* --- execution callbacks (the hot path) ----------------------------------- */
 
 static void OnTbExec(unsigned int vcpu_index, void *udata) {
-  const struct tb_info *tb = udata;
+  struct tb_info *tb = udata;
   struct vcpu *v = vcpu_index < MAX_VCPUS ? g_vcpu[vcpu_index] : NULL;
   if (unlikely(!v || !v->open)) {
     v = OpenStream(vcpu_index);
     if (!v) return;
   }
   struct hwcov_emu_stream_header *h = v->h;
-  const struct tb_info *prev = v->cur;
+  struct tb_info *prev = v->cur;
+  uint64_t hit = 0;
   if (likely(prev != NULL)) {
     /* How many instructions of the previous TB began. A TB translated for
      * one thread but run after the second started has an unreliable
      * counter: taken as complete. */
     uint64_t started = prev->n;
-    if (prev->flags & HWCOV_EMU_TB_POS) started = h->cur_pos + 1;
-    else if (!g_multi) started = *g_counter - h->cur_counter + 1;
+    if (prev->flags & HWCOV_EMU_TB_POS)
+      started = h->cur_pos + 1;
+    else if (!g_multi)
+      started = *g_counter - h->cur_counter + 1;
     if (unlikely(started != prev->n)) PutEvent(v, HWCOV_EMU_EV_LEFT_EARLY, &started, 1);
-    if (likely(prev->id < v->cap && v->succ[prev->id] == tb->id + 1)) {
-      if (unlikely(++h->run == UINT32_MAX)) PutEvent(v, HWCOV_EMU_EV_FLUSH, NULL, 0);
-      goto entered;
+    /* One thread: the slot is in the TB's own data, already in cache. Several:
+     * each thread has its own table (both replay the same way). */
+    uint32_t *slot = &prev->succ;
+    if (unlikely(g_multi)) {
+      if (unlikely(prev->id >= v->cap)) SetSuccessor(v, prev->id, HWCOV_EMU_NONE - 1);
+      slot = &v->succ[prev->id];
     }
-    SetSuccessor(v, prev->id, tb->id);
+    /* Without branches on the outcome, which is as random as the program's
+     * own data-dependent branches. */
+    hit = *slot == tb->id + 1;
+    *slot = tb->id + 1;
   }
-  Put(v, h->run << 32 | tb->id);
-  h->run = 0;
-entered:
+  /* The word is stored in any case and kept only for a misprediction. */
+  uint64_t at = h->words - v->window_base;
+  if (unlikely(at >= WINDOW_WORDS)) {
+    munmap(v->window, (size_t)WINDOW_WORDS * 8);
+    v->window_base += WINDOW_WORDS;
+    MapWindow(v);
+    at = 0;
+  }
+  v->window[at] = h->run << 32 | tb->id;
+  __atomic_store_n(&h->words, h->words + 1 - hit, __ATOMIC_RELEASE);
+  h->run = (h->run + 1) & (0 - hit);
+  if (unlikely(h->run == UINT32_MAX)) PutEvent(v, HWCOV_EMU_EV_FLUSH, NULL, 0);
   v->cur = tb;
-  h->cur = tb->id;
-  h->cur_flags = tb->flags;
   h->cur_counter = *g_counter;
   h->cur_pos = 0;
-}
-
-static volatile uint64_t g_empty;
-static void OnEmpty(unsigned int vcpu_index, void *udata) {
-  (void)vcpu_index;
-  (void)udata;
-  g_empty++;
 }
 
 static void OnInsnExec(unsigned int vcpu_index, void *udata) {
@@ -420,7 +441,8 @@ static uint32_t MapOf(uint64_t address) {
   if (!m) return HWCOV_EMU_NONE;
   for (size_t i = 0; i < g_n_known; ++i) {
     const struct known_map *k = &g_known[i];
-    if (k->start == m->start && k->end == m->end && k->pgoff == m->pgoff && !strcmp(k->path, m->path))
+    if (k->start == m->start && k->end == m->end && k->pgoff == m->pgoff &&
+        !strcmp(k->path, m->path))
       return k->index;
   }
   if (g_n_known == g_cap_known) {
@@ -441,6 +463,57 @@ static uint32_t MapOf(uint64_t address) {
   r.path_len = (uint32_t)strlen(k->path) + 1;
   AppendRecord(&r, sizeof r, k->path, r.path_len, NULL, 0);
   return k->index;
+}
+
+static ZydisDecoder g_decoder;
+
+/* Whether an instruction can stop its TB with a synchronous fault (SIGSEGV,
+ * SIGBUS, SIGFPE, SIGILL, SIGTRAP): anything but integer arithmetic, moves
+ * and branches on registers. Memory operands fault; divisions trap;
+ * floating-point and vector instructions may raise unmasked exceptions or be
+ * missing from QEMU's CPU. Only these (and a TB's last instruction) need the
+ * instructions-started marker: the rest cannot be where a TB stops early. */
+static int MayFault(const uint8_t *bytes, size_t size) {
+  ZydisDecodedInstruction insn;
+  ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
+  if (!ZYAN_SUCCESS(ZydisDecoderDecodeFull(&g_decoder, bytes, size, &insn, ops))) return 1;
+  if (insn.meta.category == ZYDIS_CATEGORY_NOP || insn.meta.category == ZYDIS_CATEGORY_WIDENOP)
+    return 0; /* "nopl 0(%rax)" names memory without touching it */
+  if (insn.encoding != ZYDIS_INSTRUCTION_ENCODING_LEGACY) return 1;
+  for (unsigned i = 0; i < insn.operand_count; ++i) {
+    const ZydisDecodedOperand *op = &ops[i];
+    if (op->type == ZYDIS_OPERAND_TYPE_MEMORY && op->mem.type != ZYDIS_MEMOP_TYPE_AGEN) return 1;
+    if (op->type == ZYDIS_OPERAND_TYPE_REGISTER &&
+        ZydisRegisterGetClass(op->reg.value) == ZYDIS_REGCLASS_SEGMENT)
+      return 1;
+  }
+  switch (insn.mnemonic) {
+    case ZYDIS_MNEMONIC_DIV:
+    case ZYDIS_MNEMONIC_IDIV:
+      return 1;
+    case ZYDIS_MNEMONIC_LEA:
+      return 0;
+    default:
+      break;
+  }
+  switch (insn.meta.category) {
+    case ZYDIS_CATEGORY_BINARY:
+    case ZYDIS_CATEGORY_LOGICAL:
+    case ZYDIS_CATEGORY_SHIFT:
+    case ZYDIS_CATEGORY_ROTATE:
+    case ZYDIS_CATEGORY_BITBYTE:
+    case ZYDIS_CATEGORY_CMOV:
+    case ZYDIS_CATEGORY_SETCC:
+    case ZYDIS_CATEGORY_CONVERT:
+    case ZYDIS_CATEGORY_DATAXFER:
+    case ZYDIS_CATEGORY_FLAGOP:
+    case ZYDIS_CATEGORY_COND_BR:
+    case ZYDIS_CATEGORY_UNCOND_BR:
+    case ZYDIS_CATEGORY_CET: /* endbr64 */
+      return 0;
+    default:
+      return 1;
+  }
 }
 
 /* QEMU 7.2 lists an instruction that crosses a page end in the middle of a
@@ -469,9 +542,15 @@ static void OnTbTrans(qemu_plugin_id_t id, struct qemu_plugin_tb *tb) {
     pthread_mutex_unlock(&g_lock);
     return;
   }
-  struct tb_info *info = malloc(sizeof *info); /* lives as long as the TB may run */
+  struct tb_info *info = calloc(1, sizeof *info); /* lives as long as the TB may run */
   if (!info) Fatal("out of memory");
   info->id = g_next_tb++;
+  if (info->id >= g_cap_infos) {
+    g_cap_infos = g_cap_infos ? g_cap_infos * 2 : 4096;
+    g_infos = realloc(g_infos, g_cap_infos * sizeof *g_infos);
+    if (!g_infos) Fatal("out of memory");
+  }
+  g_infos[info->id] = info;
   info->n = (uint32_t)n;
   info->flags = g_multi ? HWCOV_EMU_TB_POS : 0;
 
@@ -495,25 +574,36 @@ static void OnTbTrans(qemu_plugin_id_t id, struct qemu_plugin_tb *tb) {
   r.flags = (uint16_t)info->flags;
   r.bytes = (uint32_t)total;
   AppendRecord(&r, sizeof r, sizes, n, bytes, total);
-  pthread_mutex_unlock(&g_lock);
 
-  static int experiment = -1;
-  if (experiment < 0) experiment = getenv("HWCOV_EXP") ? atoi(getenv("HWCOV_EXP")) : 0;
-  if (experiment == 3) qemu_plugin_register_vcpu_tb_exec_cb(tb, OnEmpty, QEMU_PLUGIN_CB_NO_REGS, info);
-  else if (experiment != 1) qemu_plugin_register_vcpu_tb_exec_cb(tb, OnTbExec, QEMU_PLUGIN_CB_NO_REGS, info);
-  /* The first instruction needs nothing: entering the TB began it. */
-  for (size_t i = 1; i < n && experiment != 2; ++i) {
+  qemu_plugin_register_vcpu_tb_exec_cb(tb, OnTbExec, QEMU_PLUGIN_CB_NO_REGS, info);
+  /* Markers of how far the TB got: the counter (or position) reads the index
+   * of the last marked instruction that began. The first instruction needs
+   * none (entering the TB began it), the last always has one (so that a
+   * complete TB reads n - 1), the others only if they can fault. */
+  size_t marked = 0, offset = sizes[0];
+  for (size_t i = 1; i < n; ++i) {
+    const int mark = i == n - 1 || MayFault(bytes + offset, sizes[i]);
+    offset += sizes[i];
+    if (!mark) continue;
     struct qemu_plugin_insn *insn = qemu_plugin_tb_get_insn(tb, i);
     if (info->flags & HWCOV_EMU_TB_POS)
       qemu_plugin_register_vcpu_insn_exec_cb(insn, OnInsnExec, QEMU_PLUGIN_CB_NO_REGS,
                                              (void *)(uintptr_t)i);
     else
       qemu_plugin_register_vcpu_insn_exec_inline(insn, QEMU_PLUGIN_INLINE_ADD_U64,
-                                                 (void *)g_counter, 1);
+                                                 (void *)g_counter, i - marked);
+    marked = i;
   }
+  pthread_mutex_unlock(&g_lock); /* |bytes| is shared */
 }
 
 /* --- syscalls, threads, processes ------------------------------------------- */
+
+static void SetExited(uint32_t exited) {
+  for (unsigned i = 0; i < MAX_VCPUS; ++i)
+    if (g_vcpu[i] && g_vcpu[i]->open)
+      __atomic_store_n(&g_vcpu[i]->h->exited, exited, __ATOMIC_RELEASE);
+}
 
 /* execve of a traced program would run the new program natively: run it
  * under QEMU with this plugin instead, as the next instance of this pid. If
@@ -535,12 +625,15 @@ static void FollowExec(uint64_t path, uint64_t argv, uint64_t envp) {
   if (hwcov_emu_exec_argv(g_qemu, plugin_arg, (const char *)(uintptr_t)path, args, out,
                           kMaxArgs + 16, line, sizeof line) != 0)
     return;
+  /* The streams end here (hwcov stops waiting for them), unless execve fails. */
+  SetExited(1);
   execve(g_qemu, (char *const *)out, (char *const *)(uintptr_t)envp);
+  SetExited(0);
 }
 
 static void OnSyscall(qemu_plugin_id_t id, unsigned int vcpu_index, int64_t num, uint64_t a1,
-                      uint64_t a2, uint64_t a3, uint64_t a4, uint64_t a5, uint64_t a6,
-                      uint64_t a7, uint64_t a8) {
+                      uint64_t a2, uint64_t a3, uint64_t a4, uint64_t a5, uint64_t a6, uint64_t a7,
+                      uint64_t a8) {
   (void)id;
   (void)a7;
   (void)a8;
@@ -598,15 +691,23 @@ static void OnVcpuInit(qemu_plugin_id_t id, unsigned int vcpu_index) {
   /* Called on the parent thread inside clone, before QEMU flushes its
    * translations for parallel execution: every TB translated from now on
    * uses per-vCPU positions. */
-  if (vcpu_index > 0) g_multi = 1;
-  if (vcpu_index < MAX_VCPUS && !g_vcpu[vcpu_index]) g_vcpu[vcpu_index] = calloc(1, sizeof(struct vcpu));
+  if (vcpu_index > 0 && !g_multi) {
+    /* The one running thread (in clone) switches to a predictor table of
+     * its own: its reader starts one at this event too. */
+    for (unsigned i = 0; i < MAX_VCPUS; ++i)
+      if (g_vcpu[i] && g_vcpu[i]->open) PutEvent(g_vcpu[i], HWCOV_EMU_EV_NEW_PREDICTOR, NULL, 0);
+    g_multi = 1;
+    if (g_counter) g_counter[1] = 1; /* for hwcov, if the process dies */
+  }
+  if (vcpu_index < MAX_VCPUS && !g_vcpu[vcpu_index])
+    g_vcpu[vcpu_index] = calloc(1, sizeof(struct vcpu));
 }
 
 static void OnVcpuExit(qemu_plugin_id_t id, unsigned int vcpu_index) {
   (void)id;
   struct vcpu *v = vcpu_index < MAX_VCPUS ? g_vcpu[vcpu_index] : NULL;
   if (v && v->open) {
-    v->h->exited = 1;
+    __atomic_store_n(&v->h->exited, 1, __ATOMIC_RELEASE);
     CloseStream(v); /* a thread reusing this vCPU index gets a stream of its own */
   }
 }
@@ -614,17 +715,19 @@ static void OnVcpuExit(qemu_plugin_id_t id, unsigned int vcpu_index) {
 static void OnExit(qemu_plugin_id_t id, void *userdata) {
   (void)id;
   (void)userdata;
-  for (unsigned i = 0; i < MAX_VCPUS; ++i)
-    if (g_vcpu[i] && g_vcpu[i]->open) g_vcpu[i]->h->exited = 1;
+  SetExited(1);
 }
 
 QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_t *info, int argc,
                                            char **argv) {
   (void)info;
   for (int i = 0; i < argc; ++i) {
-    if (!strncmp(argv[i], "cfg=", 4)) snprintf(g_cfg, sizeof g_cfg, "%s", argv[i] + 4);
-    else if (!strncmp(argv[i], "seq=", 4)) g_seq = (unsigned)strtoul(argv[i] + 4, NULL, 10);
-    else if (!strcmp(argv[i], "probe=on")) return 0; /* hwcov checking that plugins load */
+    if (!strncmp(argv[i], "cfg=", 4))
+      snprintf(g_cfg, sizeof g_cfg, "%s", argv[i] + 4);
+    else if (!strncmp(argv[i], "seq=", 4))
+      g_seq = (unsigned)strtoul(argv[i] + 4, NULL, 10);
+    else if (!strcmp(argv[i], "probe=on"))
+      return 0; /* hwcov checking that plugins load */
   }
   if (!g_cfg[0]) {
     qemu_plugin_outs("hwcov emu plugin: no cfg= argument\n");
@@ -632,6 +735,7 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_
   }
   ReadConfig();
   g_pid = getpid();
+  ZydisDecoderInit(&g_decoder, ZYDIS_MACHINE_MODE_LONG_64, ZYDIS_STACK_WIDTH_64);
   qemu_plugin_register_vcpu_init_cb(id, OnVcpuInit);
   qemu_plugin_register_vcpu_exit_cb(id, OnVcpuExit);
   qemu_plugin_register_vcpu_tb_trans_cb(id, OnTbTrans);

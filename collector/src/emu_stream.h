@@ -1,13 +1,16 @@
-// Reading what hwcov's QEMU plugin recorded (emu_format.h): the program
-// instances with their translated blocks, code mappings and signal handlers,
-// and each thread's stream of events with the plugin's successor predictor
-// replayed. Throws hwcov::Error naming the file for anything malformed.
+// Reading what hwcov's QEMU plugin records (emu_format.h), while it records:
+// the program instances with their translated blocks, code mappings and
+// signal handlers, and each thread's stream of events with the plugin's
+// successor predictor replayed. Files grow as the programs run; readers see
+// what is written so far and wait for more until told the run is over.
+// Throws hwcov::Error naming the file for anything malformed.
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <filesystem>
-#include <memory>
-#include <optional>
+#include <functional>
+#include <map>
 #include <set>
 #include <span>
 #include <string>
@@ -32,8 +35,10 @@ struct EmuMap {
   std::string path;
 };
 
-// A process between two execs.
+// A process between two execs. Elements of |tbs| and |maps| never move.
 struct EmuInstance {
+  std::string name;    // "<pid>.<seq>"
+  bool known = false;  // its instance record has been read
   int pid = 0;
   unsigned seq = 0;
   int parent_pid = -1;  // fork parent, or -1
@@ -43,30 +48,60 @@ struct EmuInstance {
   bool traced = false;
   uint64_t time = 0;
   std::string exe, comm;
-  std::vector<EmuTb> tbs;    // ids inherited_tbs, inherited_tbs + 1, ...
-  std::vector<EmuMap> maps;  // indexes inherited_maps, ...
+  std::deque<EmuTb> tbs;    // ids inherited_tbs, inherited_tbs + 1, ...
+  std::deque<EmuMap> maps;  // indexes inherited_maps, ...
   std::set<uint64_t> handlers;
-  std::vector<std::filesystem::path> streams;
-  uint64_t counter = 0;  // the instruction counter's final value
+  std::vector<std::filesystem::path> streams;  // in the order they appeared
+  uint64_t table_offset = 0;                   // bytes of the table read so far
 };
 
-// Every instance recorded in |dir|, ordered by start time.
-std::vector<EmuInstance> ReadEmuRecording(const std::filesystem::path& dir);
+struct EmuCounter {
+  uint64_t value = 0;  // instructions counted (single-threaded exactness)
+  bool multi = false;  // the process had several threads: the value is unreliable
+};
+
+// The recording directory as it is now.
+class EmuRecording {
+ public:
+  explicit EmuRecording(std::filesystem::path dir) : dir_(std::move(dir)) {}
+
+  // Reads new instances, new table records and new thread streams.
+  void Refresh();
+  // Reads what |inst|'s table gained since.
+  void RefreshTable(EmuInstance& inst);
+  // Instances whose instance record is known, by start time.
+  std::vector<EmuInstance*> Instances();
+  EmuInstance* Find(int pid, unsigned seq);
+  // |inst|'s instruction counter page as it is now.
+  EmuCounter Counter(const EmuInstance& inst) const;
+  const std::filesystem::path& dir() const { return dir_; }
+
+ private:
+  std::filesystem::path dir_;
+  std::map<std::string, EmuInstance> instances_;
+  std::set<std::filesystem::path> streams_;
+};
 
 struct EmuEvent {
   enum Kind : uint32_t { kEnter, kLeftEarly, kSyscall, kSysret } kind = kEnter;
-  uint32_t tb = 0;   // kEnter: the TB id entered
+  uint32_t tb = 0;     // kEnter: the TB id entered
   uint64_t value = 0;  // kLeftEarly: instructions of the current TB that began;
                        // kSyscall, kSysret: the time
   int64_t nr = 0;      // kSyscall, kSysret
 };
 
-// One thread's events, in order.
+// One thread's events, in order, as they are written: at the end of what is
+// written it waits until more comes, the thread has ended, or |finished|
+// says the whole run has.
 class EmuStreamReader {
  public:
-  explicit EmuStreamReader(const std::filesystem::path& path);
+  EmuStreamReader(const std::filesystem::path& path, std::function<bool()> finished);
+  ~EmuStreamReader();
+  EmuStreamReader(const EmuStreamReader&) = delete;
+  EmuStreamReader& operator=(const EmuStreamReader&) = delete;
+
   bool Next(EmuEvent& event) {  // false after the last
-    if (run_ > 0) {  // the common case: a predicted transition
+    if (run_ > 0) {             // the common case: a predicted transition
       --run_;
       if (cur_ >= succ_.size() || succ_[cur_] == 0) BadPrediction();
       cur_ = succ_[cur_] - 1;
@@ -76,24 +111,32 @@ class EmuStreamReader {
     }
     return NextWord(event);
   }
-  const hwcov_emu_stream_header& header() const { return header_; }
-  uint64_t words() const { return words_.size(); }
+  // The header as it is now (final once Next returned false).
+  const hwcov_emu_stream_header& header() const { return *header_; }
+  uint64_t words() const { return at_; }
 
  private:
   bool NextWord(EmuEvent& event);
-  uint64_t Word();
+  bool Available();  // waits for a word at at_; false at the end
+  void Release();    // frees the file's windows read in full
   [[noreturn]] void BadPrediction() const;
 
   std::filesystem::path path_;
-  std::unique_ptr<MappedFile> file_;
-  hwcov_emu_stream_header header_{};
-  std::span<const uint64_t> words_;
-  size_t at_ = 0;
-  uint64_t run_ = 0;             // predicted transitions still to replay
-  bool tail_done_ = false;       // the header's pending run was taken
+  std::function<bool()> finished_;
+  int fd_ = -1;
+  const uint8_t* map_ = nullptr;
+  const hwcov_emu_stream_header* header_ = nullptr;
+  const uint64_t* words_ = nullptr;
+  uint64_t known_ = 0;     // words known to be written
+  uint64_t released_ = 0;  // words freed from the file
+  uint64_t at_ = 0;
+  uint64_t run_ = 0;  // predicted transitions still to replay
+  bool tail_done_ = false;
   uint32_t cur_ = HWCOV_EMU_NONE;
-  std::vector<uint32_t> succ_;   // 1 + last successor of each TB id
-  std::optional<EmuEvent> then_; // what follows the current run
+  std::vector<uint32_t> succ_;  // 1 + last successor of each TB id
+  bool new_predictor_ = false;  // an empty table once the current run is replayed
+  bool have_then_ = false;
+  EmuEvent then_;  // what follows the current run
 };
 
 }  // namespace hwcov::collector

@@ -8,7 +8,7 @@ namespace hwcov::collector {
 namespace {
 
 constexpr size_t kChunkBytes = 1 << 20;
-constexpr uint64_t kDrainIntervalNs = 100'000'000;  // see EmitPsb
+constexpr uint64_t kDrainIntervalNs = 1'000'000'000;  // see EmitPsb
 constexpr uint8_t kTnt8Max = 6;
 constexpr uint8_t kTnt64Max = 47;
 

@@ -54,7 +54,14 @@ DiePtr Dwarf::NextSibling(Dwarf_Die die) const {
   Dwarf_Error err = nullptr;
   int rc = dwarf_siblingof_b(dbg_, die, true, &next, &err);
   Check(rc, err, "reading the sibling of DIE " + std::to_string(Offset(die)));
-  return DiePtr(rc == DW_DLV_OK ? next : nullptr);
+  DiePtr sibling(rc == DW_DLV_OK ? next : nullptr);
+  // libdwarf follows DW_AT_sibling as written: one pointing back would make
+  // a walk over the siblings endless (found by tests/fuzz/mapper_fuzz.cc).
+  if (sibling && Offset(sibling.get()) <= Offset(die))
+    ThrowFileError(path_, "corrupt DWARF: the sibling of DIE " + std::to_string(Offset(die)) +
+                              " is DIE " + std::to_string(Offset(sibling.get())) +
+                              ", not after it");
+  return sibling;
 }
 
 DiePtr Dwarf::DieAt(Dwarf_Off offset) const {

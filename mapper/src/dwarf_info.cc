@@ -8,6 +8,7 @@
 #include <map>
 #include <unordered_map>
 
+#include "dwarf_list_headers.h"
 #include "elf_sections.h"
 #include "hwcov/support.h"
 #include "line_program.h"
@@ -129,6 +130,17 @@ class Reader {
   }
 
   void Walk(Dwarf_Die parent, std::optional<uint32_t> depth) {
+    // One level of recursion per level of DIEs. Real code nests them a few
+    // dozen deep; a program of 30,000 nested blocks overflowed the stack.
+    constexpr int kMaxNesting = 2000;
+    if (nesting_ == kMaxNesting)
+      ThrowFileError(dw_.path(), "DWARF DIEs nested more than " + std::to_string(kMaxNesting) +
+                                     " deep at DIE " + std::to_string(dw_.Offset(parent)));
+    ++nesting_;
+    struct Leave {
+      int& nesting;
+      ~Leave() { --nesting; }
+    } leave{nesting_};
     for (DiePtr child = dw_.FirstChild(parent); child; child = dw_.NextSibling(child.get())) {
       switch (dw_.Tag(child.get())) {
         case DW_TAG_subprogram: {
@@ -262,6 +274,7 @@ class Reader {
   std::unordered_map<Dwarf_Off, std::string> concrete_linkage_;
   std::unordered_map<Dwarf_Off, Declaration> declarations_;
   std::vector<PendingDeclFile> pending_files_;
+  int nesting_ = 0;  // of Walk
 };
 
 }  // namespace
@@ -272,6 +285,7 @@ DebugInfo ReadDebugInfo(const std::string& path) {
   if (!dwarf.Open()) return info;
   info.has_dwarf = true;
   ElfSections sections(path);
+  CheckDwarfListHeaders(sections);  // before libdwarf reads them: dwarf_list_headers.h
   Reader(dwarf, sections, info).ReadAllUnits();
   return info;
 }

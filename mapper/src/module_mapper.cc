@@ -116,6 +116,8 @@ class ModuleMapper {
       if (!Executable(instance.entry)) continue;
       const Function& f = debug_.functions[instance.function];
       const LineRow* entry_row = debug_.RowAt(instance.entry);
+      // A row of line 0 has no file either (its file index is a placeholder).
+      if (entry_row && entry_row->line == 0) entry_row = nullptr;
       const uint32_t file = f.decl_file != kNoFile ? f.decl_file : entry_row ? entry_row->file : kNoFile;
       const uint32_t line = f.decl_line ? f.decl_line : entry_row ? entry_row->line : 0;
       if (file == kNoFile || line == 0 || names_.names[instance.function].empty()) continue;

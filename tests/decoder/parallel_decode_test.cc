@@ -141,15 +141,23 @@ TEST_F(ParallelDecode, StretchesListExactlyTheSerialInstructions) {
   }
 }
 
-// Edits the PT bytes of the trace's largest AUX buffer in a copy of |path|.
+// Edits the PT bytes of the first AUX buffer of the trace's largest queue
+// (where its stream starts: a recording can hand its PT over in several
+// buffers, pt_encoder.cc) in a copy of |path|.
 fs::path Damage(const fs::path& path, const std::string& name,
                 const std::function<void(std::vector<uint8_t>& stream)>& edit) {
   trace::Trace trace = trace::ReadPerfData(path);
-  const trace::AuxBuffer* largest = nullptr;
-  for (const auto& q : trace.queues)
-    for (const auto& b : q.buffers)
-      if (!largest || b.size > largest->size) largest = &b;
-  const trace::AuxBuffer& buffer = *largest;
+  const trace::AuxQueue* largest = nullptr;
+  uint64_t most = 0;
+  for (const auto& q : trace.queues) {
+    uint64_t bytes = 0;
+    for (const auto& b : q.buffers) bytes += b.size;
+    if (!largest || bytes > most) {
+      largest = &q;
+      most = bytes;
+    }
+  }
+  const trace::AuxBuffer& buffer = largest->buffers.front();
   std::vector<uint8_t> stream(trace.AuxBytes(buffer).begin(), trace.AuxBytes(buffer).end());
   edit(stream);
   std::string file = testing::ReadFile(path);

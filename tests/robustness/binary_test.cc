@@ -138,5 +138,29 @@ TEST(robustness, CompressedDebugSectionOfAbsurdSize) {
   EXPECT_FALSE(fs::exists(lcov));
 }
 
+// DWARF nested deeper than any real code (each block with a variable is a
+// DW_TAG_lexical_block inside the one before): an error naming the binary,
+// not a stack overflow.
+TEST(robustness, DeeplyNestedDwarf) {
+  testing::TempDir dir("robust-nesting");
+  Program p{dir.path() / "deep.c", dir.path() / "deep", dir.path() / "deep.data"};
+  {
+    std::ofstream src(p.source);
+    constexpr int kBlocks = 2500;
+    src << "int f(int a) {\n";
+    for (int i = 0; i < kBlocks; ++i) src << "{ volatile int v" << i << " = a; a += v" << i << ";\n";
+    src << std::string(kBlocks, '}') << "\nreturn a; }\nint main(int c, char **v) { f(c); return 0; }\n";
+  }
+  Compile(p, {});
+  const CommandResult rec = RunCommand({HWCOV_BINARY, "record", "--backend", "soft", "-o",
+                                        p.trace.string(), "--", p.binary.string()});
+  ASSERT_EQ(rec.exit_code, 0) << rec.err;
+  const CommandResult r = ReportCli(p, dir.path() / "cov.info");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.err.rfind("hwcov: " + p.binary.string() + ": DWARF DIEs nested more than 2000 deep at DIE ", 0),
+            0u)
+      << r.err;
+}
+
 }  // namespace
 }  // namespace hwcov::robustness

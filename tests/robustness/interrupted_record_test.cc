@@ -49,7 +49,7 @@ TEST(robustness, RecordingKilledWithSigkillIsReportable) {
   const fs::path partial = out.string() + ".tmp." + std::to_string(pid);
 
   // Until the partial trace holds a few PSB periods of PT (the soft tracer
-  // hands PT to the file at the first sync point 100 ms after the last), at
+  // hands PT to the file at the first sync point a second after the last), at
   // most two minutes.
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(2);
   uint64_t pt_bytes = 0;

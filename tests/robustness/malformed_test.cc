@@ -164,11 +164,11 @@ std::string Attr(uint32_t size) {
   return a;
 }
 
-std::string AuxtraceInfo() {
-  std::string r(16 + 8 * 17, '\0');
+std::string AuxtraceInfo(uint32_t type = 1, size_t parameters = 17) {
+  std::string r(16 + 8 * parameters, '\0');
   Patch<uint32_t>(r, 0, 70);
   Patch<uint16_t>(r, 6, static_cast<uint16_t>(r.size()));
-  Patch<uint32_t>(r, 8, 1);
+  Patch<uint32_t>(r, 8, type);
   Patch<uint64_t>(r, 16, 9);  // priv[0]: PMU type
   return r;
 }
@@ -240,6 +240,26 @@ TEST(robustness, AttrSizesOfFuturePerfVersions) {
   const fs::path path = dir.path() / "huge.data";
   WriteFile(path, FileMode(8192, data));
   EXPECT_EQ(Report(path).error.value_or(""), path.string() + ": invalid attr entry size 8208");
+}
+
+// AUXTRACE_INFO is what makes a trace an Intel PT trace: too short for the
+// Intel PT parameters is an error; another AUX type is a trace without PT.
+TEST(robustness, AuxtraceInfoOfTheWrongShape) {
+  testing::TempDir dir("robust-auxtrace-info");
+  const fs::path path = dir.path() / "info.data";
+  WriteFile(path, FileMode(128, AuxtraceInfo(1, 5)));
+  EXPECT_EQ(Report(path).error.value_or(""),
+            path.string() + ": AUXTRACE_INFO at offset 256 has 5 parameters; Intel PT needs at "
+                            "least 10");
+  WriteFile(path, FileMode(128, AuxtraceInfo(3) + Auxtrace(0, std::string(16, '\x02'))));
+  const trace::Trace t = trace::ReadPerfData(path);
+  EXPECT_FALSE(t.pt);
+  EXPECT_EQ(t.warnings,
+            std::vector<std::string>{"AUXTRACE_INFO of type 3 is not Intel PT; its data is ignored"});
+  const testing::CommandResult r = testing::RunCommand({HWCOV_BINARY, "report", path.string()});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.err, "hwcov: " + path.string() +
+                       ": the trace has no Intel PT data (no AUXTRACE_INFO record)\n");
 }
 
 // 4096 attrs whose ids sections all name one 1 MiB section would be 4 GiB

@@ -126,7 +126,7 @@ Decoded DecodeInsns(std::vector<uint8_t>& pt, std::vector<uint8_t>& code) {
         status = pt_insn_event(decoder, &event, sizeof event);
       }
       if (status < 0) break;
-      pt_insn insn;
+      pt_insn insn{};  // libipt leaves it untouched at the end of the trace
       status = pt_insn_next(decoder, &insn, sizeof insn);
       if (insn.iclass != ptic_error) out.ips.push_back(insn.ip);
       if (status < 0) break;
@@ -157,7 +157,7 @@ std::vector<uint64_t> DecodeSegments(std::vector<uint8_t>& pt, std::vector<uint8
         status = pt_blk_event(decoder, &event, sizeof event);
       }
       if (status < 0) break;
-      pt_block block;
+      pt_block block{};  // libipt leaves it untouched at the end of the trace
       status = pt_blk_next(decoder, &block, sizeof block);
       if (block.ninsn > 0) all.push_back(block.ninsn);
       if (status < 0) break;

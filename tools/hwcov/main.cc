@@ -24,6 +24,7 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr int kErrorExit = 2;  // hwcov itself failed (the program's status passes through)
+constexpr int kGateExit = 3;   // a --fail-under-* threshold was not met
 
 const char kUsage[] =
     "usage: hwcov <command> [options]\n"
@@ -31,7 +32,8 @@ const char kUsage[] =
     "commands:\n"
     "  run     [options] -- CMD [ARGS...]   record CMD, then report its coverage\n"
     "  record  [options] -- CMD [ARGS...]   record CMD's control flow to a perf.data trace\n"
-    "  report  [options] TRACE...           report the coverage in recorded traces\n"
+    "  report  [options] TRACE|JSON...      report the coverage in recorded traces\n"
+    "  merge   -o OUT IN.json...            sum JSON coverage files into one\n"
     "  decode  --list-insns TRACE           print executed instruction addresses (debugging)\n"
     "\n"
     "Run 'hwcov <command> --help' for a command's options. See docs/user-guide.md.\n";
@@ -73,6 +75,13 @@ std::string WithCommas(uint64_t n) {
 
 struct ReportOptions {
   std::string lcov;
+  std::string cobertura;
+  std::string json;
+  std::string html;
+  std::string root;  // source root: report paths relative to it
+  std::vector<std::string> include;
+  std::vector<std::string> exclude;
+  hwcov::report::Thresholds thresholds;
   std::string test_name;
   std::string sysroot;  // where the recorded binaries are (perf --symfs)
   std::vector<std::string> debug_dirs;  // roots of separate debug info
@@ -109,6 +118,31 @@ class ProgressBar {
 void AddReportOptions(po::options_description& desc, ReportOptions& options) {
   desc.add_options()("lcov", po::value(&options.lcov)->value_name("FILE"),
                      "also write an lcov tracefile (genhtml, lcov --summary, Codecov...)")(
+      "cobertura", po::value(&options.cobertura)->value_name("FILE"),
+      "also write Cobertura XML (GitLab, Jenkins, Azure DevOps...)")(
+      "json", po::value(&options.json)->value_name("FILE"),
+      "also write hwcov's JSON coverage file (docs/json-format.md; input of merge and report)")(
+      "html", po::value(&options.html)->value_name("DIR"),
+      "also write a self-contained HTML report (index.html and annotated sources) in DIR")(
+      "root", po::value(&options.root)->value_name("DIR"),
+      "source root: report only sources below DIR and not under /usr; Cobertura file names "
+      "are relative to DIR")(
+      "include", po::value(&options.include)->value_name("REGEX"),
+      "report only sources whose absolute path matches REGEX (repeatable)")(
+      "exclude", po::value(&options.exclude)->value_name("REGEX"),
+      "do not report sources whose absolute path matches REGEX (repeatable)")(
+      "fail-under-line", po::value<double>()->value_name("PCT")->notifier([&](double v) {
+        options.thresholds.line = v;
+      }),
+      "exit with status 3 if line coverage is below PCT percent")(
+      "fail-under-function", po::value<double>()->value_name("PCT")->notifier([&](double v) {
+        options.thresholds.function = v;
+      }),
+      "exit with status 3 if function coverage is below PCT percent")(
+      "fail-under-branch", po::value<double>()->value_name("PCT")->notifier([&](double v) {
+        options.thresholds.branch = v;
+      }),
+      "exit with status 3 if branch coverage is below PCT percent")(
       "test-name", po::value(&options.test_name)->value_name("NAME"),
       "test name for the lcov TN: record")(
       "jobs,j", po::value(&options.jobs)->value_name("N"),
@@ -132,24 +166,58 @@ hwcov::decoder::ExecutionProfile Decode(const hwcov::trace::Trace& trace,
   return hwcov::decoder::Decode(trace, decode);
 }
 
+fs::path RootDir(const ReportOptions& options) {
+  return options.root.empty() ? fs::path() : fs::absolute(options.root).lexically_normal();
+}
+
+bool IsCoverageJson(const fs::path& path) { return path.extension() == ".json"; }
+
+hwcov::report::FilterOptions Filters(const ReportOptions& options) {
+  return {RootDir(options), options.include, options.exclude, true};
+}
+
+// Bad thresholds and regexes fail before a long recording or decode: an empty
+// coverage passes every valid gate and filter.
+void ValidateReportOptions(const ReportOptions& options) {
+  hwcov::report::Filter({}, Filters(options));
+  hwcov::report::CheckThresholds({}, options.thresholds);
+}
+
 int Report(const std::vector<fs::path>& traces, const ReportOptions& options) {
-  // Several traces merge by summing their coverage (mapper::Merge).
-  hwcov::mapper::Coverage merged;
+  ValidateReportOptions(options);
+  // Several traces and JSON coverage files merge by summing their coverage.
+  std::vector<hwcov::mapper::Coverage> inputs;
   for (const fs::path& path : traces) {
+    if (IsCoverageJson(path)) {
+      inputs.push_back(hwcov::report::ReadCoverageJson(path));
+      continue;
+    }
     hwcov::trace::Trace trace = hwcov::trace::ReadPerfData(path);
     if (!trace.pt)
       throw hwcov::Error(path.string() + ": the trace has no Intel PT data (no AUXTRACE_INFO record)");
     for (const std::string& w : trace.warnings)
       std::cerr << "hwcov: " << path.string() << ": " << w << "\n";
-    hwcov::mapper::Merge(merged, hwcov::mapper::MapProfile(Decode(trace, options),
-                                                           hwcov::mapper::MapOptions{options.debug_dirs}));
+    inputs.push_back(hwcov::mapper::MapProfile(Decode(trace, options),
+                                               hwcov::mapper::MapOptions{options.debug_dirs}));
   }
-  std::sort(merged.files.begin(), merged.files.end(),
-            [](const auto& a, const auto& b) { return a.path < b.path; });
+  hwcov::mapper::Coverage merged =
+      hwcov::report::Filter(hwcov::report::MergeCoverage(inputs), Filters(options));
   hwcov::report::Summary summary = hwcov::report::Summarize(merged);
   if (!options.lcov.empty())
     hwcov::report::MakeLcovWriter(options.lcov, options.test_name)->Write(merged, summary);
+  if (!options.json.empty())
+    hwcov::report::MakeJsonWriter(options.json)->Write(merged, summary);
+  if (!options.html.empty())
+    hwcov::report::MakeHtmlWriter(options.html, RootDir(options))->Write(merged, summary);
+  if (!options.cobertura.empty())
+    hwcov::report::MakeCoberturaWriter(options.cobertura, RootDir(options))->Write(merged, summary);
   hwcov::report::MakeTextWriter(std::cout, UseColor())->Write(merged, summary);
+  // After the reports are written: a failed gate still leaves them to look at.
+  if (auto reason = hwcov::report::CheckThresholds(summary, options.thresholds)) {
+    std::cout.flush();
+    std::cerr << "hwcov: " << *reason << "\n";
+    return kGateExit;
+  }
   return 0;
 }
 
@@ -291,6 +359,7 @@ int CmdRun(int argc, char** argv) {
     std::cout << desc;
     return 0;
   }
+  ValidateReportOptions(report);
   fs::path trace = record.output;
   const bool temporary = trace.empty();
   if (temporary) trace = fs::temp_directory_path() / ("hwcov-" + std::to_string(getpid()) + ".data");
@@ -303,8 +372,9 @@ int CmdRun(int argc, char** argv) {
     }
   } cleanup{trace, temporary};
   hwcov::collector::RecordResult result = DoRecord(record, args.command, trace);
-  Report({trace}, report);
-  return result.exit_status;
+  const int gate = Report({trace}, report);
+  // The program's own failure comes first; a failed gate only when it passed.
+  return result.exit_status != 0 ? result.exit_status : gate;
 }
 
 int CmdReport(int argc, char** argv) {
@@ -313,7 +383,8 @@ int CmdReport(int argc, char** argv) {
   std::vector<std::string> traces;
   po::options_description desc("hwcov report [options] TRACE...");
   desc.add_options()("help,h", "show this help")(
-      "trace", po::value(&traces)->value_name("TRACE"), "perf.data trace(s)");
+      "trace", po::value(&traces)->value_name("TRACE"),
+      "perf.data trace(s), and hwcov JSON coverage files (*.json) to add");
   AddReportOptions(desc, report);
   po::positional_options_description positional;
   positional.add("trace", -1);
@@ -324,6 +395,31 @@ int CmdReport(int argc, char** argv) {
   }
   if (traces.empty()) traces.push_back("perf.data");
   return Report({traces.begin(), traces.end()}, report);
+}
+
+// Sums JSON coverage files into one, e.g. the shards of a parallel CI job.
+int CmdMerge(int argc, char** argv) {
+  Args args = SplitAtDoubleDash(argc, argv, 2);
+  std::string output;
+  std::vector<std::string> files;
+  po::options_description desc("hwcov merge -o OUT IN.json...");
+  desc.add_options()("help,h", "show this help")(
+      "output,o", po::value(&output)->value_name("FILE"), "merged JSON coverage file")(
+      "input", po::value(&files)->value_name("IN"), "JSON coverage files (hwcov --json)");
+  po::positional_options_description positional;
+  positional.add("input", -1);
+  po::variables_map vm = Parse(args.options, desc, &positional);
+  if (vm.count("help")) {
+    std::cout << desc;
+    return 0;
+  }
+  if (output.empty()) throw hwcov::Error("merge: no output file given (-o FILE)");
+  if (files.empty()) throw hwcov::Error("merge: no input files given");
+  std::vector<hwcov::mapper::Coverage> inputs;
+  for (const std::string& f : files) inputs.push_back(hwcov::report::ReadCoverageJson(f));
+  hwcov::mapper::Coverage merged = hwcov::report::MergeCoverage(inputs);
+  hwcov::report::MakeJsonWriter(output)->Write(merged, hwcov::report::Summarize(merged));
+  return 0;
 }
 
 int CmdDecode(int argc, char** argv) {
@@ -364,7 +460,7 @@ int main(int argc, char** argv) {
     return 0;
   }
   static const std::map<std::string, int (*)(int, char**)> kCommands = {
-      {"run", CmdRun}, {"record", CmdRecord}, {"report", CmdReport}, {"decode", CmdDecode}};
+      {"run", CmdRun}, {"record", CmdRecord}, {"report", CmdReport}, {"merge", CmdMerge}, {"decode", CmdDecode}};
   auto it = kCommands.find(command);
   if (it == kCommands.end()) {
     std::cerr << "hwcov: unknown command '" << command << "'\n" << kUsage;

@@ -302,6 +302,9 @@ void PerfDataWriter::AddAux(uint32_t idx, uint32_t tid, std::span<const uint8_t>
   AuxtraceChunk chunk{idx, tid, UINT32_MAX, impl_->aux_stream_offset[idx], time};
   AddAuxtrace(chunk, bytes, {});
   impl_->aux_stream_offset[idx] += (bytes.size() + 7) & ~uint64_t{7};
+  // Out of the stream's buffer into the file, so that a killed recording
+  // keeps it (the soft tracer hands PT over about once a second).
+  impl_->file.stream().flush();
 }
 
 void PerfDataWriter::AddSnapshot(const CodeSnapshot& snapshot) {

@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <iosfwd>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -55,5 +56,59 @@ std::unique_ptr<ReportWriter> MakeLcovWriter(std::filesystem::path path,
 // The terminal summary of `llvm-cov report`'s shape, followed by the trace
 // completeness lines. |color| highlights low coverage with ANSI colours.
 std::unique_ptr<ReportWriter> MakeTextWriter(std::ostream& out, bool color);
+
+// Cobertura XML (coverage-04.dtd) as GitLab, Jenkins and Azure read it: one
+// package per directory, one class per file. File names are relative to
+// |root| (which becomes the <source>) when below it, absolute otherwise. Hits
+// are clamped to 2^31-1 (Java readers overflow to 0). The timestamp is
+// $SOURCE_DATE_EPOCH when set, for reproducible output.
+std::unique_ptr<ReportWriter> MakeCoberturaWriter(std::filesystem::path path,
+                                                  std::filesystem::path root = {});
+
+// A self-contained HTML report in directory |dir| (created): index.html and
+// one annotated-source page per file (file<N>.html, N = index in Coverage).
+// Paths are shown relative to |root| when below it.
+std::unique_ptr<ReportWriter> MakeHtmlWriter(std::filesystem::path dir,
+                                             std::filesystem::path root = {});
+
+// hwcov's native JSON coverage file (docs/json-format.md): all of Coverage,
+// plus Summarize() totals. ReadCoverageJson reads it back exactly; it throws
+// hwcov::Error "<path>: <what is wrong>" for anything else, including files
+// over 1 GiB, another schema version and broken ordering invariants.
+inline constexpr uint64_t kJsonFormatVersion = 1;
+std::unique_ptr<ReportWriter> MakeJsonWriter(std::filesystem::path path);
+mapper::Coverage ReadCoverageJson(const std::filesystem::path& path);
+
+// The sum of |inputs| through mapper::Merge, files sorted by path and trace
+// messages sorted: the same result whatever the order of |inputs|.
+mapper::Coverage MergeCoverage(const std::vector<mapper::Coverage>& inputs);
+
+// What a report covers. Regexes (ECMAScript) are searched in the absolute
+// source path. With a root, files outside it and under /usr (system headers)
+// are dropped. Source markers LCOV_EXCL_LINE/START/STOP, LCOV_EXCL_BR_LINE/
+// BR_START/BR_STOP and their GCOVR_ spellings apply where the source is
+// readable. Files the markers leave with no lines are dropped. Throws
+// hwcov::Error for an invalid regex.
+struct FilterOptions {
+  std::filesystem::path root;
+  std::vector<std::string> include;  // keep only matching paths (all when empty)
+  std::vector<std::string> exclude;  // then drop matching paths
+  bool source_markers = true;
+};
+mapper::Coverage Filter(mapper::Coverage coverage, const FilterOptions& options);
+
+// CI gates, in percent. CheckThresholds returns why the first failing gate
+// fails (one line), or nothing when all pass; an empty category (no branches)
+// counts as 100% and passes. Throws hwcov::Error for a threshold outside 0..100.
+struct Thresholds {
+  std::optional<double> line;
+  std::optional<double> function;
+  std::optional<double> branch;
+};
+std::optional<std::string> CheckThresholds(const Summary& summary, const Thresholds& thresholds);
+
+// |path| relative to |root| when |root| is set and |path| lies below it;
+// |path| unchanged otherwise.
+std::string RelativeTo(const std::string& path, const std::filesystem::path& root);
 
 }  // namespace hwcov::report

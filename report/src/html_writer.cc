@@ -1,0 +1,161 @@
+// A self-contained HTML report: DIR/index.html with the summary table and
+// trace completeness, and one page per source file with the annotated source.
+// No scripts, no external CSS or fonts: the directory can be opened from a CI
+// artifact or a file:// URL as is. Every text from outside (paths, source,
+// function names, trace messages) goes through XmlEscape.
+#include <algorithm>
+#include <cstdio>
+#include <fstream>
+#include <ostream>
+
+#include "hwcov/report.h"
+#include "hwcov/support.h"
+#include "xml_escape.h"
+
+namespace hwcov::report {
+namespace {
+
+const char kStyle[] =
+    "<style>body{font-family:sans-serif;margin:1em}table{border-collapse:collapse}"
+    "td,th{padding:2px 8px;text-align:right}td.name{text-align:left}"
+    "pre{margin:0}.hit{background:#dfd}.miss{background:#fdd}.part{background:#ffc}"
+    "td.src{text-align:left;font-family:monospace;white-space:pre}"
+    "tr.total{font-weight:bold}</style>\n";
+
+std::string Percent(const Ratio& r) {
+  if (r.found == 0) return "-";
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%.2f%%", r.Percent());
+  return buf;
+}
+
+std::string Cells(const FileSummary& s) {
+  std::string out;
+  for (const Ratio* r : {&s.lines, &s.functions, &s.branches})
+    out += "<td>" + std::to_string(r->hit) + "/" + std::to_string(r->found) + "</td><td>" +
+           Percent(*r) + "</td>";
+  return out;
+}
+
+// Page names by index, not by path: paths can be long, contain anything and
+// collide once flattened.
+std::string PageName(size_t index) { return "file" + std::to_string(index) + ".html"; }
+
+void Header(std::ostream& out, const std::string& title) {
+  out << "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>" << XmlEscape(title)
+      << "</title>\n" << kStyle << "</head><body>\n<h1>" << XmlEscape(title) << "</h1>\n";
+}
+
+void Completeness(std::ostream& out, const mapper::TraceQuality& q) {
+  uint64_t gaps = 0;
+  for (const auto& [kind, n] : q.gaps_by_kind) gaps += n;
+  char line[256];
+  std::snprintf(line, sizeof line,
+                "Trace: %.2f%% of %llu PT bytes decoded cleanly, %llu instructions, %llu gaps",
+                100.0 * q.decoded_share(), static_cast<unsigned long long>(q.trace_bytes),
+                static_cast<unsigned long long>(q.instructions),
+                static_cast<unsigned long long>(gaps));
+  out << "<p>" << line;
+  for (const auto& [kind, n] : q.gaps_by_kind) out << "; " << n << " " << XmlEscape(kind);
+  if (q.unmapped_instructions)
+    out << "; " << q.unmapped_instructions << " instructions in code with no binary (not counted)";
+  out << "</p>\n";
+  if (!q.gap_details.empty() || !q.warnings.empty()) {
+    out << "<ul>\n";
+    for (const auto& g : q.gap_details) out << "<li>gap: " << XmlEscape(g) << "</li>\n";
+    for (const auto& w : q.warnings) out << "<li>warning: " << XmlEscape(w) << "</li>\n";
+    out << "</ul>\n";
+  }
+}
+
+const char kTableHead[] =
+    "<table>\n<tr><th>File</th><th>Lines</th><th></th><th>Functions</th><th></th>"
+    "<th>Branches</th><th></th></tr>\n";
+
+class HtmlWriter : public ReportWriter {
+ public:
+  HtmlWriter(std::filesystem::path dir, std::filesystem::path root)
+      : dir_(std::move(dir)), root_(std::move(root)) {}
+
+  void Write(const mapper::Coverage& coverage, const Summary& summary) const override {
+    std::error_code ec;
+    std::filesystem::create_directories(dir_, ec);
+    if (ec) ThrowFileError(dir_, "cannot create the HTML directory: " + ec.message());
+    for (size_t i = 0; i < coverage.files.size(); ++i)
+      FilePage(coverage.files[i], summary.files[i], dir_ / PageName(i));
+    // The index last: its presence means the pages it links to are there.
+    AtomicFile file(dir_ / "index.html");
+    std::ostream& out = file.stream();
+    Header(out, "hwcov coverage report");
+    Completeness(out, coverage.quality);
+    out << kTableHead;
+    for (size_t i = 0; i < summary.files.size(); ++i)
+      out << "<tr><td class=\"name\"><a href=\"" << PageName(i) << "\">"
+          << XmlEscape(RelativeTo(summary.files[i].path, root_)) << "</a></td>"
+          << Cells(summary.files[i]) << "</tr>\n";
+    out << "<tr class=\"total\"><td class=\"name\">TOTAL</td>" << Cells(summary.total)
+        << "</tr>\n</table>\n</body></html>\n";
+    file.Commit();
+  }
+
+ private:
+  void FilePage(const mapper::FileCoverage& f, const FileSummary& s,
+                const std::filesystem::path& page) const {
+    AtomicFile file(page);
+    std::ostream& out = file.stream();
+    Header(out, RelativeTo(f.path, root_));
+    out << "<p><a href=\"index.html\">index</a></p>\n" << kTableHead
+        << "<tr><td class=\"name\">this file</td>" << Cells(s) << "</tr>\n</table>\n";
+    out << "<h2>Functions</h2>\n<table>\n<tr><th>Line</th><th>Entries</th><th>Function</th></tr>\n";
+    for (const auto& fn : f.functions)
+      out << "<tr class=\"" << (fn.entry_count ? "hit" : "miss") << "\"><td>" << fn.line
+          << "</td><td>" << fn.entry_count << "</td><td class=\"name\">"
+          << XmlEscape(fn.demangled.empty() ? fn.name : fn.demangled) << "</td></tr>\n";
+    out << "</table>\n<h2>Source</h2>\n";
+    // Without the source (built elsewhere), the counted lines alone; with a
+    // source shorter than the counts (edited since), the extra counted lines
+    // still appear, without text.
+    std::vector<std::string> source;
+    std::ifstream in(f.path, std::ios::binary);
+    for (std::string text; in && std::getline(in, text);) source.push_back(std::move(text));
+    if (!in.is_open()) out << "<p>Source not readable at this path; counted lines only.</p>\n";
+    out << "<table>\n<tr><th>Line</th><th>Count</th><th>Branches</th><th></th></tr>\n";
+    auto line = f.lines.begin();
+    auto branch = f.branches.begin();
+    const size_t last = std::max<size_t>(source.size(), f.lines.empty() ? 0 : f.lines.back().line);
+    for (uint32_t n = 1; n <= last; ++n) {
+      const bool counted = line != f.lines.end() && line->line == n;
+      Ratio outcomes;
+      while (branch != f.branches.end() && branch->line < n) ++branch;
+      for (; branch != f.branches.end() && branch->line == n; ++branch) {
+        ++outcomes.found;
+        if (branch->count.value_or(0) > 0) ++outcomes.hit;
+      }
+      const bool has_text = n <= source.size();
+      if (!has_text && !counted) continue;
+      const char* cls = !counted ? "" : line->count == 0 ? "miss"
+                                   : outcomes.hit < outcomes.found ? "part" : "hit";
+      out << "<tr class=\"" << cls << "\"><td>" << n << "</td><td>";
+      if (counted) out << line->count;
+      out << "</td><td>";
+      if (outcomes.found) out << outcomes.hit << "/" << outcomes.found;
+      out << "</td><td class=\"src\">" << (has_text ? XmlEscape(source[n - 1]) : "")
+          << "</td></tr>\n";
+      if (counted) ++line;
+    }
+    out << "</table>\n</body></html>\n";
+    file.Commit();
+  }
+
+  std::filesystem::path dir_;
+  std::filesystem::path root_;
+};
+
+}  // namespace
+
+std::unique_ptr<ReportWriter> MakeHtmlWriter(std::filesystem::path dir,
+                                             std::filesystem::path root) {
+  return std::make_unique<HtmlWriter>(std::move(dir), std::move(root));
+}
+
+}  // namespace hwcov::report

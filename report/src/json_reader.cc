@@ -1,0 +1,177 @@
+// Reads the native JSON coverage file back (docs/json-format.md). Input may
+// come from anywhere (CI artifacts), so every field is checked and the first
+// problem becomes one hwcov::Error naming the file and the field. The mapper's
+// invariants (sorted, unique, every branch line has a line count) are checked too: the lcov writer relies on them.
+#include <algorithm>
+#include <fstream>
+#include <sstream>
+
+#include "hwcov/report.h"
+#include "hwcov/support.h"
+#include "json_value.h"
+
+namespace hwcov::report {
+namespace {
+
+using json::Value;
+using Kind = Value::Kind;
+
+// Far above any real project (a 10M-line code base is ~300 MB of JSON), low
+// enough that a corrupt or hostile file is refused before it is read.
+constexpr uintmax_t kMaxJsonBytes = uintmax_t{1} << 30;
+
+class Reader {
+ public:
+  explicit Reader(const std::filesystem::path& path) : path_(path) {}
+
+  [[noreturn]] void Fail(const std::string& what) const { ThrowFileError(path_, what); }
+
+  const Value& Field(const Value& object, const std::string& key, Kind kind,
+                     const std::string& where) const {
+    if (object.kind != Kind::kObject) Fail(where + " is not an object");
+    auto it = object.object.find(key);
+    if (it == object.object.end()) Fail(where + " has no \"" + key + "\"");
+    if (it->second.kind != kind) Fail(where + "." + key + " has the wrong type");
+    return it->second;
+  }
+
+  uint64_t Int(const Value& object, const std::string& key, const std::string& where) const {
+    return Field(object, key, Kind::kInt, where).integer;
+  }
+
+  uint64_t Int(const Value& v, const std::string& where) const {
+    if (v.kind != Kind::kInt) Fail(where + " is not a non-negative integer");
+    return v.integer;
+  }
+
+  uint32_t Line(const Value& v, const std::string& where) const {
+    const uint64_t n = Int(v, where);
+    if (n == 0 || n > UINT32_MAX) Fail(where + " is not a line number");
+    return static_cast<uint32_t>(n);
+  }
+
+  const std::vector<Value>& Tuple(const Value& v, size_t size, const std::string& where) const {
+    if (v.kind != Kind::kArray || v.array.size() != size)
+      Fail(where + " is not an array of " + std::to_string(size));
+    return v.array;
+  }
+
+  mapper::TraceQuality Quality(const Value& q) const {
+    mapper::TraceQuality out;
+    out.trace_bytes = Int(q, "trace_bytes", "quality");
+    out.decoded_bytes = Int(q, "decoded_bytes", "quality");
+    out.instructions = Int(q, "instructions", "quality");
+    out.unmapped_instructions = Int(q, "unmapped_instructions", "quality");
+    for (const auto& [kind, n] : Field(q, "gaps_by_kind", Kind::kObject, "quality").object)
+      out.gaps_by_kind[kind] = Int(n, "quality.gaps_by_kind." + kind);
+    for (const Value& s : Field(q, "gap_details", Kind::kArray, "quality").array)
+      out.gap_details.push_back(String(s, "quality.gap_details[]"));
+    for (const Value& s : Field(q, "warnings", Kind::kArray, "quality").array)
+      out.warnings.push_back(String(s, "quality.warnings[]"));
+    return out;
+  }
+
+  std::string String(const Value& v, const std::string& where) const {
+    if (v.kind != Kind::kString) Fail(where + " is not a string");
+    return v.string;
+  }
+
+  mapper::FileCoverage File(const Value& f, size_t index) const {
+    mapper::FileCoverage out;
+    const std::string at = "files[" + std::to_string(index) + "]";
+    out.path = Field(f, "path", Kind::kString, at).string;
+    if (out.path.empty()) Fail(at + ".path is empty");
+    const std::string where = "file " + out.path;
+    for (const Value& v : Field(f, "lines", Kind::kArray, at).array) {
+      const auto& t = Tuple(v, 2, where + ": lines[]");
+      out.lines.push_back({Line(t[0], where + ": line"), Int(t[1], where + ": line count")});
+    }
+    for (const Value& v : Field(f, "functions", Kind::kArray, at).array) {
+      const std::string fw = where + ": functions[]";
+      mapper::FunctionCount fn;
+      fn.name = Field(v, "name", Kind::kString, fw).string;
+      fn.demangled = Field(v, "demangled", Kind::kString, fw).string;
+      // 0: unknown, for functions from ELF symbols of a binary without DWARF.
+      const uint64_t line = Int(v, "line", fw);
+      if (line > UINT32_MAX) Fail(fw + ".line is not a line number");
+      fn.line = static_cast<uint32_t>(line);
+      fn.entry_count = Int(v, "count", fw);
+      out.functions.push_back(std::move(fn));
+    }
+    for (const Value& v : Field(f, "branches", Kind::kArray, at).array) {
+      const auto& t = Tuple(v, 4, where + ": branches[]");
+      mapper::BranchOutcome b;
+      b.line = Line(t[0], where + ": branch line");
+      b.block = static_cast<uint32_t>(std::min<uint64_t>(Int(t[1], where + ": branch block"), UINT32_MAX));
+      b.branch = static_cast<uint32_t>(std::min<uint64_t>(Int(t[2], where + ": branch id"), UINT32_MAX));
+      if (t[3].kind != Kind::kNull) b.count = Int(t[3], where + ": branch count");
+      out.branches.push_back(b);
+    }
+    Check(out, where);
+    return out;
+  }
+
+  // The order the mapper produces, so readers and writers need not re-sort.
+  void Check(const mapper::FileCoverage& f, const std::string& where) const {
+    for (size_t i = 1; i < f.lines.size(); ++i)
+      if (f.lines[i - 1].line >= f.lines[i].line) Fail(where + ": lines not sorted and unique");
+    auto key = [](const mapper::BranchOutcome& b) { return std::tuple(b.line, b.block, b.branch); };
+    for (size_t i = 1; i < f.branches.size(); ++i)
+      if (key(f.branches[i - 1]) >= key(f.branches[i]))
+        Fail(where + ": branches not sorted and unique");
+    auto has_line = [&](uint32_t line) {
+      return std::binary_search(f.lines.begin(), f.lines.end(), mapper::LineCount{line, 0},
+                                [](const auto& a, const auto& b) { return a.line < b.line; });
+    };
+    for (const auto& b : f.branches)
+      if (!has_line(b.line))
+        Fail(where + ": branch on line " + std::to_string(b.line) + " has no line count");
+  }
+
+  mapper::Coverage Read() const {
+    std::error_code ec;
+    const uintmax_t size = std::filesystem::file_size(path_, ec);
+    if (ec) Fail("cannot read: " + ec.message());
+    if (size > kMaxJsonBytes)
+      Fail("is " + std::to_string(size) + " bytes, more than the 1 GiB a coverage file can be");
+    std::ifstream in(path_, std::ios::binary);
+    if (!in) Fail("cannot open");
+    std::ostringstream text;
+    text << in.rdbuf();
+    Value doc;
+    try {
+      doc = json::Parse(text.str());
+    } catch (const Error& e) {
+      Fail(std::string("not valid JSON: ") + e.what());
+    }
+    if (doc.kind != Kind::kObject || !doc.object.count("format") ||
+        doc.object.at("format").kind != Kind::kString ||
+        doc.object.at("format").string != "hwcov-coverage")
+      Fail("not an hwcov coverage file (no \"format\": \"hwcov-coverage\")");
+    const uint64_t version = Int(doc, "version", "the document");
+    if (version != kJsonFormatVersion)
+      Fail("schema version " + std::to_string(version) + " is not supported (this hwcov reads " +
+           std::to_string(kJsonFormatVersion) + ")");
+    mapper::Coverage out;
+    out.quality = Quality(Field(doc, "quality", Kind::kObject, "the document"));
+    if (out.quality.decoded_bytes > out.quality.trace_bytes)
+      Fail("quality.decoded_bytes exceeds quality.trace_bytes");
+    const auto& files = Field(doc, "files", Kind::kArray, "the document").array;
+    for (size_t i = 0; i < files.size(); ++i) out.files.push_back(File(files[i], i));
+    for (size_t i = 1; i < out.files.size(); ++i)
+      if (out.files[i - 1].path >= out.files[i].path)
+        Fail("files not sorted by path and unique (" + out.files[i].path + ")");
+    return out;
+  }
+
+ private:
+  std::filesystem::path path_;
+};
+
+}  // namespace
+
+mapper::Coverage ReadCoverageJson(const std::filesystem::path& path) {
+  return Reader(path).Read();
+}
+
+}  // namespace hwcov::report

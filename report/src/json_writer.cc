@@ -1,0 +1,104 @@
+// hwcov's native JSON coverage file, schema version 1 (docs/json-format.md):
+// everything mapper::Coverage holds, so `hwcov merge` and `hwcov report
+// x.json` lose nothing, plus the Summarize() totals for scripts. One file or
+// line per record keeps diffs of golden files readable.
+#include <ostream>
+
+#include "hwcov/report.h"
+#include "hwcov/support.h"
+#include "json_value.h"
+
+namespace hwcov::report {
+namespace {
+
+using json::Quote;
+
+void Totals(std::ostream& out, const FileSummary& s) {
+  out << "{\"lines\": {\"hit\": " << s.lines.hit << ", \"found\": " << s.lines.found
+      << "}, \"functions\": {\"hit\": " << s.functions.hit << ", \"found\": " << s.functions.found
+      << "}, \"branches\": {\"hit\": " << s.branches.hit << ", \"found\": " << s.branches.found
+      << "}}";
+}
+
+template <typename T, typename F>
+void List(std::ostream& out, const std::vector<T>& items, const char* indent, F each) {
+  if (items.empty()) {
+    out << "[]";
+    return;
+  }
+  out << "[";
+  for (size_t i = 0; i < items.size(); ++i) {
+    out << (i ? ",\n" : "\n") << indent;
+    each(items[i]);
+  }
+  out << "\n" << std::string(std::char_traits<char>::length(indent) - 2, ' ') << "]";
+}
+
+void Quality(std::ostream& out, const mapper::TraceQuality& q) {
+  out << "  \"quality\": {\n    \"trace_bytes\": " << q.trace_bytes
+      << ",\n    \"decoded_bytes\": " << q.decoded_bytes << ",\n    \"instructions\": "
+      << q.instructions << ",\n    \"unmapped_instructions\": " << q.unmapped_instructions
+      << ",\n    \"gaps_by_kind\": {";
+  const char* sep = "";
+  for (const auto& [kind, n] : q.gaps_by_kind) {
+    out << sep << Quote(kind) << ": " << n;
+    sep = ", ";
+  }
+  out << "},\n    \"gap_details\": ";
+  List(out, q.gap_details, "      ", [&](const std::string& s) { out << Quote(s); });
+  out << ",\n    \"warnings\": ";
+  List(out, q.warnings, "      ", [&](const std::string& s) { out << Quote(s); });
+  out << "\n  },\n";
+}
+
+class JsonWriter : public ReportWriter {
+ public:
+  explicit JsonWriter(std::filesystem::path path) : path_(std::move(path)) {}
+
+  void Write(const mapper::Coverage& coverage, const Summary& summary) const override {
+    AtomicFile file(path_);
+    std::ostream& out = file.stream();
+    out << "{\n  \"format\": \"hwcov-coverage\",\n  \"version\": " << kJsonFormatVersion << ",\n";
+    Quality(out, coverage.quality);
+    out << "  \"totals\": ";
+    Totals(out, summary.total);
+    out << ",\n  \"files\": [";
+    for (size_t i = 0; i < coverage.files.size(); ++i) {
+      const mapper::FileCoverage& f = coverage.files[i];
+      out << (i ? ",\n" : "\n") << "    {\n      \"path\": " << Quote(f.path)
+          << ",\n      \"totals\": ";
+      Totals(out, summary.files[i]);
+      out << ",\n      \"lines\": ";
+      List(out, f.lines, "        ",
+           [&](const mapper::LineCount& l) { out << "[" << l.line << ", " << l.count << "]"; });
+      out << ",\n      \"functions\": ";
+      List(out, f.functions, "        ", [&](const mapper::FunctionCount& fn) {
+        out << "{\"name\": " << Quote(fn.name) << ", \"demangled\": " << Quote(fn.demangled)
+            << ", \"line\": " << fn.line << ", \"count\": " << fn.entry_count << "}";
+      });
+      out << ",\n      \"branches\": ";
+      List(out, f.branches, "        ", [&](const mapper::BranchOutcome& b) {
+        out << "[" << b.line << ", " << b.block << ", " << b.branch << ", ";
+        if (b.count)
+          out << *b.count;
+        else
+          out << "null";
+        out << "]";
+      });
+      out << "\n    }";
+    }
+    out << (coverage.files.empty() ? "]\n}\n" : "\n  ]\n}\n");
+    file.Commit();
+  }
+
+ private:
+  std::filesystem::path path_;
+};
+
+}  // namespace
+
+std::unique_ptr<ReportWriter> MakeJsonWriter(std::filesystem::path path) {
+  return std::make_unique<JsonWriter>(std::move(path));
+}
+
+}  // namespace hwcov::report

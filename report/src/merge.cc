@@ -1,0 +1,19 @@
+#include <algorithm>
+
+#include "hwcov/report.h"
+
+namespace hwcov::report {
+
+mapper::Coverage MergeCoverage(const std::vector<mapper::Coverage>& inputs) {
+  mapper::Coverage merged;
+  for (const mapper::Coverage& c : inputs) mapper::Merge(merged, c);
+  // mapper::Merge sums counts (commutative) but appends messages in input
+  // order; sorting them makes the result independent of the order too.
+  std::sort(merged.files.begin(), merged.files.end(),
+            [](const auto& a, const auto& b) { return a.path < b.path; });
+  std::sort(merged.quality.gap_details.begin(), merged.quality.gap_details.end());
+  std::sort(merged.quality.warnings.begin(), merged.quality.warnings.end());
+  return merged;
+}
+
+}  // namespace hwcov::report

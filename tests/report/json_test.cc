@@ -1,0 +1,175 @@
+// The native JSON coverage file: golden output, exact round trip, merge
+// order-independence, one-line reader errors, and the merge/report commands.
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "hwcov/report.h"
+#include "hwcov/support.h"
+#include "profile.h"
+#include "test_support.h"
+
+namespace hwcov {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::FixedProfile;
+using testing::ReadFile;
+using testing::RunCommand;
+
+std::string ToJson(const mapper::Coverage& c, const fs::path& out) {
+  report::MakeJsonWriter(out)->Write(c, report::Summarize(c));
+  return ReadFile(out);
+}
+
+// A second, overlapping profile for merges: same file, other counts, a
+// branch that now ran.
+mapper::Coverage OtherProfile() {
+  mapper::Coverage c;
+  mapper::FileCoverage main;
+  main.path = "/src/proj/main.cc";
+  main.lines = {{3, 2}, {4, 2}, {5, 1}, {7, 0}, {8, 0}, {10, 4}};
+  main.functions = {{"main", "main", 3, 2}, {"_Z6unusedv", "unused()", 10, 4}};
+  main.branches = {{4, 0, 0, 1}, {4, 0, 1, 1}, {8, 0, 0, std::nullopt}, {8, 0, 1, std::nullopt},
+                   {10, 0, 0, 3}, {10, 0, 1, 1}};
+  c.files = {main};
+  c.quality.trace_bytes = 50;
+  c.quality.decoded_bytes = 50;
+  c.quality.gaps_by_kind = {{"overflow", 1}};
+  c.quality.warnings = {"another warning"};
+  return c;
+}
+
+TEST(Json, MatchesGolden) {
+  testing::TempDir dir("report-json");
+  testing::ExpectGolden(ToJson(FixedProfile(), dir.path() / "c.json"), "coverage.json");
+}
+
+TEST(Json, RoundTripsExactly) {
+  testing::TempDir dir("report-json-roundtrip");
+  const std::string first = ToJson(FixedProfile(), dir.path() / "a.json");
+  const mapper::Coverage back = report::ReadCoverageJson(dir.path() / "a.json");
+  EXPECT_EQ(ToJson(back, dir.path() / "b.json"), first);
+  ASSERT_EQ(back.files.size(), 3u);
+  EXPECT_EQ(back.files[1].lines[3].count, 5000000000ull);  // above 2^32, kept exact
+  EXPECT_FALSE(back.files[1].branches[4].count.has_value());
+}
+
+TEST(Json, RoundTripsFunctionsWithoutLines) {
+  testing::TempDir dir("report-json-nodwarf");
+  mapper::Coverage c;
+  c.files = {{"/bin/stripped", {}, {{"main", "main", 0, 1}}, {}}};
+  const std::string first = ToJson(c, dir.path() / "a.json");
+  EXPECT_EQ(ToJson(report::ReadCoverageJson(dir.path() / "a.json"), dir.path() / "b.json"), first);
+}
+
+TEST(Json, PythonParsesIt) {
+  if (!testing::HaveTool("python3")) GTEST_SKIP() << "python3 not installed";
+  testing::TempDir dir("report-json-python");
+  ToJson(FixedProfile(), dir.path() / "c.json");
+  auto r = RunCommand({"python3", "-c",
+                       "import json, sys\nd = json.load(open(sys.argv[1]))\n"
+                       "print(d['version'], d['totals']['lines'], len(d['files']))",
+                       (dir.path() / "c.json").string()});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "1 {'hit': 7, 'found': 9} 3\n");
+}
+
+TEST(Json, MergeIsOrderIndependent) {
+  testing::TempDir dir("report-json-merge");
+  const auto ab = report::MergeCoverage({FixedProfile(), OtherProfile()});
+  const auto ba = report::MergeCoverage({OtherProfile(), FixedProfile()});
+  const std::string json_ab = ToJson(ab, dir.path() / "ab.json");
+  EXPECT_EQ(json_ab, ToJson(ba, dir.path() / "ba.json"));
+  const auto& main = ab.files[1];
+  ASSERT_EQ(main.path, "/src/proj/main.cc");
+  EXPECT_EQ(main.lines[0].count, 3u);
+  EXPECT_EQ(main.branches[2].count, std::optional<uint64_t>(7));  // "-" + 7 = 7
+  EXPECT_EQ(ab.quality.trace_bytes, 1050u);
+  testing::ExpectGolden(json_ab, "merged.json");
+}
+
+TEST(Json, MergeCommandMatchesLibraryAndReportReadsJson) {
+  testing::TempDir dir("report-json-cli");
+  const fs::path a = dir.path() / "a.json", b = dir.path() / "b.json";
+  ToJson(FixedProfile(), a);
+  ToJson(OtherProfile(), b);
+  const fs::path out1 = dir.path() / "ab.json", out2 = dir.path() / "ba.json";
+  auto r1 = RunCommand({HWCOV_BINARY, "merge", "-o", out1.string(), a.string(), b.string()});
+  auto r2 = RunCommand({HWCOV_BINARY, "merge", "-o", out2.string(), b.string(), a.string()});
+  ASSERT_EQ(r1.exit_code, 0) << r1.err;
+  ASSERT_EQ(r2.exit_code, 0) << r2.err;
+  EXPECT_EQ(ReadFile(out1), ReadFile(out2));
+  EXPECT_EQ(ReadFile(out1),
+            ToJson(report::MergeCoverage({FixedProfile(), OtherProfile()}), dir.path() / "x.json"));
+  const fs::path lcov = dir.path() / "r.info";
+  auto rep = RunCommand({HWCOV_BINARY, "report", a.string(), b.string(), "--lcov", lcov.string()});
+  ASSERT_EQ(rep.exit_code, 0) << rep.err;
+  EXPECT_NE(rep.out.find("TOTAL"), std::string::npos) << rep.out;
+  EXPECT_NE(ReadFile(lcov).find("SF:/src/proj/main.cc"), std::string::npos);
+}
+
+// Reader errors: one line, naming the file and what is wrong.
+void ExpectReadError(const std::string& content, const std::string& must_contain) {
+  testing::TempDir dir("report-json-bad");
+  const fs::path path = dir.path() / "bad.json";
+  std::ofstream(path, std::ios::binary) << content;
+  try {
+    report::ReadCoverageJson(path);
+    ADD_FAILURE() << "no error for: " << content;
+  } catch (const Error& e) {
+    const std::string what = e.what();
+    EXPECT_EQ(what.rfind(path.string() + ": ", 0), 0u) << what;
+    EXPECT_NE(what.find(must_contain), std::string::npos) << what;
+    EXPECT_EQ(what.find('\n'), std::string::npos) << what;
+  }
+}
+
+const char kHeader[] =
+    "{\"format\": \"hwcov-coverage\", \"version\": 1, \"quality\": {\"trace_bytes\": 0, "
+    "\"decoded_bytes\": 0, \"instructions\": 0, \"unmapped_instructions\": 0, "
+    "\"gaps_by_kind\": {}, \"gap_details\": [], \"warnings\": []}, ";
+
+TEST(Json, ReaderErrorsAreOneLineAndNameTheProblem) {
+  ExpectReadError("", "not valid JSON: unexpected end of file at byte 0");
+  ExpectReadError("{\"format\": \"hwcov-coverage\", ", "not valid JSON");
+  ExpectReadError("[1, 2]", "not an hwcov coverage file");
+  ExpectReadError("{\"format\": \"hwcov-coverage\", \"version\": 2}", "schema version 2");
+  ExpectReadError(std::string(kHeader) + "\"files\": 3}", "the document.files has the wrong type");
+  ExpectReadError(std::string(kHeader) + "\"files\": [{\"path\": \"/a.c\", \"lines\": [[2, 1], [1, 1]], "
+                  "\"functions\": [], \"branches\": []}]}",
+                  "file /a.c: lines not sorted");
+  ExpectReadError(std::string(kHeader) + "\"files\": [{\"path\": \"/a.c\", \"lines\": [[1, 1]], "
+                  "\"functions\": [], \"branches\": [[2, 0, 0, null]]}]}",
+                  "branch on line 2 has no line count");
+  ExpectReadError(std::string(kHeader) + "\"files\": [{\"path\": \"/a.c\", \"lines\": [[1, -1]], "
+                  "\"functions\": [], \"branches\": []}]}",
+                  "unexpected character '-'");
+  ExpectReadError(std::string(kHeader) + "\"files\": [{\"path\": \"/a.c\", \"lines\": [[1, 1.5]], "
+                  "\"functions\": [], \"branches\": []}]}",
+                  "non-integer number");
+  ExpectReadError(std::string(kHeader) + "\"files\": [{\"path\": \"/a.c\", \"lines\": [[1, "
+                  "99999999999999999999]], \"functions\": [], \"branches\": []}]}",
+                  "does not fit in 64 bits");
+  ExpectReadError(std::string(1000, '[') + std::string(1000, ']'), "nesting deeper");
+}
+
+TEST(Json, RefusesAbsurdSizes) {
+  testing::TempDir dir("report-json-huge");
+  const fs::path path = dir.path() / "huge.json";
+  std::ofstream(path) << "{";
+  fs::resize_file(path, (uintmax_t{1} << 30) + 1);  // sparse: no disk used
+  try {
+    report::ReadCoverageJson(path);
+    ADD_FAILURE() << "no error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("more than the 1 GiB"), std::string::npos) << e.what();
+  }
+}
+
+TEST(Json, MissingFileIsAnError) {
+  EXPECT_THROW(report::ReadCoverageJson("/nonexistent/x.json"), Error);
+}
+
+}  // namespace
+}  // namespace hwcov
