@@ -1,7 +1,7 @@
 /* A CPU-bound C program for bench/emu_bench.sh: integer hashing, a sieve,
  * insertion sorts and a small interpreter loop, all in the program's own
- * code (no library calls in the hot loops). Work grows linearly with N;
- * N=40 runs about 1.5 G instructions at -O2. */
+ * code (no library calls in the hot loops). Work grows linearly with N:
+ * N=10 runs 1.75 G instructions at -O0, N=40 2.6 G at -O2. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -37,6 +37,7 @@ struct Block {
   uint16_t n = 0;
   bool straight = true;
   bool in_filter = false;
+  uint32_t cached_next = HWCOV_EMU_NONE;  // a TB id known to be a plain successor
 };
 
 // An instance with its fork parents' TBs and mappings resolved by id.
@@ -234,8 +235,9 @@ class Converter {
   // Before the TB's code runs, the decoder's image must hold its mapping:
   // a sync point no earlier than the mapping's record.
   void SyncFor(const View& v, ThreadState& t, const Block& b) {
-    if (b.map == HWCOV_EMU_NONE || b.map == t.last_map) return;
+    if (b.map == t.last_map) return;
     t.last_map = b.map;
+    if (b.map == HWCOV_EMU_NONE) return;
     const uint64_t time = v.maps[b.map]->time;
     if (time <= t.image_time) return;
     t.now = std::max(t.now, time);
@@ -243,25 +245,30 @@ class Converter {
     t.image_time = t.now;
   }
 
+  // All of |b| (in the filter) ran and its last instruction continued at
+  // |last_next|.
+  void EmitComplete(ThreadState& t, const Block& b, uint64_t last_next, bool last_next_in_filter) {
+    if (!b.straight) return Emit(t, b, 0, b.n, last_next, last_next_in_filter);
+    PtEncoder& encoder = EncoderOf(t);
+    // Only the last instruction can make packets, and the first one when
+    // tracing is off (it turns it on).
+    if (b.n > 1 && !encoder.enabled()) encoder.Executed(b.first, b.code->insn[0], b.second);
+    if (b.last.has_rep && last_next == b.last_ip) {  // one more iteration
+      stats_.instructions += b.n - 1u;
+      return;
+    }
+    EncodeInFilter(encoder, b.last_ip, b.last, last_next, last_next_in_filter);
+    stats_.instructions += b.n;
+  }
+
   // Instructions [from, to) of |b| ran; the last of them (when it is the
   // block's last) continued at |last_next|.
   void Emit(ThreadState& t, const Block& b, size_t from, size_t to, uint64_t last_next,
             bool last_next_in_filter) {
     if (from >= to || !b.in_filter) return;
-    PtEncoder& encoder = EncoderOf(t);
     const size_t n = b.n;
-    if (b.straight && from == 0 && to == n) {
-      // Only the last instruction can make packets, and the first one when
-      // tracing is off (it turns it on).
-      if (n > 1 && !encoder.enabled()) encoder.Executed(b.first, b.code->insn[0], b.second);
-      if (b.last.has_rep && last_next == b.last_ip) {  // one more iteration
-        stats_.instructions += n - 1;
-        return;
-      }
-      EncodeInFilter(encoder, b.last_ip, b.last, last_next, last_next_in_filter);
-      stats_.instructions += n;
-      return;
-    }
+    if (b.straight && from == 0 && to == n) return EmitComplete(t, b, last_next, last_next_in_filter);
+    PtEncoder& encoder = EncoderOf(t);
     const Code& c = *b.code;
     for (size_t i = from; i < to; ++i) {
       const bool last = i == n - 1;
@@ -343,8 +350,10 @@ class Converter {
 
   // |b| ran to its end and |next| began.
   void Complete(View& v, ThreadState& t, const fs::path& path, EmuStreamReader& reader,
-                std::deque<EmuEvent>& ahead, const Block& b, const Block& next) {
+                std::deque<EmuEvent>& ahead, uint32_t id, const Block& next, uint32_t next_id) {
+    Block& b = v.blocks[id];
     if (IsSuccessor(v, b.last_ip, b.last, next.first)) {
+      b.cached_next = next_id;
       Emit(t, b, 0, b.n, next.first, next.in_filter);
       return;
     }
@@ -415,8 +424,18 @@ class Converter {
       switch (e.kind) {
         case EmuEvent::kEnter: {
           const Block& next = BlockOf(v, e.tb, path);
-          if (!cur_done) Complete(v, t, path, reader, ahead, v.blocks[cur_id], next);
-          SyncFor(v, t, v.blocks[e.tb]);  // |next| may have moved
+          if (!cur_done) {
+            const Block& b = v.blocks[cur_id];
+            if (b.cached_next == e.tb) {
+              // The transition seen last time from this block: a successor,
+              // and the common case.
+              if (b.in_filter) EmitComplete(t, b, next.first, next.in_filter);
+            } else {
+              Complete(v, t, path, reader, ahead, cur_id, next, e.tb);
+            }
+          }
+          const Block& entered = v.blocks[e.tb];  // |next| may have moved
+          if (entered.map != t.last_map) SyncFor(v, t, entered);
           cur_id = e.tb;
           cur_done = false;
           break;

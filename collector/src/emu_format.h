@@ -59,7 +59,11 @@ struct hwcov_emu_instance {
 };
 
 /* TB flags */
-#define HWCOV_EMU_TB_POS 1u /* instrumented with per-vCPU positions (multi-threaded) */
+/* Its markers (before the instructions that can fault, and before the last)
+ * store a per-vCPU position (translated multi-threaded); else they add the
+ * distance from the previous marker to the instance counter, which then grows
+ * by the index of the last marker passed. */
+#define HWCOV_EMU_TB_POS 1u
 
 struct hwcov_emu_tb {
   struct hwcov_emu_record rec;
@@ -99,7 +103,7 @@ struct hwcov_emu_stream_header {
   uint32_t reserved;
   /* Of the TB entered last (the words and the run tell which): */
   uint64_t cur_counter; /* the instance counter at its entry (counter mode) */
-  uint64_t cur_pos;     /* the last instruction index started in it (position mode) */
+  uint64_t cur_pos;     /* the index of its last marker passed (position mode) */
 };
 
 /* Stream words. A TB word (bit 31 clear): follow |run| = word >> 32 predicted

@@ -5,13 +5,14 @@
  *
  * Per translated block (TB) it appends the block's instruction bytes to the
  * instance's table; per executed TB a callback replays a per-thread
- * successor predictor and writes only mispredicted transitions (about 1 ns
- * per TB, well under a bit per instruction). Where a TB stopped early (a
- * fault in its middle) is told by an inline instruction counter while the
- * program has one thread, and by per-instruction position callbacks once it
- * has several (QEMU 7.2's inline ops are global, not per vCPU). Syscalls are
- * written in order with the blocks; execve is followed by re-executing QEMU
- * with this plugin, fork by opening the child's own files. */
+ * successor predictor and writes only mispredicted transitions (a few ns per
+ * TB, well under a bit per instruction). Where a TB stopped early (a fault
+ * in its middle) is told by markers before the instructions that can fault:
+ * inline counter increments while the program has one thread, callbacks
+ * storing a per-vCPU position once it has several (QEMU 7.2's inline ops are
+ * global, not per vCPU). Syscalls are written in order with the blocks;
+ * execve is followed by re-executing QEMU with this plugin, fork by opening
+ * the child's own files. */
 #define _GNU_SOURCE
 #include <Zydis/Zydis.h>
 #include <errno.h>
@@ -380,16 +381,17 @@ static void OnTbExec(unsigned int vcpu_index, void *udata) {
     *slot = tb->id + 1;
   }
   /* The word is stored in any case and kept only for a misprediction. */
-  uint64_t at = h->words - v->window_base;
+  const uint64_t words = h->words, run = h->run;
+  uint64_t at = words - v->window_base;
   if (unlikely(at >= WINDOW_WORDS)) {
     munmap(v->window, (size_t)WINDOW_WORDS * 8);
     v->window_base += WINDOW_WORDS;
     MapWindow(v);
     at = 0;
   }
-  v->window[at] = h->run << 32 | tb->id;
-  __atomic_store_n(&h->words, h->words + 1 - hit, __ATOMIC_RELEASE);
-  h->run = (h->run + 1) & (0 - hit);
+  v->window[at] = run << 32 | tb->id;
+  __atomic_store_n(&h->words, words + 1 - hit, __ATOMIC_RELEASE);
+  h->run = (run + 1) & (0 - hit);
   if (unlikely(h->run == UINT32_MAX)) PutEvent(v, HWCOV_EMU_EV_FLUSH, NULL, 0);
   v->cur = tb;
   h->cur_counter = *g_counter;

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -17,6 +18,13 @@ namespace fs = std::filesystem;
 // The reader maps this much of a stream file up front; the file grows into it.
 constexpr size_t kStreamReserve = size_t{1} << 38;  // 32 G words
 constexpr uint64_t kWindowWords = HWCOV_EMU_WINDOW_WORDS;
+// The header of a stream whose thread died before writing one.
+const hwcov_emu_stream_header kEmptyStream = [] {
+  hwcov_emu_stream_header h{};
+  h.magic = HWCOV_EMU_STREAM_MAGIC;
+  h.exited = 1;
+  return h;
+}();
 
 template <typename T>
 T Load(std::span<const uint8_t> bytes, size_t at) {
@@ -191,18 +199,28 @@ EmuStreamReader::EmuStreamReader(const fs::path& path, std::function<bool()> fin
     ThrowFileError(path, std::string("cannot map: ") + std::strerror(errno));
   }
   map_ = static_cast<const uint8_t*>(map);
-  // The plugin writes the magic last, once the header is set up.
-  for (int i = 0; __atomic_load_n(&reinterpret_cast<const hwcov_emu_stream_header*>(map_)->magic,
-                                  __ATOMIC_ACQUIRE) != HWCOV_EMU_STREAM_MAGIC;
-       ++i) {
-    if (i > 2000 || finished_()) {
+  // The plugin creates the file, grows it, then writes the magic last, once
+  // the header is set up; touching the page before it exists is SIGBUS.
+  const auto* header = reinterpret_cast<const hwcov_emu_stream_header*>(map_);
+  auto magic = [&]() -> uint64_t {
+    struct stat st;
+    if (fstat(fd_, &st) != 0 || st.st_size < static_cast<off_t>(HWCOV_EMU_PAGE)) return 0;
+    return __atomic_load_n(&header->magic, __ATOMIC_ACQUIRE);
+  };
+  for (int i = 0; magic() != HWCOV_EMU_STREAM_MAGIC; ++i) {
+    const bool over = finished_();
+    if (const uint64_t m = magic(); m != 0 && m != HWCOV_EMU_STREAM_MAGIC) {
       munmap(map, kStreamReserve);
       close(fd_);
       ThrowFileError(path, "not an emu thread stream");
     }
+    if (over || i > 20000) {
+      header = &kEmptyStream;  // its thread died before it began: nothing in it
+      break;
+    }
     std::this_thread::sleep_for(std::chrono::microseconds(500));
   }
-  header_ = reinterpret_cast<const hwcov_emu_stream_header*>(map_);
+  header_ = header;
   words_ = reinterpret_cast<const uint64_t*>(map_ + HWCOV_EMU_PAGE);
 }
 
