@@ -23,14 +23,15 @@ strip "$here/data/loops-nopie"
 
 # perf_data: hwcov's soft traces (finished, as a killed recording leaves
 # them), and the real Skylake recordings (file mode; pipe mode and an
-# interrupted file cut to 20-32 KiB to keep the corpus small).
+# interrupted file cut to 20-32 KiB to keep the corpus small). No ".data"
+# suffix: .gitignore keeps *.data out of the repository.
 rec() { "$hwcov" record --backend soft "$@" >/dev/null 2>&1; }
 rec -o "$work/n4.data" -- "$here/data/loops-nopie" 4
 rec --all-code -o "$work/all.data" -- "$here/data/loops-nopie" 3
 for n in 60 400; do rec -o "$work/n$n.data" -- "$here/data/loops-nopie" "$n"; done
 mkdir -p "$corpus/perf_data" "$corpus/pt_decoder" "$corpus/mapper"
-cp "$work/n4.data" "$corpus/perf_data/soft-loops-nopie-4.data"
-cp "$work/all.data" "$corpus/perf_data/soft-loops-nopie-all-code.data"
+cp "$work/n4.data" "$corpus/perf_data/soft-loops-nopie-4"
+cp "$work/all.data" "$corpus/perf_data/soft-loops-nopie-all-code"
 # AsInterrupted: records only, data size 0, no feature bits.
 interrupted() {  # SRC DST [CUT]
   local data_offset data_size end
@@ -42,13 +43,13 @@ interrupted() {  # SRC DST [CUT]
   printf '\0%.0s' $(seq 8) | dd of="$2" bs=1 seek=48 conv=notrunc status=none
   printf '\0%.0s' $(seq 32) | dd of="$2" bs=1 seek=72 conv=notrunc status=none
 }
-interrupted "$work/n4.data" "$corpus/perf_data/soft-loops-nopie-4-interrupted.data"
+interrupted "$work/n4.data" "$corpus/perf_data/soft-loops-nopie-4-interrupted"
 if [ -d "$fixtures" ]; then  # BSD-3 (corpus/LICENSE.perf_data_converter)
-  cp "$fixtures/perf.data.intel_pt-4.14" "$corpus/perf_data/hw-skylake-file-mode.data"
+  cp "$fixtures/perf.data.intel_pt-4.14" "$corpus/perf_data/hw-skylake-file-mode"
   head -c 20000 "$fixtures/perf.data.piped.intel_pt-4.14" \
-    > "$corpus/perf_data/hw-skylake-pipe-mode-first20k.data"
+    > "$corpus/perf_data/hw-skylake-pipe-mode-first20k"
   interrupted "$fixtures/perf.data.intel_pt-4.14" \
-    "$corpus/perf_data/hw-skylake-file-mode-interrupted-32k.data" 32768
+    "$corpus/perf_data/hw-skylake-file-mode-interrupted-32k" 32768
   "$extract" "$fixtures/perf.data.intel_pt-4.14" "$work/hw"
   cp "$work/hw.0" "$corpus/pt_decoder/hw-skylake-queue0.pt"
   head -c 16384 "$work/hw.3" > "$corpus/pt_decoder/hw-skylake-queue3-first16k.pt"
