@@ -1,8 +1,10 @@
 // bench/decode TRACE...: decode speed and peak memory, in one run, on the
 // same traces, of (a) libipt's instruction decoder walking every instruction
 // (hwcov decode --list-insns), (b) libipt's block decoder over each stream in
-// one piece on one thread, (c) hwcov's decoder with -j1 and -jN. Each runs
-// in a child process so that its peak RSS is its own.
+// one piece on one thread, (c) hwcov's decoder (the coverage fast path,
+// handing what it does not model to libipt) with -j1 and -jN, and hwcov's
+// parallel plan with libipt's block decoder for every stretch. Each runs in a
+// child process so that its peak RSS is its own.
 // Last line: speedup_vs_pt_insn=X.X parallel_efficiency=Y%
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -59,16 +61,22 @@ int main(int argc, char** argv) {
     return 2;
   }
   std::vector<std::string> paths(argv + 1, argv + argc);
-  uint64_t bytes = 0;
-  for (const auto& p : paths) bytes += hwcov::decoder::Decode(hwcov::trace::ReadPerfData(p), {}).trace_bytes;
+  uint64_t bytes = 0, by_libipt = 0;
+  for (const auto& p : paths) {
+    const hwcov::decoder::ExecutionProfile profile =
+        hwcov::decoder::Decode(hwcov::trace::ReadPerfData(p), {});
+    bytes += profile.trace_bytes;
+    by_libipt += profile.libipt_stretch_bytes;
+  }
   const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
-  auto decode = [&](unsigned jobs, uint64_t stretch) {
+  auto decode = [&](unsigned jobs, uint64_t stretch, bool libipt_only) {
     return InChild([&] {
       uint64_t n = 0;
       for (const auto& p : paths) {
         hwcov::decoder::DecodeOptions o;
         o.jobs = jobs;
         o.stretch_bytes = stretch;
+        o.libipt_only = libipt_only;
         n += hwcov::decoder::Decode(hwcov::trace::ReadPerfData(p), o).instructions;
       }
       return n;
@@ -83,16 +91,20 @@ int main(int argc, char** argv) {
                                        [](const hwcov::decoder::Gap&) {}, o);
     return n;
   });
-  Result block = decode(1, UINT64_MAX);
-  Result j1 = decode(1, 0);
-  Result jn = decode(cores, 0);
+  Result block = decode(1, UINT64_MAX, true);
+  Result j1_libipt = decode(1, 0, true);
+  Result j1 = decode(1, 0, false);
+  Result jn = decode(cores, 0, false);
   auto row = [&](const char* name, const Result& r) {
     std::printf("%-44s %8.1f MB/s %9.1f M insn/s %8.3f s  peak %7ld KiB\n", name,
                 bytes / r.seconds / 1e6, r.instructions / r.seconds / 1e6, r.seconds, r.peak_kib);
   };
-  std::printf("%zu trace(s), %.1f MB of Intel PT, %u cores\n", paths.size(), bytes / 1e6, cores);
+  std::printf("%zu trace(s), %.1f MB of Intel PT, %u cores; the fast path handed %.2f%% of "
+              "the bytes to libipt\n",
+              paths.size(), bytes / 1e6, cores, 100.0 * by_libipt / std::max<uint64_t>(bytes, 1));
   row("(a) libipt pt_insn, every instruction", insn);
   row("(b) libipt pt_blk, one stretch per stream", block);
+  row("    hwcov -j1 --decoder libipt (pt_blk)", j1_libipt);
   row("(c) hwcov -j1", j1);
   char label[64];
   std::snprintf(label, sizeof label, "(c) hwcov -j%u", cores);

@@ -93,6 +93,12 @@ const Mapping* CodeImage::Find(uint64_t ip) const {
   return ip < it->end ? &*it : nullptr;
 }
 
+std::optional<CodeLocation> CodeImage::Locate(uint64_t ip) const {
+  const Mapping* m = ip ? Find(ip) : nullptr;
+  if (!m) return std::nullopt;
+  return CodeLocation{m->module, ip - m->start + m->pgoff};
+}
+
 std::span<const uint8_t> CodeImage::CodeAt(uint64_t ip, size_t max) const {
   const Mapping* m = Find(ip);
   if (!m) return {};

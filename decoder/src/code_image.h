@@ -55,6 +55,8 @@ class CodeImage {
   // safe to share between threads, its section cache is. Caller frees it.
   pt_image* NewDecoderImage() const;
   const Mapping* Find(uint64_t ip) const;
+  // |ip| as a place in a module; nullopt when no binary covers it.
+  std::optional<CodeLocation> Locate(uint64_t ip) const;
   // Up to |max| code bytes at |ip| (fewer at the end of the mapping).
   std::span<const uint8_t> CodeAt(uint64_t ip, size_t max) const;
 

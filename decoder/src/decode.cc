@@ -3,6 +3,7 @@
 // libipt's block decoder, the counts summed into one profile.
 // ListInstructions(): the same stretches, serially, with the instruction
 // decoder, in trace order.
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <map>
@@ -14,12 +15,16 @@
 #include "block_counts.h"
 #include "decode_loop.h"
 #include "epochs.h"
+#include "fast_decode.h"
 
 namespace hwcov::decoder {
 namespace {
 
-// Stretches smaller than this are not worth a decoder of their own.
+// Stretches smaller than this are not worth a decoder of their own; larger
+// ones would make memory grow with the trace (each worker holds its
+// stretch's bytes, and a copy when the stretch spans AUX buffers).
 constexpr uint64_t kMinStretchBytes = 64 << 10;
+constexpr uint64_t kMaxStretchBytes = 8 << 20;
 
 // One queue's stream and the images of its epochs.
 struct QueuePlan {
@@ -37,7 +42,11 @@ struct Piece {
   RuntimeCounts counts;
   LoopResult loop;
   std::vector<Gap> overflows;
+  bool by_libipt = false;  // the fast path declined it
 };
+
+// A worker thread's block maps, one per image it has decoded with.
+using BlockMaps = std::map<const CodeImage*, std::unique_ptr<BlockMap>>;
 
 struct Plan {
   std::vector<QueuePlan> queues;
@@ -68,12 +77,13 @@ void BuildPlan(const trace::Trace& trace, DecodeContext& context, unsigned jobs,
     QueuePlan& q = plan.queues.emplace_back();
     q.queue = &queue;
     q.stream = std::make_unique<QueueStream>(trace, queue);
-    const uint64_t size = q.stream->bytes().size();
+    const uint64_t size = q.stream->size();
     plan.total_bytes += size;
     const std::optional<uint32_t> pid = ProcessOf(queue, spaces);
-    const std::vector<SyncPoint> syncs = FindSyncPoints(q.stream->bytes());
+    const std::vector<SyncPoint> syncs = FindSyncPoints(*q.stream);
     const uint64_t target =
-        stretch_bytes ? stretch_bytes : std::max<uint64_t>(kMinStretchBytes, size / (4 * jobs) + 1);
+        stretch_bytes ? stretch_bytes
+                      : std::clamp<uint64_t>(size / (4 * jobs) + 1, kMinStretchBytes, kMaxStretchBytes);
     std::vector<Epoch> epochs = PlanEpochs(trace, spaces, pid, size, syncs);
     for (size_t e = 0; e < epochs.size(); ++e) {
       std::unique_ptr<CodeImage>& image = plan.images[epochs[e].mmaps];
@@ -111,17 +121,31 @@ void Fold(Plan& plan, Piece& piece) {
   piece.image = nullptr;
 }
 
-void DecodePiece(const trace::Trace& trace, Plan& plan, Piece& piece) {
+void DecodePiece(const trace::Trace& trace, Plan& plan, Piece& piece, BlockMaps* fast) {
   const QueuePlan& q = plan.queues[piece.queue];
+  const Stretch& s = piece.stretch;
+  std::vector<uint8_t> scratch;
+  auto bytes = q.stream->Range(s.begin, s.end, scratch);
+  const uint64_t stop = s.stop_offset == UINT64_MAX ? UINT64_MAX : s.stop_offset - s.begin;
+  struct Releaser {  // the stretch's own bytes: the next stretch reads its PSB+ again
+    const QueueStream& stream;
+    uint64_t begin, end;
+    ~Releaser() { stream.Release(begin, end); }
+  } releaser{*q.stream, s.begin, std::min(s.stop_offset, s.end)};
+  if (fast) {
+    const CodeImage* image = q.images[piece.epoch];
+    std::unique_ptr<BlockMap>& blocks = (*fast)[image];
+    if (!blocks) blocks = std::make_unique<BlockMap>(*image);
+    if (FastDecodeStretch(MakeConfig(trace, bytes), *blocks, stop, piece.counts, piece.loop))
+      return;
+    piece.by_libipt = true;
+  }
   {
     // A libipt image per decoder, copied from the epoch's when needed, so
     // that a long trace never holds one per stretch.
     std::lock_guard<std::mutex> lock(plan.by_image_mutex);
     piece.image = q.images[piece.epoch]->NewDecoderImage();
   }
-  const Stretch& s = piece.stretch;
-  auto bytes = q.stream->bytes().subspan(s.begin, s.end - s.begin);
-  const uint64_t stop = s.stop_offset == UINT64_MAX ? UINT64_MAX : s.stop_offset - s.begin;
   auto on_block = [&](const pt_block& block) {
     piece.counts.AddBlock(block.ip, block.end_ip, block.ninsn);
   };
@@ -134,6 +158,7 @@ void DecodePiece(const trace::Trace& trace, Plan& plan, Piece& piece) {
       gap.kind = GapKind::kOverflow;
       gap.queue = q.queue->idx;
       gap.trace_offset = offset;
+      gap.ip = event.ip_suppressed ? 0 : event.variant.overflow.ip;
       gap.detail = "trace buffer overflow (OVF): trace lost until the next sync";
       piece.overflows.push_back(gap);
     }
@@ -144,7 +169,7 @@ void DecodePiece(const trace::Trace& trace, Plan& plan, Piece& piece) {
 
 // Runs DecodePiece over all pieces on |jobs| threads, reporting progress
 // from the calling thread.
-void DecodeAll(const trace::Trace& trace, Plan& plan, unsigned jobs,
+void DecodeAll(const trace::Trace& trace, Plan& plan, unsigned jobs, bool fast_path,
                const std::function<void(uint64_t, uint64_t)>& progress) {
   std::atomic<size_t> next{0};
   std::atomic<uint64_t> done_bytes{0};
@@ -152,9 +177,10 @@ void DecodeAll(const trace::Trace& trace, Plan& plan, unsigned jobs,
   std::exception_ptr failure;
   std::mutex failure_mutex;
   auto worker = [&] {
+    BlockMaps block_maps;
     for (size_t i = next++; i < plan.pieces.size(); i = next++) {
       try {
-        DecodePiece(trace, plan, plan.pieces[i]);
+        DecodePiece(trace, plan, plan.pieces[i], fast_path ? &block_maps : nullptr);
         Fold(plan, plan.pieces[i]);
       } catch (...) {
         std::lock_guard<std::mutex> lock(failure_mutex);
@@ -210,7 +236,7 @@ ExecutionProfile Decode(const trace::Trace& trace, const DecodeOptions& options)
   const unsigned jobs = Jobs(options);
   Plan plan;
   BuildPlan(trace, context, jobs, options.stretch_bytes, plan);
-  DecodeAll(trace, plan, jobs, options.progress);
+  DecodeAll(trace, plan, jobs, !options.libipt_only, options.progress);
 
   // Merge in stream order. Where a stretch stopped at its bound and the next
   // one continues there, the edge between them (a conditional branch at the
@@ -225,9 +251,14 @@ ExecutionProfile Decode(const trace::Trace& trace, const DecodeOptions& options)
       ++plan.by_image[plan.queues[p.queue].images[p.epoch]]
             .edges[{*p.counts.pending_end, *plan.pieces[j + 1].counts.first_ip}];
     profile.decoded_bytes += p.loop.decoded_bytes;
+    if (p.by_libipt) profile.libipt_stretch_bytes += p.stretch.end - p.stretch.begin;
     profile.instructions += p.counts.instructions;
-    profile.gaps.insert(profile.gaps.end(), p.loop.gaps.begin(), p.loop.gaps.end());
-    profile.gaps.insert(profile.gaps.end(), p.overflows.begin(), p.overflows.end());
+    const CodeImage& image = *plan.queues[p.queue].images[p.epoch];
+    for (std::vector<Gap>* gaps : {&p.loop.gaps, &p.overflows})
+      for (Gap& gap : *gaps) {
+        gap.location = image.Locate(gap.ip);
+        profile.gaps.push_back(std::move(gap));
+      }
   }
   ProfileBuilder builder;
   profile.trace_bytes = plan.total_bytes;
@@ -253,7 +284,8 @@ void ListInstructions(const trace::Trace& trace, const std::function<void(uint64
     const QueuePlan& q = plan.queues[piece.queue];
     const Stretch& s = piece.stretch;
     piece.image = q.images[piece.epoch]->NewDecoderImage();
-    auto bytes = q.stream->bytes().subspan(s.begin, s.end - s.begin);
+    std::vector<uint8_t> scratch;
+    auto bytes = q.stream->Range(s.begin, s.end, scratch);
     const uint64_t stop = s.stop_offset == UINT64_MAX ? UINT64_MAX : s.stop_offset - s.begin;
     LoopResult loop = RunDecodeLoop<InsnApi>(
         MakeConfig(trace, bytes), piece.image, q.queue->idx,

@@ -77,8 +77,10 @@ std::map<std::string, uint64_t> CountPackets(const trace::Trace& trace,
                                              const trace::AuxQueue& queue) {
   std::map<std::string, uint64_t> counts;
   QueueStream stream(trace, queue);
-  if (stream.bytes().empty()) return counts;
-  pt_config config = MakeConfig(trace, stream.bytes());
+  std::vector<uint8_t> scratch;
+  const auto bytes = stream.Range(0, stream.size(), scratch);
+  if (bytes.empty()) return counts;
+  pt_config config = MakeConfig(trace, bytes);
   std::unique_ptr<pt_packet_decoder, PacketDecoderFree> decoder(pt_pkt_alloc_decoder(&config));
   if (!decoder)
     throw Error("cannot allocate libipt's packet decoder for AUX queue " +

@@ -1,19 +1,56 @@
 #include "pt_stream.h"
 
+#include <algorithm>
 #include <cstdio>
 
 namespace hwcov::decoder {
 
-QueueStream::QueueStream(const trace::Trace& trace, const trace::AuxQueue& queue) {
-  if (queue.buffers.size() == 1) {
-    bytes_ = trace.AuxBytes(queue.buffers.front());
-    return;
-  }
+QueueStream::QueueStream(const trace::Trace& trace, const trace::AuxQueue& queue)
+    : file_(trace.file.get()) {
   for (const auto& buffer : queue.buffers) {
-    auto b = trace.AuxBytes(buffer);
-    joined_.insert(joined_.end(), b.begin(), b.end());
+    auto bytes = trace.AuxBytes(buffer);
+    if (bytes.empty()) continue;
+    segments_.push_back({size_, bytes});
+    size_ += bytes.size();
   }
-  bytes_ = joined_;
+}
+
+std::span<const uint8_t> QueueStream::Range(uint64_t begin, uint64_t end,
+                                            std::vector<uint8_t>& scratch) const {
+  end = std::min(end, size_);
+  if (begin >= end) return {};
+  auto it = std::upper_bound(segments_.begin(), segments_.end(), begin,
+                             [](uint64_t at, const Segment& s) { return at < s.begin; });
+  --it;
+  if (end <= it->begin + it->bytes.size())
+    return it->bytes.subspan(begin - it->begin, end - begin);
+  scratch.clear();
+  scratch.reserve(end - begin);
+  for (; it != segments_.end() && it->begin < end; ++it) {
+    const uint64_t from = std::max(begin, it->begin) - it->begin;
+    const uint64_t to = std::min<uint64_t>(end - it->begin, it->bytes.size());
+    scratch.insert(scratch.end(), it->bytes.begin() + static_cast<long>(from),
+                   it->bytes.begin() + static_cast<long>(to));
+  }
+  return scratch;
+}
+
+void QueueStream::Release(uint64_t begin, uint64_t end) const {
+  if (!file_) return;
+  // One span of the file from the first byte to the last: the pages that
+  // straddle two buffers (and the record headers between them) go too.
+  const uint8_t* first = nullptr;
+  const uint8_t* last = nullptr;
+  for (const Segment& s : segments_) {
+    const uint64_t from = std::max(begin, s.begin);
+    const uint64_t to = std::min<uint64_t>(end, s.begin + s.bytes.size());
+    if (from >= to) continue;
+    const uint8_t* a = s.bytes.data() + (from - s.begin);
+    const uint8_t* b = s.bytes.data() + (to - s.begin);
+    first = first ? std::min(first, a) : a;
+    last = last ? std::max(last, b) : b;
+  }
+  if (first) file_->Release({first, static_cast<size_t>(last - first)});
 }
 
 pt_config MakeConfig(const trace::Trace& trace, std::span<const uint8_t> bytes) {

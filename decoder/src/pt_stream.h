@@ -13,15 +13,27 @@
 
 namespace hwcov::decoder {
 
-// The PT bytes of one queue, contiguous (a view when the queue has one buffer).
+// The PT bytes of one queue: its AUX buffers, one stream, never joined in
+// memory as a whole, so that memory does not grow with the trace.
 class QueueStream {
  public:
   QueueStream(const trace::Trace& trace, const trace::AuxQueue& queue);
-  std::span<const uint8_t> bytes() const { return bytes_; }
+  uint64_t size() const { return size_; }
+  // Bytes [begin, end) of the stream: a view into the trace file when they
+  // lie in one buffer, else copied into |scratch|.
+  std::span<const uint8_t> Range(uint64_t begin, uint64_t end,
+                                 std::vector<uint8_t>& scratch) const;
+  // Lets the pages of [begin, end) go (MappedFile::Release).
+  void Release(uint64_t begin, uint64_t end) const;
 
  private:
-  std::vector<uint8_t> joined_;
-  std::span<const uint8_t> bytes_;
+  struct Segment {
+    uint64_t begin = 0;  // stream offset
+    std::span<const uint8_t> bytes;
+  };
+  std::vector<Segment> segments_;
+  uint64_t size_ = 0;
+  const MappedFile* file_ = nullptr;
 };
 
 // libipt configuration for |bytes| with the recording CPU's errata applied.

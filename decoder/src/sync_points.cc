@@ -2,6 +2,8 @@
 
 #include <intel-pt.h>
 
+#include "pt_stream.h"
+
 namespace hwcov::decoder {
 
 std::vector<SyncPoint> FindSyncPoints(std::span<const uint8_t> bytes) {
@@ -42,6 +44,25 @@ std::vector<SyncPoint> FindSyncPoints(std::span<const uint8_t> bytes) {
     in_psb = false;
   }
   pt_pkt_free_decoder(decoder);
+  return points;
+}
+
+std::vector<SyncPoint> FindSyncPoints(const QueueStream& stream) {
+  // Windows overlap by more than a PSB+ is long, so that a sync point on a
+  // window's edge is read whole by the window it starts in.
+  constexpr uint64_t kWindow = 4 << 20, kOverlap = 4096;
+  std::vector<SyncPoint> points;
+  std::vector<uint8_t> scratch;
+  for (uint64_t begin = 0; begin < stream.size(); begin += kWindow) {
+    const uint64_t end = std::min(stream.size(), begin + kWindow + kOverlap);
+    for (SyncPoint p : FindSyncPoints(stream.Range(begin, end, scratch))) {
+      if (p.offset >= kWindow) break;  // the next window's
+      p.offset += begin;
+      p.end += begin;
+      points.push_back(p);
+    }
+    stream.Release(begin, begin + kWindow);
+  }
   return points;
 }
 

@@ -19,4 +19,9 @@ struct SyncPoint {
 
 std::vector<SyncPoint> FindSyncPoints(std::span<const uint8_t> bytes);
 
+class QueueStream;
+// The sync points of a whole queue, read a window at a time (each window's
+// pages released after), so that memory does not grow with the stream.
+std::vector<SyncPoint> FindSyncPoints(const QueueStream& stream);
+
 }  // namespace hwcov::decoder

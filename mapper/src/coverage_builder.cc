@@ -4,15 +4,24 @@
 
 namespace hwcov::mapper {
 
-void CoverageBuilder::AddLine(const std::string& file, uint32_t line, uint64_t count) {
-  files_[file].lines[line] += count;
+void CoverageBuilder::AddLine(const std::string& file, uint32_t line, uint64_t count,
+                              bool unknown) {
+  File& f = files_[file];
+  f.lines[line] += count;
+  if (unknown) f.in_gap.insert(line);
+}
+
+void CoverageBuilder::MarkUnknown(const std::string& file, uint32_t line) {
+  files_[file].in_gap.insert(line);
 }
 
 void CoverageBuilder::AddFunction(const std::string& file, const FunctionCount& function) {
   FunctionCount& f = files_[file].functions[{function.line, function.name}];
   const uint64_t before = f.entry_count;
+  const bool unknown = f.unknown;
   f = function;
   f.entry_count += before;
+  f.unknown |= unknown;
 }
 
 void CoverageBuilder::AddBranch(const std::string& file, const BranchOutcome& outcome) {
@@ -53,7 +62,18 @@ std::vector<FileCoverage> CoverageBuilder::Build() const {
     for (const auto& [key, executions] : jumps)
       branch_lines[key.first] = std::max(branch_lines[key.first], executions);
     lines.insert(branch_lines.begin(), branch_lines.end());  // keeps existing counts
-    for (auto [line, count] : lines) f.lines.push_back({line, count});
+    // Unknown: in a gap and seen by nothing. An entered function or a jump
+    // that ran (either outcome counted) means its line ran.
+    std::set<uint32_t> unknown;
+    for (uint32_t line : file.in_gap)
+      if (auto it = lines.find(line); it != lines.end() && it->second == 0) unknown.insert(line);
+    for (const FunctionCount& fn : f.functions)
+      if (fn.entry_count) unknown.erase(fn.line);
+    for (const auto& [key, count] : file.branches)
+      if (count) unknown.erase(std::get<0>(key));
+    for (auto [line, count] : lines) f.lines.push_back({line, count, unknown.count(line) > 0});
+    for (FunctionCount& fn : f.functions)
+      fn.unknown = fn.entry_count == 0 && (fn.unknown || unknown.count(fn.line) > 0);
     out.push_back(std::move(f));
   }
   return out;

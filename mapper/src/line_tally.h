@@ -18,19 +18,23 @@ class LineTally {
     kFunction,  // a function's entries, on its declaration line
   };
 
+  // |in_gap|: this code is in a function around a trace gap.
   void Observe(uint32_t file, uint32_t line, uint32_t copy, uint64_t count, bool instrumentable,
-               Source source) {
-    observations_.push_back({file, line, copy, count, instrumentable, source});
+               Source source, bool in_gap = false) {
+    observations_.push_back({file, line, copy, count, instrumentable, in_gap, source});
   }
 
   // Calls |emit| once per instrumentable line, ordered by (file, line).
-  void Reduce(const std::function<void(uint32_t file, uint32_t line, uint64_t count)>& emit);
+  // |unknown|: some of the line's code is in a gap and its count is 0.
+  void Reduce(
+      const std::function<void(uint32_t file, uint32_t line, uint64_t count, bool unknown)>& emit);
 
  private:
   struct Observation {
     uint32_t file, line, copy;
     uint64_t count;
     bool instrumentable;
+    bool in_gap;
     Source source;
   };
   std::vector<Observation> observations_;

@@ -41,11 +41,14 @@ TraceQuality Quality(const decoder::ExecutionProfile& profile, const std::vector
 // Modules none of whose code ran are left out: the profile lists every
 // binary mapped into a traced process, including those the code filter kept
 // out of the trace (libc, ld.so), and 0% for code that was never traced
-// would be wrong.
+// would be wrong. A module where a trace gap stopped or resumed was traced
+// (its code ran, unseen): it is kept, for its unknown lines.
 std::map<std::string, std::vector<uint32_t>> GroupModules(const decoder::ExecutionProfile& profile) {
   std::vector<bool> ran(profile.modules.size());
   for (const decoder::BlockCount& b : profile.blocks)
     if (b.module < ran.size()) ran[b.module] = true;
+  for (const decoder::Gap& gap : profile.gaps)
+    if (gap.location && gap.location->module < ran.size()) ran[gap.location->module] = true;
   std::map<std::string, std::vector<uint32_t>> groups;
   for (uint32_t i = 0; i < profile.modules.size(); ++i) {
     const decoder::Module& m = profile.modules[i];

@@ -1,5 +1,6 @@
 // Merge(): the sum of two coverages, through the same builder that
-// accumulates binaries within one profile, so both follow one rule.
+// accumulates binaries within one profile, so both follow one rule (also for
+// unknown lines: covered anywhere wins, unknown and 0 stays unknown).
 #include "coverage_builder.h"
 #include "hwcov/mapper.h"
 
@@ -8,7 +9,7 @@ namespace {
 
 void Add(CoverageBuilder& builder, const Coverage& coverage) {
   for (const FileCoverage& f : coverage.files) {
-    for (const LineCount& l : f.lines) builder.AddLine(f.path, l.line, l.count);
+    for (const LineCount& l : f.lines) builder.AddLine(f.path, l.line, l.count, l.unknown);
     for (const FunctionCount& fn : f.functions) builder.AddFunction(f.path, fn);
     for (const BranchOutcome& b : f.branches) builder.AddBranch(f.path, b);
   }

@@ -10,6 +10,7 @@
 #include "module_mapper.h"
 
 #include <algorithm>
+#include <iterator>
 #include <map>
 #include <tuple>
 #include <unordered_map>
@@ -27,13 +28,14 @@ class ModuleMapper {
 
   void Run() {
     names_ = NameFunctions(m_);
+    FindGapCode();
     FindPrologues();
     CountRows();
     CountViews();
     CountFunctions();
     CountBranches();
-    lines_.Reduce([&](uint32_t file, uint32_t line, uint64_t count) {
-      out_.AddLine(debug_.files[file], line, count);
+    lines_.Reduce([&](uint32_t file, uint32_t line, uint64_t count, bool unknown) {
+      out_.AddLine(debug_.files[file], line, count, unknown);
     });
   }
 
@@ -44,6 +46,64 @@ class ModuleMapper {
   };
 
   bool Executable(uint64_t address) const { return m_.elf.InExecutableSegment(address); }
+
+  // The code of the functions around the trace gaps: for each gap, every
+  // range of each out-of-line body (depth-0 copy) containing it, which
+  // includes what was inlined into that body and a gcc ".cold" part; where
+  // no DWARF body does, the ELF function symbol. Sorted and merged.
+  void FindGapCode() {
+    if (counts_.gaps.empty()) return;
+    struct Body {
+      uint64_t begin, end;
+      uint32_t instance;
+    };
+    std::vector<Body> bodies;
+    for (uint32_t i = 0; i < debug_.instances.size(); ++i)
+      if (debug_.instances[i].depth == 0)
+        for (const AddressRange& r : debug_.instances[i].ranges)
+          bodies.push_back({r.begin, r.end, i});
+    std::sort(bodies.begin(), bodies.end(),
+              [](const Body& a, const Body& b) { return a.begin < b.begin; });
+    // The greatest end of bodies[0..i]: where a backward scan can stop.
+    std::vector<uint64_t> max_end(bodies.size());
+    for (size_t i = 0; i < bodies.size(); ++i)
+      max_end[i] = std::max(i ? max_end[i - 1] : 0, bodies[i].end);
+    for (uint64_t gap : counts_.gaps) {
+      bool found = false;
+      auto it = std::upper_bound(bodies.begin(), bodies.end(), gap,
+                                 [](uint64_t a, const Body& b) { return a < b.begin; });
+      for (size_t i = static_cast<size_t>(it - bodies.begin()); i-- > 0 && max_end[i] > gap;) {
+        if (gap >= bodies[i].end) continue;
+        for (const AddressRange& r : debug_.instances[bodies[i].instance].ranges)
+          gap_code_.push_back(r);
+        found = true;
+      }
+      if (found) continue;
+      for (const Symbol& sym : m_.elf.functions)
+        if (gap >= sym.address && gap < sym.address + sym.size)
+          gap_code_.push_back({sym.address, sym.address + sym.size});
+    }
+    std::sort(gap_code_.begin(), gap_code_.end(),
+              [](const AddressRange& a, const AddressRange& b) { return a.begin < b.begin; });
+    std::vector<AddressRange> merged;
+    for (const AddressRange& r : gap_code_) {
+      if (!merged.empty() && r.begin <= merged.back().end)
+        merged.back().end = std::max(merged.back().end, r.end);
+      else
+        merged.push_back(r);
+    }
+    gap_code_ = std::move(merged);
+  }
+
+  // Whether [begin, end) (one address when begin == end) meets the gap code.
+  bool InGap(uint64_t begin, uint64_t end) const {
+    if (gap_code_.empty()) return false;
+    auto it = std::upper_bound(gap_code_.begin(), gap_code_.end(), begin,
+                               [](uint64_t a, const AddressRange& r) { return a < r.begin; });
+    if (it != gap_code_.begin() && begin < std::prev(it)->end) return true;
+    return it != gap_code_.end() && it->begin < end;
+  }
+  bool InGap(uint64_t address) const { return InGap(address, address); }
 
   void FindPrologues() {
     for (uint32_t i = 0; i < debug_.instances.size(); ++i) {
@@ -83,11 +143,14 @@ class ModuleMapper {
     for (const LineRow& r : debug_.rows) {
       if (r.line == 0 || !Executable(r.begin)) continue;
       const uint64_t count = counts_.depth.MaxIn(r.begin, r.end);
+      const bool in_gap = InGap(r.begin, r.end);
       if (auto it = prologue_.find(&r); it != prologue_.end()) {
-        lines_.Observe(r.file, it->second.line, it->second.instance, count, true, LineTally::Source::kRow);
+        lines_.Observe(r.file, it->second.line, it->second.instance, count, true,
+                       LineTally::Source::kRow, in_gap);
         continue;
       }
-      lines_.Observe(r.file, r.line, m_.instances.At(r.begin), count, r.is_stmt, LineTally::Source::kRow);
+      lines_.Observe(r.file, r.line, m_.instances.At(r.begin), count, r.is_stmt,
+                     LineTally::Source::kRow, in_gap);
     }
   }
 
@@ -102,7 +165,8 @@ class ModuleMapper {
         line = it->second.line;
         instance = it->second.instance;
       }
-      lines_.Observe(v.file, line, instance, counts_.depth.At(v.begin), true, LineTally::Source::kView);
+      lines_.Observe(v.file, line, instance, counts_.depth.At(v.begin), true,
+                     LineTally::Source::kView, InGap(v.begin));
     }
   }
 
@@ -126,7 +190,7 @@ class ModuleMapper {
       // out-of-line "foo.part.N" tail; entering the tail is not a call of foo.
       if (instance.depth == 0 && m_.elf.NameAt(instance.entry).find(".part.") != std::string::npos) n = 0;
       entries[{instance.function, file, line}] += n;
-      lines_.Observe(file, line, i, n, true, LineTally::Source::kFunction);
+      lines_.Observe(file, line, i, n, true, LineTally::Source::kFunction, InGap(instance.entry));
     }
     for (const auto& [key, n] : entries) {
       auto [function, file, line] = key;
@@ -156,6 +220,7 @@ class ModuleMapper {
       auto it = counts_.branches.find(s.address);
       const bool ran = it != counts_.branches.end();
       const std::string& file = debug_.files[s.file];
+      if (InGap(s.address)) out_.MarkUnknown(file, s.line);
       out_.AddBranch(file, BranchOutcome{s.line, block, 0, ran ? std::optional(it->second.second) : std::nullopt});
       out_.AddBranch(file, BranchOutcome{s.line, block, 1, ran ? std::optional(it->second.first) : std::nullopt});
     }
@@ -167,6 +232,7 @@ class ModuleMapper {
   CoverageBuilder& out_;
   FunctionNames names_;
   std::unordered_map<const LineRow*, Prologue> prologue_;
+  std::vector<AddressRange> gap_code_;  // sorted, disjoint (FindGapCode)
   LineTally lines_;
 };
 
@@ -182,6 +248,9 @@ ModuleCounts CollectCounts(const ElfFile& elf, const decoder::ExecutionProfile& 
     if (begin && last) counts.depth.Add(*begin, *last, b.count);
   }
   counts.depth.Build();
+  for (const decoder::Gap& gap : profile.gaps)
+    if (gap.location && ours(gap.location->module))
+      if (auto address = elf.AddressOf(gap.location->offset)) counts.gaps.push_back(*address);
   for (const decoder::BranchCount& b : profile.branches) {
     if (!ours(b.module)) continue;
     if (auto address = elf.AddressOf(b.offset)) {
@@ -202,9 +271,14 @@ void MapSymbols(const ModuleData& module, const ModuleCounts& counts, CoverageBu
   for (const Symbol& s : module.elf.functions)
     // "foo.cold" is the unlikely part of foo (gcc hot/cold splitting), not a function.
     if (s.name.find(".cold") == std::string::npos) by_address.emplace(s.address, &s);
-  for (auto [address, symbol] : by_address)
-    out.AddFunction(module.elf.path, FunctionCount{symbol->name, Demangle(symbol->name), 0,
-                                                   counts.depth.At(address)});
+  for (auto [address, symbol] : by_address) {
+    const uint64_t entries = counts.depth.At(address);
+    const uint64_t begin = address, end = address + symbol->size;  // (clang 14: no captured bindings)
+    const bool in_gap = std::any_of(counts.gaps.begin(), counts.gaps.end(),
+                                    [&](uint64_t gap) { return gap >= begin && gap < end; });
+    out.AddFunction(module.elf.path, FunctionCount{symbol->name, Demangle(symbol->name), 0, entries,
+                                                   entries == 0 && in_gap});
+  }
 }
 
 }  // namespace hwcov::mapper

@@ -5,7 +5,9 @@
 //            hits> parsed with Integer(): hits must fit in 32 bits.
 //   Jenkins: condition-coverage "P% (c/t)" on branch lines; a branch line's
 //            line coverage comes from c > 0; Integer.parseInt overflow -> 0.
-// Trace completeness has no place in the DTD, so it goes in a comment.
+// Trace completeness has no place in the DTD, so it goes in a comment; so do
+// the numbers of unknown lines, functions and branches (in a trace gap:
+// mapper.h), which have no <line> or <method> and are not in the rates.
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -78,6 +80,7 @@ class CoberturaWriter : public ReportWriter {
         << t.branches.found << "\" complexity=\"0.0\" timestamp=\"" << XmlEscape(Timestamp())
         << "\" version=\"hwcov 0.1.0\">\n";
     Completeness(out, coverage.quality);
+    Unknown(out, t);
     if (!root_.empty())
       out << "  <sources>\n    <source>" << XmlEscape(root_.string()) << "</source>\n  </sources>\n";
     out << "  <packages>\n";
@@ -99,6 +102,7 @@ class CoberturaWriter : public ReportWriter {
         << XmlEscape(filename) << "\" line-rate=\"" << Rate(s.lines) << "\" branch-rate=\""
         << Rate(s.branches) << "\" complexity=\"0.0\">\n          <methods>\n";
     for (const mapper::FunctionCount& fn : f.functions) {
+      if (fn.unknown) continue;
       const Ratio entered{fn.entry_count ? 1u : 0u, 1};
       out << "            <method name=\""
           << XmlEscape(fn.demangled.empty() ? fn.name : fn.demangled)
@@ -116,6 +120,7 @@ class CoberturaWriter : public ReportWriter {
         ++outcomes.found;
         if (branch->count.value_or(0) > 0) ++outcomes.hit;
       }
+      if (line.unknown) continue;
       out << "            <line number=\"" << line.line << "\" hits=\"" << Clamp(line.count);
       if (outcomes.found == 0) {
         out << "\" branch=\"false\"/>\n";
@@ -150,6 +155,12 @@ class CoberturaWriter : public ReportWriter {
                   static_cast<unsigned long long>(q.unmapped_instructions),
                   static_cast<unsigned long long>(gaps));
     out << line << XmlEscape(kinds) << " -->\n";
+  }
+
+  static void Unknown(std::ostream& out, const FileSummary& t) {
+    out << "  <!-- hwcov unknown (in a trace gap, left out of lines and rates): " << t.lines.unknown
+        << " lines, " << t.functions.unknown << " functions, " << t.branches.unknown
+        << " branches -->\n";
   }
 
   std::filesystem::path path_;

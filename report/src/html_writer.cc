@@ -19,6 +19,7 @@ const char kStyle[] =
     "<style>body{font-family:sans-serif;margin:1em}table{border-collapse:collapse}"
     "td,th{padding:2px 8px;text-align:right}td.name{text-align:left}"
     "pre{margin:0}.hit{background:#dfd}.miss{background:#fdd}.part{background:#ffc}"
+    ".unknown{background:#e4e4f4}.legend span{padding:2px 8px}"
     "td.src{text-align:left;font-family:monospace;white-space:pre}"
     "tr.total{font-weight:bold}</style>\n";
 
@@ -32,9 +33,19 @@ std::string Percent(const Ratio& r) {
 std::string Cells(const FileSummary& s) {
   std::string out;
   for (const Ratio* r : {&s.lines, &s.functions, &s.branches})
-    out += "<td>" + std::to_string(r->hit) + "/" + std::to_string(r->found) + "</td><td>" +
+    out += "<td>" + std::to_string(r->hit) + "/" + std::to_string(r->found) +
+           (r->unknown ? " (" + std::to_string(r->unknown) + " unknown)" : "") + "</td><td>" +
            Percent(*r) + "</td>";
   return out;
+}
+
+// What the row colours mean; "unknown" only where there is some.
+void Legend(std::ostream& out, const FileSummary& s) {
+  out << "<p class=\"legend\"><span class=\"hit\">covered</span> <span class=\"part\">branches "
+         "partly taken</span> <span class=\"miss\">not covered</span>";
+  if (s.lines.unknown || s.functions.unknown || s.branches.unknown)
+    out << " <span class=\"unknown\">unknown: in a trace gap</span>";
+  out << "</p>\n";
 }
 
 // Page names by index, not by path: paths can be long, contain anything and
@@ -46,7 +57,7 @@ void Header(std::ostream& out, const std::string& title) {
       << "</title>\n" << kStyle << "</head><body>\n<h1>" << XmlEscape(title) << "</h1>\n";
 }
 
-void Completeness(std::ostream& out, const mapper::TraceQuality& q) {
+void Completeness(std::ostream& out, const mapper::TraceQuality& q, const FileSummary& total) {
   uint64_t gaps = 0;
   for (const auto& [kind, n] : q.gaps_by_kind) gaps += n;
   char line[256];
@@ -60,6 +71,10 @@ void Completeness(std::ostream& out, const mapper::TraceQuality& q) {
   if (q.unmapped_instructions)
     out << "; " << q.unmapped_instructions << " instructions in code with no binary (not counted)";
   out << "</p>\n";
+  if (gaps || total.lines.unknown || total.functions.unknown || total.branches.unknown)
+    out << "<p class=\"unknown\">Unknown (in a trace gap, not counted as missed): "
+        << total.lines.unknown << " lines, " << total.functions.unknown << " functions, "
+        << total.branches.unknown << " branches</p>\n";
   if (!q.gap_details.empty() || !q.warnings.empty()) {
     out << "<ul>\n";
     for (const auto& g : q.gap_details) out << "<li>gap: " << XmlEscape(g) << "</li>\n";
@@ -87,7 +102,7 @@ class HtmlWriter : public ReportWriter {
     AtomicFile file(dir_ / "index.html");
     std::ostream& out = file.stream();
     Header(out, "hwcov coverage report");
-    Completeness(out, coverage.quality);
+    Completeness(out, coverage.quality, summary.total);
     out << kTableHead;
     for (size_t i = 0; i < summary.files.size(); ++i)
       out << "<tr><td class=\"name\"><a href=\"" << PageName(i) << "\">"
@@ -106,10 +121,15 @@ class HtmlWriter : public ReportWriter {
     Header(out, RelativeTo(f.path, root_));
     out << "<p><a href=\"index.html\">index</a></p>\n" << kTableHead
         << "<tr><td class=\"name\">this file</td>" << Cells(s) << "</tr>\n</table>\n";
+    Legend(out, s);
     out << "<h2>Functions</h2>\n<table>\n<tr><th>Line</th><th>Entries</th><th>Function</th></tr>\n";
     for (const auto& fn : f.functions)
-      out << "<tr class=\"" << (fn.entry_count ? "hit" : "miss") << "\"><td>" << fn.line
-          << "</td><td>" << fn.entry_count << "</td><td class=\"name\">"
+      out << "<tr class=\""
+          << (fn.unknown       ? "unknown"
+              : fn.entry_count ? "hit"
+                               : "miss")
+          << "\"><td>" << fn.line << "</td><td>"
+          << (fn.unknown ? "?" : std::to_string(fn.entry_count)) << "</td><td class=\"name\">"
           << XmlEscape(fn.demangled.empty() ? fn.name : fn.demangled) << "</td></tr>\n";
     out << "</table>\n<h2>Source</h2>\n";
     // Without the source (built elsewhere), the counted lines alone; with a
@@ -133,12 +153,19 @@ class HtmlWriter : public ReportWriter {
       }
       const bool has_text = n <= source.size();
       if (!has_text && !counted) continue;
-      const char* cls = !counted ? "" : line->count == 0 ? "miss"
-                                   : outcomes.hit < outcomes.found ? "part" : "hit";
+      const char* cls = !counted                        ? ""
+                        : line->unknown                 ? "unknown"
+                        : line->count == 0              ? "miss"
+                        : outcomes.hit < outcomes.found ? "part"
+                                                        : "hit";
       out << "<tr class=\"" << cls << "\"><td>" << n << "</td><td>";
-      if (counted) out << line->count;
+      if (counted && line->unknown)
+        out << "?";
+      else if (counted)
+        out << line->count;
       out << "</td><td>";
-      if (outcomes.found) out << outcomes.hit << "/" << outcomes.found;
+      if (outcomes.found && !(counted && line->unknown))
+        out << outcomes.hit << "/" << outcomes.found;
       out << "</td><td class=\"src\">" << (has_text ? XmlEscape(source[n - 1]) : "")
           << "</td></tr>\n";
       if (counted) ++line;

@@ -1,10 +1,14 @@
 // Reads the native JSON coverage file back (docs/json-format.md). Input may
 // come from anywhere (CI artifacts), so every field is checked and the first
 // problem becomes one hwcov::Error naming the file and the field. The mapper's
-// invariants (sorted, unique, every branch line has a line count) are checked too: the lcov writer relies on them.
+// invariants (sorted, unique, every branch and function line has a line count,
+// function names unique, branch ids 0 or 1) are checked too: the lcov writer relies on them.
 #include <algorithm>
 #include <fstream>
+#include <set>
 #include <sstream>
+#include <string_view>
+#include <tuple>
 
 #include "hwcov/report.h"
 #include "hwcov/support.h"
@@ -63,7 +67,7 @@ class Reader {
     out.instructions = Int(q, "instructions", "quality");
     out.unmapped_instructions = Int(q, "unmapped_instructions", "quality");
     for (const auto& [kind, n] : Field(q, "gaps_by_kind", Kind::kObject, "quality").object)
-      out.gaps_by_kind[kind] = Int(n, "quality.gaps_by_kind." + kind);
+      out.gaps_by_kind[kind] = Int(n, "quality.gaps_by_kind." + json::Printable(kind));
     for (const Value& s : Field(q, "gap_details", Kind::kArray, "quality").array)
       out.gap_details.push_back(String(s, "quality.gap_details[]"));
     for (const Value& s : Field(q, "warnings", Kind::kArray, "quality").array)
@@ -76,15 +80,26 @@ class Reader {
     return v.string;
   }
 
+  // A count; in version 2 also null, for an unknown line or function
+  // (count 0, in a trace gap). Returns whether it was null.
+  bool CountOrUnknown(const Value& v, uint64_t& count, const std::string& where) const {
+    count = 0;
+    if (version_ >= 2 && v.kind == Kind::kNull) return true;
+    count = Int(v, where);
+    return false;
+  }
+
   mapper::FileCoverage File(const Value& f, size_t index) const {
     mapper::FileCoverage out;
     const std::string at = "files[" + std::to_string(index) + "]";
     out.path = Field(f, "path", Kind::kString, at).string;
     if (out.path.empty()) Fail(at + ".path is empty");
-    const std::string where = "file " + out.path;
+    const std::string where = "file " + json::Printable(out.path);
     for (const Value& v : Field(f, "lines", Kind::kArray, at).array) {
       const auto& t = Tuple(v, 2, where + ": lines[]");
-      out.lines.push_back({Line(t[0], where + ": line"), Int(t[1], where + ": line count")});
+      mapper::LineCount line{Line(t[0], where + ": line"), 0, false};
+      line.unknown = CountOrUnknown(t[1], line.count, where + ": line count");
+      out.lines.push_back(line);
     }
     for (const Value& v : Field(f, "functions", Kind::kArray, at).array) {
       const std::string fw = where + ": functions[]";
@@ -95,15 +110,22 @@ class Reader {
       const uint64_t line = Int(v, "line", fw);
       if (line > UINT32_MAX) Fail(fw + ".line is not a line number");
       fn.line = static_cast<uint32_t>(line);
-      fn.entry_count = Int(v, "count", fw);
+      auto count = v.object.find("count");
+      if (count == v.object.end()) Fail(fw + " has no \"count\"");
+      fn.unknown = CountOrUnknown(count->second, fn.entry_count, fw + ".count");
       out.functions.push_back(std::move(fn));
     }
     for (const Value& v : Field(f, "branches", Kind::kArray, at).array) {
       const auto& t = Tuple(v, 4, where + ": branches[]");
       mapper::BranchOutcome b;
       b.line = Line(t[0], where + ": branch line");
-      b.block = static_cast<uint32_t>(std::min<uint64_t>(Int(t[1], where + ": branch block"), UINT32_MAX));
-      b.branch = static_cast<uint32_t>(std::min<uint64_t>(Int(t[2], where + ": branch id"), UINT32_MAX));
+      // Refused, not clamped: two blocks above 2^32 would become one.
+      const uint64_t block = Int(t[1], where + ": branch block");
+      if (block > UINT32_MAX) Fail(where + ": branch block " + std::to_string(block) + " is too large");
+      b.block = static_cast<uint32_t>(block);
+      const uint64_t branch = Int(t[2], where + ": branch id");
+      if (branch > 1) Fail(where + ": branch id " + std::to_string(branch) + " is not 0 or 1");
+      b.branch = static_cast<uint32_t>(branch);
       if (t[3].kind != Kind::kNull) b.count = Int(t[3], where + ": branch count");
       out.branches.push_back(b);
     }
@@ -123,12 +145,37 @@ class Reader {
       return std::binary_search(f.lines.begin(), f.lines.end(), mapper::LineCount{line, 0},
                                 [](const auto& a, const auto& b) { return a.line < b.line; });
     };
-    for (const auto& b : f.branches)
+    for (const auto& b : f.branches) {
       if (!has_line(b.line))
         Fail(where + ": branch on line " + std::to_string(b.line) + " has no line count");
+      // What the mapper guarantees and the lcov writer relies on: nothing
+      // that ran, and no function that is not unknown, is on an unknown line.
+      if (b.count && IsUnknownLine(f, b.line))
+        Fail(where + ": branch on unknown line " + std::to_string(b.line) + " has a count");
+    }
+    // Functions as CoverageBuilder::Build() leaves them (mapper::Merge would
+    // otherwise reorder, join, rename or add lines): by (line, name), a name
+    // once per file (lcov knows functions by name alone), and every function
+    // with a line (not 0: from ELF symbols) has a line count (lcov 2.x refuses
+    // an FN without a DA).
+    std::set<std::string_view> names;
+    for (size_t i = 0; i < f.functions.size(); ++i) {
+      const mapper::FunctionCount& fn = f.functions[i];
+      const std::string what = where + ": function " + json::Printable(fn.name);
+      const mapper::FunctionCount* prev = i > 0 ? &f.functions[i - 1] : nullptr;
+      if (prev && std::tie(prev->line, prev->name) >= std::tie(fn.line, fn.name))
+        Fail(what + ": functions not sorted by line and name");
+      if (!names.insert(fn.name).second) Fail(what + " appears twice");
+      if (fn.line && !has_line(fn.line))
+        Fail(what + " on line " + std::to_string(fn.line) + " has no line count");
+    }
+    for (const auto& fn : f.functions)
+      if (!fn.unknown && fn.line && IsUnknownLine(f, fn.line))
+        Fail(where + ": function " + json::Printable(fn.name) + " on unknown line " +
+             std::to_string(fn.line) + " is not unknown");
   }
 
-  mapper::Coverage Read() const {
+  mapper::Coverage Read() {
     std::error_code ec;
     const uintmax_t size = std::filesystem::file_size(path_, ec);
     if (ec) Fail("cannot read: " + ec.message());
@@ -149,9 +196,11 @@ class Reader {
         doc.object.at("format").string != "hwcov-coverage")
       Fail("not an hwcov coverage file (no \"format\": \"hwcov-coverage\")");
     const uint64_t version = Int(doc, "version", "the document");
-    if (version != kJsonFormatVersion)
+    if (version < kJsonOldestReadVersion || version > kJsonFormatVersion)
       Fail("schema version " + std::to_string(version) + " is not supported (this hwcov reads " +
-           std::to_string(kJsonFormatVersion) + ")");
+           std::to_string(kJsonOldestReadVersion) + " to " + std::to_string(kJsonFormatVersion) +
+           ")");
+    version_ = version;
     mapper::Coverage out;
     out.quality = Quality(Field(doc, "quality", Kind::kObject, "the document"));
     if (out.quality.decoded_bytes > out.quality.trace_bytes)
@@ -160,12 +209,13 @@ class Reader {
     for (size_t i = 0; i < files.size(); ++i) out.files.push_back(File(files[i], i));
     for (size_t i = 1; i < out.files.size(); ++i)
       if (out.files[i - 1].path >= out.files[i].path)
-        Fail("files not sorted by path and unique (" + out.files[i].path + ")");
+        Fail("files not sorted by path and unique (" + json::Printable(out.files[i].path) + ")");
     return out;
   }
 
  private:
   std::filesystem::path path_;
+  uint64_t version_ = 0;  // of the document being read
 };
 
 }  // namespace

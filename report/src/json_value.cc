@@ -88,7 +88,7 @@ class Parser {
     } else if (Literal("false")) {
       v.kind = Value::Kind::kBool;
     } else {
-      Fail(std::string("unexpected character '") + c + "'");
+      Fail("unexpected character '" + Printable(std::string_view(&c, 1)) + "'");
     }
     return v;
   }
@@ -183,6 +183,23 @@ class Parser {
 }  // namespace
 
 Value Parse(std::string_view text) { return Parser(text).Document(); }
+
+std::string Printable(std::string_view text) {
+  constexpr size_t kMax = 200;
+  std::string out;
+  for (size_t i = 0; i < text.size() && i < kMax; ++i) {
+    const unsigned char c = static_cast<unsigned char>(text[i]);
+    if (c < 0x20 || c == 0x7f) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\x%02x", c);
+      out += buf;
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  if (text.size() > kMax) out += "...";
+  return out;
+}
 
 // Bytes >= 0x80 pass through: paths are bytes, and hwcov writes what the
 // DWARF said; control characters are escaped so the file stays valid JSON.

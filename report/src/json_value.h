@@ -29,4 +29,9 @@ Value Parse(std::string_view text);
 // |text| as a JSON string literal, quotes included.
 std::string Quote(std::string_view text);
 
+// |text| fit for a one-line error message: control characters as \xNN, cut
+// after 200 bytes ("..."). Text from the input (paths, names, keys, a stray
+// byte) goes through it before it is put in an hwcov::Error.
+std::string Printable(std::string_view text);
+
 }  // namespace hwcov::report::json

@@ -1,4 +1,4 @@
-// hwcov's native JSON coverage file, schema version 1 (docs/json-format.md):
+// hwcov's native JSON coverage file, schema version 2 (docs/json-format.md):
 // everything mapper::Coverage holds, so `hwcov merge` and `hwcov report
 // x.json` lose nothing, plus the Summarize() totals for scripts. One file or
 // line per record keeps diffs of golden files readable.
@@ -14,10 +14,25 @@ namespace {
 using json::Quote;
 
 void Totals(std::ostream& out, const FileSummary& s) {
-  out << "{\"lines\": {\"hit\": " << s.lines.hit << ", \"found\": " << s.lines.found
-      << "}, \"functions\": {\"hit\": " << s.functions.hit << ", \"found\": " << s.functions.found
-      << "}, \"branches\": {\"hit\": " << s.branches.hit << ", \"found\": " << s.branches.found
-      << "}}";
+  auto ratio = [&](const char* name, const Ratio& r) {
+    out << "\"" << name << "\": {\"hit\": " << r.hit << ", \"found\": " << r.found
+        << ", \"unknown\": " << r.unknown << "}";
+  };
+  out << "{";
+  ratio("lines", s.lines);
+  out << ", ";
+  ratio("functions", s.functions);
+  out << ", ";
+  ratio("branches", s.branches);
+  out << "}";
+}
+
+// A count, or null when unknown (version 2).
+void Count(std::ostream& out, uint64_t count, bool unknown) {
+  if (unknown)
+    out << "null";
+  else
+    out << count;
 }
 
 template <typename T, typename F>
@@ -69,12 +84,17 @@ class JsonWriter : public ReportWriter {
           << ",\n      \"totals\": ";
       Totals(out, summary.files[i]);
       out << ",\n      \"lines\": ";
-      List(out, f.lines, "        ",
-           [&](const mapper::LineCount& l) { out << "[" << l.line << ", " << l.count << "]"; });
+      List(out, f.lines, "        ", [&](const mapper::LineCount& l) {
+        out << "[" << l.line << ", ";
+        Count(out, l.count, l.unknown);
+        out << "]";
+      });
       out << ",\n      \"functions\": ";
       List(out, f.functions, "        ", [&](const mapper::FunctionCount& fn) {
         out << "{\"name\": " << Quote(fn.name) << ", \"demangled\": " << Quote(fn.demangled)
-            << ", \"line\": " << fn.line << ", \"count\": " << fn.entry_count << "}";
+            << ", \"line\": " << fn.line << ", \"count\": ";
+        Count(out, fn.entry_count, fn.unknown);
+        out << "}";
       });
       out << ",\n      \"branches\": ";
       List(out, f.branches, "        ", [&](const mapper::BranchOutcome& b) {

@@ -19,6 +19,12 @@
 // Every BRDA line has a DA (lcov 2.x: "has branchcov but no linecov"); the
 // mapper guarantees it, and Write() refuses coverage that breaks it rather
 // than write a tracefile genhtml 2.x would reject.
+//
+// lcov cannot say "unknown" (a line in a trace gap, mapper.h), and lcov 2.x
+// refuses records it does not know (there is no comment record), so unknown
+// lines have no DA, unknown functions no FN/FNDA and the branches on unknown
+// lines no BRDA; the summary records count the rest, as Summarize() does. A
+// function on an unknown line is always unknown, so every FN keeps its DA.
 #include <cctype>
 
 #include "hwcov/report.h"
@@ -46,8 +52,15 @@ class LcovWriter : public ReportWriter {
       const FileSummary& s = summary.files[i];
       out << "TN:" << test_name_ << "\n";
       out << "SF:" << f.path << "\n";
-      for (const auto& fn : f.functions) out << "FN:" << fn.line << "," << fn.name << "\n";
-      for (const auto& fn : f.functions) out << "FNDA:" << fn.entry_count << "," << fn.name << "\n";
+      for (const auto& fn : f.functions) {
+        if (fn.unknown) continue;
+        if (fn.line && IsUnknownLine(f, fn.line))
+          throw Error(f.path + ": internal error: function " + fn.name + " on unknown line " +
+                      std::to_string(fn.line) + " is not unknown");
+        out << "FN:" << fn.line << "," << fn.name << "\n";
+      }
+      for (const auto& fn : f.functions)
+        if (!fn.unknown) out << "FNDA:" << fn.entry_count << "," << fn.name << "\n";
       out << "FNF:" << s.functions.found << "\n";
       out << "FNH:" << s.functions.hit << "\n";
       WriteLines(out, f);
@@ -66,6 +79,10 @@ class LcovWriter : public ReportWriter {
     auto branch = f.branches.begin();
     for (const mapper::LineCount& line : f.lines) {
       if (branch != f.branches.end() && branch->line < line.line) NoLine(f, *branch);
+      if (line.unknown) {
+        while (branch != f.branches.end() && branch->line == line.line) ++branch;
+        continue;
+      }
       out << "DA:" << line.line << "," << line.count << "\n";
       for (; branch != f.branches.end() && branch->line == line.line; ++branch) {
         out << "BRDA:" << branch->line << "," << branch->block << "," << branch->branch << ",";

@@ -48,7 +48,7 @@ class TextWriter : public ReportWriter {
     for (const auto& f : summary.files) Row(DisplayPath(f.path), f, width);
     out_ << rule << "\n";
     Row("TOTAL", summary.total, width);
-    Completeness(coverage.quality);
+    Completeness(coverage.quality, summary.total);
   }
 
  private:
@@ -76,7 +76,7 @@ class TextWriter : public ReportWriter {
     return code + text + "\033[0m";
   }
 
-  void Completeness(const mapper::TraceQuality& q) const {
+  void Completeness(const mapper::TraceQuality& q, const FileSummary& total) const {
     char line[256];
     uint64_t gaps = 0;
     for (const auto& [kind, n] : q.gaps_by_kind) gaps += n;
@@ -92,6 +92,11 @@ class TextWriter : public ReportWriter {
       sep = ", ";
     }
     out_ << (gaps ? ")" : "") << "\n";
+    // Code around the gaps may have run unseen: neither hit nor missed.
+    if (gaps || total.lines.unknown || total.functions.unknown || total.branches.unknown)
+      out_ << "Trace: unknown: " << total.lines.unknown << " lines (trace gaps), "
+           << total.functions.unknown << " functions, " << total.branches.unknown
+           << " branches; not counted as missed\n";
     if (q.unmapped_instructions)
       out_ << "Trace: " << q.unmapped_instructions
            << " instructions ran in code with no binary (not counted)\n";

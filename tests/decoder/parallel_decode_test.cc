@@ -6,9 +6,11 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <tuple>
 
 #include "hwcov/decoder.h"
 #include "hwcov/trace.h"
+#include "decode_test_support.h"
 #include "test_support.h"
 
 namespace hwcov {
@@ -18,45 +20,18 @@ namespace fs = std::filesystem;
 using decoder::DecodeOptions;
 using decoder::ExecutionProfile;
 using decoder::GapKind;
+using testing::Damage;
+using testing::ExpectSameProfile;
+using testing::kPrograms;
+using testing::Psbs;
+using testing::Record;
 
-const fs::path kPrograms = HWCOV_TEST_PROGRAMS_DIR;
-
-// A soft trace of |args|, recorded once per test binary run.
-fs::path Record(const testing::TempDir& dir, const std::string& name,
-                const std::vector<std::string>& args) {
-  const fs::path trace = dir.path() / (name + ".data");
-  // Sync points every 256 bytes: many stretches even in a small trace.
-  std::vector<std::string> argv = {HWCOV_BINARY, "record", "--backend", "soft", "--psb-period",
-                                   "256", "-o", trace.string()};
-  argv.insert(argv.end(), args.begin(), args.end());
-  auto r = testing::RunCommand(argv, dir.path());
-  EXPECT_EQ(r.exit_code, 0) << r.err;
-  return trace;
-}
-
-std::string Describe(const ExecutionProfile& p) {
-  return std::to_string(p.blocks.size()) + " blocks, " + std::to_string(p.branches.size()) +
-         " branches, " + std::to_string(p.instructions) + " instructions, " +
-         std::to_string(p.decoded_bytes) + "/" + std::to_string(p.trace_bytes) + " bytes";
-}
-
-void ExpectSameProfile(const ExecutionProfile& a, const ExecutionProfile& b) {
-  ASSERT_EQ(a.blocks.size(), b.blocks.size()) << Describe(a) << " vs " << Describe(b);
-  for (size_t i = 0; i < a.blocks.size(); ++i) {
-    EXPECT_EQ(a.blocks[i].begin, b.blocks[i].begin);
-    EXPECT_EQ(a.blocks[i].last, b.blocks[i].last);
-    EXPECT_EQ(a.blocks[i].count, b.blocks[i].count) << "block at " << a.blocks[i].begin;
-  }
-  ASSERT_EQ(a.branches.size(), b.branches.size());
-  for (size_t i = 0; i < a.branches.size(); ++i) {
-    EXPECT_EQ(a.branches[i].offset, b.branches[i].offset);
-    EXPECT_EQ(a.branches[i].taken, b.branches[i].taken) << "branch at " << a.branches[i].offset;
-    EXPECT_EQ(a.branches[i].not_taken, b.branches[i].not_taken)
-        << "branch at " << a.branches[i].offset;
-  }
-  EXPECT_EQ(a.instructions, b.instructions);
-  EXPECT_EQ(a.decoded_bytes, b.decoded_bytes);
-  EXPECT_EQ(a.gaps.size(), b.gaps.size());
+// The reference: the fast path must agree with it on damaged traces too
+// (it declines the damaged stretches, which libipt then decodes).
+ExecutionProfile DecodeWithLibipt(const trace::Trace& trace) {
+  DecodeOptions options;
+  options.libipt_only = true;
+  return decoder::Decode(trace, options);
 }
 
 std::vector<uint64_t> Listing(const trace::Trace& trace, std::vector<decoder::Gap>* gaps = nullptr) {
@@ -115,14 +90,19 @@ TEST_F(ParallelDecode, ProfileDoesNotDependOnJobsOrStretches) {
     DecodeOptions serial;
     serial.jobs = 1;
     serial.stretch_bytes = UINT64_MAX;  // one stretch per epoch
+    serial.libipt_only = true;
     ExecutionProfile reference = decoder::Decode(trace, serial);
     EXPECT_TRUE(reference.gaps.empty());
     EXPECT_EQ(reference.decoded_bytes, reference.trace_bytes);
-    for (auto [jobs, stretch] : {std::pair<unsigned, uint64_t>{4, 1}, {2, 4096}, {1, 1}}) {
+    for (auto [jobs, stretch, libipt] :
+         {std::tuple<unsigned, uint64_t, bool>{4, 1, true}, {2, 4096, true}, {1, 1, true},
+          {1, UINT64_MAX, false}, {4, 1, false}, {2, 4096, false}, {1, 1, false}}) {
       DecodeOptions options;
       options.jobs = jobs;
       options.stretch_bytes = stretch;
-      SCOPED_TRACE("-j" + std::to_string(jobs) + ", stretches of " + std::to_string(stretch));
+      options.libipt_only = libipt;
+      SCOPED_TRACE("-j" + std::to_string(jobs) + ", stretches of " + std::to_string(stretch) +
+                   (libipt ? ", libipt" : ", fast path"));
       ExpectSameProfile(reference, decoder::Decode(trace, options));
     }
   }
@@ -139,42 +119,6 @@ TEST_F(ParallelDecode, StretchesListExactlyTheSerialInstructions) {
     decoder::ListInstructions(trace, [&](uint64_t ip) { b.push_back(ip); }, [](auto&) {}, cut);
     EXPECT_EQ(a, b) << path;
   }
-}
-
-// Edits the PT bytes of the first AUX buffer of the trace's largest queue
-// (where its stream starts: a recording can hand its PT over in several
-// buffers, pt_encoder.cc) in a copy of |path|.
-fs::path Damage(const fs::path& path, const std::string& name,
-                const std::function<void(std::vector<uint8_t>& stream)>& edit) {
-  trace::Trace trace = trace::ReadPerfData(path);
-  const trace::AuxQueue* largest = nullptr;
-  uint64_t most = 0;
-  for (const auto& q : trace.queues) {
-    uint64_t bytes = 0;
-    for (const auto& b : q.buffers) bytes += b.size;
-    if (!largest || bytes > most) {
-      largest = &q;
-      most = bytes;
-    }
-  }
-  const trace::AuxBuffer& buffer = largest->buffers.front();
-  std::vector<uint8_t> stream(trace.AuxBytes(buffer).begin(), trace.AuxBytes(buffer).end());
-  edit(stream);
-  std::string file = testing::ReadFile(path);
-  std::copy(stream.begin(), stream.end(), file.begin() + static_cast<long>(buffer.file_offset));
-  const fs::path out = path.parent_path() / (name + ".data");
-  std::ofstream(out, std::ios::binary) << file;
-  return out;
-}
-
-// Offsets of the PSB packets in a stream.
-std::vector<size_t> Psbs(const std::vector<uint8_t>& s) {
-  static const uint8_t kPsb[16] = {2, 0x82, 2, 0x82, 2, 0x82, 2, 0x82,
-                                   2, 0x82, 2, 0x82, 2, 0x82, 2, 0x82};
-  std::vector<size_t> out;
-  for (size_t i = 0; i + 16 <= s.size(); ++i)
-    if (std::equal(kPsb, kPsb + 16, s.begin() + static_cast<long>(i))) out.push_back(i);
-  return out;
 }
 
 TEST_F(ParallelDecode, OverflowIsAGapAndTheRestDecodesExactly) {
@@ -196,6 +140,7 @@ TEST_F(ParallelDecode, OverflowIsAGapAndTheRestDecodesExactly) {
   });
   trace::Trace original = trace::ReadPerfData(path), broken = trace::ReadPerfData(damaged);
   ExecutionProfile p = decoder::Decode(broken);
+  ExpectSameProfile(p, DecodeWithLibipt(broken));
   ASSERT_FALSE(p.gaps.empty());
   EXPECT_TRUE(std::any_of(p.gaps.begin(), p.gaps.end(),
                           [](const decoder::Gap& g) { return g.kind == GapKind::kOverflow; }))
@@ -223,6 +168,7 @@ TEST_F(ParallelDecode, LostBytesCostOnlyTheirStretch) {
   EXPECT_EQ(gaps[0].kind, GapKind::kDecodeError);
   ExpectOneRunMissing(Listing(original), listing, listing.size() / 100);
   ExecutionProfile p = decoder::Decode(broken);
+  ExpectSameProfile(p, DecodeWithLibipt(broken));
   EXPECT_LT(p.decoded_bytes, p.trace_bytes);
   EXPECT_GT(p.gaps.at(0).skipped_bytes, 0u);
 }
@@ -239,6 +185,7 @@ TEST_F(ParallelDecode, CodeWithoutItsBinaryIsANoImageGap) {
   fs::remove(dir.path() / "libplugin_b.so");
   trace::Trace after = trace::ReadPerfData(trace_path);
   ExecutionProfile p = decoder::Decode(after);
+  ExpectSameProfile(p, DecodeWithLibipt(after));
   EXPECT_TRUE(std::any_of(p.gaps.begin(), p.gaps.end(),
                           [](const decoder::Gap& g) { return g.kind == GapKind::kNoImage; }));
   EXPECT_TRUE(std::any_of(p.warnings.begin(), p.warnings.end(), [](const std::string& w) {

@@ -14,6 +14,14 @@
 namespace hwcov {
 namespace {
 
+// Where to look for binaries: a sysroot and build-id cache directories.
+decoder::DecodeOptions Lookup(const std::string& sysroot, std::vector<std::string> buildid_dirs) {
+  decoder::DecodeOptions options;
+  options.sysroot = sysroot;
+  options.buildid_dirs = std::move(buildid_dirs);
+  return options;
+}
+
 namespace fs = std::filesystem;
 
 bool Contains(const std::string& s, const std::string& part) {
@@ -104,7 +112,7 @@ TEST_F(ModuleLookup, Sysroot) {
   fs::create_directories((sysroot / bin_.relative_path()).parent_path());
   fs::copy_file(bin_, sysroot / bin_.relative_path());
   MoveBinaryAway();
-  decoder::ExecutionProfile p = Profile({sysroot.string(), {}});
+  decoder::ExecutionProfile p = Profile(Lookup(sysroot.string(), {}));
   ASSERT_NE(Module(p), nullptr);
   EXPECT_EQ(Module(p)->path, (sysroot / bin_.relative_path()).string());
   EXPECT_EQ(InstructionsIn(p), InstructionsIn(baseline_));
@@ -129,7 +137,7 @@ TEST_F(ModuleLookup, BuildIdCacheDirectoryLayout) {
   fs::create_symlink(fs::path("../../elsewhere/loops") / hex,
                      cache / ".build-id" / hex.substr(0, 2) / hex.substr(2));
   MoveBinaryAway();
-  decoder::ExecutionProfile p = Profile({"", {cache.string()}});
+  decoder::ExecutionProfile p = Profile(Lookup("", {cache.string()}));
   ASSERT_NE(Module(p), nullptr);
   EXPECT_TRUE(Contains(Module(p)->path, ".build-id")) << Module(p)->path;
   EXPECT_EQ(InstructionsIn(p), InstructionsIn(baseline_));
@@ -176,7 +184,7 @@ TEST_F(ModuleLookup, RebuiltBinaryIsRefused) {
   const fs::path entry = cache / bin_.relative_path() / id_.Hex();
   fs::create_directories(entry);
   fs::copy_file(fs::path(HWCOV_TEST_PROGRAMS_DIR) / "loops", entry / "elf");
-  p = Profile({"", {cache.string()}});
+  p = Profile(Lookup("", {cache.string()}));
   ASSERT_NE(Module(p), nullptr);
   EXPECT_EQ(Module(p)->path, (entry / "elf").string());
   EXPECT_EQ(InstructionsIn(p), InstructionsIn(baseline_));
@@ -191,7 +199,7 @@ TEST_F(ModuleLookup, CacheEntriesAreVerifiedToo) {
                 cache / ".build-id" / hex.substr(0, 2) / hex.substr(2));
   MoveBinaryAway();
   std::string why;
-  EXPECT_FALSE(decoder::LocateBinary(bin_.string(), id_, {"", {cache.string()}}, why));
+  EXPECT_FALSE(decoder::LocateBinary(bin_.string(), id_, Lookup("", {cache.string()}), why));
   EXPECT_TRUE(Contains(why, "binary not found")) << why;
   EXPECT_TRUE(Contains(why, cache.string())) << why;
 }
@@ -218,7 +226,7 @@ TEST(PerfRecordings, ReportOfAPerf414Recording) {
 TEST(BuildIdDirs, OptionsThenEnvironmentThenHome) {
   ScopedEnv home("HOME", "/home/someone");
   unsetenv("PERF_BUILDID_DIR");
-  EXPECT_EQ(decoder::BuildIdDirs({"", {"/a", "/b"}}),
+  EXPECT_EQ(decoder::BuildIdDirs(Lookup("", {"/a", "/b"})),
             (std::vector<fs::path>{"/a", "/b", "/home/someone/.debug"}));
   ScopedEnv env("PERF_BUILDID_DIR", "/cache");
   EXPECT_EQ(decoder::BuildIdDirs({}), (std::vector<fs::path>{"/cache"}));

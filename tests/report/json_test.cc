@@ -28,10 +28,14 @@ mapper::Coverage OtherProfile() {
   mapper::Coverage c;
   mapper::FileCoverage main;
   main.path = "/src/proj/main.cc";
-  main.lines = {{3, 2}, {4, 2}, {5, 1}, {7, 0}, {8, 0}, {10, 4}};
-  main.functions = {{"main", "main", 3, 2}, {"_Z6unusedv", "unused()", 10, 4}};
-  main.branches = {{4, 0, 0, 1}, {4, 0, 1, 1}, {8, 0, 0, std::nullopt}, {8, 0, 1, std::nullopt},
-                   {10, 0, 0, 3}, {10, 0, 1, 1}};
+  // in_gap() ran here, but not line 14: merged with FixedProfile's unknown
+  // lines 12-14, 12 and 13 are covered and 14 stays unknown.
+  main.lines = {{3, 2}, {4, 2}, {5, 1}, {7, 0}, {8, 0}, {10, 4}, {12, 1}, {13, 1}, {14, 0}};
+  main.functions = {{"main", "main", 3, 2},
+                    {"_Z6unusedv", "unused()", 10, 4},
+                    {"_Z6in_gapi", "in_gap(int)", 12, 1}};
+  main.branches = {{4, 0, 0, 1},  {4, 0, 1, 1},  {8, 0, 0, std::nullopt}, {8, 0, 1, std::nullopt},
+                   {10, 0, 0, 3}, {10, 0, 1, 1}, {13, 0, 0, 1},           {13, 0, 1, 0}};
   c.files = {main};
   c.quality.trace_bytes = 50;
   c.quality.decoded_bytes = 50;
@@ -72,7 +76,7 @@ TEST(Json, PythonParsesIt) {
                        "print(d['version'], d['totals']['lines'], len(d['files']))",
                        (dir.path() / "c.json").string()});
   EXPECT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_EQ(r.out, "1 {'hit': 7, 'found': 9} 3\n");
+  EXPECT_EQ(r.out, "2 {'hit': 7, 'found': 9, 'unknown': 3} 3\n");
 }
 
 TEST(Json, MergeIsOrderIndependent) {
@@ -85,6 +89,15 @@ TEST(Json, MergeIsOrderIndependent) {
   ASSERT_EQ(main.path, "/src/proj/main.cc");
   EXPECT_EQ(main.lines[0].count, 3u);
   EXPECT_EQ(main.branches[2].count, std::optional<uint64_t>(7));  // "-" + 7 = 7
+  // Unknown + covered = covered; unknown + 0 = unknown.
+  ASSERT_EQ(main.lines.size(), 9u);
+  EXPECT_EQ(main.lines[6].line, 12u);
+  EXPECT_FALSE(main.lines[6].unknown);
+  EXPECT_EQ(main.lines[6].count, 1u);
+  EXPECT_FALSE(main.lines[7].unknown);
+  EXPECT_EQ(main.lines[8].line, 14u);
+  EXPECT_TRUE(main.lines[8].unknown);
+  EXPECT_FALSE(main.functions[2].unknown);
   EXPECT_EQ(ab.quality.trace_bytes, 1050u);
   testing::ExpectGolden(json_ab, "merged.json");
 }
@@ -134,7 +147,8 @@ TEST(Json, ReaderErrorsAreOneLineAndNameTheProblem) {
   ExpectReadError("", "not valid JSON: unexpected end of file at byte 0");
   ExpectReadError("{\"format\": \"hwcov-coverage\", ", "not valid JSON");
   ExpectReadError("[1, 2]", "not an hwcov coverage file");
-  ExpectReadError("{\"format\": \"hwcov-coverage\", \"version\": 2}", "schema version 2");
+  ExpectReadError("{\"format\": \"hwcov-coverage\", \"version\": 3}", "schema version 3");
+  ExpectReadError("{\"format\": \"hwcov-coverage\", \"version\": 0}", "schema version 0");
   ExpectReadError(std::string(kHeader) + "\"files\": 3}", "the document.files has the wrong type");
   ExpectReadError(std::string(kHeader) + "\"files\": [{\"path\": \"/a.c\", \"lines\": [[2, 1], [1, 1]], "
                   "\"functions\": [], \"branches\": []}]}",

@@ -13,10 +13,20 @@ mapper::Coverage FixedProfile() {
   mapper::Coverage c;
   mapper::FileCoverage main;
   main.path = "/src/proj/main.cc";
-  main.lines = {{3, 1}, {4, 1}, {5, 0}, {7, 5000000000ull}, {8, 12}, {10, 0}};
-  main.functions = {{"main", "main", 3, 1}, {"_Z6unusedv", "unused()", 10, 0}};
-  main.branches = {{4, 0, 0, 1}, {4, 0, 1, 0}, {8, 0, 0, 7}, {8, 0, 1, 5},
-                   {10, 0, 0, std::nullopt}, {10, 0, 1, std::nullopt}};
+  // Lines 12-14: in_gap(), around a trace gap and never seen to run: unknown.
+  main.lines = {{3, 1},  {4, 1},        {5, 0},        {7, 5000000000ull}, {8, 12},
+                {10, 0}, {12, 0, true}, {13, 0, true}, {14, 0, true}};
+  main.functions = {{"main", "main", 3, 1},
+                    {"_Z6unusedv", "unused()", 10, 0},
+                    {"_Z6in_gapi", "in_gap(int)", 12, 0, true}};
+  main.branches = {{4, 0, 0, 1},
+                   {4, 0, 1, 0},
+                   {8, 0, 0, 7},
+                   {8, 0, 1, 5},
+                   {10, 0, 0, std::nullopt},
+                   {10, 0, 1, std::nullopt},
+                   {13, 0, 0, std::nullopt},
+                   {13, 0, 1, std::nullopt}};
   mapper::FileCoverage util;
   util.path = "/src/proj/lib/a&b<c>.h";
   util.lines = {{1, 2}, {2, 2}};

@@ -11,7 +11,8 @@ namespace hwcov::testing {
 
 // Files under /src/proj (two directories), one with XML-hostile characters in
 // its name, a count above 2^31, a branch whose jump never ran, an uncalled
-// function, a template name with <>, and a trace with gaps.
+// function, a template name with <>, and a trace with gaps around which a
+// function's lines, one jump and the function itself are unknown.
 mapper::Coverage FixedProfile();
 
 // Compares |actual| with golden file |name|; with HWCOV_UPDATE_GOLDEN=1 in the

@@ -86,6 +86,7 @@ struct ReportOptions {
   std::string sysroot;  // where the recorded binaries are (perf --symfs)
   std::vector<std::string> debug_dirs;  // roots of separate debug info
   unsigned jobs = 0;
+  std::string decoder = "fast";
   bool quiet = false;
 };
 
@@ -147,6 +148,12 @@ void AddReportOptions(po::options_description& desc, ReportOptions& options) {
       "test name for the lcov TN: record")(
       "jobs,j", po::value(&options.jobs)->value_name("N"),
       "decode with N threads (default: one per core)")(
+      "decoder", po::value(&options.decoder)->value_name("fast|libipt")->notifier([](const std::string& v) {
+        if (v != "fast" && v != "libipt")
+          throw po::validation_error(po::validation_error::invalid_option_value, "decoder", v);
+      }),
+      "fast (default): hwcov's coverage decoder, handing what it does not model to libipt; "
+      "libipt: libipt's block decoder for everything (the reference)")(
       "quiet,q", po::bool_switch(&options.quiet), "no progress line while decoding")(
       "sysroot", po::value(&options.sysroot)->value_name("DIR"),
       "look for the traced binaries under DIR, as perf's --symfs (binaries copied from the "
@@ -161,6 +168,7 @@ hwcov::decoder::ExecutionProfile Decode(const hwcov::trace::Trace& trace,
   hwcov::decoder::DecodeOptions decode;
   decode.sysroot = options.sysroot;
   decode.jobs = options.jobs;
+  decode.libipt_only = options.decoder == "libipt";
   ProgressBar progress(!options.quiet);
   decode.progress = [&](uint64_t done, uint64_t total) { progress.Update(done, total); };
   return hwcov::decoder::Decode(trace, decode);

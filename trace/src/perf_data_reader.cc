@@ -286,7 +286,15 @@ class Reader {
   void ReadRecords(uint64_t begin, uint64_t size, bool tolerate_tail) {
     const uint64_t end = begin + size;
     uint64_t off = begin;
+    // Reading the record headers touches a page per AUX buffer: let them go
+    // now and then, so that reading a long trace needs bounded memory.
+    constexpr uint64_t kReleaseEvery = 8 << 20;
+    uint64_t released = begin;
     while (off < end) {
+      if (off - released >= kReleaseEvery) {
+        trace_.file->Release(trace_.file->bytes().subspan(released, off - released));
+        released = off;
+      }
       if (end - off < sizeof(abi::RecordHeader)) {
         if (tolerate_tail) return Truncated(off);
         ThrowFileError(path_, "truncated record header at offset " + std::to_string(off));

@@ -8,6 +8,8 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -48,11 +50,21 @@ enum class GapKind {
 };
 std::string GapKindName(GapKind kind);
 
+// A place in a binary: the profile's key for code.
+struct CodeLocation {
+  uint32_t module = 0;
+  uint64_t offset = 0;  // file offset
+  friend bool operator==(const CodeLocation&, const CodeLocation&) = default;
+};
+
 struct Gap {
   GapKind kind = GapKind::kDecodeError;
   uint32_t queue = 0;         // AUX queue (idx)
   uint64_t trace_offset = 0;  // offset in the queue's PT stream
-  uint64_t ip = 0;            // where decoding stopped, when known
+  uint64_t ip = 0;            // where decoding stopped (overflow: resumed), when known
+  // |ip| in a module, when a module covers it: the code around it may have
+  // run in the gap without being seen.
+  std::optional<CodeLocation> location;
   uint64_t skipped_bytes = 0; // trace bytes not decoded because of this gap
   std::string detail;
 };
@@ -67,6 +79,9 @@ struct ExecutionProfile {
   uint64_t decoded_bytes = 0;          // of which decoded without error
   uint64_t instructions = 0;           // instructions decoded
   uint64_t unmapped_instructions = 0;  // of which in code no module covers
+  // Bytes of stretches the fast path gave to libipt's block decoder (flow it
+  // does not model: overflows, TSX, errors, code with no image).
+  uint64_t libipt_stretch_bytes = 0;
 
   double decoded_share() const {
     return trace_bytes ? static_cast<double>(decoded_bytes) / static_cast<double>(trace_bytes)
@@ -86,6 +101,9 @@ struct DecodeOptions {
   // Smallest stretch of stream one decoder takes (0: chosen from the trace
   // size and jobs). Tests set 1 to cut at every sync point.
   uint64_t stretch_bytes = 0;
+  // Decode every stretch with libipt's block decoder instead of hwcov's
+  // fast path (the reference the fast path is tested against).
+  bool libipt_only = false;
   // Called now and then from the calling thread: PT bytes decoded so far
   // and in all.
   std::function<void(uint64_t done, uint64_t total)> progress;

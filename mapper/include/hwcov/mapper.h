@@ -15,9 +15,18 @@
 
 namespace hwcov::mapper {
 
+// The "unknown" state (docs/accuracy.md, "Trace gaps"): code the trace may
+// have missed. A trace gap (overflow, lost data, decode error) has a place in
+// a binary where decoding stopped or resumed; every instrumentable line of
+// the function around that place whose count is 0 is unknown rather than
+// uncovered, because it may have run while nothing was recorded. Unknown
+// implies count 0: a line that was seen to run is never unknown. Reports leave
+// unknown lines, functions and the branches on unknown lines out of their
+// totals (neither hit nor missed) and count them separately.
 struct LineCount {
   uint32_t line = 0;
-  uint64_t count = 0;  // executions of the line's most executed instruction
+  uint64_t count = 0;    // executions of the line's most executed instruction
+  bool unknown = false;  // count 0, and the line's code is in a trace gap's function
 };
 
 struct FunctionCount {
@@ -25,9 +34,14 @@ struct FunctionCount {
   std::string demangled;  // for people
   uint32_t line = 0;      // declaration line
   uint64_t entry_count = 0;
+  // entry_count 0, and the function's declaration line is unknown (or,
+  // without DWARF, its ELF symbol contains a trace gap's place).
+  bool unknown = false;
 };
 
-// One outcome of a conditional branch, in lcov's BRDA terms.
+// One outcome of a conditional branch, in lcov's BRDA terms. An outcome on an
+// unknown line is unknown too (its jump never ran: count nullopt); there is
+// no flag of its own, the line's LineCount says it.
 struct BranchOutcome {
   uint32_t line = 0;
   uint32_t block = 0;   // the conditional jump's index on its line, in address order
@@ -38,7 +52,10 @@ struct BranchOutcome {
 struct FileCoverage {
   std::string path;
   std::vector<LineCount> lines;          // every instrumentable line, by line; includes
-                                         // every function's and every branch's line
+                                         // every function's and every branch's line.
+                                         // A function or a branch outcome that ran
+                                         // makes its line known (not unknown); every
+                                         // function on an unknown line is unknown
   std::vector<FunctionCount> functions;  // by line, then name
   std::vector<BranchOutcome> branches;   // by line, block, branch (see docs/branches.md)
 };
@@ -75,12 +92,19 @@ struct MapOptions {
 // DWARF yields function coverage from its ELF symbols and a warning. Modules
 // with one build id are one binary (several processes merge). Each binary's
 // DWARF is read once per process (cached by build id). Throws hwcov::Error
-// for a binary that cannot be read at all.
+// for a binary that cannot be read at all. Each gap with a location makes
+// the zero-count lines of the function containing it unknown: the DWARF
+// subprogram whose code (out-of-line body, with what is inlined into it)
+// covers the location, else the ELF function symbol; a binary that only ran
+// in gaps is mapped too.
 Coverage MapProfile(const decoder::ExecutionProfile& profile, const MapOptions& options = {});
 
 // Adds |from| to |into| (reports over several traces): line and function
 // counts add, branch outcomes add by (line, block, branch) and stay "-" only
-// where neither ran the jump, trace-quality figures add up.
+// where neither ran the jump, trace-quality figures add up. Unknown states:
+// covered anywhere wins (a count > 0 in either makes the line known); a line
+// or function unknown in one and uncovered (0) or absent in the other stays
+// unknown.
 void Merge(Coverage& into, const Coverage& from);
 
 }  // namespace hwcov::mapper

@@ -18,13 +18,19 @@
 
 namespace hwcov::report {
 
+// |unknown| items (lines in a trace gap's function, functions never entered
+// there, branch outcomes on such lines: mapper.h) are in neither |hit| nor
+// |found|: they are not counted as missed, and percentages and CI gates are
+// over the known ones.
 struct Ratio {
   uint64_t hit = 0;
   uint64_t found = 0;
+  uint64_t unknown = 0;
   double Percent() const { return found ? 100.0 * static_cast<double>(hit) / static_cast<double>(found) : 100.0; }
   Ratio& operator+=(const Ratio& o) {
     hit += o.hit;
     found += o.found;
+    unknown += o.unknown;
     return *this;
   }
 };
@@ -41,7 +47,12 @@ struct Summary {
   FileSummary total;
 };
 
+// Totals of |coverage|. Unknown lines and functions, and the branch outcomes
+// on unknown lines, go to Ratio::unknown instead of found.
 Summary Summarize(const mapper::Coverage& coverage);
+
+// Whether |line| of |file| is unknown (binary search: lines are sorted).
+bool IsUnknownLine(const mapper::FileCoverage& file, uint32_t line);
 
 class ReportWriter {
  public:
@@ -50,32 +61,41 @@ class ReportWriter {
 };
 
 // lcov tracefile in the subset lcov 1.16 and 2.x both read (docs/formats.md).
+// lcov has no unknown state and no comment record: unknown lines, unknown
+// functions and the branches on unknown lines are left out (every BRDA and FN
+// keeps its DA).
 std::unique_ptr<ReportWriter> MakeLcovWriter(std::filesystem::path path,
                                              std::string test_name = "");
 
 // The terminal summary of `llvm-cov report`'s shape, followed by the trace
-// completeness lines. |color| highlights low coverage with ANSI colours.
+// completeness lines, including the unknown lines, functions and branches
+// when the trace had gaps. |color| highlights low coverage with ANSI colours.
 std::unique_ptr<ReportWriter> MakeTextWriter(std::ostream& out, bool color);
 
 // Cobertura XML (coverage-04.dtd) as GitLab, Jenkins and Azure read it: one
 // package per directory, one class per file. File names are relative to
 // |root| (which becomes the <source>) when below it, absolute otherwise. Hits
 // are clamped to 2^31-1 (Java readers overflow to 0). The timestamp is
-// $SOURCE_DATE_EPOCH when set, for reproducible output.
+// $SOURCE_DATE_EPOCH when set, for reproducible output. Unknown lines and
+// functions have no <line>/<method>; their numbers are in an XML comment.
 std::unique_ptr<ReportWriter> MakeCoberturaWriter(std::filesystem::path path,
                                                   std::filesystem::path root = {});
 
 // A self-contained HTML report in directory |dir| (created): index.html and
 // one annotated-source page per file (file<N>.html, N = index in Coverage).
-// Paths are shown relative to |root| when below it.
+// Paths are shown relative to |root| when below it. Unknown lines and
+// functions get class "unknown" (legend: "unknown: in a trace gap").
 std::unique_ptr<ReportWriter> MakeHtmlWriter(std::filesystem::path dir,
                                              std::filesystem::path root = {});
 
 // hwcov's native JSON coverage file (docs/json-format.md): all of Coverage,
 // plus Summarize() totals. ReadCoverageJson reads it back exactly; it throws
 // hwcov::Error "<path>: <what is wrong>" for anything else, including files
-// over 1 GiB, another schema version and broken ordering invariants.
-inline constexpr uint64_t kJsonFormatVersion = 1;
+// over 1 GiB, another schema version and broken ordering invariants. It
+// writes version 2 (unknown lines and functions have a null count) and reads
+// versions 1 and 2.
+inline constexpr uint64_t kJsonFormatVersion = 2;
+inline constexpr uint64_t kJsonOldestReadVersion = 1;
 std::unique_ptr<ReportWriter> MakeJsonWriter(std::filesystem::path path);
 mapper::Coverage ReadCoverageJson(const std::filesystem::path& path);
 

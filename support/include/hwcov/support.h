@@ -53,6 +53,10 @@ class MappedFile {
   MappedFile(const MappedFile&) = delete;
   MappedFile& operator=(const MappedFile&) = delete;
   std::span<const uint8_t> bytes() const { return {data_, size_}; }
+  // Drops the whole pages inside |range| (a part of bytes()) from memory;
+  // reading them again reloads them from the file. Keeps the resident size
+  // of a long sequential read bounded.
+  void Release(std::span<const uint8_t> range) const;
 
  private:
   const uint8_t* data_ = nullptr;

@@ -1,0 +1,521 @@
+#include "fast_decode.h"
+
+#include <algorithm>
+#include <optional>
+
+namespace hwcov::decoder {
+namespace {
+
+// libipt's return stack: a ring of 64 entries that overwrites the oldest.
+constexpr int kReturnStackSize = 64;
+// A walk this long without a packet is a loop with no exit in the trace
+// (or a corrupt one): libipt's decoder gets to deal with it.
+constexpr uint64_t kMaxBlocksWithoutPacket = uint64_t{1} << 24;
+
+bool IsDirect(InsnKind kind) {
+  return kind == InsnKind::kDirectJump || kind == InsnKind::kDirectCall;
+}
+
+// Last-IP decompression (Intel SDM 33.4.2.2), reset at every PSB.
+class LastIp {
+ public:
+  void Reset() { ip_ = 0; }
+  // The full IP of |packet|, or nullopt when it is suppressed.
+  std::optional<uint64_t> Update(const pt_packet_ip& packet) {
+    switch (packet.ipc) {
+      case pt_ipc_suppressed:
+        return std::nullopt;
+      case pt_ipc_update_16:
+        ip_ = (ip_ & ~uint64_t{0xffff}) | (packet.ip & 0xffff);
+        break;
+      case pt_ipc_update_32:
+        ip_ = (ip_ & ~uint64_t{0xffffffff}) | (packet.ip & 0xffffffff);
+        break;
+      case pt_ipc_update_48:
+        ip_ = (ip_ & ~uint64_t{0xffffffffffff}) | (packet.ip & 0xffffffffffff);
+        break;
+      case pt_ipc_sext_48:
+        ip_ = static_cast<uint64_t>(static_cast<int64_t>(packet.ip << 16) >> 16);
+        break;
+      case pt_ipc_full:
+        ip_ = packet.ip;
+        break;
+    }
+    return ip_;
+  }
+
+ private:
+  uint64_t ip_ = 0;
+};
+
+// The execution state of one stretch: where the flow is, the return stack,
+// and the counts, mirroring what libipt's block decoder would report.
+class Walker {
+ public:
+  explicit Walker(BlockMap& blocks) : blocks_(blocks) {}
+
+  bool enabled() const { return enabled_; }
+
+  // Tracing starts at |ip| (a PSB+ with a FUP, or TIP.PGE).
+  void Enable(uint64_t ip) {
+    enabled_ = true;
+    MoveTo(ip);
+  }
+
+  // A non-status event (enable, disable): no edge spans it, so the outcome
+  // of a conditional branch just before it does not count (libipt's block
+  // decoder learns outcomes from where the next block starts).
+  void Interrupt() {
+    Unpend();
+    last_ = kNone;
+  }
+
+  // The |n| bits of a TNT packet, first branch in bit n-1: conditional
+  // branches and compressed returns. The hot loop of the decoder.
+  bool Tnt(uint64_t bits, int n) {
+    for (int i = n - 1; i >= 0; --i) {
+      const int taken = static_cast<int>((bits >> i) & 1);
+      if (cur_ < 0 || blocks_[cur_].kind != InsnKind::kCondJump) {
+        if (!Advance()) return false;
+        if (blocks_[cur_].kind != InsnKind::kCondJump) {
+          if (!CompressedReturn(taken)) return false;
+          continue;
+        }
+      }
+      FastBlock& b = blocks_[cur_];
+      // Counted now, taken back by Unpend() if an event comes first.
+      ++b.outcome[taken];
+      if (!first_ip_) first_ip_ = b.ip;
+      pending_ = cur_;
+      pending_taken_ = taken;
+      last_ = cur_;
+      const int32_t next = b.successor[taken];
+      if (next >= 0) {
+        cur_ = next;
+      } else if (!Follow(cur_, taken)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  // TIP: an indirect branch or an uncompressed return.
+  bool Tip(uint64_t ip) {
+    if (!Advance()) return false;
+    const InsnKind kind = blocks_[cur_].kind;
+    if (kind != InsnKind::kIndirectJump && kind != InsnKind::kIndirectCall &&
+        kind != InsnKind::kReturn)
+      return false;
+    Emit(cur_);
+    if (kind == InsnKind::kIndirectCall) Push(cur_);
+    MoveTo(ip);
+    return true;
+  }
+
+  // TIP.PGD without a FUP before it: tracing stops at the next branch that
+  // needs trace, or at a direct branch to |ip| (a suppressed IP binds only
+  // to a far transfer, as in libipt).
+  bool Disable(std::optional<uint64_t> ip) {
+    for (uint64_t steps = 0; steps < kMaxBlocksWithoutPacket; ++steps) {
+      if (!Resolve()) return false;
+      const FastBlock& b = blocks_[cur_];
+      const InsnKind kind = b.kind;
+      if (IsDirect(kind)) {
+        const bool binds = ip && b.target == *ip;
+        if (binds) {
+          Emit(cur_);
+          // libipt's block decoder records the call before the disable binds.
+          if (kind == InsnKind::kDirectCall && b.target != b.next_ip) Push(cur_);
+          return Disabled();
+        }
+        if (!FollowDirect()) return false;
+        continue;
+      }
+      if (!ip && kind != InsnKind::kFarTransfer) return false;
+      Emit(cur_);
+      if (kind == InsnKind::kIndirectCall) Push(cur_);
+      return Disabled();
+    }
+    return false;
+  }
+
+  // Execution up to, not including, |ip| needs no packet (a FUP: an
+  // asynchronous event, or the position stated in a PSB+).
+  bool WalkTo(uint64_t ip) {
+    for (uint64_t steps = 0; steps < kMaxBlocksWithoutPacket; ++steps) {
+      // Without building its block: it may have no image yet.
+      if (cur_ < 0 && ip == cur_ip_) return true;
+      if (!Resolve()) return false;
+      const FastBlock& b = blocks_[cur_];
+      if (ip == b.ip) return true;
+      if (ip > b.ip && ip <= b.end_ip) return EmitPartial(ip);
+      if (!IsDirect(b.kind) || !FollowDirect()) return false;
+    }
+    return false;
+  }
+
+  // Async disable at the FUP walked to.
+  bool Disabled() {
+    enabled_ = false;
+    Interrupt();
+    return true;
+  }
+
+  // Moves the stretch's counts into |counts| and clears them from the map.
+  void Flush(RuntimeCounts& counts) {
+    // Where the stretch stopped, flow goes on: the merge joins the last
+    // block to the next stretch's first, as for libipt's blocks.
+    if (last_ == kPartial) counts.pending_end = last_partial_end_;
+    else if (last_ >= 0) counts.pending_end = blocks_[last_].end_ip;
+    Unpend();
+    for (size_t id = 0; id < blocks_.size(); ++id) {
+      FastBlock& b = blocks_[static_cast<int32_t>(id)];
+      const uint64_t runs = b.hits + b.outcome[0] + b.outcome[1];
+      if (!runs) continue;
+      RuntimeBlock& total = counts.blocks[{b.ip, b.end_ip}];
+      total.count += runs;
+      total.instructions = b.ninsn;
+      counts.instructions += runs * b.ninsn;
+      if (b.outcome[0]) counts.edges[{b.end_ip, b.next_ip}] += b.outcome[0];
+      if (b.outcome[1]) counts.edges[{b.end_ip, b.target}] += b.outcome[1];
+    }
+    for (const auto& [range, partial] : partials_) {
+      RuntimeBlock& total = counts.blocks[range];
+      total.count += partial.count;
+      total.instructions = partial.instructions;
+      counts.instructions += partial.count * partial.instructions;
+    }
+    if (first_ip_) counts.first_ip = first_ip_;
+    Discard();
+  }
+
+  void Discard() {
+    for (size_t id = 0; id < blocks_.size(); ++id) {
+      FastBlock& b = blocks_[static_cast<int32_t>(id)];
+      b.hits = 0;
+      b.outcome[0] = b.outcome[1] = 0;
+    }
+    partials_.clear();
+  }
+
+ private:
+  // Follows direct jumps and calls to the next block whose end needs a packet.
+  bool Advance() {
+    for (uint64_t steps = 0; steps < kMaxBlocksWithoutPacket; ++steps) {
+      if (!Resolve()) return false;
+      if (!IsDirect(blocks_[cur_].kind)) return true;
+      if (!FollowDirect()) return false;
+    }
+    return false;
+  }
+
+  bool FollowDirect() {
+    const FastBlock& b = blocks_[cur_];
+    Emit(cur_);
+    if (b.kind == InsnKind::kDirectCall && b.target != b.next_ip) Push(cur_);
+    return Follow(cur_, 1);
+  }
+
+  // Moves to the successor |which| of block |id|.
+  bool Follow(int32_t id, int which) {
+    const int32_t next = blocks_[id].successor[which];
+    if (next >= 0) {
+      cur_ = next;
+      cur_ip_ = blocks_[next].ip;
+      return true;
+    }
+    const FastBlock& b = blocks_[id];
+    MoveTo(which ? b.target : b.next_ip);
+    if (Resolve()) blocks_[id].successor[which] = cur_;
+    return true;
+  }
+
+  // Execution goes on at |ip|. Its block is built when the flow needs it:
+  // a trace may leave for code whose mapping only the next stretch's image
+  // has (the PSB+ after the branch is that stretch's).
+  void MoveTo(uint64_t ip) {
+    cur_ = -1;
+    cur_ip_ = ip;
+  }
+
+  bool Resolve() {
+    if (cur_ < 0) cur_ = blocks_.At(cur_ip_);
+    return cur_ >= 0;
+  }
+
+  // A compressed return: the TNT bit says taken, the return stack where to.
+  bool CompressedReturn(int taken) {
+    if (blocks_[cur_].kind != InsnKind::kReturn || !taken) return false;
+    const int32_t call = Pop();
+    if (call < 0) return false;
+    Emit(cur_);
+    return Follow(call, 0);
+  }
+
+  // Block |id| ran to its end (not a conditional branch: see Tnt()).
+  void Emit(int32_t id) {
+    FastBlock& b = blocks_[id];
+    ++b.hits;
+    if (!first_ip_) first_ip_ = b.ip;
+    pending_ = -1;  // the branch before it went here: its outcome stays
+    last_ = id;
+  }
+
+  // Takes back the outcome of a conditional branch whose next block did not
+  // run in the same flow; the branch itself still ran.
+  void Unpend() {
+    if (pending_ < 0) return;
+    FastBlock& b = blocks_[pending_];
+    --b.outcome[pending_taken_];
+    ++b.hits;
+    pending_ = -1;
+  }
+
+  // The instructions of the current block before |ip| ran; |ip| is next.
+  bool EmitPartial(uint64_t ip) {
+    const uint64_t begin = blocks_[cur_].ip;
+    uint64_t at = begin, last = begin;
+    uint32_t n = 0;
+    while (at < ip) {
+      const InsnInfo insn = ClassifyInsn(blocks_.image().CodeAt(at, 15), at);
+      if (insn.length == 0) return false;
+      last = at;
+      at += insn.length;
+      ++n;
+    }
+    if (at != ip) return false;
+    RuntimeBlock& partial = partials_[{begin, last}];
+    ++partial.count;
+    partial.instructions = n;
+    if (!first_ip_) first_ip_ = begin;
+    pending_ = -1;
+    last_ = kPartial;
+    last_partial_end_ = last;
+    MoveTo(ip);
+    return true;
+  }
+
+  void Push(int32_t call) {
+    stack_[top_] = call;
+    top_ = (top_ + 1) % kReturnStackSize;
+    size_ = std::min(size_ + 1, kReturnStackSize);
+  }
+
+  int32_t Pop() {
+    if (size_ == 0) return -1;
+    top_ = (top_ + kReturnStackSize - 1) % kReturnStackSize;
+    --size_;
+    return stack_[top_];
+  }
+
+  BlockMap& blocks_;
+  bool enabled_ = false;
+  int32_t cur_ = -1;     // the block where execution is, or -1:
+  uint64_t cur_ip_ = 0;  // execution is here, its block not built yet
+  // The conditional branch that ended the last block, until the next runs.
+  int32_t pending_ = -1;
+  int pending_taken_ = 0;
+  std::optional<uint64_t> first_ip_;  // of the first block that ran
+  // The last block that ran (for the edge to the next stretch), or:
+  static constexpr int32_t kNone = -1;     // none since the last event
+  static constexpr int32_t kPartial = -2;  // a partial block ending at last_partial_end_
+  int32_t last_ = kNone;
+  uint64_t last_partial_end_ = 0;
+  int32_t stack_[kReturnStackSize] = {};
+  int top_ = 0;
+  int size_ = 0;
+  std::unordered_map<std::pair<uint64_t, uint64_t>, RuntimeBlock, PairHash> partials_;
+};
+
+bool Is64Bit(const pt_packet_mode& mode) {
+  return mode.leaf != pt_mol_exec || (mode.bits.exec.csl && !mode.bits.exec.csd);
+}
+
+bool InTransaction(const pt_packet_mode& mode) {
+  return mode.leaf == pt_mol_tsx && (mode.bits.tsx.intx || mode.bits.tsx.abrt);
+}
+
+// The packets of one stretch, in order, through libipt's packet decoder.
+class StretchDecoder {
+ public:
+  StretchDecoder(const pt_config& config, BlockMap& blocks, uint64_t stop_offset)
+      : config_(config), walker_(blocks), stop_offset_(stop_offset) {}
+
+  bool Run(RuntimeCounts& counts, LoopResult& result) {
+    pt_packet_decoder* decoder = pt_pkt_alloc_decoder(&config_);
+    if (!decoder) return false;
+    const bool ok = Decode(decoder, result);
+    pt_pkt_free_decoder(decoder);
+    if (ok) walker_.Flush(counts);
+    else walker_.Discard();
+    return ok;
+  }
+
+ private:
+  bool Decode(pt_packet_decoder* decoder, LoopResult& result) {
+    const uint64_t total = static_cast<uint64_t>(config_.end - config_.begin);
+    if (pt_pkt_sync_forward(decoder) < 0) return false;  // libipt reports the missing PSB
+    uint64_t sync = 0;
+    pt_pkt_get_sync_offset(decoder, &sync);
+    if (sync >= stop_offset_) return true;  // all of it is the next stretch's
+    bool stopped = false;
+    bool started = false;
+    for (;;) {
+      uint64_t offset = 0;
+      pt_pkt_get_offset(decoder, &offset);
+      pt_packet packet;
+      const int status = pt_pkt_next(decoder, &packet, sizeof packet);
+      if (status == -pte_eos) break;
+      if (status < 0) return false;
+      if (packet.type == ppt_psb) {
+        std::optional<uint64_t> fup;
+        if (!ReadPsbPlus(decoder, fup)) return false;
+        if (offset >= stop_offset_) {
+          // The next stretch's PSB+: execution up to its FUP is ours.
+          if (fup.has_value() != walker_.enabled()) return false;
+          if (fup && !walker_.WalkTo(*fup)) return false;
+          stopped = true;
+          break;
+        }
+        if (!started) {
+          started = true;
+          if (fup) walker_.Enable(*fup);
+        } else if (fup.has_value() != walker_.enabled() || (fup && !walker_.WalkTo(*fup))) {
+          return false;
+        }
+        continue;
+      }
+      if (!Packet(packet)) return false;
+    }
+    if (fup_pending_ || mode_pending_) return false;
+    result.decoded_bytes += std::min(total, stop_offset_) - sync;
+    result.stopped_at_bound = stopped;
+    return true;
+  }
+
+  // The packets after a PSB up to its PSBEND: status only.
+  bool ReadPsbPlus(pt_packet_decoder* decoder, std::optional<uint64_t>& fup) {
+    last_ip_.Reset();
+    for (;;) {
+      pt_packet packet;
+      if (pt_pkt_next(decoder, &packet, sizeof packet) < 0) return false;
+      switch (packet.type) {
+        case ppt_psbend:
+          return true;
+        case ppt_fup:
+          fup = last_ip_.Update(packet.payload.ip);
+          break;
+        case ppt_mode:
+          if (!Is64Bit(packet.payload.mode) || InTransaction(packet.payload.mode)) return false;
+          break;
+        case ppt_pad:
+        case ppt_tsc:
+        case ppt_tma:
+        case ppt_cbr:
+        case ppt_mtc:
+        case ppt_cyc:
+        case ppt_pip:
+        case ppt_vmcs:
+          break;
+        default:
+          return false;
+      }
+    }
+  }
+
+  bool Packet(const pt_packet& packet) {
+    switch (packet.type) {
+      case ppt_pad:
+      case ppt_tsc:
+      case ppt_mtc:
+      case ppt_cyc:
+      case ppt_tma:
+        return true;
+      case ppt_tnt_8:
+      case ppt_tnt_64: {
+        if (!walker_.enabled() || fup_pending_ || mode_pending_) return false;
+        return walker_.Tnt(packet.payload.tnt.payload, packet.payload.tnt.bit_size);
+      }
+      case ppt_tip: {
+        const std::optional<uint64_t> ip = last_ip_.Update(packet.payload.ip);
+        if (!walker_.enabled() || fup_pending_ || mode_pending_ || !ip) return false;
+        return walker_.Tip(*ip);
+      }
+      case ppt_tip_pge: {
+        const std::optional<uint64_t> ip = last_ip_.Update(packet.payload.ip);
+        if (walker_.enabled() || fup_pending_ || !ip) return false;
+        mode_pending_ = false;
+        walker_.Interrupt();
+        walker_.Enable(*ip);
+        return true;
+      }
+      case ppt_tip_pgd: {
+        const std::optional<uint64_t> ip = last_ip_.Update(packet.payload.ip);
+        if (!walker_.enabled() || mode_pending_) return false;
+        if (fup_pending_) {
+          fup_pending_ = false;
+          return walker_.Disabled();
+        }
+        return walker_.Disable(ip);
+      }
+      case ppt_fup: {
+        const std::optional<uint64_t> ip = last_ip_.Update(packet.payload.ip);
+        if (!walker_.enabled() || fup_pending_ || mode_pending_ || !ip) return false;
+        fup_pending_ = true;
+        return walker_.WalkTo(*ip);
+      }
+      case ppt_mode:
+        // MODE.Exec binds to the TIP.PGE that follows; anything else
+        // (a mode change on a far branch, TSX) is libipt's.
+        if (packet.payload.mode.leaf != pt_mol_exec || !Is64Bit(packet.payload.mode))
+          return false;
+        mode_pending_ = true;
+        return true;
+      default:
+        return false;
+    }
+  }
+
+  const pt_config& config_;
+  Walker walker_;
+  const uint64_t stop_offset_;
+  LastIp last_ip_;
+  bool fup_pending_ = false;   // a FUP waiting for the TIP.PGD it belongs to
+  bool mode_pending_ = false;  // a MODE.Exec waiting for its TIP.PGE
+};
+
+}  // namespace
+
+int32_t BlockMap::At(uint64_t ip) {
+  auto [it, inserted] = by_ip_.try_emplace(ip, -1);
+  if (!inserted) return it->second;
+  FastBlock block;
+  block.ip = ip;
+  uint64_t at = ip;
+  for (;;) {
+    const InsnInfo insn = ClassifyInsn(image_.CodeAt(at, 15), at);
+    if (insn.length == 0) return -1;  // no code here: stays -1 in by_ip_
+    ++block.ninsn;
+    if (insn.kind != InsnKind::kOther) {
+      block.end_ip = at;
+      block.next_ip = at + insn.length;
+      block.kind = insn.kind;
+      if (IsDirect(insn.kind) || insn.kind == InsnKind::kCondJump) {
+        if (!insn.target) return -1;
+        block.target = *insn.target;
+      }
+      break;
+    }
+    at += insn.length;
+  }
+  it->second = static_cast<int32_t>(blocks_.size());
+  blocks_.push_back(block);
+  return it->second;
+}
+
+bool FastDecodeStretch(const pt_config& config, BlockMap& blocks, uint64_t stop_offset,
+                       RuntimeCounts& counts, LoopResult& result) {
+  return StretchDecoder(config, blocks, stop_offset).Run(counts, result);
+}
+
+}  // namespace hwcov::decoder

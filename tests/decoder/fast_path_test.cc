@@ -1,0 +1,89 @@
+// hwcov's coverage decoder (the fast path) against its reference, libipt's
+// block decoder, on real traces of the test programs: soft traces of whole
+// processes (libraries, ld.so, signals, threads, fork, dlopen) and of the
+// program's own code only (tracing enabled and disabled at every library
+// call), and emu traces. Profiles must be identical, field by field, however
+// the streams are cut; and the fast path must have decoded them itself.
+#include <gtest/gtest.h>
+
+#include "decode_test_support.h"
+#include "hwcov/decoder.h"
+#include "hwcov/trace.h"
+
+namespace hwcov {
+namespace {
+
+namespace fs = std::filesystem;
+using decoder::DecodeOptions;
+using decoder::ExecutionProfile;
+using testing::kPrograms;
+
+struct Case {
+  std::string name;
+  std::string backend;
+  std::vector<std::string> args;  // hwcov record arguments after -o
+};
+
+std::string Program(const std::string& name) { return (kPrograms / name).string(); }
+
+std::vector<Case> Cases() {
+  return {
+      {"loops-all", "soft", {"--all-code", "--", Program("loops")}},
+      {"recursion-all", "soft", {"--all-code", "--", Program("recursion")}},
+      {"switch-all", "soft", {"--all-code", "--", Program("switch")}},
+      {"funcptr-all", "soft", {"--all-code", "--", Program("funcptr")}},
+      {"sig-all", "soft", {"--all-code", "--", Program("sig")}},
+      {"geometry-all", "soft", {"--all-code", "--", Program("use_geometry")}},
+      {"dl-all", "soft", {"--all-code", "--", Program("dl")}},
+      {"threads-all", "soft", {"--all-code", "--", Program("threads")}},
+      {"forker", "soft", {"--", Program("forker")}},
+      {"shapes-own", "soft", {"--", Program("shapes")}},
+      {"exc-own", "soft", {"--", Program("exc")}},
+      {"sig-own", "soft", {"--", Program("sig")}},
+      {"shapes-emu", "emu", {"--all-code", "--", Program("shapes")}},
+      {"exc-emu", "emu", {"--all-code", "--", Program("exc")}},
+      {"threads-emu", "emu", {"--all-code", "--", Program("threads")}},
+  };
+}
+
+class FastPath : public ::testing::TestWithParam<Case> {
+ protected:
+  static void SetUpTestSuite() { dir_ = new testing::TempDir("fast-path"); }
+  static void TearDownTestSuite() { delete dir_; }
+  static testing::TempDir* dir_;
+};
+testing::TempDir* FastPath::dir_ = nullptr;
+
+TEST_P(FastPath, SameProfileAsLibiptBlockDecoder) {
+  const Case& c = GetParam();
+  const fs::path path = testing::Record(*dir_, c.name, c.args, c.backend);
+  trace::Trace trace = trace::ReadPerfData(path);
+  DecodeOptions reference;
+  reference.libipt_only = true;
+  reference.jobs = 1;
+  reference.stretch_bytes = UINT64_MAX;
+  const ExecutionProfile expected = decoder::Decode(trace, reference);
+  ASSERT_GT(expected.instructions, 0u);
+  ASSERT_TRUE(expected.gaps.empty()) << expected.gaps[0].detail;
+  for (auto [jobs, stretch] : {std::pair<unsigned, uint64_t>{1, UINT64_MAX}, {2, 1}, {1, 4096}}) {
+    DecodeOptions options;
+    options.jobs = jobs;
+    options.stretch_bytes = stretch;
+    SCOPED_TRACE("-j" + std::to_string(jobs) + ", stretches of " + std::to_string(stretch));
+    const ExecutionProfile fast = decoder::Decode(trace, options);
+    testing::ExpectSameProfile(expected, fast);
+    // It decoded them: nothing in these clean traces is beyond it.
+    EXPECT_EQ(fast.libipt_stretch_bytes, 0u) << "of " << fast.trace_bytes << " bytes";
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Traces, FastPath, ::testing::ValuesIn(Cases()),
+                         [](const ::testing::TestParamInfo<Case>& param) {
+                           std::string name = param.param.name;
+                           for (char& ch : name)
+                             if (ch == '-') ch = '_';
+                           return name;
+                         });
+
+}  // namespace
+}  // namespace hwcov
