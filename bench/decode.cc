@@ -25,6 +25,7 @@ namespace {
 struct Result {
   double seconds = 0;
   uint64_t instructions = 0;
+  uint64_t libipt_stretch_bytes = 0;  // hwcov's fast path: bytes it handed to libipt
   long peak_kib = 0;
 };
 
@@ -37,7 +38,7 @@ Result InChild(Work work) {
   if (pid == 0) {
     const auto start = std::chrono::steady_clock::now();
     Result r;
-    r.instructions = work();
+    r.instructions = work(r);
     r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     (void)!write(pipe_fds[1], &r, sizeof r);
     _exit(0);
@@ -56,33 +57,39 @@ Result InChild(Work work) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc < 2) {
-    std::fprintf(stderr, "usage: %s TRACE...\n", argv[0]);
+  // --hwcov-only: just the hwcov rows (quick turns while tuning; the
+  // figures quoted in docs/benchmarks.md come from full runs).
+  const bool hwcov_only = argc > 1 && std::string(argv[1]) == "--hwcov-only";
+  if (argc < 2 + hwcov_only) {
+    std::fprintf(stderr, "usage: %s [--hwcov-only] TRACE...\n", argv[0]);
     return 2;
   }
-  std::vector<std::string> paths(argv + 1, argv + argc);
-  uint64_t bytes = 0, by_libipt = 0;
-  for (const auto& p : paths) {
-    const hwcov::decoder::ExecutionProfile profile =
-        hwcov::decoder::Decode(hwcov::trace::ReadPerfData(p), {});
-    bytes += profile.trace_bytes;
-    by_libipt += profile.libipt_stretch_bytes;
-  }
+  std::vector<std::string> paths(argv + 1 + hwcov_only, argv + argc);
+  // Trace size from the files alone: the parent decodes nothing, so that the
+  // children's peak RSS (which starts from the parent's) is their own.
+  uint64_t bytes = 0;
+  for (const auto& p : paths)
+    for (const auto& queue : hwcov::trace::ReadPerfData(p).queues)
+      for (const auto& buffer : queue.buffers) bytes += buffer.size;
   const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
   auto decode = [&](unsigned jobs, uint64_t stretch, bool libipt_only) {
-    return InChild([&] {
+    return InChild([&](Result& r) {
       uint64_t n = 0;
       for (const auto& p : paths) {
         hwcov::decoder::DecodeOptions o;
         o.jobs = jobs;
         o.stretch_bytes = stretch;
         o.libipt_only = libipt_only;
-        n += hwcov::decoder::Decode(hwcov::trace::ReadPerfData(p), o).instructions;
+        const hwcov::decoder::ExecutionProfile profile =
+            hwcov::decoder::Decode(hwcov::trace::ReadPerfData(p), o);
+        n += profile.instructions;
+        r.libipt_stretch_bytes += profile.libipt_stretch_bytes;
       }
       return n;
     });
   };
-  Result insn = InChild([&] {
+  Result insn;
+  if (!hwcov_only) insn = InChild([&](Result&) {
     uint64_t n = 0;
     hwcov::decoder::DecodeOptions o;
     o.stretch_bytes = UINT64_MAX;
@@ -91,8 +98,11 @@ int main(int argc, char** argv) {
                                        [](const hwcov::decoder::Gap&) {}, o);
     return n;
   });
-  Result block = decode(1, UINT64_MAX, true);
-  Result j1_libipt = decode(1, 0, true);
+  Result block, j1_libipt;
+  if (!hwcov_only) {
+    block = decode(1, UINT64_MAX, true);
+    j1_libipt = decode(1, 0, true);
+  }
   Result j1 = decode(1, 0, false);
   Result jn = decode(cores, 0, false);
   auto row = [&](const char* name, const Result& r) {
@@ -101,7 +111,8 @@ int main(int argc, char** argv) {
   };
   std::printf("%zu trace(s), %.1f MB of Intel PT, %u cores; the fast path handed %.2f%% of "
               "the bytes to libipt\n",
-              paths.size(), bytes / 1e6, cores, 100.0 * by_libipt / std::max<uint64_t>(bytes, 1));
+              paths.size(), bytes / 1e6, cores,
+              100.0 * j1.libipt_stretch_bytes / std::max<uint64_t>(bytes, 1));
   row("(a) libipt pt_insn, every instruction", insn);
   row("(b) libipt pt_blk, one stretch per stream", block);
   row("    hwcov -j1 --decoder libipt (pt_blk)", j1_libipt);

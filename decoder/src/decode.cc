@@ -24,7 +24,7 @@ namespace {
 // ones would make memory grow with the trace (each worker holds its
 // stretch's bytes, and a copy when the stretch spans AUX buffers).
 constexpr uint64_t kMinStretchBytes = 64 << 10;
-constexpr uint64_t kMaxStretchBytes = 8 << 20;
+constexpr uint64_t kMaxStretchBytes = 4 << 20;
 
 // One queue's stream and the images of its epochs.
 struct QueuePlan {
@@ -83,7 +83,7 @@ void BuildPlan(const trace::Trace& trace, DecodeContext& context, unsigned jobs,
     const std::vector<SyncPoint> syncs = FindSyncPoints(*q.stream);
     const uint64_t target =
         stretch_bytes ? stretch_bytes
-                      : std::clamp<uint64_t>(size / (4 * jobs) + 1, kMinStretchBytes, kMaxStretchBytes);
+                      : std::clamp<uint64_t>(size / (16 * jobs) + 1, kMinStretchBytes, kMaxStretchBytes);
     std::vector<Epoch> epochs = PlanEpochs(trace, spaces, pid, size, syncs);
     for (size_t e = 0; e < epochs.size(); ++e) {
       std::unique_ptr<CodeImage>& image = plan.images[epochs[e].mmaps];

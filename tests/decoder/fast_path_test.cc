@@ -85,5 +85,21 @@ INSTANTIATE_TEST_SUITE_P(Traces, FastPath, ::testing::ValuesIn(Cases()),
                            return name;
                          });
 
+// Real Intel PT from a Skylake (../shared/fixtures): user and kernel, per-CPU
+// queues, PIP, CBR, MTC, CYC, MODE.TSX... Its binaries are not here, so both
+// decoders find only no-image gaps; they must find the same ones.
+TEST(FastPathHardware, SameGapsAsLibiptOnRealTraces) {
+  for (const char* name : {"perf.data.intel_pt-4.14", "perf.data.piped.intel_pt-4.14"}) {
+    SCOPED_TRACE(name);
+    trace::Trace trace =
+        trace::ReadPerfData(fs::path(HWCOV_SHARED_DIR) / "fixtures" / name);
+    DecodeOptions reference;
+    reference.libipt_only = true;
+    const ExecutionProfile expected = decoder::Decode(trace, reference);
+    ASSERT_FALSE(expected.gaps.empty());
+    testing::ExpectSameProfile(expected, decoder::Decode(trace, {}));
+  }
+}
+
 }  // namespace
 }  // namespace hwcov
