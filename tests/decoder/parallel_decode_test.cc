@@ -145,6 +145,13 @@ TEST_F(ParallelDecode, OverflowIsAGapAndTheRestDecodesExactly) {
   EXPECT_TRUE(std::any_of(p.gaps.begin(), p.gaps.end(),
                           [](const decoder::Gap& g) { return g.kind == GapKind::kOverflow; }))
       << decoder::GapKindName(p.gaps[0].kind) << ": " << p.gaps[0].detail;
+  // Where tracing resumed, as a place in a binary: the mapper marks the code
+  // around it "unknown" rather than uncovered.
+  for (const decoder::Gap& g : p.gaps)
+    if (g.kind == GapKind::kOverflow) {
+      ASSERT_TRUE(g.location.has_value()) << std::hex << g.ip;
+      EXPECT_LT(g.location->module, p.modules.size());
+    }
   // The OVF stands where a sync point was and the FUP after it says where
   // execution resumed, so nothing else is lost: the rest decodes exactly.
   EXPECT_EQ(Listing(original), Listing(broken));
@@ -171,6 +178,9 @@ TEST_F(ParallelDecode, LostBytesCostOnlyTheirStretch) {
   ExpectSameProfile(p, DecodeWithLibipt(broken));
   EXPECT_LT(p.decoded_bytes, p.trace_bytes);
   EXPECT_GT(p.gaps.at(0).skipped_bytes, 0u);
+  // Decoding stopped somewhere in the program's code: that place is known.
+  ASSERT_TRUE(p.gaps.at(0).location.has_value()) << std::hex << p.gaps.at(0).ip;
+  EXPECT_LT(p.gaps.at(0).location->module, p.modules.size());
 }
 
 TEST_F(ParallelDecode, CodeWithoutItsBinaryIsANoImageGap) {
