@@ -114,7 +114,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static hwcov::fuzz::ScratchFile file("input.pt");
   static trace::Trace t = MakeFixedTrace();
   t.file = std::make_shared<hwcov::MappedFile>(file.Write(data, size));
-  // Two buffers: the queue's stream is then joined into a heap copy, whose
+  // Two buffers: a stretch that spans them is copied to the heap, whose
   // bounds ASan knows exactly (a mapped file's page has slack).
   trace::AuxQueue queue{0, kPid, UINT32_MAX, {}};
   const uint64_t half = size / 2;
@@ -129,6 +129,28 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     for (const auto& b : p.blocks)
       Check(b.module < p.modules.size() && b.begin <= b.last && b.count > 0, "valid block");
     for (const auto& b : p.branches) Check(b.module < p.modules.size(), "valid branch");
+    // Differential: hwcov's fast path against libipt's block decoder, which
+    // decodes whatever the fast path declines. The profiles must be equal.
+    hwcov::decoder::DecodeOptions reference;
+    reference.libipt_only = true;
+    const hwcov::decoder::ExecutionProfile r = hwcov::decoder::Decode(t, reference);
+    Check(r.instructions == p.instructions && r.decoded_bytes == p.decoded_bytes &&
+              r.unmapped_instructions == p.unmapped_instructions &&
+              r.gaps.size() == p.gaps.size() && r.blocks.size() == p.blocks.size() &&
+              r.branches.size() == p.branches.size(),
+          "fast path totals equal libipt's");
+    for (size_t i = 0; i < p.blocks.size(); ++i)
+      Check(r.blocks[i].begin == p.blocks[i].begin && r.blocks[i].last == p.blocks[i].last &&
+                r.blocks[i].count == p.blocks[i].count,
+            "fast path blocks equal libipt's");
+    for (size_t i = 0; i < p.branches.size(); ++i)
+      Check(r.branches[i].offset == p.branches[i].offset &&
+                r.branches[i].taken == p.branches[i].taken &&
+                r.branches[i].not_taken == p.branches[i].not_taken,
+            "fast path branches equal libipt's");
+    for (size_t i = 0; i < p.gaps.size(); ++i)
+      Check(r.gaps[i].kind == p.gaps[i].kind && r.gaps[i].trace_offset == p.gaps[i].trace_offset,
+            "fast path gaps equal libipt's");
     uint64_t insns = 0;
     hwcov::decoder::ListInstructions(
         t, [&](uint64_t) { ++insns; }, [](const hwcov::decoder::Gap&) {});
