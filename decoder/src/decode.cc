@@ -82,8 +82,9 @@ void BuildPlan(const trace::Trace& trace, DecodeContext& context, unsigned jobs,
     const std::optional<uint32_t> pid = ProcessOf(queue, spaces);
     const std::vector<SyncPoint> syncs = FindSyncPoints(*q.stream);
     const uint64_t target =
-        stretch_bytes ? stretch_bytes
-                      : std::clamp<uint64_t>(size / (16 * jobs) + 1, kMinStretchBytes, kMaxStretchBytes);
+        stretch_bytes
+            ? stretch_bytes
+            : std::clamp<uint64_t>(size / (16 * jobs) + 1, kMinStretchBytes, kMaxStretchBytes);
     std::vector<Epoch> epochs = PlanEpochs(trace, spaces, pid, size, syncs);
     for (size_t e = 0; e < epochs.size(); ++e) {
       std::unique_ptr<CodeImage>& image = plan.images[epochs[e].mmaps];
@@ -275,8 +276,7 @@ ExecutionProfile Decode(const trace::Trace& trace, const DecodeOptions& options)
 }
 
 void ListInstructions(const trace::Trace& trace, const std::function<void(uint64_t ip)>& on_insn,
-                      const std::function<void(const Gap&)>& on_gap,
-                      const DecodeOptions& options) {
+                      const std::function<void(const Gap&)>& on_gap, const DecodeOptions& options) {
   DecodeContext context(trace, options);
   Plan plan;
   BuildPlan(trace, context, 1, options.stretch_bytes, plan);

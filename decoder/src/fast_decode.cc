@@ -181,8 +181,10 @@ class Walker {
   void Flush(RuntimeCounts& counts) {
     // Where the stretch stopped, flow goes on: the merge joins the last
     // block to the next stretch's first, as for libipt's blocks.
-    if (last_ == kPartial) counts.pending_end = last_partial_end_;
-    else if (last_ >= 0) counts.pending_end = blocks_[last_].end_ip;
+    if (last_ == kPartial)
+      counts.pending_end = last_partial_end_;
+    else if (last_ >= 0)
+      counts.pending_end = blocks_[last_].end_ip;
     Unpend();
     for (size_t id = 0; id < blocks_.size(); ++id) {
       FastBlock& b = blocks_[static_cast<int32_t>(id)];
@@ -362,8 +364,10 @@ class StretchDecoder {
     if (!decoder) return false;
     const bool ok = Decode(decoder, result);
     pt_pkt_free_decoder(decoder);
-    if (ok) walker_.Flush(counts);
-    else walker_.Discard();
+    if (ok)
+      walker_.Flush(counts);
+    else
+      walker_.Discard();
     return ok;
   }
 
@@ -403,8 +407,10 @@ class StretchDecoder {
         continue;
       }
       if (!Packet(packet)) return false;
-      if (packet.type == ppt_tnt_8 || packet.type == ppt_tnt_64) last_flow_ = LastFlow::kTnt;
-      else if (packet.type >= ppt_fup && packet.type <= ppt_tip_pgd) last_flow_ = LastFlow::kIp;
+      if (packet.type == ppt_tnt_8 || packet.type == ppt_tnt_64)
+        last_flow_ = LastFlow::kTnt;
+      else if (packet.type >= ppt_fup && packet.type <= ppt_tip_pgd)
+        last_flow_ = LastFlow::kIp;
     }
     if (fup_pending_ || mode_pending_) return false;
     if (!stopped && walker_.enabled()) {
@@ -498,8 +504,7 @@ class StretchDecoder {
       case ppt_mode:
         // MODE.Exec binds to the TIP.PGE that follows; anything else
         // (a mode change on a far branch, TSX) is libipt's.
-        if (packet.payload.mode.leaf != pt_mol_exec || !Is64Bit(packet.payload.mode))
-          return false;
+        if (packet.payload.mode.leaf != pt_mol_exec || !Is64Bit(packet.payload.mode)) return false;
         mode_pending_ = true;
         return true;
       default:

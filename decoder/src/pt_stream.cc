@@ -22,8 +22,7 @@ std::span<const uint8_t> QueueStream::Range(uint64_t begin, uint64_t end,
   auto it = std::upper_bound(segments_.begin(), segments_.end(), begin,
                              [](uint64_t at, const Segment& s) { return at < s.begin; });
   --it;
-  if (end <= it->begin + it->bytes.size())
-    return it->bytes.subspan(begin - it->begin, end - begin);
+  if (end <= it->begin + it->bytes.size()) return it->bytes.subspan(begin - it->begin, end - begin);
   scratch.clear();
   scratch.reserve(end - begin);
   for (; it != segments_.end() && it->begin < end; ++it) {
@@ -64,9 +63,8 @@ pt_config MakeConfig(const trace::Trace& trace, std::span<const uint8_t> bytes) 
   config.flags.variant.block.end_on_jump = 1;
   auto cpuid = trace.strings.find("cpuid");  // "GenuineIntel,6,78,3"
   unsigned family = 0, model = 0, stepping = 0;
-  if (cpuid != trace.strings.end() &&
-      std::sscanf(cpuid->second.c_str(), "GenuineIntel,%u,%u,%u", &family, &model, &stepping) ==
-          3) {
+  if (cpuid != trace.strings.end() && std::sscanf(cpuid->second.c_str(), "GenuineIntel,%u,%u,%u",
+                                                  &family, &model, &stepping) == 3) {
     config.cpu.vendor = pcv_intel;
     config.cpu.family = static_cast<uint16_t>(family);
     config.cpu.model = static_cast<uint8_t>(model);

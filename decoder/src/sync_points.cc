@@ -27,9 +27,10 @@ void ReadPsbPlus(pt_packet_decoder* decoder, SyncPoint& point) {
       // Last-IP is reset at a PSB, so the FUP here carries a usable address
       // unless it is compressed against nothing (then it is not one we use).
       point.tracing = true;
-      point.fup_ip = packet.payload.ip.ipc == pt_ipc_sext_48
-                         ? static_cast<uint64_t>(static_cast<int64_t>(packet.payload.ip.ip << 16) >> 16)
-                         : packet.payload.ip.ip;
+      point.fup_ip =
+          packet.payload.ip.ipc == pt_ipc_sext_48
+              ? static_cast<uint64_t>(static_cast<int64_t>(packet.payload.ip.ip << 16) >> 16)
+              : packet.payload.ip.ip;
     } else if (packet.type == ppt_psbend) {
       pt_pkt_get_offset(decoder, &point.end);
       return;

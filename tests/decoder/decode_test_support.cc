@@ -16,8 +16,8 @@ fs::path Record(const TempDir& dir, const std::string& name, const std::vector<s
                 const std::string& backend) {
   const fs::path trace = dir.path() / (name + ".data");
   // Sync points every 256 bytes: many stretches even in a small trace.
-  std::vector<std::string> argv = {HWCOV_BINARY, "record", "--backend", backend, "--psb-period",
-                                   "256", "-o", trace.string()};
+  std::vector<std::string> argv = {HWCOV_BINARY,   "record", "--backend", backend,
+                                   "--psb-period", "256",    "-o",        trace.string()};
   argv.insert(argv.end(), args.begin(), args.end());
   auto r = RunCommand(argv, dir.path());
   EXPECT_EQ(r.exit_code, 0) << r.err;

@@ -91,8 +91,7 @@ INSTANTIATE_TEST_SUITE_P(Traces, FastPath, ::testing::ValuesIn(Cases()),
 TEST(FastPathHardware, SameGapsAsLibiptOnRealTraces) {
   for (const char* name : {"perf.data.intel_pt-4.14", "perf.data.piped.intel_pt-4.14"}) {
     SCOPED_TRACE(name);
-    trace::Trace trace =
-        trace::ReadPerfData(fs::path(HWCOV_SHARED_DIR) / "fixtures" / name);
+    trace::Trace trace = trace::ReadPerfData(fs::path(HWCOV_SHARED_DIR) / "fixtures" / name);
     DecodeOptions reference;
     reference.libipt_only = true;
     const ExecutionProfile expected = decoder::Decode(trace, reference);
