@@ -14,6 +14,8 @@ packages=(
   qemu-user     # the emu backend runs programs under qemu-x86_64 with hwcov's TCG plugin
   libxml2-utils # tests/report: xmllint validates the Cobertura XML against coverage-04.dtd
   gcovr         # tests/report: gcovr >= 8 reads the Cobertura XML back (Debian 12 has 5.2: skipped)
+  chromium      # tests/report: the HTML report rendered in headless Chromium
+  fonts-dejavu-core  # text in the rendered HTML screenshots
 )
 
 missing=()

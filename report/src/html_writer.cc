@@ -1,11 +1,16 @@
-// A self-contained HTML report: DIR/index.html with the summary table and
-// trace completeness, and one page per source file with the annotated source.
-// No scripts, no external CSS or fonts: the directory can be opened from a CI
-// artifact or a file:// URL as is. Every text from outside (paths, source,
-// function names, trace messages) goes through XmlEscape.
+// A self-contained HTML report: DIR/index.html with the trace completeness
+// and per-directory and per-file tables (sorted by missed lines, most first;
+// a small inline script re-sorts them by any column on a click or by a
+// #sort=KEY fragment), and one page per source file with the annotated
+// source. No external scripts, CSS or fonts: the directory can be opened from
+// a CI artifact or a file:// URL as is, and reads the same without scripts.
+// Every text from outside (paths, source, function names, trace messages)
+// goes through XmlEscape.
 #include <algorithm>
 #include <cstdio>
 #include <fstream>
+#include <map>
+#include <tuple>
 #include <ostream>
 
 #include "hwcov/report.h"
@@ -21,7 +26,25 @@ const char kStyle[] =
     "pre{margin:0}.hit{background:#dfd}.miss{background:#fdd}.part{background:#ffc}"
     ".unknown{background:#e4e4f4}.legend span{padding:2px 8px}"
     "td.src{text-align:left;font-family:monospace;white-space:pre}"
-    "tr.total{font-weight:bold}</style>\n";
+    "tr.total{font-weight:bold}th[data-key]{cursor:pointer;text-decoration:underline dotted}"
+    "</style>\n";
+
+// Sorts a table.sortable's body by the column whose header was clicked (again:
+// the other way), or on load by #sort=KEY[-asc|-desc]. Cells carry their sort
+// value in data-v; numbers sort as numbers.
+const char kSortScript[] =
+    "<script>\n"
+    "function hwcovSort(th,desc){var t=th.closest('table'),b=t.tBodies[0],c=th.cellIndex;"
+    "var rows=Array.prototype.slice.call(b.rows);rows.sort(function(x,y){"
+    "var a=x.cells[c].getAttribute('data-v'),d=y.cells[c].getAttribute('data-v');"
+    "var n=parseFloat(a)-parseFloat(d);var k=isNaN(n)?a.localeCompare(d):n;return desc?-k:k;});"
+    "rows.forEach(function(r){b.appendChild(r);});th.setAttribute('data-desc',desc?'1':'0');}\n"
+    "document.querySelectorAll('table.sortable th[data-key]').forEach(function(th){"
+    "th.addEventListener('click',function(){hwcovSort(th,th.getAttribute('data-desc')!=='1');});});\n"
+    "var m=/sort=([a-z]+)(-(asc|desc))?/.exec(location.hash);if(m){"
+    "document.querySelectorAll('table.sortable th[data-key=\"'+m[1]+'\"]').forEach(function(th){"
+    "hwcovSort(th,m[3]?m[3]==='desc':m[1]!=='name');});}\n"
+    "</script>\n";
 
 std::string Percent(const Ratio& r) {
   if (r.found == 0) return "-";
@@ -32,11 +55,40 @@ std::string Percent(const Ratio& r) {
 
 std::string Cells(const FileSummary& s) {
   std::string out;
-  for (const Ratio* r : {&s.lines, &s.functions, &s.branches})
+  out += "<td data-v=\"" + std::to_string(s.lines.found - s.lines.hit) + "\">" +
+         std::to_string(s.lines.found - s.lines.hit) + "</td>";
+  for (const Ratio* r : {&s.lines, &s.functions, &s.branches}) {
+    char value[32];
+    std::snprintf(value, sizeof value, "%.4f", r->found ? r->Percent() : -1.0);
     out += "<td>" + std::to_string(r->hit) + "/" + std::to_string(r->found) +
-           (r->unknown ? " (" + std::to_string(r->unknown) + " unknown)" : "") + "</td><td>" +
-           Percent(*r) + "</td>";
+           (r->unknown ? " (" + std::to_string(r->unknown) + " unknown)" : "") +
+           "</td><td data-v=\"" + value + "\">" + Percent(*r) + "</td>";
+  }
   return out;
+}
+
+// A sortable table of |rows| (name, link or empty, summary), missed lines
+// first, and its total.
+void SummaryTable(std::ostream& out, const std::string& what,
+                  std::vector<std::tuple<std::string, std::string, FileSummary>> rows,
+                  const FileSummary& total) {
+  std::stable_sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) {
+    const FileSummary& x = std::get<2>(a);
+    const FileSummary& y = std::get<2>(b);
+    return x.lines.found - x.lines.hit > y.lines.found - y.lines.hit;
+  });
+  out << "<table class=\"sortable\">\n<thead><tr><th data-key=\"name\">" << what
+      << "</th><th data-key=\"missed\">Missed lines</th><th>Lines</th>"
+         "<th data-key=\"lines\">%</th><th>Functions</th><th data-key=\"functions\">%</th>"
+         "<th>Branches</th><th data-key=\"branches\">%</th></tr></thead>\n<tbody>\n";
+  for (const auto& [name, link, s] : rows) {
+    out << "<tr><td class=\"name\" data-v=\"" << XmlEscape(name) << "\">";
+    if (link.empty()) out << XmlEscape(name);
+    else out << "<a href=\"" << link << "\">" << XmlEscape(name) << "</a>";
+    out << "</td>" << Cells(s) << "</tr>\n";
+  }
+  out << "</tbody>\n<tfoot><tr class=\"total\"><td class=\"name\">TOTAL</td>" << Cells(total)
+      << "</tr></tfoot>\n</table>\n";
 }
 
 // What the row colours mean; "unknown" only where there is some.
@@ -83,9 +135,6 @@ void Completeness(std::ostream& out, const mapper::TraceQuality& q, const FileSu
   }
 }
 
-const char kTableHead[] =
-    "<table>\n<tr><th>File</th><th>Lines</th><th></th><th>Functions</th><th></th>"
-    "<th>Branches</th><th></th></tr>\n";
 
 class HtmlWriter : public ReportWriter {
  public:
@@ -103,13 +152,24 @@ class HtmlWriter : public ReportWriter {
     std::ostream& out = file.stream();
     Header(out, "hwcov coverage report");
     Completeness(out, coverage.quality, summary.total);
-    out << kTableHead;
-    for (size_t i = 0; i < summary.files.size(); ++i)
-      out << "<tr><td class=\"name\"><a href=\"" << PageName(i) << "\">"
-          << XmlEscape(RelativeTo(summary.files[i].path, root_)) << "</a></td>"
-          << Cells(summary.files[i]) << "</tr>\n";
-    out << "<tr class=\"total\"><td class=\"name\">TOTAL</td>" << Cells(summary.total)
-        << "</tr>\n</table>\n</body></html>\n";
+    std::map<std::string, FileSummary> directories;
+    std::vector<std::tuple<std::string, std::string, FileSummary>> files;
+    for (size_t i = 0; i < summary.files.size(); ++i) {
+      const std::string path = RelativeTo(summary.files[i].path, root_);
+      std::string directory = std::filesystem::path(path).parent_path().string();
+      FileSummary& d = directories[directory.empty() ? "." : directory];
+      d.lines += summary.files[i].lines;
+      d.functions += summary.files[i].functions;
+      d.branches += summary.files[i].branches;
+      files.emplace_back(path, PageName(i), summary.files[i]);
+    }
+    std::vector<std::tuple<std::string, std::string, FileSummary>> by_directory;
+    for (const auto& [name, s] : directories) by_directory.emplace_back(name, "", s);
+    out << "<h2>Directories</h2>\n";
+    SummaryTable(out, "Directory", std::move(by_directory), summary.total);
+    out << "<h2>Files</h2>\n";
+    SummaryTable(out, "File", std::move(files), summary.total);
+    out << kSortScript << "</body></html>\n";
     file.Commit();
   }
 
@@ -119,8 +179,10 @@ class HtmlWriter : public ReportWriter {
     AtomicFile file(page);
     std::ostream& out = file.stream();
     Header(out, RelativeTo(f.path, root_));
-    out << "<p><a href=\"index.html\">index</a></p>\n" << kTableHead
-        << "<tr><td class=\"name\">this file</td>" << Cells(s) << "</tr>\n</table>\n";
+    out << "<p><a href=\"index.html\">index</a></p>\n<table>\n<tr><th></th><th>Missed lines</th>"
+           "<th>Lines</th><th>%</th><th>Functions</th><th>%</th><th>Branches</th><th>%</th></tr>\n"
+           "<tr><td class=\"name\">this file</td>"
+        << Cells(s) << "</tr>\n</table>\n";
     Legend(out, s);
     out << "<h2>Functions</h2>\n<table>\n<tr><th>Line</th><th>Entries</th><th>Function</th></tr>\n";
     for (const auto& fn : f.functions)
