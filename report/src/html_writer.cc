@@ -22,7 +22,7 @@ namespace {
 
 const char kStyle[] =
     "<style>body{font-family:sans-serif;margin:1em}table{border-collapse:collapse}"
-    "td,th{padding:2px 8px;text-align:right}td.name{text-align:left}"
+    "td,th{padding:2px 8px;text-align:right}td.name,th:first-child{text-align:left}"
     "pre{margin:0}.hit{background:#dfd}.miss{background:#fdd}.part{background:#ffc}"
     ".unknown{background:#e4e4f4}.legend span{padding:2px 8px}"
     "td.src{text-align:left;font-family:monospace;white-space:pre}"
