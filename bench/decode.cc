@@ -89,15 +89,17 @@ int main(int argc, char** argv) {
     });
   };
   Result insn;
-  if (!hwcov_only) insn = InChild([&](Result&) {
-    uint64_t n = 0;
-    hwcov::decoder::DecodeOptions o;
-    o.stretch_bytes = UINT64_MAX;
-    for (const auto& p : paths)
-      hwcov::decoder::ListInstructions(hwcov::trace::ReadPerfData(p), [&](uint64_t) { ++n; },
-                                       [](const hwcov::decoder::Gap&) {}, o);
-    return n;
-  });
+  if (!hwcov_only)
+    insn = InChild([&](Result&) {
+      uint64_t n = 0;
+      hwcov::decoder::DecodeOptions o;
+      o.stretch_bytes = UINT64_MAX;
+      for (const auto& p : paths)
+        hwcov::decoder::ListInstructions(
+            hwcov::trace::ReadPerfData(p), [&](uint64_t) { ++n; },
+            [](const hwcov::decoder::Gap&) {}, o);
+      return n;
+    });
   Result block, j1_libipt;
   if (!hwcov_only) {
     block = decode(1, UINT64_MAX, true);
@@ -109,10 +111,11 @@ int main(int argc, char** argv) {
     std::printf("%-44s %8.1f MB/s %9.1f M insn/s %8.3f s  peak %7ld KiB\n", name,
                 bytes / r.seconds / 1e6, r.instructions / r.seconds / 1e6, r.seconds, r.peak_kib);
   };
-  std::printf("%zu trace(s), %.1f MB of Intel PT, %u cores; the fast path handed %.2f%% of "
-              "the bytes to libipt\n",
-              paths.size(), bytes / 1e6, cores,
-              100.0 * j1.libipt_stretch_bytes / std::max<uint64_t>(bytes, 1));
+  std::printf(
+      "%zu trace(s), %.1f MB of Intel PT, %u cores; the fast path handed %.2f%% of "
+      "the bytes to libipt\n",
+      paths.size(), bytes / 1e6, cores,
+      100.0 * j1.libipt_stretch_bytes / std::max<uint64_t>(bytes, 1));
   row("(a) libipt pt_insn, every instruction", insn);
   row("(b) libipt pt_blk, one stretch per stream", block);
   row("    hwcov -j1 --decoder libipt (pt_blk)", j1_libipt);

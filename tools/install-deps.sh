@@ -15,6 +15,8 @@ packages=(
   libxml2-utils # tests/report: xmllint validates the Cobertura XML against coverage-04.dtd
   gcovr         # tests/report: gcovr >= 8 reads the Cobertura XML back (Debian 12 has 5.2: skipped)
   chromium      # tests/report: the HTML report rendered in headless Chromium
+  chromium-driver  # tests/report: chromedriver clicks the HTML tables' sort headers
+  curl          # tests/report: the test talks to chromedriver's WebDriver HTTP API
   fonts-dejavu-core  # text in the rendered HTML screenshots
 )
 

@@ -267,7 +267,8 @@ class Converter {
             bool last_next_in_filter) {
     if (from >= to || !b.in_filter) return;
     const size_t n = b.n;
-    if (b.straight && from == 0 && to == n) return EmitComplete(t, b, last_next, last_next_in_filter);
+    if (b.straight && from == 0 && to == n)
+      return EmitComplete(t, b, last_next, last_next_in_filter);
     PtEncoder& encoder = EncoderOf(t);
     const Code& c = *b.code;
     for (size_t i = from; i < to; ++i) {

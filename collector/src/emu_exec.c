@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 /* 0 when |path| is an executable x86-64 ELF file, else an errno value. */
-static int CheckElf(const char *path) {
+static int CheckElf(const char* path) {
   struct stat st;
   if (stat(path, &st) != 0) return errno;
   if (!S_ISREG(st.st_mode)) return EACCES;
@@ -25,7 +25,7 @@ static int CheckElf(const char *path) {
 }
 
 /* Reads "#!INTERP [ARG]" of a script into |line|; sets *interp and *arg. */
-static int ReadShebang(const char *path, char *line, size_t size, char **interp, char **arg) {
+static int ReadShebang(const char* path, char* line, size_t size, char** interp, char** arg) {
   if (access(path, X_OK) != 0) return errno;
   int fd = open(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0) return errno;
@@ -33,10 +33,10 @@ static int ReadShebang(const char *path, char *line, size_t size, char **interp,
   close(fd);
   if (n < 3 || line[0] != '#' || line[1] != '!') return ENOEXEC;
   line[n] = '\0';
-  char *end = strchr(line, '\n');
+  char* end = strchr(line, '\n');
   if (!end) return ENOEXEC; /* longer than the buffer: leave it to the kernel */
   *end = '\0';
-  char *p = line + 2;
+  char* p = line + 2;
   while (*p == ' ' || *p == '\t') ++p;
   if (!*p) return ENOEXEC;
   *interp = p;
@@ -45,15 +45,15 @@ static int ReadShebang(const char *path, char *line, size_t size, char **interp,
   if (*p) {
     *p++ = '\0';
     while (*p == ' ' || *p == '\t') ++p;
-    char *last = p + strlen(p);
+    char* last = p + strlen(p);
     while (last > p && (last[-1] == ' ' || last[-1] == '\t')) *--last = '\0';
     if (*p) *arg = p; /* the kernel passes the rest of the line as one argument */
   }
   return 0;
 }
 
-int hwcov_emu_exec_argv(const char *qemu, const char *plugin_arg, const char *path,
-                        char *const argv[], const char **out, size_t out_max, char *line,
+int hwcov_emu_exec_argv(const char* qemu, const char* plugin_arg, const char* path,
+                        char* const argv[], const char** out, size_t out_max, char* line,
                         size_t line_size) {
   size_t argc = 0;
   while (argv && argv[argc]) ++argc;

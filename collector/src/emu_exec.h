@@ -20,8 +20,8 @@ extern "C" {
  * an x86-64 program (ENOENT, EACCES, ENOEXEC, E2BIG...): the caller then
  * leaves the execve to its normal course, so that a shell searching $PATH
  * still sees the failures it expects. */
-int hwcov_emu_exec_argv(const char *qemu, const char *plugin_arg, const char *path,
-                        char *const argv[], const char **out, size_t out_max, char *line,
+int hwcov_emu_exec_argv(const char* qemu, const char* plugin_arg, const char* path,
+                        char* const argv[], const char** out, size_t out_max, char* line,
                         size_t line_size);
 
 #ifdef __cplusplus

@@ -8,7 +8,7 @@ extern "C" {
 #endif
 
 /* fnmatch(3) on the whole path, or on the file name when the pattern has no '/'. */
-int hwcov_glob_match(const char *pattern, const char *path);
+int hwcov_glob_match(const char* pattern, const char* path);
 
 #ifdef __cplusplus
 }

@@ -69,6 +69,21 @@ perf_event_attr BaseAttr(const EventPlan& plan) {
   return a;
 }
 
+// A dummy:u event (sideband, no samples of its own). With |switch_records|
+// it records context switches and is enabled from the start, so that they
+// cover the whole run.
+perf_event_attr DummyAttr(const EventPlan& plan, bool switch_records) {
+  perf_event_attr a = BaseAttr(plan);
+  a.type = PERF_TYPE_SOFTWARE;
+  a.config = PERF_COUNT_SW_DUMMY;
+  if (switch_records) {
+    a.context_switch = 1;
+    a.disabled = 0;
+    a.enable_on_exec = 0;
+  }
+  return a;
+}
+
 }  // namespace
 
 uint64_t DefaultPtConfig(const PtPmu& pmu) {
@@ -115,34 +130,21 @@ perf_event_attr PtAttr(const PtPmu& pmu, uint64_t config, const EventPlan& plan)
 }
 
 perf_event_attr TrackingAttr(const EventPlan& plan) {
-  perf_event_attr a = BaseAttr(plan);
-  a.type = PERF_TYPE_SOFTWARE;
-  a.config = PERF_COUNT_SW_DUMMY;
+  // perf's "need_immediate": switch records must cover the whole run.
+  perf_event_attr a = DummyAttr(plan, /*switch_records=*/plan.per_cpu && !plan.cpu_wide_switch);
   a.mmap = 1;
   a.mmap2 = 1;
   a.comm = 1;
   a.comm_exec = 1;
   a.task = 1;
   a.build_id = plan.mmap_build_id ? 1 : 0;
-  if (plan.per_cpu && !plan.cpu_wide_switch) {
-    // perf's "need_immediate": switch records must cover the whole run.
-    a.context_switch = 1;
-    a.disabled = 0;
-    a.enable_on_exec = 0;
-  }
   return a;
 }
 
 perf_event_attr SwitchAttr(const EventPlan& plan) {
-  perf_event_attr a = BaseAttr(plan);
-  a.type = PERF_TYPE_SOFTWARE;
-  a.config = PERF_COUNT_SW_DUMMY;
-  a.context_switch = 1;
   // inherit stays as evsel__config sets it for every event (the kernel
   // ignores it on a CPU-wide event); perf 4.14's file shows it set.
-  a.disabled = 0;
-  a.enable_on_exec = 0;
-  return a;
+  return DummyAttr(plan, /*switch_records=*/true);
 }
 
 std::vector<uint64_t> AuxtraceInfoPriv(const PtPmu& pmu, const TimeConversion& time,

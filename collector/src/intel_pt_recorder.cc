@@ -105,19 +105,26 @@ bool IsElf(const std::string& path) {
 
 bool HasGlob(const std::string& s) { return s.find_first_of("*?[") != std::string::npos; }
 
-// perf's perf_can_record_cpu_wide: may this user open an event on a whole
-// CPU (CAP_PERFMON or perf_event_paranoid <= 0)?
-bool CanRecordCpuWide(PerfEventSys& sys, int cpu) {
+// Opens and closes a user-only software event |config| on |pid| / |cpu|, as
+// perf probes what it may do: 0, or the negative errno of the refusal.
+int ProbeSoftwareEvent(PerfEventSys& sys, uint64_t config, bool exclude_hv, pid_t pid, int cpu) {
   perf_event_attr a;
   std::memset(&a, 0, sizeof a);
   a.size = PERF_ATTR_SIZE_VER7;
   a.type = PERF_TYPE_SOFTWARE;
-  a.config = PERF_COUNT_SW_CPU_CLOCK;
+  a.config = config;
   a.exclude_kernel = 1;
-  int fd = sys.Open(a, -1, cpu);
-  if (fd < 0) return false;
+  a.exclude_hv = exclude_hv ? 1 : 0;
+  const int fd = sys.Open(a, pid, cpu);
+  if (fd < 0) return fd;
   sys.Close(fd);
-  return true;
+  return 0;
+}
+
+// perf's perf_can_record_cpu_wide: may this user open an event on a whole
+// CPU (CAP_PERFMON or perf_event_paranoid <= 0)?
+bool CanRecordCpuWide(PerfEventSys& sys, int cpu) {
+  return ProbeSoftwareEvent(sys, PERF_COUNT_SW_CPU_CLOCK, /*exclude_hv=*/false, -1, cpu) == 0;
 }
 
 // Writes what the rings deliver and keeps the accounts.
@@ -283,20 +290,10 @@ std::string IntelPtUnavailable(const IntelPtHost& host) {
   std::unique_ptr<PerfEventSys> kernel;
   PerfEventSys* sys = host.sys;
   if (!sys) sys = (kernel = MakeKernelPerfEventSys()).get();
-  perf_event_attr a;
-  std::memset(&a, 0, sizeof a);
-  a.size = PERF_ATTR_SIZE_VER7;
-  a.type = PERF_TYPE_SOFTWARE;
-  a.config = PERF_COUNT_SW_DUMMY;
-  a.exclude_kernel = 1;
-  a.exclude_hv = 1;
-  int fd = sys->Open(a, 0, -1);
-  if (fd >= 0) {
-    sys->Close(fd);
-    return "";
-  }
+  const int err = ProbeSoftwareEvent(*sys, PERF_COUNT_SW_DUMMY, /*exclude_hv=*/true, 0, -1);
+  if (err == 0) return "";
   const PerfAccess access = host.access ? *host.access : ReadPerfAccess(host.proc);
-  return "perf events are denied to this user (" + std::string(std::strerror(-fd)) +
+  return "perf events are denied to this user (" + std::string(std::strerror(-err)) +
          ", kernel.perf_event_paranoid is " + std::to_string(access.paranoid) +
          "): " + PrivilegeAdvice(/*mention_soft=*/false);
 }

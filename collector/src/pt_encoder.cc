@@ -31,7 +31,10 @@ pt_ip_compression Compression(uint64_t ip, std::optional<uint64_t> last) {
 }  // namespace
 
 PtEncoder::PtEncoder(Sink sink, uint64_t psb_period, Clock clock)
-    : sink_(std::move(sink)), clock_(std::move(clock)), buffer_(kChunkBytes), psb_period_(psb_period) {
+    : sink_(std::move(sink)),
+      clock_(std::move(clock)),
+      buffer_(kChunkBytes),
+      psb_period_(psb_period) {
   pt_config config;
   pt_config_init(&config);
   config.begin = buffer_.data();

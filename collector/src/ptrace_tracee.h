@@ -33,7 +33,8 @@ class Tracee {
   // instruction at |gadget| (any executable 0f 05 in its address space), and
   // restores every register afterwards. Signals that arrive meanwhile are
   // returned through |deferred_signal| for the caller to deliver later.
-  long InjectSyscall(uint64_t gadget, long nr, long a0, long a1, long a2, int* deferred_signal) const;
+  long InjectSyscall(uint64_t gadget, long nr, long a0, long a1, long a2,
+                     int* deferred_signal) const;
 
  private:
   pid_t tid_;

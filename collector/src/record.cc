@@ -52,8 +52,9 @@ BackendChoice ChooseBackend(Backend requested) {
   if (pt_reason.empty()) return {Backend::kIntelPt, "intel_pt PMU found"};
   const std::string emu_reason = EmuUnavailableReason();
   if (emu_reason.empty())
-    return {Backend::kEmu, pt_reason + ": using the emulator (QEMU user mode), about 15x "
-                                       "slower than native on CPU-bound code"};
+    return {Backend::kEmu, pt_reason +
+                               ": using the emulator (QEMU user mode), about 15x "
+                               "slower than native on CPU-bound code"};
   return {Backend::kSoft, pt_reason + "; " + emu_reason +
                               ": using the soft tracer, which single-steps the program and is "
                               "about 10^4-10^5 times slower than native"};

@@ -226,8 +226,8 @@ void SoftTracer::ProgramStarted(Thread& t) {
     t.mode = Mode::kUntraced;
     return Resume(t);
   }
-  writer_.AddComm(static_cast<uint32_t>(p.pid), static_cast<uint32_t>(t.tid), CommName(p.pid),
-                  true, NowNs());
+  writer_.AddComm(static_cast<uint32_t>(p.pid), static_cast<uint32_t>(t.tid), CommName(p.pid), true,
+                  NowNs());
   // The dynamic loader runs free up to the program's entry point.
   p.entry = EntryPoint(p.pid);
   errno = 0;
@@ -433,9 +433,9 @@ void SoftTracer::SetFilterProtection(Thread& via, Process& p, bool on) {
   const int prot = on ? PROT_READ : PROT_READ | PROT_EXEC;
   for (const AddressRange& r : p.filter.ranges()) {
     int deferred = 0;
-    long rc = Tracee(via.tid).InjectSyscall(p.syscall_gadget, SYS_mprotect,
-                                            static_cast<long>(r.start),
-                                            static_cast<long>(r.end - r.start), prot, &deferred);
+    long rc =
+        Tracee(via.tid).InjectSyscall(p.syscall_gadget, SYS_mprotect, static_cast<long>(r.start),
+                                      static_cast<long>(r.end - r.start), prot, &deferred);
     if (deferred && !via.inject) via.inject = deferred;
     if (rc == -ENOMEM) continue;  // unmapped meanwhile (dlclose): nothing to protect
     if (rc != 0)

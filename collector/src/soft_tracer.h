@@ -34,10 +34,10 @@ class SoftTracer {
 
  private:
   enum class Mode {
-    kUntraced,      // process outside --only-exe: runs free, children followed
-    kToEntry,       // dynamic loader running free up to the entry point
-    kStepping,      // single-stepped
-    kFree,          // outside the filter, running until it re-enters
+    kUntraced,  // process outside --only-exe: runs free, children followed
+    kToEntry,   // dynamic loader running free up to the entry point
+    kStepping,  // single-stepped
+    kFree,      // outside the filter, running until it re-enters
   };
 
   struct Process {
@@ -59,12 +59,12 @@ class SoftTracer {
     pid_t tid = 0;
     pid_t pid = 0;
     Mode mode = Mode::kUntraced;
-    uint64_t ip = 0;              // next instruction to run (stepping)
-    int inject = 0;               // signal to deliver on the next resume
-    bool injected = false;        // the last resume delivered a signal
+    uint64_t ip = 0;                // next instruction to run (stepping)
+    int inject = 0;                 // signal to deliver on the next resume
+    bool injected = false;          // the last resume delivered a signal
     bool expect_exit_trap = false;  // resumed inside a syscall: its exit traps once
-    long syscall_nr = -1;         // the syscall the current step executes
-    bool in_syscall = false;      // between syscall-entry and -exit stops (free mode)
+    long syscall_nr = -1;           // the syscall the current step executes
+    bool in_syscall = false;        // between syscall-entry and -exit stops (free mode)
     bool initial_stop_pending = false;
     bool exited = false;
     std::unique_ptr<PtEncoder> encoder;
@@ -76,7 +76,7 @@ class SoftTracer {
   void HandleStep(Thread& t, int signal);
   void HandleFree(Thread& t, int signal);
   void HandleSyscallStop(Thread& t);
-  void ProgramStarted(Thread& t);       // exec'd: decide traced or not
+  void ProgramStarted(Thread& t);  // exec'd: decide traced or not
   void ReachedEntry(Thread& t);
   void NewTask(Thread& parent, pid_t child);
   void StartNewTask(Thread& t);

@@ -8,9 +8,8 @@ AddressSpaces::AddressSpaces(const trace::Trace& trace) : trace_(trace) {
   for (const trace::MmapEvent& m : trace.mmaps)
     if (m.executable && m.len) mmaps_[m.pid].push_back(&m);
   for (auto& [pid, list] : mmaps_)
-    std::stable_sort(list.begin(), list.end(), [](const auto* a, const auto* b) {
-      return a->sample.time < b->sample.time;
-    });
+    std::stable_sort(list.begin(), list.end(),
+                     [](const auto* a, const auto* b) { return a->sample.time < b->sample.time; });
   for (const trace::CommEvent& c : trace.comms)
     if (c.exec) execs_[c.pid].push_back(c.sample.time);
   for (const trace::TaskEvent& t : trace.tasks)

@@ -106,7 +106,8 @@ std::span<const uint8_t> CodeImage::CodeAt(uint64_t ip, size_t max) const {
   if (m->snapshot) {
     const uint64_t at = ip - m->start;
     if (at >= m->snapshot->bytes.size()) return {};
-    return std::span<const uint8_t>(m->snapshot->bytes).subspan(at, std::min<size_t>(n, m->snapshot->bytes.size() - at));
+    return std::span<const uint8_t>(m->snapshot->bytes)
+        .subspan(at, std::min<size_t>(n, m->snapshot->bytes.size() - at));
   }
   auto bytes = const_cast<FileCache&>(files_).Bytes(m->path);
   const uint64_t at = ip - m->start + m->pgoff;

@@ -57,9 +57,8 @@ struct LoopResult {
 // PSB, is still this stretch's). Offsets in gaps are relative to |base|, the
 // position of config.begin in the queue's stream.
 template <typename Api, typename OnItem, typename OnEvent>
-LoopResult RunDecodeLoop(const pt_config& config, pt_image* image, uint32_t queue,
-                         OnItem&& on_item, OnEvent&& on_event, uint64_t base = 0,
-                         uint64_t stop_offset = UINT64_MAX) {
+LoopResult RunDecodeLoop(const pt_config& config, pt_image* image, uint32_t queue, OnItem&& on_item,
+                         OnEvent&& on_event, uint64_t base = 0, uint64_t stop_offset = UINT64_MAX) {
   LoopResult result;
   const uint64_t total = static_cast<uint64_t>(config.end - config.begin);
   typename Api::Decoder* decoder = Api::Alloc(&config);
@@ -123,8 +122,10 @@ LoopResult RunDecodeLoop(const pt_config& config, pt_image* image, uint32_t queu
       if (status < 0) break;
     }
     uint64_t offset = total;
-    if (stopped) offset = stop_offset;
-    else if (status != -pte_eos) Api::Offset(decoder, &offset);
+    if (stopped)
+      offset = stop_offset;
+    else if (status != -pte_eos)
+      Api::Offset(decoder, &offset);
     result.stopped_at_bound = stopped;
     if (status == -pte_eos || stopped) {
       result.decoded_bytes += std::min({offset, total, stop_offset}) - sync;

@@ -21,8 +21,7 @@ class QueueStream {
   uint64_t size() const { return size_; }
   // Bytes [begin, end) of the stream: a view into the trace file when they
   // lie in one buffer, else copied into |scratch|.
-  std::span<const uint8_t> Range(uint64_t begin, uint64_t end,
-                                 std::vector<uint8_t>& scratch) const;
+  std::span<const uint8_t> Range(uint64_t begin, uint64_t end, std::vector<uint8_t>& scratch) const;
   // Lets the pages of [begin, end) go (MappedFile::Release).
   void Release(uint64_t begin, uint64_t end) const;
 

@@ -10,11 +10,11 @@
 namespace hwcov::decoder {
 
 struct SyncPoint {
-  uint64_t offset = 0;    // of the PSB
-  uint64_t end = 0;       // just after the PSBEND
+  uint64_t offset = 0;  // of the PSB
+  uint64_t end = 0;     // just after the PSBEND
   std::optional<uint64_t> tsc;
-  bool tracing = false;   // the PSB+ has a FUP: execution was inside the trace
-  uint64_t fup_ip = 0;    // where execution was (with tracing)
+  bool tracing = false;  // the PSB+ has a FUP: execution was inside the trace
+  uint64_t fup_ip = 0;   // where execution was (with tracing)
 };
 
 std::vector<SyncPoint> FindSyncPoints(std::span<const uint8_t> bytes);

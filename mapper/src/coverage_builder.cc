@@ -25,8 +25,8 @@ void CoverageBuilder::AddFunction(const std::string& file, const FunctionCount& 
 }
 
 void CoverageBuilder::AddBranch(const std::string& file, const BranchOutcome& outcome) {
-  auto [it, inserted] =
-      files_[file].branches.emplace(std::make_tuple(outcome.line, outcome.block, outcome.branch), outcome.count);
+  auto [it, inserted] = files_[file].branches.emplace(
+      std::make_tuple(outcome.line, outcome.block, outcome.branch), outcome.count);
   if (inserted || !outcome.count) return;
   it->second = it->second.value_or(0) + *outcome.count;
 }

@@ -42,10 +42,12 @@ std::optional<DebugLocation> ByBuildId(const ElfFile& binary, const std::vector<
   if (!binary.build_id || binary.build_id->bytes.size() < 2) return std::nullopt;
   const std::string hex = binary.build_id->Hex();
   for (const std::string& dir : dirs) {
-    const fs::path candidate = fs::path(dir) / ".build-id" / hex.substr(0, 2) / (hex.substr(2) + ".debug");
+    const fs::path candidate =
+        fs::path(dir) / ".build-id" / hex.substr(0, 2) / (hex.substr(2) + ".debug");
     if (!IsFile(candidate)) continue;
     if (ReadElfBuildId(candidate) != binary.build_id) {
-      warnings.push_back(candidate.string() + ": build id differs from " + binary.path + "'s; not used");
+      warnings.push_back(candidate.string() + ": build id differs from " + binary.path +
+                         "'s; not used");
       continue;
     }
     return DebugLocation{candidate.string(), "build-id directory " + dir};
@@ -53,7 +55,8 @@ std::optional<DebugLocation> ByBuildId(const ElfFile& binary, const std::vector<
   return std::nullopt;
 }
 
-std::optional<DebugLocation> ByDebugLink(const ElfFile& binary, const std::vector<std::string>& dirs,
+std::optional<DebugLocation> ByDebugLink(const ElfFile& binary,
+                                         const std::vector<std::string>& dirs,
                                          std::vector<std::string>& warnings) {
   if (!binary.debuglink || binary.debuglink->name.empty()) return std::nullopt;
   const std::string& name = binary.debuglink->name;

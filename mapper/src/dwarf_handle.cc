@@ -167,7 +167,8 @@ std::vector<AddressRange> Dwarf::Ranges(Dwarf_Die die, uint64_t cu_base) const {
     }
     Dwarf_Rnglists_Head head = nullptr;
     Dwarf_Unsigned count = 0, global_offset = 0;
-    int rc = dwarf_rnglists_get_rle_head(attr.get(), form, value, &head, &count, &global_offset, &err);
+    int rc =
+        dwarf_rnglists_get_rle_head(attr.get(), form, value, &head, &count, &global_offset, &err);
     Check(rc, err, where);
     if (rc != DW_DLV_OK) return out;
     std::unique_ptr<std::remove_pointer_t<Dwarf_Rnglists_Head>, int (*)(Dwarf_Rnglists_Head)> owner(
@@ -210,7 +211,8 @@ std::vector<AddressRange> Dwarf::Ranges(Dwarf_Die die, uint64_t cu_base) const {
   return out;
 }
 
-std::optional<uint64_t> Dwarf::EntryPc(Dwarf_Die die, const std::vector<AddressRange>& ranges) const {
+std::optional<uint64_t> Dwarf::EntryPc(Dwarf_Die die,
+                                       const std::vector<AddressRange>& ranges) const {
   if (ranges.empty()) return std::nullopt;
   if (AttrPtr attr = Attr(die, DW_AT_entry_pc)) {
     Dwarf_Error err = nullptr;
@@ -218,7 +220,8 @@ std::optional<uint64_t> Dwarf::EntryPc(Dwarf_Die die, const std::vector<AddressR
     if (dwarf_formaddr(attr.get(), &address, &err) == DW_DLV_OK) return address;
     // DWARF 5 also allows a constant: an offset from the entity's base address.
     Dwarf_Unsigned offset = 0;
-    if (dwarf_formudata(attr.get(), &offset, &err) == DW_DLV_OK) return ranges.front().begin + offset;
+    if (dwarf_formudata(attr.get(), &offset, &err) == DW_DLV_OK)
+      return ranges.front().begin + offset;
   }
   return std::nullopt;
 }

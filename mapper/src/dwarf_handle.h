@@ -47,7 +47,7 @@ class Dwarf {
   Dwarf_Off CuOffset(Dwarf_Die die) const;  // offset of the DIE's compilation unit DIE
   Dwarf_Half Tag(Dwarf_Die die) const;
 
-  std::string String(Dwarf_Die die, Dwarf_Half attr) const;              // "" if absent
+  std::string String(Dwarf_Die die, Dwarf_Half attr) const;  // "" if absent
   std::optional<uint64_t> Unsigned(Dwarf_Die die, Dwarf_Half attr) const;
   std::optional<Dwarf_Off> Reference(Dwarf_Die die, Dwarf_Half attr) const;  // global offset
   std::optional<Dwarf_Off> SectionOffset(Dwarf_Die die, Dwarf_Half attr) const;

@@ -43,8 +43,7 @@ struct Declaration {
 
 class Reader {
  public:
-  Reader(Dwarf& dwarf, const ElfSections& sections, DebugInfo& out)
-      : dw_(dwarf), out_(out) {
+  Reader(Dwarf& dwarf, const ElfSections& sections, DebugInfo& out) : dw_(dwarf), out_(out) {
     debug_line_ = sections.Data(".debug_line").value_or(std::span<const uint8_t>());
     strings_.line_str = sections.Data(".debug_line_str").value_or(std::span<const uint8_t>());
     strings_.str = sections.Data(".debug_str").value_or(std::span<const uint8_t>());
@@ -75,14 +74,16 @@ class Reader {
   void ReadUnit(Dwarf_Die cu) {
     const Dwarf_Off cu_offset = dw_.Offset(cu);
     std::vector<uint32_t>& files = cu_files_[cu_offset];
-    if (auto stmt_list = dw_.SectionOffset(cu, DW_AT_stmt_list); stmt_list && !debug_line_.empty()) {
+    if (auto stmt_list = dw_.SectionOffset(cu, DW_AT_stmt_list);
+        stmt_list && !debug_line_.empty()) {
       // Units can share a line program (type units, partial units): its rows once.
       if (auto read = programs_.find(*stmt_list); read != programs_.end()) {
         files = read->second;
       } else {
         LineProgram program = ReadLineProgram(debug_line_, *stmt_list, strings_,
                                               dw_.String(cu, DW_AT_comp_dir), dw_.path());
-        for (const std::string& name : program.files) files.push_back(name.empty() ? kNoFile : FileIndex(name));
+        for (const std::string& name : program.files)
+          files.push_back(name.empty() ? kNoFile : FileIndex(name));
         AddRows(program, files);
         programs_.emplace(*stmt_list, files);
       }
@@ -234,7 +235,8 @@ class Reader {
       if (!die) break;
       if (d.name.empty()) d.name = dw_.String(die.get(), DW_AT_name);
       if (d.linkage.empty()) d.linkage = LinkageName(die.get());
-      if (!d.line) d.line = static_cast<uint32_t>(dw_.Unsigned(die.get(), DW_AT_decl_line).value_or(0));
+      if (!d.line)
+        d.line = static_cast<uint32_t>(dw_.Unsigned(die.get(), DW_AT_decl_line).value_or(0));
       if (!d.file)
         if (auto file = dw_.Unsigned(die.get(), DW_AT_decl_file))
           d.file = std::make_pair(dw_.CuOffset(die.get()), *file);
@@ -268,8 +270,8 @@ class Reader {
   LineStrings strings_;
   uint64_t cu_base_ = 0;
   std::map<std::string, uint32_t> file_index_;
-  std::unordered_map<Dwarf_Off, std::vector<uint32_t>> cu_files_;   // by CU DIE offset
-  std::unordered_map<Dwarf_Off, std::vector<uint32_t>> programs_;   // by .debug_line offset
+  std::unordered_map<Dwarf_Off, std::vector<uint32_t>> cu_files_;  // by CU DIE offset
+  std::unordered_map<Dwarf_Off, std::vector<uint32_t>> programs_;  // by .debug_line offset
   std::map<std::pair<Dwarf_Off, std::string>, uint32_t> function_index_;
   std::unordered_map<Dwarf_Off, std::string> concrete_linkage_;
   std::unordered_map<Dwarf_Off, Declaration> declarations_;

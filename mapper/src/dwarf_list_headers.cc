@@ -45,16 +45,16 @@ Next ReadHeader(std::span<const uint8_t> bytes, uint64_t at) {
 }  // namespace
 
 void CheckDwarfListHeaders(const ElfSections& sections) {
-  for (const char* name : {".debug_rnglists", ".debug_loclists", ".debug_rnglists.dwo",
-                           ".debug_loclists.dwo"}) {
+  for (const char* name :
+       {".debug_rnglists", ".debug_loclists", ".debug_rnglists.dwo", ".debug_loclists.dwo"}) {
     const auto bytes = sections.Data(name);
     if (!bytes) continue;
     for (uint64_t at = 0; at < bytes->size();) {
       const Next next = ReadHeader(*bytes, at);
       if (next.error)
         ThrowFileError(sections.path(), std::string("corrupt DWARF: ") + name +
-                                            " table header at offset " + std::to_string(at) +
-                                            ": " + next.error);
+                                            " table header at offset " + std::to_string(at) + ": " +
+                                            next.error);
       at = next.offset;
     }
   }

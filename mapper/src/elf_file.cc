@@ -89,8 +89,10 @@ ElfFile ReadElfFile(const std::string& path) {
     ThrowFileError(path, std::string("bad program headers: ") + elf_errmsg(-1));
   for (size_t i = 0; i < phnum; ++i) {
     GElf_Phdr phdr;
-    if (!gelf_getphdr(sections.elf(), static_cast<int>(i), &phdr) || phdr.p_type != PT_LOAD) continue;
-    out.segments.push_back({phdr.p_offset, phdr.p_vaddr, phdr.p_filesz, (phdr.p_flags & PF_X) != 0});
+    if (!gelf_getphdr(sections.elf(), static_cast<int>(i), &phdr) || phdr.p_type != PT_LOAD)
+      continue;
+    out.segments.push_back(
+        {phdr.p_offset, phdr.p_vaddr, phdr.p_filesz, (phdr.p_flags & PF_X) != 0});
   }
   out.functions = ReadFunctionSymbols(sections);
   out.build_id = ReadElfBuildId(path);

@@ -34,9 +34,9 @@ struct DebugLink {
 struct ElfFile {
   std::string path;
   std::vector<LoadSegment> segments;
-  std::vector<Symbol> functions;            // STT_FUNC symbols with a size, .symtab and .dynsym
-  std::map<uint64_t, std::string> plt;      // PLT stub address -> imported function
-  std::map<uint64_t, std::string> names;    // function symbols and PLT stubs by address
+  std::vector<Symbol> functions;          // STT_FUNC symbols with a size, .symtab and .dynsym
+  std::map<uint64_t, std::string> plt;    // PLT stub address -> imported function
+  std::map<uint64_t, std::string> names;  // function symbols and PLT stubs by address
   std::optional<BuildId> build_id;
   std::optional<DebugLink> debuglink;
   bool has_debug_info = false;              // .debug_info with bytes in this file

@@ -84,9 +84,11 @@ std::optional<std::span<const uint8_t>> ElfSections::Data(const std::string& nam
     GElf_Chdr chdr;
     if (!gelf_getchdr(scn, &chdr) || chdr.ch_type != ELFCOMPRESS_ZLIB)
       ThrowFileError(path_, "section " + h->name + " uses an unsupported compression");
-    const size_t header = gelf_getclass(elf_) == ELFCLASS32 ? sizeof(Elf32_Chdr) : sizeof(Elf64_Chdr);
+    const size_t header =
+        gelf_getclass(elf_) == ELFCLASS32 ? sizeof(Elf32_Chdr) : sizeof(Elf64_Chdr);
     if (raw.size() < header) ThrowFileError(path_, "truncated compressed section " + h->name);
-    auto [it, _] = inflated_.emplace(name, Inflate(path_, h->name, raw.subspan(header), chdr.ch_size));
+    auto [it, _] =
+        inflated_.emplace(name, Inflate(path_, h->name, raw.subspan(header), chdr.ch_size));
     return std::span(it->second);
   }
   if (h->name.rfind(".zdebug_", 0) == 0) {

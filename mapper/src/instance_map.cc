@@ -19,7 +19,8 @@ InstanceMap::InstanceMap(const DebugInfo& debug) {
   for (uint32_t i = 0; i < debug.instances.size(); ++i)
     for (const AddressRange& r : debug.instances[i].ranges)
       ranges.push_back({r.begin, r.end, debug.instances[i].depth, i});
-  std::sort(ranges.begin(), ranges.end(), [](const Range& a, const Range& b) { return a.begin < b.begin; });
+  std::sort(ranges.begin(), ranges.end(),
+            [](const Range& a, const Range& b) { return a.begin < b.begin; });
   std::vector<uint64_t> bounds;
   for (const Range& r : ranges) {
     bounds.push_back(r.begin);

@@ -89,17 +89,38 @@ struct EntryValue {
 EntryValue ReadForm(Cursor& c, uint64_t form, size_t offset_size, const LineStrings& strings) {
   EntryValue v;
   switch (form) {
-    case DW_FORM_string: v.text = c.CString(); break;
-    case DW_FORM_line_strp: v.text = StringAt(strings.line_str, c.Fixed(offset_size), c, "line_strp"); break;
-    case DW_FORM_strp: v.text = StringAt(strings.str, c.Fixed(offset_size), c, "strp"); break;
-    case DW_FORM_udata: v.number = c.Uleb(); break;
-    case DW_FORM_data1: v.number = c.Fixed(1); break;
-    case DW_FORM_data2: v.number = c.Fixed(2); break;
-    case DW_FORM_data4: v.number = c.Fixed(4); break;
-    case DW_FORM_data8: v.number = c.Fixed(8); break;
-    case DW_FORM_data16: c.Skip(16); break;
-    case DW_FORM_block: c.Skip(c.Uleb()); break;
-    default: c.Fail("unsupported form " + std::to_string(form) + " in a file table");
+    case DW_FORM_string:
+      v.text = c.CString();
+      break;
+    case DW_FORM_line_strp:
+      v.text = StringAt(strings.line_str, c.Fixed(offset_size), c, "line_strp");
+      break;
+    case DW_FORM_strp:
+      v.text = StringAt(strings.str, c.Fixed(offset_size), c, "strp");
+      break;
+    case DW_FORM_udata:
+      v.number = c.Uleb();
+      break;
+    case DW_FORM_data1:
+      v.number = c.Fixed(1);
+      break;
+    case DW_FORM_data2:
+      v.number = c.Fixed(2);
+      break;
+    case DW_FORM_data4:
+      v.number = c.Fixed(4);
+      break;
+    case DW_FORM_data8:
+      v.number = c.Fixed(8);
+      break;
+    case DW_FORM_data16:
+      c.Skip(16);
+      break;
+    case DW_FORM_block:
+      c.Skip(c.Uleb());
+      break;
+    default:
+      c.Fail("unsupported form " + std::to_string(form) + " in a file table");
   }
   return v;
 }
@@ -158,7 +179,8 @@ LineProgram ReadLineProgram(std::span<const uint8_t> debug_line, uint64_t offset
   h.unit_end = c.pos() + length;
   if (h.unit_end > debug_line.size()) c.Fail("line program longer than its section");
   h.version = static_cast<uint16_t>(c.Fixed(2));
-  if (h.version < 2 || h.version > 5) c.Fail("unsupported line table version " + std::to_string(h.version));
+  if (h.version < 2 || h.version > 5)
+    c.Fail("unsupported line table version " + std::to_string(h.version));
   if (h.version >= 5) {
     h.address_size = c.U8();
     c.U8();  // segment selector size
@@ -234,20 +256,40 @@ LineProgram ReadLineProgram(std::span<const uint8_t> debug_line, uint64_t offset
         c.Seek(end);  // DW_LNE_set_discriminator, define_file, vendor ones: skipped
         break;
       }
-      case DW_LNS_copy: emit(); break;
-      case DW_LNS_advance_pc: state.address += c.Uleb() * h.min_inst_length; break;
+      case DW_LNS_copy:
+        emit();
+        break;
+      case DW_LNS_advance_pc:
+        state.address += c.Uleb() * h.min_inst_length;
+        break;
       case DW_LNS_advance_line:
         state.line = static_cast<uint32_t>(static_cast<int64_t>(state.line) + c.Sleb());
         break;
-      case DW_LNS_set_file: state.file = static_cast<uint32_t>(c.Uleb()); break;
-      case DW_LNS_set_column: c.Uleb(); break;
-      case DW_LNS_negate_stmt: state.is_stmt = !state.is_stmt; break;
-      case DW_LNS_set_basic_block: break;
-      case DW_LNS_const_add_pc: state.address += const_add; break;
-      case DW_LNS_fixed_advance_pc: state.address += c.Fixed(2); break;
-      case DW_LNS_set_prologue_end: state.prologue_end = true; break;
-      case DW_LNS_set_epilogue_begin: break;
-      case DW_LNS_set_isa: c.Uleb(); break;
+      case DW_LNS_set_file:
+        state.file = static_cast<uint32_t>(c.Uleb());
+        break;
+      case DW_LNS_set_column:
+        c.Uleb();
+        break;
+      case DW_LNS_negate_stmt:
+        state.is_stmt = !state.is_stmt;
+        break;
+      case DW_LNS_set_basic_block:
+        break;
+      case DW_LNS_const_add_pc:
+        state.address += const_add;
+        break;
+      case DW_LNS_fixed_advance_pc:
+        state.address += c.Fixed(2);
+        break;
+      case DW_LNS_set_prologue_end:
+        state.prologue_end = true;
+        break;
+      case DW_LNS_set_epilogue_begin:
+        break;
+      case DW_LNS_set_isa:
+        c.Uleb();
+        break;
       default:  // an opcode this reader does not know: skip its ULEB operands
         for (uint8_t i = 0; i < h.standard_lengths[op - 1]; ++i) c.Uleb();
     }

@@ -18,7 +18,8 @@ std::string Hex(uint64_t value) {
   return s.str();
 }
 
-TraceQuality Quality(const decoder::ExecutionProfile& profile, const std::vector<std::string>& warnings) {
+TraceQuality Quality(const decoder::ExecutionProfile& profile,
+                     const std::vector<std::string>& warnings) {
   TraceQuality q;
   q.trace_bytes = profile.trace_bytes;
   q.decoded_bytes = profile.decoded_bytes;
@@ -26,10 +27,10 @@ TraceQuality Quality(const decoder::ExecutionProfile& profile, const std::vector
   q.unmapped_instructions = profile.unmapped_instructions;
   for (const decoder::Gap& gap : profile.gaps) {
     ++q.gaps_by_kind[decoder::GapKindName(gap.kind)];
-    q.gap_details.push_back(decoder::GapKindName(gap.kind) + " in queue " + std::to_string(gap.queue) +
-                            " at trace offset " + Hex(gap.trace_offset) +
-                            (gap.ip ? ", ip " + Hex(gap.ip) : "") + ": " + gap.detail + " (" +
-                            std::to_string(gap.skipped_bytes) + " bytes skipped)");
+    q.gap_details.push_back(
+        decoder::GapKindName(gap.kind) + " in queue " + std::to_string(gap.queue) +
+        " at trace offset " + Hex(gap.trace_offset) + (gap.ip ? ", ip " + Hex(gap.ip) : "") + ": " +
+        gap.detail + " (" + std::to_string(gap.skipped_bytes) + " bytes skipped)");
   }
   q.warnings = profile.warnings;
   q.warnings.insert(q.warnings.end(), warnings.begin(), warnings.end());
@@ -43,7 +44,8 @@ TraceQuality Quality(const decoder::ExecutionProfile& profile, const std::vector
 // out of the trace (libc, ld.so), and 0% for code that was never traced
 // would be wrong. A module where a trace gap stopped or resumed was traced
 // (its code ran, unseen): it is kept, for its unknown lines.
-std::map<std::string, std::vector<uint32_t>> GroupModules(const decoder::ExecutionProfile& profile) {
+std::map<std::string, std::vector<uint32_t>> GroupModules(
+    const decoder::ExecutionProfile& profile) {
   std::vector<bool> ran(profile.modules.size());
   for (const decoder::BlockCount& b : profile.blocks)
     if (b.module < ran.size()) ran[b.module] = true;
@@ -74,8 +76,9 @@ Coverage MapProfile(const decoder::ExecutionProfile& profile, const MapOptions& 
     if (module->debug.has_dwarf) {
       MapModule(*module, counts, builder);
     } else {
-      warnings.push_back(path + ": no DWARF debug info (looked in the binary, the build-id and "
-                                "debuglink locations" +
+      warnings.push_back(path +
+                         ": no DWARF debug info (looked in the binary, the build-id and "
+                         "debuglink locations" +
                          std::string(options.debug_dirs.empty() ? "" : " and --debug-dir") +
                          "); function coverage from ELF symbols only");
       MapSymbols(*module, counts, builder);

@@ -15,10 +15,10 @@ std::string CacheKey(const std::string& path, const std::vector<std::string>& de
   if (auto id = ReadElfBuildId(path); id && !id->empty()) {
     key = "build-id:" + id->Hex();
   } else {
-    struct stat st{};
+    struct stat st {};
     stat(path.c_str(), &st);
-    key = "path:" + path + ":" + std::to_string(st.st_size) + ":" + std::to_string(st.st_mtim.tv_sec) +
-          "." + std::to_string(st.st_mtim.tv_nsec);
+    key = "path:" + path + ":" + std::to_string(st.st_size) + ":" +
+          std::to_string(st.st_mtim.tv_sec) + "." + std::to_string(st.st_mtim.tv_nsec);
   }
   for (const std::string& dir : debug_dirs) key += '\0' + dir;
   return key;
@@ -56,7 +56,8 @@ std::shared_ptr<const ModuleData> LoadModuleUncached(const std::string& path,
       data->debug_source = where->source;
       if (data->debug.instances.empty()) {
         AddSymbolFunctions(data->elf, data->debug);
-        data->warnings.push_back(path + ": DWARF without functions (split DWARF?); functions from ELF symbols");
+        data->warnings.push_back(
+            path + ": DWARF without functions (split DWARF?); functions from ELF symbols");
       }
     }
   }
@@ -74,7 +75,8 @@ std::shared_ptr<const ModuleData> LoadModule(const std::string& path,
     std::lock_guard lock(mutex);
     if (auto it = cache.find(key); it != cache.end()) return it->second;
   }
-  std::shared_ptr<const ModuleData> data = LoadModuleUncached(path, debug_dirs);  // outside the lock: slow
+  std::shared_ptr<const ModuleData> data =
+      LoadModuleUncached(path, debug_dirs);  // outside the lock: slow
   std::lock_guard lock(mutex);
   return cache.emplace(key, std::move(data)).first->second;
 }

@@ -114,8 +114,9 @@ class ModuleMapper {
       // The first row at the entry in line-table order: a view or the row
       // owning the entry instruction.
       std::vector<const LineRow*> at_entry;
-      auto views = std::equal_range(debug_.views.begin(), debug_.views.end(), LineRow{entry, entry},
-                                    [](const LineRow& a, const LineRow& b) { return a.begin < b.begin; });
+      auto views =
+          std::equal_range(debug_.views.begin(), debug_.views.end(), LineRow{entry, entry},
+                           [](const LineRow& a, const LineRow& b) { return a.begin < b.begin; });
       for (auto it = views.first; it != views.second; ++it) at_entry.push_back(&*it);
       const LineRow* owner = debug_.RowAt(entry);
       if (owner && owner->begin == entry) at_entry.push_back(owner);
@@ -182,19 +183,23 @@ class ModuleMapper {
       const LineRow* entry_row = debug_.RowAt(instance.entry);
       // A row of line 0 has no file either (its file index is a placeholder).
       if (entry_row && entry_row->line == 0) entry_row = nullptr;
-      const uint32_t file = f.decl_file != kNoFile ? f.decl_file : entry_row ? entry_row->file : kNoFile;
+      const uint32_t file = f.decl_file != kNoFile ? f.decl_file
+                            : entry_row            ? entry_row->file
+                                                   : kNoFile;
       const uint32_t line = f.decl_line ? f.decl_line : entry_row ? entry_row->line : 0;
       if (file == kNoFile || line == 0 || names_.names[instance.function].empty()) continue;
       uint64_t n = Entries(instance);
       // gcc's partial inlining splits a function into an inlined head and an
       // out-of-line "foo.part.N" tail; entering the tail is not a call of foo.
-      if (instance.depth == 0 && m_.elf.NameAt(instance.entry).find(".part.") != std::string::npos) n = 0;
+      if (instance.depth == 0 && m_.elf.NameAt(instance.entry).find(".part.") != std::string::npos)
+        n = 0;
       entries[{instance.function, file, line}] += n;
       lines_.Observe(file, line, i, n, true, LineTally::Source::kFunction, InGap(instance.entry));
     }
     for (const auto& [key, n] : entries) {
       auto [function, file, line] = key;
-      out_.AddFunction(debug_.files[file], FunctionCount{names_.names[function], names_.demangled[function], line, n});
+      out_.AddFunction(debug_.files[file],
+                       FunctionCount{names_.names[function], names_.demangled[function], line, n});
     }
   }
 
@@ -215,14 +220,16 @@ class ModuleMapper {
   // across runs, as lcov's merging by block needs.
   void CountBranches() {
     std::map<std::pair<uint32_t, uint32_t>, uint32_t> blocks;  // (file, line) -> next block
-    for (const BranchSite& s : m_.branches.sites) {  // sorted by address
+    for (const BranchSite& s : m_.branches.sites) {            // sorted by address
       const uint32_t block = blocks[{s.file, s.line}]++;
       auto it = counts_.branches.find(s.address);
       const bool ran = it != counts_.branches.end();
       const std::string& file = debug_.files[s.file];
       if (InGap(s.address)) out_.MarkUnknown(file, s.line);
-      out_.AddBranch(file, BranchOutcome{s.line, block, 0, ran ? std::optional(it->second.second) : std::nullopt});
-      out_.AddBranch(file, BranchOutcome{s.line, block, 1, ran ? std::optional(it->second.first) : std::nullopt});
+      out_.AddBranch(file, BranchOutcome{s.line, block, 0,
+                                         ran ? std::optional(it->second.second) : std::nullopt});
+      out_.AddBranch(file, BranchOutcome{s.line, block, 1,
+                                         ran ? std::optional(it->second.first) : std::nullopt});
     }
   }
 
@@ -241,7 +248,9 @@ class ModuleMapper {
 ModuleCounts CollectCounts(const ElfFile& elf, const decoder::ExecutionProfile& profile,
                            const std::vector<uint32_t>& modules) {
   ModuleCounts counts;
-  auto ours = [&](uint32_t module) { return std::find(modules.begin(), modules.end(), module) != modules.end(); };
+  auto ours = [&](uint32_t module) {
+    return std::find(modules.begin(), modules.end(), module) != modules.end();
+  };
   for (const decoder::BlockCount& b : profile.blocks) {
     if (!ours(b.module)) continue;
     auto begin = elf.AddressOf(b.begin), last = elf.AddressOf(b.last);
@@ -273,7 +282,8 @@ void MapSymbols(const ModuleData& module, const ModuleCounts& counts, CoverageBu
     if (s.name.find(".cold") == std::string::npos) by_address.emplace(s.address, &s);
   for (auto [address, symbol] : by_address) {
     const uint64_t entries = counts.depth.At(address);
-    const uint64_t begin = address, end = address + symbol->size;  // (clang 14: no captured bindings)
+    const uint64_t begin = address,
+                   end = address + symbol->size;  // (clang 14: no captured bindings)
     const bool in_gap = std::any_of(counts.gaps.begin(), counts.gaps.end(),
                                     [&](uint64_t gap) { return gap >= begin && gap < end; });
     out.AddFunction(module.elf.path, FunctionCount{symbol->name, Demangle(symbol->name), 0, entries,

@@ -76,13 +76,14 @@ class CoberturaWriter : public ReportWriter {
         << "<!DOCTYPE coverage SYSTEM 'http://cobertura.sourceforge.net/xml/coverage-04.dtd'>\n"
         << "<coverage line-rate=\"" << Rate(t.lines) << "\" branch-rate=\"" << Rate(t.branches)
         << "\" lines-covered=\"" << t.lines.hit << "\" lines-valid=\"" << t.lines.found
-        << "\" branches-covered=\"" << t.branches.hit << "\" branches-valid=\""
-        << t.branches.found << "\" complexity=\"0.0\" timestamp=\"" << XmlEscape(Timestamp())
+        << "\" branches-covered=\"" << t.branches.hit << "\" branches-valid=\"" << t.branches.found
+        << "\" complexity=\"0.0\" timestamp=\"" << XmlEscape(Timestamp())
         << "\" version=\"hwcov 0.1.0\">\n";
     Completeness(out, coverage.quality);
     Unknown(out, t);
     if (!root_.empty())
-      out << "  <sources>\n    <source>" << XmlEscape(root_.string()) << "</source>\n  </sources>\n";
+      out << "  <sources>\n    <source>" << XmlEscape(root_.string())
+          << "</source>\n  </sources>\n";
     out << "  <packages>\n";
     for (const auto& [name, package] : packages) {
       out << "    <package name=\"" << XmlEscape(name) << "\" line-rate=\""

@@ -25,7 +25,8 @@ std::vector<std::regex> Compile(const std::vector<std::string>& patterns, const 
     try {
       out.emplace_back(p, std::regex::ECMAScript);
     } catch (const std::regex_error& e) {
-      throw Error(std::string("invalid ") + option + " regular expression '" + p + "': " + e.what());
+      throw Error(std::string("invalid ") + option + " regular expression '" + p +
+                  "': " + e.what());
     }
   }
   return out;

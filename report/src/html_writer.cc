@@ -10,8 +10,8 @@
 #include <cstdio>
 #include <fstream>
 #include <map>
-#include <tuple>
 #include <ostream>
+#include <tuple>
 
 #include "hwcov/report.h"
 #include "hwcov/support.h"
@@ -27,20 +27,28 @@ const char kStyle[] =
     ".unknown{background:#e4e4f4}.legend span{padding:2px 8px}"
     "td.src{text-align:left;font-family:monospace;white-space:pre}"
     "tr.total{font-weight:bold}th[data-key]{cursor:pointer;text-decoration:underline dotted}"
+    "th[aria-sort=ascending]::after{content:\" \\25B2\"}"
+    "th[aria-sort=descending]::after{content:\" \\25BC\"}"
     "</style>\n";
 
-// Sorts a table.sortable's body by the column whose header was clicked (again:
-// the other way), or on load by #sort=KEY[-asc|-desc]. Cells carry their sort
-// value in data-v; numbers sort as numbers.
+// Sorts a table.sortable's body by the column whose header was clicked, or on
+// load by #sort=KEY[-asc|-desc]. A first click sorts names A-Z and figures
+// largest first; clicking the sorted column again reverses it. The header's
+// aria-sort says how the table is sorted (the written order is "missed lines,
+// descending"), and an arrow shows it. Cells carry their sort value in data-v;
+// numbers sort as numbers.
 const char kSortScript[] =
     "<script>\n"
     "function hwcovSort(th,desc){var t=th.closest('table'),b=t.tBodies[0],c=th.cellIndex;"
     "var rows=Array.prototype.slice.call(b.rows);rows.sort(function(x,y){"
     "var a=x.cells[c].getAttribute('data-v'),d=y.cells[c].getAttribute('data-v');"
     "var n=parseFloat(a)-parseFloat(d);var k=isNaN(n)?a.localeCompare(d):n;return desc?-k:k;});"
-    "rows.forEach(function(r){b.appendChild(r);});th.setAttribute('data-desc',desc?'1':'0');}\n"
+    "rows.forEach(function(r){b.appendChild(r);});"
+    "t.querySelectorAll('th[aria-sort]').forEach(function(h){h.removeAttribute('aria-sort');});"
+    "th.setAttribute('aria-sort',desc?'descending':'ascending');}\n"
     "document.querySelectorAll('table.sortable th[data-key]').forEach(function(th){"
-    "th.addEventListener('click',function(){hwcovSort(th,th.getAttribute('data-desc')!=='1');});});\n"
+    "th.addEventListener('click',function(){var s=th.getAttribute('aria-sort');"
+    "hwcovSort(th,s?s==='ascending':th.getAttribute('data-key')!=='name');});});\n"
     "var m=/sort=([a-z]+)(-(asc|desc))?/.exec(location.hash);if(m){"
     "document.querySelectorAll('table.sortable th[data-key=\"'+m[1]+'\"]').forEach(function(th){"
     "hwcovSort(th,m[3]?m[3]==='desc':m[1]!=='name');});}\n"
@@ -78,13 +86,15 @@ void SummaryTable(std::ostream& out, const std::string& what,
     return x.lines.found - x.lines.hit > y.lines.found - y.lines.hit;
   });
   out << "<table class=\"sortable\">\n<thead><tr><th data-key=\"name\">" << what
-      << "</th><th data-key=\"missed\">Missed lines</th><th>Lines</th>"
+      << "</th><th data-key=\"missed\" aria-sort=\"descending\">Missed lines</th><th>Lines</th>"
          "<th data-key=\"lines\">%</th><th>Functions</th><th data-key=\"functions\">%</th>"
          "<th>Branches</th><th data-key=\"branches\">%</th></tr></thead>\n<tbody>\n";
   for (const auto& [name, link, s] : rows) {
     out << "<tr><td class=\"name\" data-v=\"" << XmlEscape(name) << "\">";
-    if (link.empty()) out << XmlEscape(name);
-    else out << "<a href=\"" << link << "\">" << XmlEscape(name) << "</a>";
+    if (link.empty())
+      out << XmlEscape(name);
+    else
+      out << "<a href=\"" << link << "\">" << XmlEscape(name) << "</a>";
     out << "</td>" << Cells(s) << "</tr>\n";
   }
   out << "</tbody>\n<tfoot><tr class=\"total\"><td class=\"name\">TOTAL</td>" << Cells(total)
@@ -106,7 +116,8 @@ std::string PageName(size_t index) { return "file" + std::to_string(index) + ".h
 
 void Header(std::ostream& out, const std::string& title) {
   out << "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>" << XmlEscape(title)
-      << "</title>\n" << kStyle << "</head><body>\n<h1>" << XmlEscape(title) << "</h1>\n";
+      << "</title>\n"
+      << kStyle << "</head><body>\n<h1>" << XmlEscape(title) << "</h1>\n";
 }
 
 void Completeness(std::ostream& out, const mapper::TraceQuality& q, const FileSummary& total) {
@@ -134,7 +145,6 @@ void Completeness(std::ostream& out, const mapper::TraceQuality& q, const FileSu
     out << "</ul>\n";
   }
 }
-
 
 class HtmlWriter : public ReportWriter {
  public:

@@ -121,7 +121,8 @@ class Reader {
       b.line = Line(t[0], where + ": branch line");
       // Refused, not clamped: two blocks above 2^32 would become one.
       const uint64_t block = Int(t[1], where + ": branch block");
-      if (block > UINT32_MAX) Fail(where + ": branch block " + std::to_string(block) + " is too large");
+      if (block > UINT32_MAX)
+        Fail(where + ": branch block " + std::to_string(block) + " is too large");
       b.block = static_cast<uint32_t>(block);
       const uint64_t branch = Int(t[2], where + ": branch id");
       if (branch > 1) Fail(where + ": branch id " + std::to_string(branch) + " is not 0 or 1");
@@ -220,8 +221,6 @@ class Reader {
 
 }  // namespace
 
-mapper::Coverage ReadCoverageJson(const std::filesystem::path& path) {
-  return Reader(path).Read();
-}
+mapper::Coverage ReadCoverageJson(const std::filesystem::path& path) { return Reader(path).Read(); }
 
 }  // namespace hwcov::report

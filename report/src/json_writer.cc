@@ -51,8 +51,9 @@ void List(std::ostream& out, const std::vector<T>& items, const char* indent, F 
 
 void Quality(std::ostream& out, const mapper::TraceQuality& q) {
   out << "  \"quality\": {\n    \"trace_bytes\": " << q.trace_bytes
-      << ",\n    \"decoded_bytes\": " << q.decoded_bytes << ",\n    \"instructions\": "
-      << q.instructions << ",\n    \"unmapped_instructions\": " << q.unmapped_instructions
+      << ",\n    \"decoded_bytes\": " << q.decoded_bytes
+      << ",\n    \"instructions\": " << q.instructions
+      << ",\n    \"unmapped_instructions\": " << q.unmapped_instructions
       << ",\n    \"gaps_by_kind\": {";
   const char* sep = "";
   for (const auto& [kind, n] : q.gaps_by_kind) {

@@ -37,7 +37,7 @@ InsnKind KindOf(const ZydisDecodedInstruction& insn, const ZydisDecodedOperand* 
       return IsRelative(insn, operands) ? InsnKind::kDirectCall : InsnKind::kIndirectCall;
     case ZYDIS_CATEGORY_RET:
       return insn.mnemonic == ZYDIS_MNEMONIC_RET && !far ? InsnKind::kReturn
-                                                          : InsnKind::kFarTransfer;
+                                                         : InsnKind::kFarTransfer;
     case ZYDIS_CATEGORY_SYSCALL:
     case ZYDIS_CATEGORY_SYSRET:
     case ZYDIS_CATEGORY_INTERRUPT:
@@ -63,13 +63,13 @@ InsnInfo ClassifyInsn(std::span<const uint8_t> code, uint64_t ip) {
   ZydisDecodedInstruction insn;
   ZydisDecodedOperand operands[ZYDIS_MAX_OPERAND_COUNT];
   InsnInfo info;
-  if (!ZYAN_SUCCESS(ZydisDecoderDecodeFull(&Decoder64(), code.data(), code.size(), &insn,
-                                           operands)))
+  if (!ZYAN_SUCCESS(
+          ZydisDecoderDecodeFull(&Decoder64(), code.data(), code.size(), &insn, operands)))
     return info;
   info.length = insn.length;
   info.kind = KindOf(insn, operands);
-  info.has_rep =
-      (insn.attributes & (ZYDIS_ATTRIB_HAS_REP | ZYDIS_ATTRIB_HAS_REPE | ZYDIS_ATTRIB_HAS_REPNE)) != 0;
+  info.has_rep = (insn.attributes &
+                  (ZYDIS_ATTRIB_HAS_REP | ZYDIS_ATTRIB_HAS_REPE | ZYDIS_ATTRIB_HAS_REPNE)) != 0;
   if (IsRelative(insn, operands)) {
     ZyanU64 target = 0;
     if (ZYAN_SUCCESS(ZydisCalcAbsoluteAddress(&insn, &operands[0], ip, &target)))

@@ -47,8 +47,8 @@ TEST(Cli, KilledProgramReportsShellStatusAndKeepsItsTrace) {
 
 TEST(Cli, AutoBackendSaysWhichAndWhy) {
   testing::TempDir dir("cli-auto");
-  auto r = RunCommand({HWCOV_BINARY, "record", "-o", (dir.path() / "t.data").string(), "--",
-                       "/bin/true"});
+  auto r = RunCommand(
+      {HWCOV_BINARY, "record", "-o", (dir.path() / "t.data").string(), "--", "/bin/true"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   if (fs::exists("/sys/bus/event_source/devices/intel_pt"))
     GTEST_SKIP() << "this machine has Intel PT";
@@ -64,8 +64,8 @@ TEST(Cli, IntelPtBackendWithoutIntelPtFailsWithTheReason) {
     GTEST_SKIP() << "this machine has Intel PT";
   testing::TempDir dir("cli-pt");
   auto out = dir.path() / "t.data";
-  auto r = RunCommand({HWCOV_BINARY, "run", "--backend", "intel-pt", "-o", out.string(), "--",
-                       "/bin/true"});
+  auto r = RunCommand(
+      {HWCOV_BINARY, "run", "--backend", "intel-pt", "-o", out.string(), "--", "/bin/true"});
   ExpectOneLineError(r, "no intel_pt PMU");
   EXPECT_NE(r.err.find("--backend soft"), std::string::npos) << r.err;
   EXPECT_FALSE(fs::exists(out));
@@ -74,8 +74,8 @@ TEST(Cli, IntelPtBackendWithoutIntelPtFailsWithTheReason) {
 TEST(Cli, MissingProgram) {
   testing::TempDir dir("cli-noprog");
   auto out = dir.path() / "t.data";
-  auto r = RunCommand({HWCOV_BINARY, "run", "--backend", "soft", "-o", out.string(), "--",
-                       "./no-such-program"});
+  auto r = RunCommand(
+      {HWCOV_BINARY, "run", "--backend", "soft", "-o", out.string(), "--", "./no-such-program"});
   ExpectOneLineError(r, "./no-such-program: cannot run: No such file or directory");
   EXPECT_FALSE(fs::exists(out));
   EXPECT_TRUE(fs::is_empty(dir.path()));  // no temporary left behind
@@ -122,8 +122,8 @@ TEST(Cli, TruncatedTrace) {
 }
 
 TEST(Cli, UnwritableOutputLeavesNothing) {
-  auto r = RunCommand({HWCOV_BINARY, "record", "--backend", "soft", "-o",
-                       "/nonexistent-dir/t.data", "--", "/bin/true"});
+  auto r = RunCommand({HWCOV_BINARY, "record", "--backend", "soft", "-o", "/nonexistent-dir/t.data",
+                       "--", "/bin/true"});
   ExpectOneLineError(r, "/nonexistent-dir/t.data: cannot create");
 }
 

@@ -40,8 +40,8 @@ class CrossCheck : public ::testing::TestWithParam<bool> {
   static void TearDownTestSuite() { delete dir_; }
   void SetUp() override {
     if (fs::exists(Trace())) return;
-    std::vector<std::string> argv = {HWCOV_BINARY, "record", "--backend", "soft", "-o", Trace(),
-                                      "--step-log", StepLog()};
+    std::vector<std::string> argv = {HWCOV_BINARY, "record", "--backend",  "soft",
+                                     "-o",         Trace(),  "--step-log", StepLog()};
     if (AllCode()) argv.push_back("--all-code");
     for (const char* a : {"--", HWCOV_EXAMPLE_PRIMES, "--twins", "40"}) argv.push_back(a);
     auto r = RunCommand(argv);

@@ -8,9 +8,9 @@
 #include <fstream>
 #include <tuple>
 
+#include "decode_test_support.h"
 #include "hwcov/decoder.h"
 #include "hwcov/trace.h"
-#include "decode_test_support.h"
 #include "test_support.h"
 
 namespace hwcov {
@@ -34,7 +34,8 @@ ExecutionProfile DecodeWithLibipt(const trace::Trace& trace) {
   return decoder::Decode(trace, options);
 }
 
-std::vector<uint64_t> Listing(const trace::Trace& trace, std::vector<decoder::Gap>* gaps = nullptr) {
+std::vector<uint64_t> Listing(const trace::Trace& trace,
+                              std::vector<decoder::Gap>* gaps = nullptr) {
   std::vector<uint64_t> ips;
   decoder::ListInstructions(
       trace, [&](uint64_t ip) { ips.push_back(ip); },
@@ -94,9 +95,13 @@ TEST_F(ParallelDecode, ProfileDoesNotDependOnJobsOrStretches) {
     ExecutionProfile reference = decoder::Decode(trace, serial);
     EXPECT_TRUE(reference.gaps.empty());
     EXPECT_EQ(reference.decoded_bytes, reference.trace_bytes);
-    for (auto [jobs, stretch, libipt] :
-         {std::tuple<unsigned, uint64_t, bool>{4, 1, true}, {2, 4096, true}, {1, 1, true},
-          {1, UINT64_MAX, false}, {4, 1, false}, {2, 4096, false}, {1, 1, false}}) {
+    for (auto [jobs, stretch, libipt] : {std::tuple<unsigned, uint64_t, bool>{4, 1, true},
+                                         {2, 4096, true},
+                                         {1, 1, true},
+                                         {1, UINT64_MAX, false},
+                                         {4, 1, false},
+                                         {2, 4096, false},
+                                         {1, 1, false}}) {
       DecodeOptions options;
       options.jobs = jobs;
       options.stretch_bytes = stretch;
@@ -115,8 +120,10 @@ TEST_F(ParallelDecode, StretchesListExactlyTheSerialInstructions) {
     whole.stretch_bytes = UINT64_MAX;
     cut.stretch_bytes = 1;
     std::vector<uint64_t> a, b;
-    decoder::ListInstructions(trace, [&](uint64_t ip) { a.push_back(ip); }, [](auto&) {}, whole);
-    decoder::ListInstructions(trace, [&](uint64_t ip) { b.push_back(ip); }, [](auto&) {}, cut);
+    decoder::ListInstructions(
+        trace, [&](uint64_t ip) { a.push_back(ip); }, [](auto&) {}, whole);
+    decoder::ListInstructions(
+        trace, [&](uint64_t ip) { b.push_back(ip); }, [](auto&) {}, cut);
     EXPECT_EQ(a, b) << path;
   }
 }
@@ -134,7 +141,8 @@ TEST_F(ParallelDecode, OverflowIsAGapAndTheRestDecodesExactly) {
     ASSERT_EQ(s[psbend], 0x02);
     ASSERT_EQ(s[psbend + 1], 0x23);
     std::vector<uint8_t> replacement = {0x02, 0xf3};
-    if (s[at + 26] == 0x7d) replacement.insert(replacement.end(), s.begin() + at + 26, s.begin() + at + 33);
+    if (s[at + 26] == 0x7d)
+      replacement.insert(replacement.end(), s.begin() + at + 26, s.begin() + at + 33);
     replacement.resize(psbend + 2 - at, 0);
     std::copy(replacement.begin(), replacement.end(), s.begin() + static_cast<long>(at));
   });
@@ -188,8 +196,8 @@ TEST_F(ParallelDecode, CodeWithoutItsBinaryIsANoImageGap) {
   testing::TempDir dir("no-image");
   for (const char* f : {"dl", "libplugin_a.so", "libplugin_b.so"})
     fs::copy_file(kPrograms / f, dir.path() / f);
-  const fs::path trace_path = Record(dir, "dl", {"--only", "dl", "--only", "libplugin_*.so", "--",
-                                                 (dir.path() / "dl").string()});
+  const fs::path trace_path = Record(
+      dir, "dl", {"--only", "dl", "--only", "libplugin_*.so", "--", (dir.path() / "dl").string()});
   trace::Trace before = trace::ReadPerfData(trace_path);
   std::vector<uint64_t> full = Listing(before);
   fs::remove(dir.path() / "libplugin_b.so");

@@ -70,7 +70,8 @@ namespace {
 
 const fs::path kPrograms = fs::path(HWCOV_TEST_PROGRAMS_DIR).lexically_normal();
 const fs::path kCoveragePrograms = kPrograms / "coverage";
-const std::string kSources = (fs::path(HWCOV_SOURCE_DIR) / "tests" / "programs").lexically_normal().string() + "/";
+const std::string kSources =
+    (fs::path(HWCOV_SOURCE_DIR) / "tests" / "programs").lexically_normal().string() + "/";
 
 constexpr double kRequiredAgreement = 0.99;
 
@@ -243,8 +244,8 @@ struct LcovData {
 LcovData ParseLcov(const std::string& text) {
   LcovData out;
   std::string file;
-  std::vector<LcovFunction> record;                        // this record's FN lines
-  std::map<std::string, std::deque<size_t>> unmatched;     // name -> FN indexes waiting for FNDA
+  std::vector<LcovFunction> record;                     // this record's FN lines
+  std::map<std::string, std::deque<size_t>> unmatched;  // name -> FN indexes waiting for FNDA
   auto flush = [&] {
     for (auto& f : record) out.functions.push_back(f);
     record.clear();
@@ -277,7 +278,8 @@ LcovData ParseLcov(const std::string& text) {
       if (comma == std::string::npos) continue;
       const uint32_t n = static_cast<uint32_t>(std::stoul(line.substr(3, comma - 3)));
       size_t end = line.find(',', comma + 1);  // optional checksum
-      out.lines[{file, n}] = std::stoull(line.substr(comma + 1, end == std::string::npos ? end : end - comma - 1));
+      out.lines[{file, n}] =
+          std::stoull(line.substr(comma + 1, end == std::string::npos ? end : end - comma - 1));
     } else if (line == "end_of_record") {
       flush();
     }
@@ -350,10 +352,10 @@ std::string ClassifyDisagreement(const LineKey& key) {
 
 struct LineResult {
   size_t compared = 0, agreed = 0, counts_equal = 0;
-  std::vector<std::string> table;               // one row per disagreement
-  std::vector<std::string> count_differences;   // informational
+  std::vector<std::string> table;              // one row per disagreement
+  std::vector<std::string> count_differences;  // informational
   std::vector<std::string> unexplained;
-  std::vector<LineKey> gcov_only, hwcov_only;   // instrumentable for one side only
+  std::vector<LineKey> gcov_only, hwcov_only;  // instrumentable for one side only
 };
 
 std::string Where(const LineKey& key) { return Base(key.first) + ":" + std::to_string(key.second); }
@@ -373,12 +375,14 @@ std::string OneSidedKind(const LineKey& key, const std::set<std::string>& hwcov_
   return "other";
 }
 
-std::string OneSidedSummary(const std::vector<LineKey>& keys, const std::set<std::string>& hwcov_files) {
+std::string OneSidedSummary(const std::vector<LineKey>& keys,
+                            const std::set<std::string>& hwcov_files) {
   std::map<std::string, std::vector<std::string>> by_kind;
   for (const auto& key : keys) by_kind[OneSidedKind(key, hwcov_files)].push_back(Where(key));
   std::string out;
   for (const auto& [kind, lines] : by_kind)
-    out += (out.empty() ? "" : "; ") + std::to_string(lines.size()) + " " + kind + " (lines " + Join(lines) + ")";
+    out += (out.empty() ? "" : "; ") + std::to_string(lines.size()) + " " + kind + " (lines " +
+           Join(lines) + ")";
   return out;
 }
 
@@ -425,7 +429,7 @@ LineResult CompareLines(const Context& c) {
 
 struct FunctionResult {
   size_t compared = 0, agreed = 0, by_location = 0;
-  std::vector<std::string> table;        // disagreements and notes
+  std::vector<std::string> table;  // disagreements and notes
   std::vector<std::string> disagreements;
   std::vector<std::string> gcov_only, hwcov_only;
 };
@@ -546,7 +550,8 @@ TEST_P(AgreementTest, LinesAndFunctionsMatchGcov) {
   const Case& c = GetParam();
   TempDir dir("gcov-" + c.name);
   const fs::path program = kPrograms / c.program;
-  ASSERT_TRUE(fs::exists(program)) << program << " is missing: build the hwcov_test_programs target";
+  ASSERT_TRUE(fs::exists(program))
+      << program << " is missing: build the hwcov_test_programs target";
 
   // The program on its own, for what hwcov run must pass through.
   std::vector<std::string> argv = {program.string()};
@@ -564,20 +569,24 @@ TEST_P(AgreementTest, LinesAndFunctionsMatchGcov) {
 
   // hwcov.
   const fs::path lcov_path = dir.path() / "out.info";
-  std::vector<std::string> hwcov_argv = {HWCOV_BINARY, "run", "--backend", "soft", "--lcov",
-                                         lcov_path.string()};
+  std::vector<std::string> hwcov_argv = {HWCOV_BINARY, "run",    "--backend",
+                                         "soft",       "--lcov", lcov_path.string()};
   hwcov_argv.insert(hwcov_argv.end(), c.hwcov_options.begin(), c.hwcov_options.end());
   hwcov_argv.push_back("--");
   hwcov_argv.insert(hwcov_argv.end(), argv.begin(), argv.end());
   const CommandResult hw = RunCommand(hwcov_argv, dir.path());
-  ASSERT_TRUE(fs::exists(lcov_path)) << "hwcov run wrote no lcov file (exit " << hw.exit_code << "):\n"
-                                     << hw.err;
-  EXPECT_EQ(hw.exit_code, c.exit_status) << "the exit status did not pass through hwcov run\n" << hw.err;
+  ASSERT_TRUE(fs::exists(lcov_path))
+      << "hwcov run wrote no lcov file (exit " << hw.exit_code << "):\n"
+      << hw.err;
+  EXPECT_EQ(hw.exit_code, c.exit_status) << "the exit status did not pass through hwcov run\n"
+                                         << hw.err;
   EXPECT_TRUE(StartsWith(hw.out, plain.out))
-      << "the program's stdout did not pass through first:\n--- program:\n" << plain.out
-      << "--- hwcov run:\n" << hw.out;
+      << "the program's stdout did not pass through first:\n--- program:\n"
+      << plain.out << "--- hwcov run:\n"
+      << hw.out;
   EXPECT_EQ(WithoutHwcovLines(hw.err), SplitLines(plain.err))
-      << "stderr other than hwcov's own 'hwcov...' lines should be the program's:\n" << hw.err;
+      << "stderr other than hwcov's own 'hwcov...' lines should be the program's:\n"
+      << hw.err;
   const LcovData lcov = ParseLcov(ReadFile(lcov_path));
 
   std::vector<fs::path> binaries = {program};
@@ -591,17 +600,19 @@ TEST_P(AgreementTest, LinesAndFunctionsMatchGcov) {
   // The table.
   std::ostringstream t;
   t << "== hwcov run" << (c.hwcov_options.empty() ? "" : " " + Join(c.hwcov_options)) << " -- "
-    << c.program << (c.args.empty() ? "" : " " + Join(c.args)) << " (exit status "
-    << hw.exit_code << ")\n";
-  t << "  lines: " << lines.compared << " compared, executed state agrees on " << lines.agreed << " ("
-    << Percent(lines.agreed, lines.compared) << ")\n";
+    << c.program << (c.args.empty() ? "" : " " + Join(c.args)) << " (exit status " << hw.exit_code
+    << ")\n";
+  t << "  lines: " << lines.compared << " compared, executed state agrees on " << lines.agreed
+    << " (" << Percent(lines.agreed, lines.compared) << ")\n";
   if (!lines.gcov_only.empty())
     t << "  instrumentable for gcov only: " << OneSidedSummary(lines.gcov_only, lcov.files) << "\n";
   if (!lines.hwcov_only.empty())
-    t << "  instrumentable for hwcov only: " << OneSidedSummary(lines.hwcov_only, lcov.files) << "\n";
+    t << "  instrumentable for hwcov only: " << OneSidedSummary(lines.hwcov_only, lcov.files)
+      << "\n";
   if (!lines.table.empty()) {
     t << "  disagreements:\n    " << std::left << std::setw(22) << "file:line" << std::right
-      << std::setw(8) << "gcov" << std::setw(8) << "hwcov" << "  reason\n";
+      << std::setw(8) << "gcov" << std::setw(8) << "hwcov"
+      << "  reason\n";
     for (const auto& row : lines.table) t << row << "\n";
   }
   t << "  counts equal on " << lines.counts_equal << " of " << lines.compared
@@ -625,9 +636,11 @@ TEST_P(AgreementTest, LinesAndFunctionsMatchGcov) {
 
   // The requirements.
   EXPECT_GT(lines.compared, 20u) << "too few lines in common: is the lcov file's SF right?";
-  EXPECT_GE(static_cast<double>(lines.agreed), kRequiredAgreement * static_cast<double>(lines.compared))
+  EXPECT_GE(static_cast<double>(lines.agreed),
+            kRequiredAgreement * static_cast<double>(lines.compared))
       << "line agreement " << Percent(lines.agreed, lines.compared) << " is below 99%";
-  EXPECT_TRUE(lines.unexplained.empty()) << "unexplained disagreements: " << Join(lines.unexplained);
+  EXPECT_TRUE(lines.unexplained.empty())
+      << "unexplained disagreements: " << Join(lines.unexplained);
   EXPECT_TRUE(functions.disagreements.empty())
       << "functions executed for one tool only: " << Join(functions.disagreements);
   EXPECT_GT(functions.compared, 2u);
@@ -648,14 +661,14 @@ TEST_P(ExitStatusTest, PassesThroughRunAndRecord) {
   TempDir dir("gcov-exit-" + std::to_string(status));
   const std::string program = (kPrograms / "loops").string();
   const std::string trace = (dir.path() / "trace.data").string();
-  CommandResult run = RunCommand({HWCOV_BINARY, "run", "--backend", "soft", "-o", trace, "--", program, "2",
-                                  std::to_string(status)},
+  CommandResult run = RunCommand({HWCOV_BINARY, "run", "--backend", "soft", "-o", trace, "--",
+                                  program, "2", std::to_string(status)},
                                  dir.path());
   EXPECT_EQ(run.exit_code, status) << run.err;
   EXPECT_NE(run.out.find("sum_for(2) = 3"), std::string::npos) << run.out;
-  CommandResult record = RunCommand(
-      {HWCOV_BINARY, "record", "--backend", "soft", "-o", trace, "--", program, "2", std::to_string(status)},
-      dir.path());
+  CommandResult record = RunCommand({HWCOV_BINARY, "record", "--backend", "soft", "-o", trace, "--",
+                                     program, "2", std::to_string(status)},
+                                    dir.path());
   EXPECT_EQ(record.exit_code, status) << record.err;
   CommandResult report = RunCommand({HWCOV_BINARY, "report", trace}, dir.path());
   EXPECT_EQ(report.exit_code, 0) << report.err;
@@ -677,7 +690,8 @@ class HeaderTest : public ::testing::TestWithParam<std::string> {};
 TEST_P(HeaderTest, HeaderLinesStayInTheHeader) {
   TempDir dir("gcov-header");
   const fs::path lcov_path = dir.path() / "out.info";
-  std::vector<std::string> argv = {HWCOV_BINARY, "run", "--backend", "soft", "--lcov", lcov_path.string()};
+  std::vector<std::string> argv = {HWCOV_BINARY, "run",    "--backend",
+                                   "soft",       "--lcov", lcov_path.string()};
   argv.insert(argv.end(), kWithLibgeometry.begin(), kWithLibgeometry.end());
   argv.push_back("--");
   argv.push_back((kPrograms / GetParam()).string());

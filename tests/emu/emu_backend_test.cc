@@ -14,8 +14,6 @@
 // same instructions in it as hwcov's decoder.
 #include <gtest/gtest.h>
 #include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -25,14 +23,17 @@
 #include <sstream>
 
 #include "test_support.h"
+#include "trace_helpers.h"
 
 namespace hwcov {
 namespace {
 
 namespace fs = std::filesystem;
 using testing::CommandResult;
+using testing::ExpectNoGaps;
 using testing::RunCommand;
 using testing::SplitLines;
+using testing::Traced;
 
 const fs::path kPrograms = HWCOV_TEST_PROGRAMS_DIR;
 const fs::path kEmuPrograms = HWCOV_EMU_PROGRAMS_DIR;
@@ -53,52 +54,15 @@ const std::string& EmuUnavailable() {
 #define SKIP_WITHOUT_EMU() \
   if (!EmuUnavailable().empty()) GTEST_SKIP() << "emu backend unavailable: " << EmuUnavailable()
 
-struct Traced {
-  CommandResult run;
-  fs::path trace, lcov;
-};
-
+// Writes NAME.BACKEND.data and NAME.BACKEND.info in |dir|.
 Traced Trace(const testing::TempDir& dir, const std::string& backend, const std::string& name,
              const std::vector<std::string>& options, const std::vector<std::string>& command) {
-  Traced t{{},
-           dir.path() / (name + "." + backend + ".data"),
-           dir.path() / (name + "." + backend + ".info")};
-  std::vector<std::string> argv = {HWCOV_BINARY,     "run",    "--backend",    backend, "-o",
-                                   t.trace.string(), "--lcov", t.lcov.string()};
-  argv.insert(argv.end(), options.begin(), options.end());
-  argv.push_back("--");
-  argv.insert(argv.end(), command.begin(), command.end());
-  t.run = RunCommand(argv, dir.path());
-  return t;
+  return testing::TraceRun(dir, backend, name + "." + backend, options, command);
 }
 
-void ExpectNoGaps(const Traced& t) {
-  EXPECT_NE(t.run.out.find("100.00% of"), std::string::npos) << t.run.out;
-  EXPECT_NE(t.run.out.find(" 0 gaps"), std::string::npos) << t.run.out;
-}
-
-std::vector<std::string> SortedFirstColumn(const std::string& text) {
-  std::vector<std::string> out;
-  for (const std::string& line : SplitLines(text)) {
-    std::istringstream in(line);
-    std::string field;
-    if (in >> field) out.push_back(field);
-  }
-  std::sort(out.begin(), out.end());
-  return out;
-}
-
-// perf and hwcov list the same executed instructions (as multisets).
+// Checks nothing where perf is not installed.
 void ExpectPerfAgrees(const fs::path& trace) {
-  if (!testing::HaveTool("perf")) return;
-  auto perf =
-      RunCommand({"perf", "script", "-f", "--itrace=i1i", "-F", "ip", "-i", trace.string()});
-  ASSERT_EQ(perf.exit_code, 0) << perf.err;
-  auto ours = RunCommand({HWCOV_BINARY, "decode", "--list-insns", trace.string()});
-  ASSERT_EQ(ours.exit_code, 0) << ours.err;
-  auto a = SortedFirstColumn(perf.out), b = SortedFirstColumn(ours.out);
-  EXPECT_GT(b.size(), 50u);
-  EXPECT_TRUE(a == b) << "perf: " << a.size() << " instructions, hwcov: " << b.size();
+  testing::ExpectPerfAgrees(trace, 50, testing::WithoutPerf::kPass);
 }
 
 // An lcov tracefile's records keyed by "file:line[:block:branch]".
@@ -355,22 +319,7 @@ TEST(EmuBackend, AllCodeDecodesWithoutGaps) {
 TEST(EmuBackend, SigtermToHwcovStopsTheProgramsAndKeepsTheTrace) {
   SKIP_WITHOUT_EMU();
   testing::TempDir dir("emu-term");
-  const fs::path trace = dir.path() / "term.data";
-  pid_t pid = fork();
-  if (pid == 0) {
-    execl(HWCOV_BINARY, HWCOV_BINARY, "record", "--backend", "emu", "--all-code", "-o",
-          trace.c_str(), "--", "/bin/sh", "-c", "while :; do :; done", static_cast<char*>(nullptr));
-    _exit(127);
-  }
-  sleep(1);
-  kill(pid, SIGTERM);
-  int status = 0;
-  waitpid(pid, &status, 0);
-  ASSERT_TRUE(WIFEXITED(status));
-  EXPECT_EQ(WEXITSTATUS(status), 128 + SIGTERM);  // the program's own fate
-  auto report = RunCommand({HWCOV_BINARY, "report", trace.string()});
-  EXPECT_EQ(report.exit_code, 0) << report.err;
-  EXPECT_NE(report.out.find(" 0 gaps"), std::string::npos) << report.out;
+  testing::ExpectSigtermKeepsTrace({"--backend", "emu", "--all-code"}, dir.path() / "term.data");
 }
 
 TEST(EmuBackend, MissingProgramIsOneLineError) {

@@ -18,7 +18,8 @@ int main(int argc, char** argv) {
       std::ofstream out(std::string(argv[2]) + "." + std::to_string(q.idx), std::ios::binary);
       for (const auto& b : q.buffers) {
         auto bytes = t.AuxBytes(b);
-        out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+        out.write(reinterpret_cast<const char*>(bytes.data()),
+                  static_cast<std::streamsize>(bytes.size()));
       }
     }
   } catch (const hwcov::Error& e) {

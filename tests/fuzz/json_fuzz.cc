@@ -82,7 +82,7 @@ std::string Slurp(const std::filesystem::path& path) {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static hwcov::fuzz::ScratchFile input("input.json");
-  static hwcov::fuzz::ScratchFile first("first.json");   // path only: the writers create it
+  static hwcov::fuzz::ScratchFile first("first.json");  // path only: the writers create it
   static hwcov::fuzz::ScratchFile second("second.json");
   static hwcov::fuzz::ScratchFile lcov("out.info");
   static const uint8_t kNothing = 0;

@@ -38,7 +38,9 @@ struct Case {
   std::string opt;  // "-O0" or "-O2"
 };
 
-void PrintTo(const Case& c, std::ostream* os) { *os << c.compiler.name << " " << c.opt << " " << c.program.name; }
+void PrintTo(const Case& c, std::ostream* os) {
+  *os << c.compiler.name << " " << c.opt << " " << c.program.name;
+}
 
 std::string Name(const ::testing::TestParamInfo<Case>& info) {
   return info.param.compiler.name + "_" + info.param.program.name + "_" + info.param.opt.substr(1);
@@ -81,14 +83,16 @@ TEST_P(Accuracy, AgreesWithTheCompilersCoverageTool) {
   const Case& c = GetParam();
   const CoverageRecords& reference = Reference(c);
   ASSERT_FALSE(reference.empty());
-  const fs::path exe = Build(c.compiler, c.program,
-                             dir_->path() / (c.compiler.name + "/" + c.program.name) / c.opt.substr(1),
-                             {c.opt, "-g"});
+  const fs::path exe = Build(
+      c.compiler, c.program,
+      dir_->path() / (c.compiler.name + "/" + c.program.name) / c.opt.substr(1), {c.opt, "-g"});
   const CoverageRecords hwcov = ReadLcov(RunHwcov(c.program, exe));
   const std::string sources = ProgramSourceDir().string() + "/";
-  const Agreement a = Compare(reference, hwcov, [&](const std::string& path) { return path.rfind(sources, 0) == 0; });
+  const Agreement a = Compare(reference, hwcov,
+                              [&](const std::string& path) { return path.rfind(sources, 0) == 0; });
   const std::string reference_tool = c.compiler.name == "gcc" ? "gcov" : "llvm-cov gcov";
-  Print(std::cout, c.compiler.name + " " + c.opt + " " + c.program.name + " vs " + reference_tool + " -O0", a);
+  Print(std::cout,
+        c.compiler.name + " " + c.opt + " " + c.program.name + " vs " + reference_tool + " -O0", a);
 
   ASSERT_GT(a.lines.total, 20u);
   if (c.opt != "-O0") return;  // -O2: reported, not judged

@@ -24,7 +24,8 @@ BranchState State(const std::vector<std::optional<uint64_t>>* outcomes) {
 std::string Describe(const std::vector<std::optional<uint64_t>>* outcomes) {
   if (!outcomes) return "[]";
   std::string s = "[";
-  for (const auto& count : *outcomes) s += (s.size() > 1 ? "," : "") + (count ? std::to_string(*count) : "-");
+  for (const auto& count : *outcomes)
+    s += (s.size() > 1 ? "," : "") + (count ? std::to_string(*count) : "-");
   return s + "]";
 }
 
@@ -62,8 +63,9 @@ Agreement Compare(const CoverageRecords& reference, const CoverageRecords& hwcov
         ++a.functions.agree;
         continue;
       }
-      a.function_differences.push_back(name + " reference " + std::to_string(count) + " hwcov " +
-                                       (it == hw.functions.end() ? "missing" : std::to_string(it->second)));
+      a.function_differences.push_back(
+          name + " reference " + std::to_string(count) + " hwcov " +
+          (it == hw.functions.end() ? "missing" : std::to_string(it->second)));
     }
     for (const auto& [name, count] : hw.functions)
       if (!ref.functions.count(name)) a.only_hwcov_functions.push_back(name);
@@ -80,7 +82,8 @@ Agreement Compare(const CoverageRecords& reference, const CoverageRecords& hwcov
       if (State(ro) == State(ho)) {
         ++a.branch_lines.agree;
       } else {
-        a.branch_differences.push_back(Where(path, line) + " reference " + Describe(ro) + " hwcov " + Describe(ho));
+        a.branch_differences.push_back(Where(path, line) + " reference " + Describe(ro) +
+                                       " hwcov " + Describe(ho));
       }
     }
   }
@@ -90,12 +93,14 @@ Agreement Compare(const CoverageRecords& reference, const CoverageRecords& hwcov
 void Print(std::ostream& out, const std::string& title, const Agreement& a) {
   auto percent = [](const Ratio& r) {
     std::ostringstream s;
-    s << std::fixed << std::setprecision(1) << 100.0 * r.Share() << "% (" << r.agree << "/" << r.total << ")";
+    s << std::fixed << std::setprecision(1) << 100.0 * r.Share() << "% (" << r.agree << "/"
+      << r.total << ")";
     return s.str();
   };
   out << "[accuracy] " << title << ": lines " << percent(a.lines) << ", functions "
-      << percent(a.functions) << ", branch lines " << percent(a.branch_lines) << "; lines only in reference "
-      << a.only_reference_lines.size() << ", only in hwcov " << a.only_hwcov_lines.size() << "\n";
+      << percent(a.functions) << ", branch lines " << percent(a.branch_lines)
+      << "; lines only in reference " << a.only_reference_lines.size() << ", only in hwcov "
+      << a.only_hwcov_lines.size() << "\n";
   auto list = [&](const char* what, const std::vector<std::string>& items) {
     if (items.empty()) return;
     out << "    " << what << ":";

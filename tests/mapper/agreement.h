@@ -22,12 +22,14 @@ namespace hwcov::testing {
 
 struct Ratio {
   uint64_t agree = 0, total = 0;
-  double Share() const { return total ? static_cast<double>(agree) / static_cast<double>(total) : 1.0; }
+  double Share() const {
+    return total ? static_cast<double>(agree) / static_cast<double>(total) : 1.0;
+  }
 };
 
 struct Agreement {
   Ratio lines, functions, branch_lines;
-  std::vector<std::string> line_differences;      // "file:line reference N hwcov M"
+  std::vector<std::string> line_differences;  // "file:line reference N hwcov M"
   std::vector<std::string> function_differences;
   std::vector<std::string> branch_differences;
   std::vector<std::string> only_reference_lines;  // "file:line"

@@ -64,7 +64,8 @@ void ReadGcovFile(const std::filesystem::path& file, CoverageRecords& out) {
     if (!record) continue;
     arcs = &record->branches[line];
     if (count == "-" || record->lines.count(line)) continue;
-    const bool unexecuted = count[0] == '#' || count[0] == '=' || count[0] == '%' || count[0] == '$';
+    const bool unexecuted =
+        count[0] == '#' || count[0] == '=' || count[0] == '%' || count[0] == '$';
     record->lines[line] = unexecuted ? 0 : std::stoull(count);  // stoull stops at a '*'
   }
   if (record) std::erase_if(record->branches, [](const auto& kv) { return kv.second.empty(); });

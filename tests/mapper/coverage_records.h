@@ -13,8 +13,8 @@
 namespace hwcov::testing {
 
 struct FileRecord {
-  std::map<uint32_t, uint64_t> lines;          // instrumentable line -> count
-  std::map<std::string, uint64_t> functions;   // linkage name -> entry count
+  std::map<uint32_t, uint64_t> lines;         // instrumentable line -> count
+  std::map<std::string, uint64_t> functions;  // linkage name -> entry count
   // line -> outcome counts in the tool's order; nullopt: never executed.
   std::map<uint32_t, std::vector<std::optional<uint64_t>>> branches;
   friend bool operator==(const FileRecord&, const FileRecord&) = default;

@@ -26,11 +26,13 @@ class DebugInfo : public ::testing::Test {
   static void SetUpTestSuite() {
     dir_ = new TempDir("mapper-debug-info");
     if (Compilers().empty() || !Have(HWCOV_TEST_OBJCOPY)) return;
-    const fs::path full = Build(Compilers().front(), kControl, dir_->path() / "build", {"-O0", "-g"});
+    const fs::path full =
+        Build(Compilers().front(), kControl, dir_->path() / "build", {"-O0", "-g"});
     fs::create_directories(Bin().parent_path());
     fs::copy_file(full, Full());
     fs::copy_file(full, Bin());
-    MustRun({HWCOV_BINARY, "record", "--backend", "soft", "-o", Trace().string(), "--", Bin().string(), "12"},
+    MustRun({HWCOV_BINARY, "record", "--backend", "soft", "-o", Trace().string(), "--",
+             Bin().string(), "12"},
             Bin().parent_path());
     // The separate debug file and the stripped binary, as distributions make them.
     MustRun({HWCOV_TEST_OBJCOPY, "--only-keep-debug", Full().string(), DebugFile().string()});
@@ -66,7 +68,8 @@ class DebugInfo : public ::testing::Test {
   };
   static Output Report(const std::vector<std::string>& options, const std::string& name) {
     Output o{dir_->path() / (name + ".info"), "", ""};
-    std::vector<std::string> argv = {HWCOV_BINARY, "report", Trace().string(), "--lcov", o.info.string()};
+    std::vector<std::string> argv = {HWCOV_BINARY, "report", Trace().string(), "--lcov",
+                                     o.info.string()};
     argv.insert(argv.end(), options.begin(), options.end());
     CommandResult r = MustRun(argv);
     o.err = r.err;
@@ -136,7 +139,8 @@ TEST_F(DebugInfo, BuildIdDirectoryRefusesADebugFileOfAnotherBuild) {
   const fs::path slot = dir_->path() / "debug" / ".build-id" / hex.substr(0, 2);
   fs::create_directories(slot);
   // A debug file from another build: a -O2 compile of the same source.
-  const fs::path other = Build(Compilers().front(), kControl, dir_->path() / "other", {"-O2", "-g"});
+  const fs::path other =
+      Build(Compilers().front(), kControl, dir_->path() / "other", {"-O2", "-g"});
   fs::copy_file(other, slot / (hex.substr(2) + ".debug"));
   Output o = Report({"--debug-dir", (dir_->path() / "debug").string()}, "wrong-build-id");
   EXPECT_NE(o.out.find("build id differs"), std::string::npos) << o.out;
@@ -148,7 +152,8 @@ TEST_F(DebugInfo, GnuDebuglinkBesideTheBinaryInDotDebugAndInDebugDir) {
   const fs::path named = dir_->path() / "control.debug";
   fs::copy_file(DebugFile(), named, fs::copy_options::overwrite_existing);
   const fs::path linked = dir_->path() / "linked";
-  MustRun({HWCOV_TEST_OBJCOPY, "--add-gnu-debuglink=" + named.string(), Stripped().string(), linked.string()});
+  MustRun({HWCOV_TEST_OBJCOPY, "--add-gnu-debuglink=" + named.string(), Stripped().string(),
+           linked.string()});
   Install(linked);
 
   fs::copy_file(named, Bin().parent_path() / "control.debug");
@@ -162,14 +167,16 @@ TEST_F(DebugInfo, GnuDebuglinkBesideTheBinaryInDotDebugAndInDebugDir) {
 
   fs::create_directories(dir_->path() / "debug");
   fs::copy_file(named, dir_->path() / "debug" / "control.debug");
-  ExpectSameAsReference(Report({"--debug-dir", (dir_->path() / "debug").string()}, "debuglink-dir"));
+  ExpectSameAsReference(
+      Report({"--debug-dir", (dir_->path() / "debug").string()}, "debuglink-dir"));
 }
 
 TEST_F(DebugInfo, GnuDebuglinkWithWrongCrcIsRefused) {
   const fs::path named = dir_->path() / "control.debug";
   fs::copy_file(DebugFile(), named, fs::copy_options::overwrite_existing);
   const fs::path linked = dir_->path() / "linked-crc";
-  MustRun({HWCOV_TEST_OBJCOPY, "--add-gnu-debuglink=" + named.string(), Stripped().string(), linked.string()});
+  MustRun({HWCOV_TEST_OBJCOPY, "--add-gnu-debuglink=" + named.string(), Stripped().string(),
+           linked.string()});
   Install(linked);
   std::ofstream(Bin().parent_path() / "control.debug") << "not the debug file\n";
   Output o = Report({}, "debuglink-crc");
@@ -192,7 +199,8 @@ TEST_F(DebugInfo, CompressedSectionsInTheBinaryAndInTheDebugFile) {
   fs::create_directories(slot);
   MustRun({HWCOV_TEST_OBJCOPY, "--compress-debug-sections", DebugFile().string(),
            (slot / (hex.substr(2) + ".debug")).string()});
-  ExpectSameAsReference(Report({"--debug-dir", (dir_->path() / "debug").string()}, "compressed-debug-file"));
+  ExpectSameAsReference(
+      Report({"--debug-dir", (dir_->path() / "debug").string()}, "compressed-debug-file"));
 }
 
 // Options that change the binary's build id: traced anew, and the coverage
@@ -201,7 +209,8 @@ class DebugFormats : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(DebugFormats, Dwarf4Dwarf5AndGzAgreeWithEachOther) {
   std::vector<Compiler> compilers = Compilers();
-  auto it = std::find_if(compilers.begin(), compilers.end(), [](const Compiler& c) { return c.name == GetParam(); });
+  auto it = std::find_if(compilers.begin(), compilers.end(),
+                         [](const Compiler& c) { return c.name == GetParam(); });
   if (it == compilers.end()) GTEST_SKIP() << GetParam() << " not installed";
   TempDir dir("mapper-formats-" + GetParam());
   std::map<std::string, CoverageRecords> results;

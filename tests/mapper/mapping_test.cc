@@ -45,7 +45,8 @@ class Mapping : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     dir_ = new TempDir("mapper-mapping");
-    if (auto gcc = FindCompiler("gcc")) control_ = new fs::path(Build(*gcc, kControl, dir_->path() / "control", {"-O0", "-g"}));
+    if (auto gcc = FindCompiler("gcc"))
+      control_ = new fs::path(Build(*gcc, kControl, dir_->path() / "control", {"-O0", "-g"}));
   }
   static void TearDownTestSuite() {
     delete control_;
@@ -59,7 +60,8 @@ class Mapping : public ::testing::Test {
   // A profile in which each named function ran |count| times from its first
   // byte to its last, and each conditional jump in it went both ways once
   // per run. |copies|: more paths of the same binary (more processes).
-  static decoder::ExecutionProfile Profile(const fs::path& binary, const std::map<std::string, uint64_t>& runs,
+  static decoder::ExecutionProfile Profile(const fs::path& binary,
+                                           const std::map<std::string, uint64_t>& runs,
                                            const std::vector<fs::path>& copies = {}) {
     const mapper::ElfFile elf = mapper::ReadElfFile(binary.string());
     auto module = mapper::LoadModule(binary.string(), {});
@@ -71,7 +73,8 @@ class Mapping : public ::testing::Test {
       for (const mapper::Symbol& s : elf.functions) {
         auto it = runs.find(s.name);
         if (it == runs.end()) continue;
-        p.blocks.push_back({m, *elf.OffsetOf(s.address), *elf.OffsetOf(s.address + s.size - 1), 1, it->second});
+        p.blocks.push_back(
+            {m, *elf.OffsetOf(s.address), *elf.OffsetOf(s.address + s.size - 1), 1, it->second});
         for (const mapper::BranchSite& site : module->branches.sites)
           if (site.address >= s.address && site.address < s.address + s.size)
             p.branches.push_back({m, *elf.OffsetOf(site.address), it->second, it->second});
@@ -127,7 +130,8 @@ TEST_F(Mapping, ProcessesOfOneBinaryAddUp) {
     ASSERT_EQ(one.files[i].path, two.files[i].path);
     ASSERT_EQ(one.files[i].lines.size(), two.files[i].lines.size());
     for (size_t k = 0; k < one.files[i].lines.size(); ++k)
-      EXPECT_EQ(2 * one.files[i].lines[k].count, two.files[i].lines[k].count) << one.files[i].lines[k].line;
+      EXPECT_EQ(2 * one.files[i].lines[k].count, two.files[i].lines[k].count)
+          << one.files[i].lines[k].line;
     for (size_t k = 0; k < one.files[i].functions.size(); ++k)
       EXPECT_EQ(2 * one.files[i].functions[k].entry_count, two.files[i].functions[k].entry_count);
   }
@@ -140,7 +144,8 @@ TEST_F(Mapping, ProcessesOfOneBinaryAddUp) {
 }
 
 TEST_F(Mapping, MergeAddsCountsAndKeepsUnevaluatedBranches) {
-  const mapper::Coverage ran = mapper::MapProfile(Profile(*control_, {{"main", 1}, {"never_called", 2}}));
+  const mapper::Coverage ran =
+      mapper::MapProfile(Profile(*control_, {{"main", 1}, {"never_called", 2}}));
   mapper::Coverage merged = mapper::MapProfile(Profile(*control_, {{"main", 1}}));
   mapper::Merge(merged, ran);
   const mapper::FileCoverage* f = FindFile(merged, Source("control.c"));
@@ -148,8 +153,8 @@ TEST_F(Mapping, MergeAddsCountsAndKeepsUnevaluatedBranches) {
   std::map<uint32_t, std::vector<std::optional<uint64_t>>> by_line;
   for (const mapper::BranchOutcome& b : f->branches) by_line[b.line].push_back(b.count);
   using Counts = std::vector<std::optional<uint64_t>>;
-  EXPECT_EQ(by_line[87], (Counts{2, 2}));                         // "-" + 2
-  EXPECT_EQ(by_line[99], (Counts{2, 2}));                         // 1 + 1
+  EXPECT_EQ(by_line[87], (Counts{2, 2}));                        // "-" + 2
+  EXPECT_EQ(by_line[99], (Counts{2, 2}));                        // 1 + 1
   EXPECT_EQ(by_line[52], (Counts{std::nullopt, std::nullopt}));  // report(): never ran
   EXPECT_EQ(merged.quality.instructions, 0u);
 }
@@ -168,15 +173,18 @@ TEST_F(Mapping, LineTablesMatchObjdump) {
   if (!Have(HWCOV_TEST_OBJDUMP)) GTEST_SKIP() << "objdump not installed";
   for (const Compiler& compiler : Compilers()) {
     for (const std::string version : {"-gdwarf-4", "-gdwarf-5"}) {
-      const fs::path exe = Build(compiler, kTemplates, dir_->path() / ("lines-" + compiler.name + version),
-                                 {"-O2", version});
+      const fs::path exe =
+          Build(compiler, kTemplates, dir_->path() / ("lines-" + compiler.name + version),
+                {"-O2", version});
       // (address, line, is_stmt, file name as objdump shortens it)
       std::multiset<std::tuple<uint64_t, uint32_t, bool, std::string>> theirs, ours;
       // Rows: "<file> <line> 0x<address> [<view>] [x]".
-      for (const std::string& line : SplitLines(MustRun({HWCOV_TEST_OBJDUMP, "--dwarf=decodedline", exe.string()}).out)) {
+      for (const std::string& line :
+           SplitLines(MustRun({HWCOV_TEST_OBJDUMP, "--dwarf=decodedline", exe.string()}).out)) {
         const std::vector<std::string> w = Words(line);
         if (w.size() < 3 || w.size() > 5 || !IsNumber(w[1]) || w[2].rfind("0x", 0) != 0) continue;
-        theirs.insert({std::stoull(w[2], nullptr, 16), static_cast<uint32_t>(std::stoul(w[1])), w.back() == "x", w[0]});
+        theirs.insert({std::stoull(w[2], nullptr, 16), static_cast<uint32_t>(std::stoul(w[1])),
+                       w.back() == "x", w[0]});
       }
       const mapper::DebugInfo debug = mapper::ReadDebugInfo(exe.string());
       for (const auto* rows : {&debug.rows, &debug.views})
@@ -187,7 +195,8 @@ TEST_F(Mapping, LineTablesMatchObjdump) {
           std::string shown = fs::path(path).filename().string();
           for (const auto& t : theirs)
             if (std::get<0>(t) == r.begin && path.size() >= std::get<3>(t).size() &&
-                path.compare(path.size() - std::get<3>(t).size(), std::string::npos, std::get<3>(t)) == 0)
+                path.compare(path.size() - std::get<3>(t).size(), std::string::npos,
+                             std::get<3>(t)) == 0)
               shown = std::get<3>(t);
           ours.insert({r.begin, r.line, r.is_stmt, shown});
         }
@@ -200,8 +209,10 @@ TEST_F(Mapping, LineTablesMatchObjdump) {
 
 TEST_F(Mapping, StackProtectorChecksAreNotBranches) {
   for (const Compiler& compiler : Compilers()) {
-    const fs::path plain = Build(compiler, kControl, dir_->path() / ("ssp-off-" + compiler.name), {"-O0", "-g", "-fno-stack-protector"});
-    const fs::path guarded = Build(compiler, kControl, dir_->path() / ("ssp-on-" + compiler.name), {"-O0", "-g", "-fstack-protector-all"});
+    const fs::path plain = Build(compiler, kControl, dir_->path() / ("ssp-off-" + compiler.name),
+                                 {"-O0", "-g", "-fno-stack-protector"});
+    const fs::path guarded = Build(compiler, kControl, dir_->path() / ("ssp-on-" + compiler.name),
+                                   {"-O0", "-g", "-fstack-protector-all"});
     auto p = mapper::LoadModule(plain.string(), {});
     auto g = mapper::LoadModule(guarded.string(), {});
     EXPECT_EQ(p->branches.check_jumps, 0u) << compiler.name;
@@ -211,7 +222,8 @@ TEST_F(Mapping, StackProtectorChecksAreNotBranches) {
 }
 
 TEST_F(Mapping, TemplateInstancesShareTheirLines) {
-  const fs::path exe = Build(*FindCompiler("gcc"), kTemplates, dir_->path() / "templates", {"-O0", "-g"});
+  const fs::path exe =
+      Build(*FindCompiler("gcc"), kTemplates, dir_->path() / "templates", {"-O0", "-g"});
   CoverageRecords r = ReadLcov(RunHwcov(kTemplates, exe));
   const FileRecord& f = r[Source("templates.cc")];
   // largest<int> (4 values) and largest<double> (3 values): one line, the
@@ -226,7 +238,8 @@ TEST_F(Mapping, TemplateInstancesShareTheirLines) {
 
 TEST_F(Mapping, HeaderFunctionInlinedAtO2CountsForTheHeader) {
   for (const Compiler& compiler : Compilers()) {
-    const fs::path exe = Build(compiler, kInline, dir_->path() / ("inline-" + compiler.name), {"-O2", "-g"});
+    const fs::path exe =
+        Build(compiler, kInline, dir_->path() / ("inline-" + compiler.name), {"-O2", "-g"});
     CoverageRecords r = ReadLcov(RunHwcov(kInline, exe));
     ASSERT_TRUE(r.count(Source("inline_hdr.h"))) << compiler.name;
     const FileRecord& header = r[Source("inline_hdr.h")];
@@ -249,7 +262,8 @@ TEST_F(Mapping, HotColdSplitFunctionIsOneFunction) {
   ASSERT_NE(ReadFile(exe).find("check.cold"), std::string::npos) << "gcc did not split check()";
   CoverageRecords r = ReadLcov(RunHwcov(kCold, exe));
   const FileRecord& f = r[Source("cold.c")];
-  for (const auto& [name, count] : f.functions) EXPECT_EQ(name.find(".cold"), std::string::npos) << name;
+  for (const auto& [name, count] : f.functions)
+    EXPECT_EQ(name.find(".cold"), std::string::npos) << name;
   EXPECT_EQ(f.functions.at("check"), 3u);
   EXPECT_EQ(f.lines.at(16), 1u);  // complain(value): in check.cold, ran for -4
   EXPECT_EQ(f.lines.at(19), 2u);  // return value * 2: the hot part
@@ -269,7 +283,8 @@ TEST_F(Mapping, LcovTracefileIsValid) {
     if (line.rfind("BRDA:", 0) == 0) {
       const uint32_t l = static_cast<uint32_t>(std::stoul(line.substr(5)));
       EXPECT_TRUE(da[sf].count(l)) << "BRDA before or without its DA: " << line;
-      EXPECT_TRUE(brda_keys.insert(sf + line.substr(0, line.rfind(','))).second) << "duplicate " << line;
+      EXPECT_TRUE(brda_keys.insert(sf + line.substr(0, line.rfind(','))).second)
+          << "duplicate " << line;
       ++brda;
       const std::string taken = line.substr(line.rfind(',') + 1);
       if (taken != "-" && taken != "0") ++brda_hit;
@@ -304,16 +319,19 @@ TEST_F(Mapping, LcovTracefileIsValid) {
 }
 
 TEST_F(Mapping, TextSummaryHasBranchColumns) {
-  CommandResult r = MustRun({HWCOV_BINARY, "run", "--backend", "soft", "--", control_->string(), "12"});
+  CommandResult r =
+      MustRun({HWCOV_BINARY, "run", "--backend", "soft", "--", control_->string(), "12"});
   const std::vector<std::string> lines = SplitLines(r.out);
-  auto header = std::find_if(lines.begin(), lines.end(), [](const std::string& l) { return l.rfind("Filename", 0) == 0; });
+  auto header = std::find_if(lines.begin(), lines.end(),
+                             [](const std::string& l) { return l.rfind("Filename", 0) == 0; });
   ASSERT_NE(header, lines.end()) << r.out;
   const std::vector<std::string> columns = Words(*header);
   ASSERT_GE(columns.size(), 4u);
   EXPECT_EQ(std::vector<std::string>(columns.end() - 4, columns.end()),
             (std::vector<std::string>{"Executed", "Branches", "Missed", "Cover"}))
       << *header;
-  auto total = std::find_if(lines.begin(), lines.end(), [](const std::string& l) { return l.rfind("TOTAL", 0) == 0; });
+  auto total = std::find_if(lines.begin(), lines.end(),
+                            [](const std::string& l) { return l.rfind("TOTAL", 0) == 0; });
   ASSERT_NE(total, lines.end());
   const std::vector<std::string> values = Words(*total);
   ASSERT_GE(values.size(), 3u);

@@ -37,9 +37,13 @@ bool IsCxx(const std::string& source) { return fs::path(source).extension() == "
 fs::path Compile(const Compiler& compiler, const std::string& source, const fs::path& dir,
                  const std::vector<std::string>& flags, bool pic) {
   const fs::path object = dir / (fs::path(source).stem().string() + ".o");
-  std::vector<std::string> argv = {IsCxx(source) ? compiler.cxx : compiler.cc, "-c",
-                                   (ProgramSourceDir() / source).string(), "-o", object.string(),
-                                   "-I" + ProgramSourceDir().string(), pic ? "-fPIC" : "-fPIE"};
+  std::vector<std::string> argv = {IsCxx(source) ? compiler.cxx : compiler.cc,
+                                   "-c",
+                                   (ProgramSourceDir() / source).string(),
+                                   "-o",
+                                   object.string(),
+                                   "-I" + ProgramSourceDir().string(),
+                                   pic ? "-fPIC" : "-fPIE"};
   argv.insert(argv.end(), flags.begin(), flags.end());
   // In the output directory: clang's --coverage records a source below the
   // working directory by a relative path, which gcov output would then show.
@@ -55,7 +59,8 @@ fs::path Build(const Compiler& compiler, const Program& program, const fs::path&
   bool cxx = false;
   std::vector<std::string> link_tail;
   if (!program.library_sources.empty()) {
-    std::vector<std::string> argv = {compiler.cc, "-shared", "-o", (dir / ("lib" + program.library + ".so")).string()};
+    std::vector<std::string> argv = {compiler.cc, "-shared", "-o",
+                                     (dir / ("lib" + program.library + ".so")).string()};
     for (const auto& source : program.library_sources) {
       argv.push_back(Compile(compiler, source, dir, flags, /*pic=*/true).string());
       cxx |= IsCxx(source);
@@ -91,10 +96,12 @@ void RunReference(const Compiler& compiler, const Program& program, const fs::pa
   MustRun(argv, out_dir);
 }
 
-fs::path RunHwcov(const Program& program, const fs::path& exe, const std::vector<std::string>& extra_options) {
+fs::path RunHwcov(const Program& program, const fs::path& exe,
+                  const std::vector<std::string>& extra_options) {
   const fs::path info = exe.parent_path() / (program.name + ".info");
-  std::vector<std::string> argv = {HWCOV_BINARY, "run", "--backend", "soft", "--only",
-                                   (exe.parent_path() / "*").string(), "--lcov", info.string()};
+  std::vector<std::string> argv = {HWCOV_BINARY, "run",        "--backend",
+                                   "soft",       "--only",     (exe.parent_path() / "*").string(),
+                                   "--lcov",     info.string()};
   argv.insert(argv.end(), extra_options.begin(), extra_options.end());
   argv.push_back("--");
   argv.push_back(exe.string());

@@ -38,12 +38,13 @@ const std::filesystem::path& ProgramSourceDir();
 // with |flags| added to every compile and link. Throws std::runtime_error
 // with the compiler's message on failure.
 std::filesystem::path Build(const Compiler& compiler, const Program& program,
-                            const std::filesystem::path& dir, const std::vector<std::string>& flags);
+                            const std::filesystem::path& dir,
+                            const std::vector<std::string>& flags);
 
 // Runs the executable |exe| of a --coverage build and its reference tool:
 // the *.gcov files land in |out_dir|.
-void RunReference(const Compiler& compiler, const Program& program, const std::filesystem::path& exe,
-                  const std::filesystem::path& out_dir);
+void RunReference(const Compiler& compiler, const Program& program,
+                  const std::filesystem::path& exe, const std::filesystem::path& out_dir);
 
 // `hwcov run --backend soft` of |exe| tracing every binary in its
 // directory; returns the lcov tracefile's path. Throws on failure.

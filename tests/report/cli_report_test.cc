@@ -23,7 +23,8 @@ fs::path WriteProfile(const fs::path& dir) {
   return path;
 }
 
-void ExpectOneLineError(const testing::CommandResult& r, int code, const std::string& must_contain) {
+void ExpectOneLineError(const testing::CommandResult& r, int code,
+                        const std::string& must_contain) {
   EXPECT_EQ(r.exit_code, code) << r.err;
   EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
   EXPECT_EQ(r.err.rfind("hwcov: ", 0), 0u) << r.err;
@@ -44,14 +45,17 @@ TEST(CliReport, GatesExitWithThreeAndSayWhy) {
   ExpectOneLineError(line, 3, "line coverage 77.78% (7 of 9) is below --fail-under-line 80");
   EXPECT_TRUE(fs::exists(xml));  // reports are written before the gate
   EXPECT_NE(line.out.find("TOTAL"), std::string::npos);
-  ExpectOneLineError(RunCommand({HWCOV_BINARY, "report", in.string(), "--fail-under-branch", "50.5"}),
-                     3, "branch coverage 50.00% (5 of 10) is below --fail-under-branch 50.5");
-  ExpectOneLineError(RunCommand({HWCOV_BINARY, "report", in.string(), "--fail-under-function", "90"}),
-                     3, "function coverage 75.00%");
+  ExpectOneLineError(
+      RunCommand({HWCOV_BINARY, "report", in.string(), "--fail-under-branch", "50.5"}), 3,
+      "branch coverage 50.00% (5 of 10) is below --fail-under-branch 50.5");
+  ExpectOneLineError(
+      RunCommand({HWCOV_BINARY, "report", in.string(), "--fail-under-function", "90"}), 3,
+      "function coverage 75.00%");
   ExpectOneLineError(RunCommand({HWCOV_BINARY, "report", in.string(), "--fail-under-line", "101"}),
                      2, "--fail-under-line must be a percentage from 0 to 100");
-  ExpectOneLineError(RunCommand({HWCOV_BINARY, "report", in.string(), "--fail-under-branch", "nan"}),
-                     2, "--fail-under-branch must be a percentage from 0 to 100");
+  ExpectOneLineError(
+      RunCommand({HWCOV_BINARY, "report", in.string(), "--fail-under-branch", "nan"}), 2,
+      "--fail-under-branch must be a percentage from 0 to 100");
 }
 
 TEST(CliReport, RootFiltersAndRelativeCoberturaPaths) {
@@ -76,8 +80,8 @@ TEST(CliReport, RootFiltersAndRelativeCoberturaPaths) {
 TEST(CliReport, RunGatesAndWritesCobertura) {
   testing::TempDir dir("report-cli-run");
   const fs::path xml = dir.path() / "c.xml";
-  auto gate = RunCommand({HWCOV_BINARY, "run", "--backend", "soft", "--fail-under-function",
-                          "100", "--all-code", "--cobertura", xml.string(), "--", "/bin/true"});
+  auto gate = RunCommand({HWCOV_BINARY, "run", "--backend", "soft", "--fail-under-function", "100",
+                          "--all-code", "--cobertura", xml.string(), "--", "/bin/true"});
   // /bin/true has no DWARF: functions from its symbols, most never entered.
   EXPECT_EQ(gate.exit_code, 3) << gate.err;
   EXPECT_NE(gate.err.find("hwcov: function coverage"), std::string::npos) << gate.err;
@@ -85,8 +89,8 @@ TEST(CliReport, RunGatesAndWritesCobertura) {
   auto failing = RunCommand({HWCOV_BINARY, "run", "--backend", "soft", "--fail-under-function",
                              "100", "--", "/bin/false"});
   EXPECT_EQ(failing.exit_code, 1) << failing.err;
-  auto bad = RunCommand({HWCOV_BINARY, "run", "--backend", "soft", "--exclude", "(", "--",
-                         "/bin/true"});
+  auto bad =
+      RunCommand({HWCOV_BINARY, "run", "--backend", "soft", "--exclude", "(", "--", "/bin/true"});
   ExpectOneLineError(bad, 2, "invalid --exclude regular expression");
 }
 
@@ -96,9 +100,9 @@ TEST(CliReport, BadJsonInputIsOneLineError) {
   std::ofstream(bad) << "{\"format\": \"hwcov-coverage\", \"version\": 7}";
   ExpectOneLineError(RunCommand({HWCOV_BINARY, "report", bad.string()}), 2,
                      bad.string() + ": schema version 7 is not supported");
-  ExpectOneLineError(RunCommand({HWCOV_BINARY, "merge", "-o", (dir.path() / "o.json").string(),
-                                 bad.string()}),
-                     2, "schema version 7");
+  ExpectOneLineError(
+      RunCommand({HWCOV_BINARY, "merge", "-o", (dir.path() / "o.json").string(), bad.string()}), 2,
+      "schema version 7");
   EXPECT_FALSE(fs::exists(dir.path() / "o.json"));
 }
 

@@ -55,17 +55,17 @@ TEST(Filter, InvalidRegexIsAnError) {
 TEST(Filter, SourceMarkers) {
   testing::TempDir dir("report-filter-markers");
   const fs::path src = dir.path() / "m.cc";
-  std::ofstream(src) << "int f(int x) {\n"                        // 1
-                        "  if (x) return 1;  // LCOV_EXCL_LINE\n"  // 2
+  std::ofstream(src) << "int f(int x) {\n"                            // 1
+                        "  if (x) return 1;  // LCOV_EXCL_LINE\n"     // 2
                         "  if (x > 2) g();  // GCOVR_EXCL_BR_LINE\n"  // 3
-                        "  // LCOV_EXCL_START\n"                   // 4
-                        "  abort();\n"                              // 5
-                        "  // LCOV_EXCL_STOP\n"                    // 6
-                        "  return 0;\n"                             // 7
-                        "}\n"                                       // 8
-                        "// GCOVR_EXCL_START\n"                     // 9
-                        "int unused() { return 2; }\n"              // 10
-                        "// GCOVR_EXCL_STOP\n";                     // 11
+                        "  // LCOV_EXCL_START\n"                      // 4
+                        "  abort();\n"                                // 5
+                        "  // LCOV_EXCL_STOP\n"                       // 6
+                        "  return 0;\n"                               // 7
+                        "}\n"                                         // 8
+                        "// GCOVR_EXCL_START\n"                       // 9
+                        "int unused() { return 2; }\n"                // 10
+                        "// GCOVR_EXCL_STOP\n";                       // 11
   mapper::Coverage c;
   mapper::FileCoverage f;
   f.path = src.string();

@@ -71,12 +71,10 @@ TEST(Json, PythonParsesIt) {
   if (!testing::HaveTool("python3")) GTEST_SKIP() << "python3 not installed";
   testing::TempDir dir("report-json-python");
   ToJson(FixedProfile(), dir.path() / "c.json");
-  auto r = RunCommand({"python3", "-c",
-                       "import json, sys\nd = json.load(open(sys.argv[1]))\n"
-                       "print(d['version'], d['totals']['lines'], len(d['files']))",
-                       (dir.path() / "c.json").string()});
-  EXPECT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_EQ(r.out, "2 {'hit': 7, 'found': 9, 'unknown': 3} 3\n");
+  testing::ExpectPythonPrints(
+      "import json, sys\nd = json.load(open(sys.argv[1]))\n"
+      "print(d['version'], d['totals']['lines'], len(d['files']))",
+      dir.path() / "c.json", "2 {'hit': 7, 'found': 9, 'unknown': 3} 3\n");
 }
 
 TEST(Json, MergeIsOrderIndependent) {
@@ -150,20 +148,25 @@ TEST(Json, ReaderErrorsAreOneLineAndNameTheProblem) {
   ExpectReadError("{\"format\": \"hwcov-coverage\", \"version\": 3}", "schema version 3");
   ExpectReadError("{\"format\": \"hwcov-coverage\", \"version\": 0}", "schema version 0");
   ExpectReadError(std::string(kHeader) + "\"files\": 3}", "the document.files has the wrong type");
-  ExpectReadError(std::string(kHeader) + "\"files\": [{\"path\": \"/a.c\", \"lines\": [[2, 1], [1, 1]], "
-                  "\"functions\": [], \"branches\": []}]}",
+  ExpectReadError(std::string(kHeader) +
+                      "\"files\": [{\"path\": \"/a.c\", \"lines\": [[2, 1], [1, 1]], "
+                      "\"functions\": [], \"branches\": []}]}",
                   "file /a.c: lines not sorted");
-  ExpectReadError(std::string(kHeader) + "\"files\": [{\"path\": \"/a.c\", \"lines\": [[1, 1]], "
-                  "\"functions\": [], \"branches\": [[2, 0, 0, null]]}]}",
+  ExpectReadError(std::string(kHeader) +
+                      "\"files\": [{\"path\": \"/a.c\", \"lines\": [[1, 1]], "
+                      "\"functions\": [], \"branches\": [[2, 0, 0, null]]}]}",
                   "branch on line 2 has no line count");
-  ExpectReadError(std::string(kHeader) + "\"files\": [{\"path\": \"/a.c\", \"lines\": [[1, -1]], "
-                  "\"functions\": [], \"branches\": []}]}",
+  ExpectReadError(std::string(kHeader) +
+                      "\"files\": [{\"path\": \"/a.c\", \"lines\": [[1, -1]], "
+                      "\"functions\": [], \"branches\": []}]}",
                   "unexpected character '-'");
-  ExpectReadError(std::string(kHeader) + "\"files\": [{\"path\": \"/a.c\", \"lines\": [[1, 1.5]], "
-                  "\"functions\": [], \"branches\": []}]}",
+  ExpectReadError(std::string(kHeader) +
+                      "\"files\": [{\"path\": \"/a.c\", \"lines\": [[1, 1.5]], "
+                      "\"functions\": [], \"branches\": []}]}",
                   "non-integer number");
-  ExpectReadError(std::string(kHeader) + "\"files\": [{\"path\": \"/a.c\", \"lines\": [[1, "
-                  "99999999999999999999]], \"functions\": [], \"branches\": []}]}",
+  ExpectReadError(std::string(kHeader) +
+                      "\"files\": [{\"path\": \"/a.c\", \"lines\": [[1, "
+                      "99999999999999999999]], \"functions\": [], \"branches\": []}]}",
                   "does not fit in 64 bits");
   ExpectReadError(std::string(1000, '[') + std::string(1000, ']'), "nesting deeper");
 }

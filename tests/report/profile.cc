@@ -52,7 +52,8 @@ mapper::Coverage FixedProfile() {
 
 void ExpectGolden(const std::string& actual, const std::string& name) {
   const std::filesystem::path golden = std::filesystem::path(HWCOV_GOLDEN_DIR) / name;
-  if (const char* update = std::getenv("HWCOV_UPDATE_GOLDEN"); update && std::string(update) == "1") {
+  if (const char* update = std::getenv("HWCOV_UPDATE_GOLDEN");
+      update && std::string(update) == "1") {
     std::ofstream(golden, std::ios::binary) << actual;
     return;
   }
@@ -61,6 +62,13 @@ void ExpectGolden(const std::string& actual, const std::string& name) {
   EXPECT_EQ(actual, ReadFile(golden))
       << "output differs from " << golden
       << "; if the change is intended, rerun with HWCOV_UPDATE_GOLDEN=1 and review the diff";
+}
+
+void ExpectPythonPrints(const std::string& script, const std::filesystem::path& file,
+                        const std::string& expected) {
+  auto r = RunCommand({"python3", "-c", script, file.string()});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, expected);
 }
 
 }  // namespace hwcov::testing

@@ -19,4 +19,9 @@ mapper::Coverage FixedProfile();
 // environment it rewrites the golden file instead.
 void ExpectGolden(const std::string& actual, const std::string& name);
 
+// Runs the python3 program |script| with |file| as its argument, and expects
+// it to succeed and print |expected|.
+void ExpectPythonPrints(const std::string& script, const std::filesystem::path& file,
+                        const std::string& expected);
+
 }  // namespace hwcov::testing

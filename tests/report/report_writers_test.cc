@@ -26,7 +26,7 @@ std::string WriteCobertura(const mapper::Coverage& c, const fs::path& out, const
 TEST(Cobertura, MatchesGolden) {
   testing::TempDir dir("report-cobertura");
   testing::ExpectGolden(WriteCobertura(FixedProfile(), dir.path() / "c.xml", "/src/proj/"),
-               "cobertura.xml");
+                        "cobertura.xml");
 }
 
 TEST(Cobertura, ClampsHitsEscapesPathsAndCarriesCompleteness) {
@@ -65,15 +65,12 @@ TEST(Cobertura, PythonReadsTotals) {
   if (!testing::HaveTool("python3")) GTEST_SKIP() << "python3 not installed";
   testing::TempDir dir("report-cobertura-python");
   WriteCobertura(FixedProfile(), dir.path() / "c.xml", "/src/proj");
-  auto r = RunCommand(
-      {"python3", "-c",
-       "import sys, xml.etree.ElementTree as ET\n"
-       "root = ET.parse(sys.argv[1]).getroot()\n"
-       "lines = root.findall('.//class/lines/line')\n"
-       "print(len(lines), sum(int(l.get('hits')) > 0 for l in lines), root.get('line-rate'))\n",
-       (dir.path() / "c.xml").string()});
-  EXPECT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_EQ(r.out, "9 7 0.7778\n");
+  testing::ExpectPythonPrints(
+      "import sys, xml.etree.ElementTree as ET\n"
+      "root = ET.parse(sys.argv[1]).getroot()\n"
+      "lines = root.findall('.//class/lines/line')\n"
+      "print(len(lines), sum(int(l.get('hits')) > 0 for l in lines), root.get('line-rate'))\n",
+      dir.path() / "c.xml", "9 7 0.7778\n");
 }
 
 // gcovr merges Cobertura reports it did not write; reading ours back and
@@ -116,14 +113,16 @@ TEST(Html, AnnotatesAndEscapesReadableSource) {
   const std::string index = WriteHtml(c, dir.path() / "html");
   EXPECT_NE(index.find("t&lt;1&gt;.cc"), std::string::npos) << index;
   const std::string page = ReadFile(dir.path() / "html" / "file0.html");
-  EXPECT_NE(page.find("a &amp; b &lt;script&gt;alert(1)&lt;/script&gt;"), std::string::npos) << page;
+  EXPECT_NE(page.find("a &amp; b &lt;script&gt;alert(1)&lt;/script&gt;"), std::string::npos)
+      << page;
   EXPECT_EQ(page.find("<script>"), std::string::npos);
   EXPECT_NE(page.find("<tr class=\"hit\"><td>2</td><td>1</td>"), std::string::npos) << page;
   EXPECT_NE(page.find("<tr class=\"miss\"><td>5</td><td>0</td><td></td><td class=\"src\"></td>"),
             std::string::npos)
       << page;
   if (testing::HaveTool("xmllint")) {
-    auto r = RunCommand({"xmllint", "--html", "--noout", (dir.path() / "html" / "file0.html").string()});
+    auto r =
+        RunCommand({"xmllint", "--html", "--noout", (dir.path() / "html" / "file0.html").string()});
     EXPECT_EQ(r.exit_code, 0) << r.err;
   }
 }

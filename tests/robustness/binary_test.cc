@@ -4,9 +4,8 @@
 // (perf would decode the wrong code silently): the report says which binary
 // and why, counts the trace it could not decode as no-image gaps and shows
 // no coverage for that source rather than wrong coverage.
-#include <gtest/gtest.h>
-
 #include <elf.h>
+#include <gtest/gtest.h>
 
 #include <algorithm>
 #include <cstddef>
@@ -55,8 +54,8 @@ Program Record(const fs::path& dir, const std::vector<std::string>& flags = {}) 
   Program p{dir / "prog.c", dir / "prog", dir / "prog.data"};
   std::ofstream(p.source) << kSource;
   Compile(p, flags);
-  const CommandResult r = RunCommand(
-      {HWCOV_BINARY, "record", "--backend", "soft", "-o", p.trace.string(), "--", p.binary.string()});
+  const CommandResult r = RunCommand({HWCOV_BINARY, "record", "--backend", "soft", "-o",
+                                      p.trace.string(), "--", p.binary.string()});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   return p;
 }
@@ -130,8 +129,9 @@ TEST(robustness, CompressedDebugSectionOfAbsurdSize) {
   const fs::path lcov = dir.path() / "cov.info";
   const CommandResult r = ReportCli(p, lcov);
   EXPECT_EQ(r.exit_code, 2) << r.out;
-  const std::string expected = "hwcov: " + p.binary.string() +
-                               ": compressed section .debug_str claims 1152921504606846976 bytes from ";
+  const std::string expected =
+      "hwcov: " + p.binary.string() +
+      ": compressed section .debug_str claims 1152921504606846976 bytes from ";
   EXPECT_EQ(r.err.rfind(expected, 0), 0u) << r.err;
   EXPECT_TRUE(r.err.ends_with(": corrupt\n") && std::count(r.err.begin(), r.err.end(), '\n') == 1)
       << r.err;
@@ -148,8 +148,10 @@ TEST(robustness, DeeplyNestedDwarf) {
     std::ofstream src(p.source);
     constexpr int kBlocks = 2500;
     src << "int f(int a) {\n";
-    for (int i = 0; i < kBlocks; ++i) src << "{ volatile int v" << i << " = a; a += v" << i << ";\n";
-    src << std::string(kBlocks, '}') << "\nreturn a; }\nint main(int c, char **v) { f(c); return 0; }\n";
+    for (int i = 0; i < kBlocks; ++i)
+      src << "{ volatile int v" << i << " = a; a += v" << i << ";\n";
+    src << std::string(kBlocks, '}')
+        << "\nreturn a; }\nint main(int c, char **v) { f(c); return 0; }\n";
   }
   Compile(p, {});
   const CommandResult rec = RunCommand({HWCOV_BINARY, "record", "--backend", "soft", "-o",
@@ -157,8 +159,10 @@ TEST(robustness, DeeplyNestedDwarf) {
   ASSERT_EQ(rec.exit_code, 0) << rec.err;
   const CommandResult r = ReportCli(p, dir.path() / "cov.info");
   EXPECT_EQ(r.exit_code, 2);
-  EXPECT_EQ(r.err.rfind("hwcov: " + p.binary.string() + ": DWARF DIEs nested more than 2000 deep at DIE ", 0),
-            0u)
+  EXPECT_EQ(
+      r.err.rfind("hwcov: " + p.binary.string() + ": DWARF DIEs nested more than 2000 deep at DIE ",
+                  0),
+      0u)
       << r.err;
 }
 

@@ -58,8 +58,8 @@ TEST(robustness, BitFlipsInAuxtracePayloads) {
       ++unseen;
     }
   }
-  std::cout << "[ flips   ] " << kFlips << " single-bit flips: " << with_gap << " reported as gaps, "
-            << unchanged << " without effect on the coverage, " << unseen
+  std::cout << "[ flips   ] " << kFlips << " single-bit flips: " << with_gap
+            << " reported as gaps, " << unchanged << " without effect on the coverage, " << unseen
             << " changed the coverage unseen\n";
   // Most flips desynchronise the decoder, which says so.
   EXPECT_GT(with_gap, kFlips / 2);

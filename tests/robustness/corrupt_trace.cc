@@ -21,8 +21,8 @@ const std::string& Recording(const std::string& program, const std::vector<std::
   if (it != cache.end()) return it->second;
   testing::TempDir dir("robustness-recording");
   const fs::path out = dir.path() / "trace.data";
-  std::vector<std::string> argv = {HWCOV_BINARY, "record", "--backend", "soft", "-o", out.string(),
-                                   "--", program};
+  std::vector<std::string> argv = {HWCOV_BINARY, "record",     "--backend", "soft",
+                                   "-o",         out.string(), "--",        program};
   argv.insert(argv.end(), args.begin(), args.end());
   const testing::CommandResult r = testing::RunCommand(argv);
   EXPECT_EQ(r.exit_code, 0) << r.err;
@@ -52,7 +52,7 @@ FileLayout LayoutOf(const std::string& bytes) {
 
 std::string AsInterrupted(const std::string& bytes, uint64_t data_end) {
   std::string out = bytes.substr(0, data_end);
-  Patch<uint64_t>(out, 48, 0);  // data.size
+  Patch<uint64_t>(out, 48, 0);                                                  // data.size
   for (int word = 0; word < 4; ++word) Patch<uint64_t>(out, 72 + 8 * word, 0);  // features
   return out;
 }

@@ -4,7 +4,6 @@
 // terminated", and `hwcov report` of it gives a report of what was recorded,
 // saying that the trace is incomplete.
 #include <gtest/gtest.h>
-
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -39,8 +38,8 @@ uint64_t PtBytes(const fs::path& path) {
 TEST(robustness, RecordingKilledWithSigkillIsReportable) {
   testing::TempDir dir("robust-sigkill");
   const fs::path out = dir.path() / "killed.data";
-  std::vector<std::string> args = {HWCOV_BINARY, "record", "--backend", "soft", "-o", out.string(),
-                                   "--", HWCOV_EXAMPLE_PRIMES, "100000000"};
+  std::vector<std::string> args = {HWCOV_BINARY, "record", "--backend",          "soft",     "-o",
+                                   out.string(), "--",     HWCOV_EXAMPLE_PRIMES, "100000000"};
   std::vector<char*> argv;
   for (std::string& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);

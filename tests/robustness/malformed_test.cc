@@ -93,8 +93,10 @@ TEST(robustness, WrongSizesInARealTrace) {
        [&](std::string& b, const FileLayout&) { Patch<uint16_t>(b, aux.offset + 6, 40); },
        "AUXTRACE record at offset " + std::to_string(aux.offset) + " is too small (40 bytes)"},
       {"feature section beyond the file",
-       [](std::string& b, const FileLayout& l) { Patch<uint64_t>(b, FeatureEntry(l, 0), b.size()); },
-       "feature section [" },
+       [](std::string& b, const FileLayout& l) {
+         Patch<uint64_t>(b, FeatureEntry(l, 0), b.size());
+       },
+       "feature section ["},
       {"snapshot of 2^62 bytes",
        [](std::string& b, const FileLayout& l) {
          // The last feature is hwcov's snapshot section: count, pid, start,
@@ -131,7 +133,10 @@ TEST(robustness, NotTracesAtAll) {
   const std::vector<std::pair<std::string, std::string>> cases = {
       {"", "empty file, not a perf.data trace"},
       {"PERFILE2", "not a perf.data file (only 8 bytes)"},
-      {std::string("\x7f" "ELF\x02\x01\x01", 7) + std::string(100, '\0'),
+      {std::string("\x7f"
+                   "ELF\x02\x01\x01",
+                   7) +
+           std::string(100, '\0'),
        "not a perf.data file (bad magic; PERFILE2 expected)"},
   };
   for (const auto& [bytes, expected] : cases) {
@@ -249,13 +254,14 @@ TEST(robustness, AuxtraceInfoOfTheWrongShape) {
   const fs::path path = dir.path() / "info.data";
   WriteFile(path, FileMode(128, AuxtraceInfo(1, 5)));
   EXPECT_EQ(Report(path).error.value_or(""),
-            path.string() + ": AUXTRACE_INFO at offset 256 has 5 parameters; Intel PT needs at "
-                            "least 10");
+            path.string() +
+                ": AUXTRACE_INFO at offset 256 has 5 parameters; Intel PT needs at "
+                "least 10");
   WriteFile(path, FileMode(128, AuxtraceInfo(3) + Auxtrace(0, std::string(16, '\x02'))));
   const trace::Trace t = trace::ReadPerfData(path);
   EXPECT_FALSE(t.pt);
-  EXPECT_EQ(t.warnings,
-            std::vector<std::string>{"AUXTRACE_INFO of type 3 is not Intel PT; its data is ignored"});
+  EXPECT_EQ(t.warnings, std::vector<std::string>{
+                            "AUXTRACE_INFO of type 3 is not Intel PT; its data is ignored"});
   const testing::CommandResult r = testing::RunCommand({HWCOV_BINARY, "report", path.string()});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_EQ(r.err, "hwcov: " + path.string() +

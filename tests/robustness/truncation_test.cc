@@ -92,7 +92,8 @@ TEST_P(Truncation, InterruptedTraceCutAtEveryRecordReportsWhatItHas) {
     ++reports;
     // Honest: the report says the trace is incomplete and why...
     const std::string gap = GapDetail(o.coverage, "lost-data");
-    EXPECT_NE(gap.find("the trace is incomplete"), std::string::npos) << "cut at " << n << ": " << gap;
+    EXPECT_NE(gap.find("the trace is incomplete"), std::string::npos)
+        << "cut at " << n << ": " << gap;
     EXPECT_NE(gap.find("not properly terminated"), std::string::npos) << gap;
     const auto& q = o.coverage.quality;
     EXPECT_LE(q.decoded_bytes, q.trace_bytes);
@@ -128,9 +129,9 @@ TEST_P(Truncation, InterruptedInsideAuxtraceKeepsItsBytes) {
   const Outcome o = Report(path);
   ASSERT_FALSE(o.error) << *o.error;
   const std::string gap = GapDetail(o.coverage, "lost-data");
-  EXPECT_NE(gap.find("trace ends inside the AUXTRACE record at offset " + std::to_string(aux->offset) +
-                     ": " + std::to_string(kept) + " of its " + std::to_string(aux->payload) +
-                     " PT bytes are in the file"),
+  EXPECT_NE(gap.find("trace ends inside the AUXTRACE record at offset " +
+                     std::to_string(aux->offset) + ": " + std::to_string(kept) + " of its " +
+                     std::to_string(aux->payload) + " PT bytes are in the file"),
             std::string::npos)
       << gap;
   EXPECT_GT(o.coverage.quality.trace_bytes, 0u);

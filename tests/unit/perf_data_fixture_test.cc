@@ -19,6 +19,7 @@
 
 #include "hwcov/decoder.h"
 #include "hwcov/trace.h"
+#include "perf_data_truncation.h"
 #include "test_support.h"
 
 namespace hwcov {
@@ -35,19 +36,45 @@ const fs::path kBuildIds = kFixtures / "perf.data.intel_pt-4.14.buildids";
 // perf's record names (util/event.c perf_event__names) to PERF_RECORD_* types.
 const std::map<std::string, uint32_t>& RecordTypes() {
   static const std::map<std::string, uint32_t> types = {
-      {"MMAP", 1},          {"LOST", 2},           {"COMM", 3},
-      {"EXIT", 4},          {"THROTTLE", 5},       {"UNTHROTTLE", 6},
-      {"FORK", 7},          {"READ", 8},           {"SAMPLE", 9},
-      {"MMAP2", 10},        {"AUX", 11},           {"ITRACE_START", 12},
-      {"LOST_SAMPLES", 13}, {"SWITCH", 14},        {"SWITCH_CPU_WIDE", 15},
-      {"NAMESPACES", 16},   {"KSYMBOL", 17},       {"BPF_EVENT", 18},
-      {"CGROUP", 19},       {"TEXT_POKE", 20},     {"AUX_OUTPUT_HW_ID", 21},
-      {"ATTR", 64},         {"EVENT_TYPE", 65},    {"TRACING_DATA", 66},
-      {"BUILD_ID", 67},     {"FINISHED_ROUND", 68}, {"ID_INDEX", 69},
-      {"AUXTRACE_INFO", 70}, {"AUXTRACE", 71},     {"AUXTRACE_ERROR", 72},
-      {"THREAD_MAP", 73},   {"CPU_MAP", 74},       {"STAT_CONFIG", 75},
-      {"STAT", 76},         {"STAT_ROUND", 77},    {"EVENT_UPDATE", 78},
-      {"TIME_CONV", 79},    {"FEATURE", 80},       {"COMPRESSED", 81},
+      {"MMAP", 1},
+      {"LOST", 2},
+      {"COMM", 3},
+      {"EXIT", 4},
+      {"THROTTLE", 5},
+      {"UNTHROTTLE", 6},
+      {"FORK", 7},
+      {"READ", 8},
+      {"SAMPLE", 9},
+      {"MMAP2", 10},
+      {"AUX", 11},
+      {"ITRACE_START", 12},
+      {"LOST_SAMPLES", 13},
+      {"SWITCH", 14},
+      {"SWITCH_CPU_WIDE", 15},
+      {"NAMESPACES", 16},
+      {"KSYMBOL", 17},
+      {"BPF_EVENT", 18},
+      {"CGROUP", 19},
+      {"TEXT_POKE", 20},
+      {"AUX_OUTPUT_HW_ID", 21},
+      {"ATTR", 64},
+      {"EVENT_TYPE", 65},
+      {"TRACING_DATA", 66},
+      {"BUILD_ID", 67},
+      {"FINISHED_ROUND", 68},
+      {"ID_INDEX", 69},
+      {"AUXTRACE_INFO", 70},
+      {"AUXTRACE", 71},
+      {"AUXTRACE_ERROR", 72},
+      {"THREAD_MAP", 73},
+      {"CPU_MAP", 74},
+      {"STAT_CONFIG", 75},
+      {"STAT", 76},
+      {"STAT_ROUND", 77},
+      {"EVENT_UPDATE", 78},
+      {"TIME_CONV", 79},
+      {"FEATURE", 80},
+      {"COMPRESSED", 81},
       {"FINISHED_INIT", 82},
   };
   return types;
@@ -127,9 +154,9 @@ PerfDump ParsePerfDump(const std::string& text) {
     auto at = line.find(kMarker);
     if (at != std::string::npos && line[0] != '.') {
       size_t begin = at + kMarker.size(), end = begin;
-      while (end < line.size() && (std::isupper(static_cast<unsigned char>(line[end])) ||
-                                   std::isdigit(static_cast<unsigned char>(line[end])) ||
-                                   line[end] == '_'))
+      while (end < line.size() &&
+             (std::isupper(static_cast<unsigned char>(line[end])) ||
+              std::isdigit(static_cast<unsigned char>(line[end])) || line[end] == '_'))
         ++end;
       const std::string name = line.substr(begin, end - begin);
       auto type = RecordTypes().find(name);
@@ -168,8 +195,8 @@ std::optional<PerfDump> RunPerfDump(const fs::path& path, bool pipe_mode) {
   // bytes early and loses the record stream after the first AUXTRACE ("bad
   // event header size"). On a pipe that lseek fails harmlessly.
   const std::string quoted = "'" + path.string() + "'";
-  const std::string command = pipe_mode ? "cat " + quoted + " | perf script -f -D -i -"
-                                        : "perf script -f -D -i " + quoted;
+  const std::string command =
+      pipe_mode ? "cat " + quoted + " | perf script -f -D -i -" : "perf script -f -D -i " + quoted;
   testing::CommandResult r = testing::RunShell(command + " 2>/dev/null");
   EXPECT_EQ(r.exit_code, 0) << command;
   return ParsePerfDump(r.out);
@@ -208,14 +235,14 @@ TEST_P(FixtureTest, ReadsHeaderAttrsAndAuxtraceInfo) {
     EXPECT_EQ(attr.config, 0x300e601u);
   }
   EXPECT_EQ(pt_attrs, 1);
-  EXPECT_EQ(t.pt->priv[1], 31u);          // TIME_SHIFT
-  EXPECT_EQ(t.pt->priv[5], 0x400u);       // TSC_BIT
-  EXPECT_EQ(t.pt->priv[6], 0x800u);       // NORETCOMP_BIT
-  EXPECT_EQ(t.pt->priv[7], 3u);           // HAVE_SCHED_SWITCH: SWITCH_CPU_WIDE
-  EXPECT_EQ(t.pt->priv[11], 0x3c000u);    // MTC_FREQ_BITS
-  EXPECT_EQ(t.pt->priv[12], 100u);        // TSC_CTC_N
-  EXPECT_EQ(t.pt->priv[13], 2u);          // TSC_CTC_D
-  EXPECT_EQ(t.pt->priv[15], 12u);         // MAX_NONTURBO_RATIO
+  EXPECT_EQ(t.pt->priv[1], 31u);        // TIME_SHIFT
+  EXPECT_EQ(t.pt->priv[5], 0x400u);     // TSC_BIT
+  EXPECT_EQ(t.pt->priv[6], 0x800u);     // NORETCOMP_BIT
+  EXPECT_EQ(t.pt->priv[7], 3u);         // HAVE_SCHED_SWITCH: SWITCH_CPU_WIDE
+  EXPECT_EQ(t.pt->priv[11], 0x3c000u);  // MTC_FREQ_BITS
+  EXPECT_EQ(t.pt->priv[12], 100u);      // TSC_CTC_N
+  EXPECT_EQ(t.pt->priv[13], 2u);        // TSC_CTC_D
+  EXPECT_EQ(t.pt->priv[15], 12u);       // MAX_NONTURBO_RATIO
   EXPECT_EQ(t.strings["cpuid"], "GenuineIntel,6,78,3");
 }
 
@@ -351,47 +378,13 @@ TEST_P(FixtureTest, DecodeWithoutBinariesReportsGaps) {
             << ", " << profile.instructions << " instructions\n";
 }
 
-// Offsets where the records of a pipe-mode file start (and its end).
-std::set<size_t> PipeRecordBoundaries(const std::string& bytes) {
-  std::set<size_t> at;
-  size_t off = 16;
-  while (off + 8 <= bytes.size()) {
-    at.insert(off);
-    uint32_t type;
-    uint16_t size;
-    std::memcpy(&type, bytes.data() + off, 4);
-    std::memcpy(&size, bytes.data() + off + 6, 2);
-    uint64_t extra = 0;
-    if (type == 71 && off + 16 <= bytes.size()) std::memcpy(&extra, bytes.data() + off + 8, 8);
-    if (size < 8) break;
-    off += size + extra;
-  }
-  at.insert(off);
-  return at;
-}
-
 // A cut-off copy of a real recording is either rejected with an error naming
 // the file or read as unfinished; never a crash (sampled offsets; the reader
-// test cuts synthetic files at every byte). A pipe-mode file has no length
-// in its header, so one cut exactly between two records reads as complete.
+// test cuts synthetic files at every byte).
 TEST_P(FixtureTest, TruncatedCopiesFailCleanly) {
-  const std::string bytes = testing::ReadFile(path());
-  const std::set<size_t> boundaries = PipeRecordBoundaries(bytes);
   testing::TempDir dir("fixture_truncation");
-  const fs::path cut = dir.path() / "cut.data";
-  for (size_t n = 0; n < bytes.size(); n += 997) {
-    {
-      std::ofstream out(cut, std::ios::binary | std::ios::trunc);
-      out.write(bytes.data(), static_cast<std::streamsize>(n));
-    }
-    try {
-      Trace t = trace::ReadPerfData(cut);
-      if (pipe_mode() && boundaries.count(n)) continue;
-      EXPECT_FALSE(t.finished) << "cut at " << n;
-    } catch (const Error& e) {
-      EXPECT_NE(std::string(e.what()).find(cut.string()), std::string::npos) << e.what();
-    }
-  }
+  testing::CheckEveryTruncation(testing::ReadFile(path()), pipe_mode(), dir.path() / "cut.data",
+                                /*step=*/997);
 }
 
 std::string ModeName(const ::testing::TestParamInfo<bool>& param) {

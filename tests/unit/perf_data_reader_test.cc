@@ -14,12 +14,14 @@
 #include <vector>
 
 #include "hwcov/trace.h"
+#include "perf_data_truncation.h"
 #include "test_support.h"
 
 namespace hwcov {
 namespace {
 
 namespace fs = std::filesystem;
+using testing::CheckEveryTruncation;
 using trace::Trace;
 
 constexpr uint64_t kMagic = 0x32454c4946524550ull;  // "PERFILE2"
@@ -80,11 +82,11 @@ std::vector<uint64_t> IntelPtPriv(uint32_t pmu_type) {
   // for timeless per-thread decoding.
   std::vector<uint64_t> priv(17, 0);
   priv[0] = pmu_type;
-  priv[5] = 0x400;    // TSC_BIT
-  priv[6] = 0x800;    // NORETCOMP_BIT
-  priv[10] = 0x200;   // MTC_BIT
-  priv[11] = 0x3c000; // MTC_FREQ_BITS
-  priv[14] = 0x2;     // CYC_BIT
+  priv[5] = 0x400;     // TSC_BIT
+  priv[6] = 0x800;     // NORETCOMP_BIT
+  priv[10] = 0x200;    // MTC_BIT
+  priv[11] = 0x3c000;  // MTC_FREQ_BITS
+  priv[14] = 0x2;      // CYC_BIT
   return priv;
 }
 
@@ -92,8 +94,8 @@ std::vector<uint64_t> IntelPtPriv(uint32_t pmu_type) {
 std::vector<uint8_t> SomePt() {
   std::vector<uint8_t> pt;
   for (int i = 0; i < 8; ++i) pt.insert(pt.end(), {0x02, 0x82});
-  pt.insert(pt.end(), {0x02, 0x23, 0x99, 0x01, 0x71, 0x00, 0x10, 0x40, 0x00, 0x00, 0x00, 0x0a,
-                       0x61, 0x20, 0x10, 0x40, 0x00, 0x00, 0x00});
+  pt.insert(pt.end(), {0x02, 0x23, 0x99, 0x01, 0x71, 0x00, 0x10, 0x40, 0x00, 0x00, 0x00, 0x0a, 0x61,
+                       0x20, 0x10, 0x40, 0x00, 0x00, 0x00});
   return pt;
 }
 
@@ -109,9 +111,10 @@ struct WrittenTrace {
 WrittenTrace WriteSample(const fs::path& dir) {
   WrittenTrace w;
   w.path = dir / "sample.data";
-  w.build_id.bytes = std::string("\x01\x23\x45\x67\x89\xab\xcd\xef\x10\x32\x54\x76\x98\xba\xdc\xfe"
-                                 "\x11\x22\x33\x44",
-                                 20);
+  w.build_id.bytes = std::string(
+      "\x01\x23\x45\x67\x89\xab\xcd\xef\x10\x32\x54\x76\x98\xba\xdc\xfe"
+      "\x11\x22\x33\x44",
+      20);
   w.mmap.pid = 4242;
   w.mmap.tid = 4243;
   w.mmap.start = 0x401000;
@@ -158,8 +161,8 @@ TEST(perf_data_reader, RoundTripsWhatTheWriterWrites) {
   EXPECT_EQ(t.attrs[0].type, 8u);
   EXPECT_EQ(t.attrs[0].size, 128u);
   EXPECT_EQ(t.attrs[0].config, 0x300e601u);
-  EXPECT_EQ(t.attrs[0].sample_type, trace::kSampleIp | trace::kSampleTid | trace::kSampleTime |
-                                        trace::kSampleIdentifier);
+  EXPECT_EQ(t.attrs[0].sample_type,
+            trace::kSampleIp | trace::kSampleTid | trace::kSampleTime | trace::kSampleIdentifier);
   EXPECT_TRUE(t.attrs[0].flags & kSampleIdAll);
   EXPECT_TRUE(t.attrs[0].flags & kExcludeKernel);
   EXPECT_EQ(t.attrs[0].ids, std::vector<uint64_t>{1});
@@ -174,7 +177,7 @@ TEST(perf_data_reader, RoundTripsWhatTheWriterWrites) {
   EXPECT_EQ(t.comms[0].pid, 4242u);
   EXPECT_EQ(t.comms[0].tid, 4243u);
   EXPECT_TRUE(t.comms[0].exec);
-  EXPECT_EQ(t.comms[0].name, "target-program-"); // perf's comm is 16 bytes with the NUL
+  EXPECT_EQ(t.comms[0].name, "target-program-");  // perf's comm is 16 bytes with the NUL
   EXPECT_EQ(t.comms[0].sample.pid, 4242u);
   EXPECT_EQ(t.comms[0].sample.tid, 4243u);
   EXPECT_EQ(t.comms[0].sample.time, 1000u);
@@ -250,7 +253,7 @@ TEST(perf_data_reader, RoundTripsWhatTheWriterWrites) {
   EXPECT_EQ(t.strings.at("osrelease"), "6.1.0-test");
   EXPECT_EQ(t.strings.at("arch"), "x86_64");
 
-  const std::map<uint32_t, uint64_t> counts = {{3, 1}, {4, 1}, {7, 1}, {10, 1},
+  const std::map<uint32_t, uint64_t> counts = {{3, 1},  {4, 1},  {7, 1}, {10, 1},
                                                {12, 1}, {70, 1}, {71, 3}};
   EXPECT_EQ(t.record_counts, counts);
 }
@@ -420,47 +423,6 @@ TEST(perf_data_reader, RejectsFilesThatAreNotPerfData) {
 }
 
 // --- truncation ----------------------------------------------------------
-
-// Offsets where the records of a pipe-mode file start, and its end.
-std::set<size_t> PipeRecordBoundaries(const std::string& bytes) {
-  std::set<size_t> at;
-  size_t off = 16;
-  while (off + 8 <= bytes.size()) {
-    at.insert(off);
-    uint32_t type;
-    uint16_t size;
-    std::memcpy(&type, bytes.data() + off, 4);
-    std::memcpy(&size, bytes.data() + off + 6, 2);
-    uint64_t extra = 0;
-    if (type == 71) std::memcpy(&extra, bytes.data() + off + 8, 8);
-    if (size < 8) break;
-    off += size + extra;
-  }
-  at.insert(off);
-  return at;
-}
-
-// Cuts |bytes| at every offset: each prefix is rejected with an error that
-// names the file, or read as an unfinished trace. A pipe-mode file cut
-// exactly between records is indistinguishable from a complete one.
-void CheckEveryTruncation(const std::string& bytes, bool pipe_mode, const fs::path& path) {
-  const std::set<size_t> boundaries = pipe_mode ? PipeRecordBoundaries(bytes) : std::set<size_t>{};
-  int errors = 0, unfinished = 0;
-  for (size_t n = 0; n < bytes.size(); ++n) {
-    WriteFile(path, bytes.substr(0, n));
-    try {
-      Trace t = trace::ReadPerfData(path);
-      if (pipe_mode && boundaries.count(n)) continue;
-      EXPECT_FALSE(t.finished) << "cut at " << n << " of " << bytes.size();
-      ++unfinished;
-    } catch (const Error& e) {
-      EXPECT_NE(std::string(e.what()).find(path.string()), std::string::npos) << e.what();
-      ++errors;
-    }
-  }
-  std::cout << "[ cut     ] " << bytes.size() << " prefixes: " << errors << " errors, "
-            << unfinished << " unfinished traces\n";
-}
 
 TEST(perf_data_reader, WriterFileCutAtEveryByte) {
   testing::TempDir dir("reader_truncation");

@@ -3,14 +3,14 @@
 // every step is encoded, and libipt's instruction and block decoders must
 // reconstruct exactly the executed sequence, including across PSB+ sync
 // points, return-stack overflow and syscalls.
+#include "pt_encoder.h"
+
 #include <gtest/gtest.h>
 #include <intel-pt.h>
 
 #include <cstring>
 #include <map>
 #include <vector>
-
-#include "pt_encoder.h"
 
 namespace hwcov::collector {
 namespace {
@@ -60,20 +60,34 @@ std::vector<std::pair<uint64_t, uint64_t>> Execute(const std::vector<uint8_t>& c
     InsnInfo insn = ClassifyInsn({code.data() + off, code.size() - off}, ip);
     uint64_t next = ip + insn.length;
     switch (off) {
-      case 0x00: case 0x09: case 0x24:
+      case 0x00:
+      case 0x09:
+      case 0x24:
         stack.push_back(next);
         next = *insn.target;
         break;
-      case 0x05: --ecx; break;
-      case 0x07: if (ecx != 0) next = *insn.target; break;
-      case 0x10: next = rax; break;
-      case 0x12: case 0x29:
+      case 0x05:
+        --ecx;
+        break;
+      case 0x07:
+        if (ecx != 0) next = *insn.target;
+        break;
+      case 0x10:
+        next = rax;
+        break;
+      case 0x12:
+      case 0x29:
         next = stack.back();
         stack.pop_back();
         break;
-      case 0x20: --edx; break;
-      case 0x22: if (edx == 0) next = *insn.target; break;
-      default: break;
+      case 0x20:
+        --edx;
+        break;
+      case 0x22:
+        if (edx == 0) next = *insn.target;
+        break;
+      default:
+        break;
     }
     steps.emplace_back(ip, next);
     ip = next;
@@ -162,8 +176,10 @@ std::vector<uint64_t> DecodeSegments(std::vector<uint8_t>& pt, std::vector<uint8
       if (block.ninsn > 0) all.push_back(block.ninsn);
       if (status < 0) break;
     }
-    if (status != -pte_eos) ++*errors;
-    else break;
+    if (status != -pte_eos)
+      ++*errors;
+    else
+      break;
   }
   pt_blk_free_decoder(decoder);
   return all;
@@ -235,7 +251,7 @@ TEST(PtEncoder, InterruptedInstructionIsNotReportedAsExecuted) {
     PtEncoder encoder([&](std::span<const uint8_t> b) { pt.insert(pt.end(), b.begin(), b.end()); });
     auto at = [&](uint64_t off) { return ClassifyInsn({code.data() + off, 8}, kBase + off); };
     encoder.Executed(kBase + 0x05, at(0x05), kBase + 0x07);
-    encoder.Interrupted(kBase + 0x07);              // a signal arrives before the jne
+    encoder.Interrupted(kBase + 0x07);                       // a signal arrives before the jne
     encoder.Executed(kBase + 0x30, at(0x30), kBase + 0x31);  // the "handler"
     encoder.Finish();
   }

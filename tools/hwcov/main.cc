@@ -83,7 +83,7 @@ struct ReportOptions {
   std::vector<std::string> exclude;
   hwcov::report::Thresholds thresholds;
   std::string test_name;
-  std::string sysroot;  // where the recorded binaries are (perf --symfs)
+  std::string sysroot;                  // where the recorded binaries are (perf --symfs)
   std::vector<std::string> debug_dirs;  // roots of separate debug info
   unsigned jobs = 0;
   std::string decoder = "fast";
@@ -127,9 +127,8 @@ void AddReportOptions(po::options_description& desc, ReportOptions& options) {
       "also write a self-contained HTML report (index.html and annotated sources) in DIR")(
       "root", po::value(&options.root)->value_name("DIR"),
       "source root: report only sources below DIR and not under /usr; Cobertura file names "
-      "are relative to DIR")(
-      "include", po::value(&options.include)->value_name("REGEX"),
-      "report only sources whose absolute path matches REGEX (repeatable)")(
+      "are relative to DIR")("include", po::value(&options.include)->value_name("REGEX"),
+                             "report only sources whose absolute path matches REGEX (repeatable)")(
       "exclude", po::value(&options.exclude)->value_name("REGEX"),
       "do not report sources whose absolute path matches REGEX (repeatable)")(
       "fail-under-line", po::value<double>()->value_name("PCT")->notifier([&](double v) {
@@ -145,10 +144,10 @@ void AddReportOptions(po::options_description& desc, ReportOptions& options) {
       }),
       "exit with status 3 if branch coverage is below PCT percent")(
       "test-name", po::value(&options.test_name)->value_name("NAME"),
-      "test name for the lcov TN: record")(
-      "jobs,j", po::value(&options.jobs)->value_name("N"),
-      "decode with N threads (default: one per core)")(
-      "decoder", po::value(&options.decoder)->value_name("fast|libipt")->notifier([](const std::string& v) {
+      "test name for the lcov TN: record")("jobs,j", po::value(&options.jobs)->value_name("N"),
+                                           "decode with N threads (default: one per core)")(
+      "decoder",
+      po::value(&options.decoder)->value_name("fast|libipt")->notifier([](const std::string& v) {
         if (v != "fast" && v != "libipt")
           throw po::validation_error(po::validation_error::invalid_option_value, "decoder", v);
       }),
@@ -202,7 +201,8 @@ int Report(const std::vector<fs::path>& traces, const ReportOptions& options) {
     }
     hwcov::trace::Trace trace = hwcov::trace::ReadPerfData(path);
     if (!trace.pt)
-      throw hwcov::Error(path.string() + ": the trace has no Intel PT data (no AUXTRACE_INFO record)");
+      throw hwcov::Error(path.string() +
+                         ": the trace has no Intel PT data (no AUXTRACE_INFO record)");
     for (const std::string& w : trace.warnings)
       std::cerr << "hwcov: " << path.string() << ": " << w << "\n";
     inputs.push_back(hwcov::mapper::MapProfile(Decode(trace, options),
@@ -213,8 +213,7 @@ int Report(const std::vector<fs::path>& traces, const ReportOptions& options) {
   hwcov::report::Summary summary = hwcov::report::Summarize(merged);
   if (!options.lcov.empty())
     hwcov::report::MakeLcovWriter(options.lcov, options.test_name)->Write(merged, summary);
-  if (!options.json.empty())
-    hwcov::report::MakeJsonWriter(options.json)->Write(merged, summary);
+  if (!options.json.empty()) hwcov::report::MakeJsonWriter(options.json)->Write(merged, summary);
   if (!options.html.empty())
     hwcov::report::MakeHtmlWriter(options.html, RootDir(options))->Write(merged, summary);
   if (!options.cobertura.empty())
@@ -269,9 +268,8 @@ void AddRecordOptions(po::options_description& desc, RecordArgs& args) {
       "intel-pt: perf-style address filter, e.g. 'filter main @ ./prog' (repeatable)")(
       "psb-period", po::value(&args.psb_period)->value_name("BYTES"),
       "soft/emu: bytes of trace between sync points (PSB+), as intel_pt's psb_period "
-      "(default 4096)")(
-      "step-log", po::value(&args.step_log)->value_name("FILE"),
-      "soft tracer: write each single-stepped address to FILE (debugging)");
+      "(default 4096)")("step-log", po::value(&args.step_log)->value_name("FILE"),
+                        "soft tracer: write each single-stepped address to FILE (debugging)");
 }
 
 uint64_t ParseSize(const std::string& text) {
@@ -283,10 +281,14 @@ uint64_t ParseSize(const std::string& text) {
     throw hwcov::Error("invalid size '" + text + "'");
   }
   std::string suffix = text.substr(used);
-  if (suffix == "K" || suffix == "k") value <<= 10;
-  else if (suffix == "M" || suffix == "m") value <<= 20;
-  else if (suffix == "G" || suffix == "g") value <<= 30;
-  else if (!suffix.empty()) throw hwcov::Error("invalid size '" + text + "'");
+  if (suffix == "K" || suffix == "k")
+    value <<= 10;
+  else if (suffix == "M" || suffix == "m")
+    value <<= 20;
+  else if (suffix == "G" || suffix == "g")
+    value <<= 30;
+  else if (!suffix.empty())
+    throw hwcov::Error("invalid size '" + text + "'");
   return value;
 }
 
@@ -295,13 +297,15 @@ std::string Stats(const hwcov::collector::RecordStats& s, const fs::path& output
   char buf[512];
   std::string line = "recorded " + WithCommas(s.instructions) + " instructions";
   if (s.steps) {
-    std::snprintf(buf, sizeof buf, " (%s single steps, %s steps/s)", WithCommas(s.steps).c_str(),
-                  WithCommas(static_cast<uint64_t>(s.seconds > 0 ? s.steps / s.seconds : 0)).c_str());
+    std::snprintf(
+        buf, sizeof buf, " (%s single steps, %s steps/s)", WithCommas(s.steps).c_str(),
+        WithCommas(static_cast<uint64_t>(s.seconds > 0 ? s.steps / s.seconds : 0)).c_str());
     line += buf;
   }
-  std::snprintf(buf, sizeof buf, " of %llu process(es), %llu thread(s) in %.2f s; %s bytes of Intel PT in %s",
-                static_cast<unsigned long long>(s.processes), static_cast<unsigned long long>(s.threads),
-                s.seconds, WithCommas(s.trace_bytes).c_str(), output.string().c_str());
+  std::snprintf(
+      buf, sizeof buf, " of %llu process(es), %llu thread(s) in %.2f s; %s bytes of Intel PT in %s",
+      static_cast<unsigned long long>(s.processes), static_cast<unsigned long long>(s.threads),
+      s.seconds, WithCommas(s.trace_bytes).c_str(), output.string().c_str());
   line += buf;
   if (s.baseline_seconds > 0) {
     std::snprintf(buf, sizeof buf, "; %.0fx slower than the untraced run (%.3f s)",
@@ -311,10 +315,10 @@ std::string Stats(const hwcov::collector::RecordStats& s, const fs::path& output
   return line;
 }
 
-hwcov::collector::RecordResult DoRecord(const RecordArgs& args, const std::vector<std::string>& command,
+hwcov::collector::RecordResult DoRecord(const RecordArgs& args,
+                                        const std::vector<std::string>& command,
                                         const fs::path& output) {
-  if (command.empty() && args.pid == 0)
-    throw hwcov::Error("no command given: put it after '--'");
+  if (command.empty() && args.pid == 0) throw hwcov::Error("no command given: put it after '--'");
   hwcov::collector::RecordOptions options;
   options.command = command;
   options.output = output;
@@ -370,7 +374,8 @@ int CmdRun(int argc, char** argv) {
   ValidateReportOptions(report);
   fs::path trace = record.output;
   const bool temporary = trace.empty();
-  if (temporary) trace = fs::temp_directory_path() / ("hwcov-" + std::to_string(getpid()) + ".data");
+  if (temporary)
+    trace = fs::temp_directory_path() / ("hwcov-" + std::to_string(getpid()) + ".data");
   struct Cleanup {
     fs::path path;
     bool active;
@@ -411,8 +416,8 @@ int CmdMerge(int argc, char** argv) {
   std::string output;
   std::vector<std::string> files;
   po::options_description desc("hwcov merge -o OUT IN.json...");
-  desc.add_options()("help,h", "show this help")(
-      "output,o", po::value(&output)->value_name("FILE"), "merged JSON coverage file")(
+  desc.add_options()("help,h", "show this help")("output,o", po::value(&output)->value_name("FILE"),
+                                                 "merged JSON coverage file")(
       "input", po::value(&files)->value_name("IN"), "JSON coverage files (hwcov --json)");
   po::positional_options_description positional;
   positional.add("input", -1);
@@ -435,8 +440,9 @@ int CmdDecode(int argc, char** argv) {
   std::string trace_path;
   po::options_description desc("hwcov decode --list-insns TRACE");
   desc.add_options()("help,h", "show this help")(
-      "list-insns", "print each executed instruction's address (hex), in trace order, as "
-                    "libipt's instruction decoder reconstructs it")(
+      "list-insns",
+      "print each executed instruction's address (hex), in trace order, as "
+      "libipt's instruction decoder reconstructs it")(
       "trace", po::value(&trace_path)->value_name("TRACE"), "perf.data trace");
   po::positional_options_description positional;
   positional.add("trace", 1);
@@ -467,8 +473,11 @@ int main(int argc, char** argv) {
     std::cout << "hwcov 0.1.0\n";
     return 0;
   }
-  static const std::map<std::string, int (*)(int, char**)> kCommands = {
-      {"run", CmdRun}, {"record", CmdRecord}, {"report", CmdReport}, {"merge", CmdMerge}, {"decode", CmdDecode}};
+  static const std::map<std::string, int (*)(int, char**)> kCommands = {{"run", CmdRun},
+                                                                        {"record", CmdRecord},
+                                                                        {"report", CmdReport},
+                                                                        {"merge", CmdMerge},
+                                                                        {"decode", CmdDecode}};
   auto it = kCommands.find(command);
   if (it == kCommands.end()) {
     std::cerr << "hwcov: unknown command '" << command << "'\n" << kUsage;

@@ -26,7 +26,8 @@ class Reader {
     if (bytes.empty()) ThrowFileError(path_, "empty file, not a perf.data trace");
     ByteCursor header(bytes, 0, path_);
     if (bytes.size() < abi::kPipeHeaderSize)
-      ThrowFileError(path_, "not a perf.data file (only " + std::to_string(bytes.size()) + " bytes)");
+      ThrowFileError(path_,
+                     "not a perf.data file (only " + std::to_string(bytes.size()) + " bytes)");
     const uint64_t magic = header.Get<uint64_t>();
     if (magic == __builtin_bswap64(abi::kMagic))
       ThrowFileError(path_, "perf.data written on a big-endian machine is not supported");
@@ -251,8 +252,8 @@ class Reader {
 
   static uint64_t TrailerSize(uint64_t st) {
     uint64_t n = 0;
-    for (uint64_t bit : {kSampleTid, kSampleTime, kSampleId, kSampleStreamId, kSampleCpu,
-                         kSampleIdentifier})
+    for (uint64_t bit :
+         {kSampleTid, kSampleTime, kSampleId, kSampleStreamId, kSampleCpu, kSampleIdentifier})
       if (st & bit) n += 8;
     return n;
   }
@@ -267,8 +268,7 @@ class Reader {
     if (size + body_min > record.size())
       ThrowFileError(path_, "record at offset " + std::to_string(record_offset) +
                                 " too small for its sample_id trailer");
-    ByteCursor c(record.subspan(record.size() - size), record_offset + record.size() - size,
-                 path_);
+    ByteCursor c(record.subspan(record.size() - size), record_offset + record.size() - size, path_);
     if (st & kSampleTid) {
       out.pid = c.Get<uint32_t>();
       out.tid = c.Get<uint32_t>();

@@ -54,10 +54,10 @@ struct RecordOptions {
   bool measure_baseline = false;
 
   // Intel PT hardware options.
-  uint64_t buffer_size = 0;  // AUX area bytes per buffer; 0: perf's default (4 MiB when
-                            // privileged, else 128 KiB)
-  int attach_pid = 0;              // -p: trace a running process instead of |command|
-  double duration = 0;             // seconds to trace an attached process (0: until Ctrl-C)
+  uint64_t buffer_size = 0;          // AUX area bytes per buffer; 0: perf's default (4 MiB when
+                                     // privileged, else 128 KiB)
+  int attach_pid = 0;                // -p: trace a running process instead of |command|
+  double duration = 0;               // seconds to trace an attached process (0: until Ctrl-C)
   std::vector<std::string> filters;  // perf-style address filter strings
 };
 

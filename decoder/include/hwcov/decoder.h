@@ -65,14 +65,14 @@ struct Gap {
   // |ip| in a module, when a module covers it: the code around it may have
   // run in the gap without being seen.
   std::optional<CodeLocation> location;
-  uint64_t skipped_bytes = 0; // trace bytes not decoded because of this gap
+  uint64_t skipped_bytes = 0;  // trace bytes not decoded because of this gap
   std::string detail;
 };
 
 struct ExecutionProfile {
   std::vector<Module> modules;
-  std::vector<BlockCount> blocks;      // sorted by (module, begin, last)
-  std::vector<BranchCount> branches;   // sorted by (module, offset)
+  std::vector<BlockCount> blocks;     // sorted by (module, begin, last)
+  std::vector<BranchCount> branches;  // sorted by (module, offset)
   std::vector<Gap> gaps;
   std::vector<std::string> warnings;   // e.g. binaries missing or rebuilt
   uint64_t trace_bytes = 0;            // PT bytes in the trace

@@ -44,8 +44,8 @@ struct FunctionCount {
 // no flag of its own, the line's LineCount says it.
 struct BranchOutcome {
   uint32_t line = 0;
-  uint32_t block = 0;   // the conditional jump's index on its line, in address order
-  uint32_t branch = 0;  // 0 = not taken (falls through), 1 = taken
+  uint32_t block = 0;             // the conditional jump's index on its line, in address order
+  uint32_t branch = 0;            // 0 = not taken (falls through), 1 = taken
   std::optional<uint64_t> count;  // nullopt: the jump itself never ran ("-" in lcov)
 };
 

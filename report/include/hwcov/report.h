@@ -26,7 +26,9 @@ struct Ratio {
   uint64_t hit = 0;
   uint64_t found = 0;
   uint64_t unknown = 0;
-  double Percent() const { return found ? 100.0 * static_cast<double>(hit) / static_cast<double>(found) : 100.0; }
+  double Percent() const {
+    return found ? 100.0 * static_cast<double>(hit) / static_cast<double>(found) : 100.0;
+  }
   Ratio& operator+=(const Ratio& o) {
     hit += o.hit;
     found += o.found;

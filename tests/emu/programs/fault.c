@@ -16,11 +16,11 @@ static volatile int faults;
 static volatile int repaired, calls;
 static void (**slot)(void);
 
-static void on_segv(int sig, siginfo_t *info, void *context) {
+static void on_segv(int sig, siginfo_t* info, void* context) {
   (void)sig;
   (void)context;
-  if (slot && info->si_addr == (void *)slot) { /* the call's slot: readable, and retry */
-    mprotect((void *)slot, 4096, PROT_READ | PROT_WRITE);
+  if (slot && info->si_addr == (void*)slot) { /* the call's slot: readable, and retry */
+    mprotect((void*)slot, 4096, PROT_READ | PROT_WRITE);
     repaired++;
     return;
   }
@@ -28,23 +28,21 @@ static void on_segv(int sig, siginfo_t *info, void *context) {
   siglongjmp(env, 1);
 }
 
-static void callee(void) {
-  calls++;
-}
+static void callee(void) { calls++; }
 
 /* "call *(slot)" ends a block and faults itself while the slot's page is
  * protected; the handler returns to it and it runs again. */
 static void call_through_protected_slot(void) {
   slot = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   *slot = callee;
-  mprotect((void *)slot, 4096, PROT_NONE);
+  mprotect((void*)slot, 4096, PROT_NONE);
   __asm__ volatile("sub $128, %%rsp\n\tcall *(%0)\n\tadd $128, %%rsp"
                    :
                    : "r"(slot)
                    : "rax", "rcx", "rdx", "rsi", "rdi", "r8", "r9", "r10", "r11", "memory", "cc");
 }
 
-static int poke(volatile int *p, int v) {
+static int poke(volatile int* p, int v) {
   int a = v * 3;
   int b = a + 1;
   *p = b; /* faults when p is NULL: the rest of the block never runs */
@@ -54,7 +52,7 @@ static int poke(volatile int *p, int v) {
 
 static int after_crash(void) { return faults * 2; }
 
-int main(int argc, char **argv) {
+int main(int argc, char** argv) {
   struct sigaction sa;
   memset(&sa, 0, sizeof sa);
   sa.sa_sigaction = on_segv;
@@ -64,7 +62,7 @@ int main(int argc, char **argv) {
   int x = 0;
   volatile int ok = 0;
   for (volatile int i = 0; i < 6; i++) {
-    volatile int *p = (i % 2) ? NULL : &x;
+    volatile int* p = (i % 2) ? NULL : &x;
     if (sigsetjmp(env, 1) == 0) ok += poke(p, i);
   }
   call_through_protected_slot();

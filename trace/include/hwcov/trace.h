@@ -83,8 +83,8 @@ struct ItraceStartEvent {
 
 struct SwitchEvent {
   SampleId sample;
-  bool out = false;        // switch-out (misc bit 13)
-  bool cpu_wide = false;   // SWITCH_CPU_WIDE carries the other task
+  bool out = false;       // switch-out (misc bit 13)
+  bool cpu_wide = false;  // SWITCH_CPU_WIDE carries the other task
   uint32_t next_prev_pid = 0, next_prev_tid = 0;
 };
 
@@ -107,8 +107,8 @@ struct LostEvent {
 
 // One PERF_RECORD_AUXTRACE: |size| bytes of PT stored at |file_offset|.
 struct AuxBuffer {
-  uint64_t file_offset = 0;   // where the PT bytes start in the file
-  uint64_t record_offset = 0; // where the AUXTRACE record starts
+  uint64_t file_offset = 0;    // where the PT bytes start in the file
+  uint64_t record_offset = 0;  // where the AUXTRACE record starts
   uint64_t size = 0;
   uint64_t offset = 0;  // position within the AUX area stream
   uint64_t reference = 0;
@@ -165,7 +165,7 @@ struct Trace {
   std::vector<CodeSnapshot> snapshots;
   std::map<std::string, std::string> strings;  // hostname, osrelease, cpuid, cmdline...
   std::map<uint32_t, uint64_t> record_counts;  // by PERF_RECORD_* type
-  std::vector<std::string> warnings;            // readable but imperfect input
+  std::vector<std::string> warnings;           // readable but imperfect input
 
   // The PT bytes of a buffer (a view into the mapped file).
   std::span<const uint8_t> AuxBytes(const AuxBuffer& buffer) const;
