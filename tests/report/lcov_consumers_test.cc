@@ -124,7 +124,9 @@ TEST_F(LcovConsumers, SummaryStatesHwcovsTotals) {
     const report::FileSummary total = Summary(std::string(run) + ".json").total;
     ExpectTotals(out, total);
     // All three kinds are there, and run a misses some: nothing trivially equal.
-    if (std::string(run) == "a") EXPECT_GT(total.lines.found, total.lines.hit);
+    if (std::string(run) == "a") {
+      EXPECT_GT(total.lines.found, total.lines.hit);
+    }
     EXPECT_GT(total.branches.found, 0u);
     EXPECT_GT(total.functions.found, 0u);
   }
