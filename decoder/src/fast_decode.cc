@@ -161,7 +161,8 @@ class Walker {
     return true;
   }
 
-  // Moves the stretch's counts into |counts| and clears them from the map.
+  // Moves the stretch's counts into |counts|, clearing them from the map in
+  // the same pass.
   void Flush(RuntimeCounts& counts) {
     // Where the stretch stopped, flow goes on: the merge joins the last
     // block to the next stretch's first, as for libipt's blocks.
@@ -180,6 +181,7 @@ class Walker {
       counts.instructions += runs * b.ninsn;
       if (b.outcome[0]) counts.edges[{b.end_ip, b.next_ip}] += b.outcome[0];
       if (b.outcome[1]) counts.edges[{b.end_ip, b.target}] += b.outcome[1];
+      b.hits = b.outcome[0] = b.outcome[1] = 0;
     }
     for (const auto& [range, partial] : partials_) {
       RuntimeBlock& total = counts.blocks[range];
@@ -188,7 +190,7 @@ class Walker {
       counts.instructions += partial.count * partial.instructions;
     }
     if (first_ip_) counts.first_ip = first_ip_;
-    Discard();
+    partials_.clear();
   }
 
   void Discard() {
