@@ -18,6 +18,7 @@ packages=(
   chromium-driver  # tests/report: chromedriver clicks the HTML tables' sort headers
   curl          # tests/report: the test talks to chromedriver's WebDriver HTTP API
   fonts-dejavu-core  # text in the rendered HTML screenshots
+  bc            # bench/soft_filter.sh computes its ratios with bc
 )
 
 missing=()
