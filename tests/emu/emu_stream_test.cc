@@ -1,4 +1,4 @@
-// The reader of the plugin's thread streams (collector/src/emu_stream.h) on
+// The reader of the plugin's thread streams (collector/emu/emu_stream.h) on
 // hand-made streams: the successor predictor replayed as the plugin runs it,
 // events after their runs, the pending run in the header, a new predictor
 // when a process gets its second thread, and malformed input.
