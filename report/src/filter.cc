@@ -32,11 +32,6 @@ std::vector<std::regex> Compile(const std::vector<std::string>& patterns, const 
   return out;
 }
 
-bool AnyMatch(const std::vector<std::regex>& regexes, const std::string& path) {
-  return std::any_of(regexes.begin(), regexes.end(),
-                     [&](const std::regex& r) { return std::regex_search(path, r); });
-}
-
 bool Below(const std::string& path, const std::filesystem::path& dir) {
   auto rel = std::filesystem::path(path).lexically_relative(dir);
   return !rel.empty() && *rel.begin() != "..";
@@ -86,25 +81,62 @@ void ApplyMarkers(mapper::FileCoverage& f) {
 
 }  // namespace
 
-mapper::Coverage Filter(mapper::Coverage coverage, const FilterOptions& options) {
+// Whether any of |regexes| is found in |path| or |shown|; marks each that is.
+bool MatchAll(const std::vector<std::regex>& regexes, const std::string& path,
+              const std::string& shown, std::vector<bool>& used) {
+  bool any = false;
+  for (size_t i = 0; i < regexes.size(); ++i)
+    if (std::regex_search(path, regexes[i]) || std::regex_search(shown, regexes[i]))
+      any = used[i] = true;
+  return any;
+}
+
+mapper::Coverage Filter(mapper::Coverage coverage, const FilterOptions& options,
+                        FilterCounts* counts) {
   const std::vector<std::regex> include = Compile(options.include, "--include");
   const std::vector<std::regex> exclude = Compile(options.exclude, "--exclude");
   const std::filesystem::path root = options.root.empty() ? options.root : NormalRoot(options.root);
   // System headers are not the project's code, unless the project is there.
-  const bool hide_system = !root.empty() && !Below(root.string() + "/x", "/usr");
+  const bool hide_system =
+      !options.system_sources && !(!root.empty() && Below(root.string() + "/x", "/usr"));
+  FilterCounts local;
+  FilterCounts& n = counts ? *counts : local;
+  n = FilterCounts{};
+  n.files = coverage.files.size();
+  std::vector<bool> include_used(include.size()), exclude_used(exclude.size());
   std::vector<mapper::FileCoverage> kept;
   for (mapper::FileCoverage& f : coverage.files) {
-    if (!root.empty() && !Below(f.path, root)) continue;
-    if (hide_system && Below(f.path, "/usr")) continue;
-    if (!include.empty() && !AnyMatch(include, f.path)) continue;
-    if (AnyMatch(exclude, f.path)) continue;
+    if (!root.empty() && !Below(f.path, root)) {
+      if (n.outside_root++ == 0) n.example_outside_root = f.path;
+      continue;
+    }
+    if (hide_system && Below(f.path, "/usr")) {
+      ++n.system;
+      continue;
+    }
+    const std::string shown = RelativeTo(f.path, root);
+    if (!include.empty() && !MatchAll(include, f.path, shown, include_used)) {
+      ++n.not_included;
+      continue;
+    }
+    if (MatchAll(exclude, f.path, shown, exclude_used)) {
+      ++n.excluded;
+      continue;
+    }
     // A file that markers emptied is dropped; one that never had lines (a
     // binary without DWARF: functions from ELF symbols only) is kept.
     const bool had_lines = !f.lines.empty();
     if (options.source_markers) ApplyMarkers(f);
-    if (had_lines && f.lines.empty()) continue;
+    if (had_lines && f.lines.empty()) {
+      ++n.emptied;
+      continue;
+    }
     kept.push_back(std::move(f));
   }
+  for (size_t i = 0; i < include.size(); ++i)
+    if (!include_used[i]) n.unmatched_patterns.push_back("--include '" + options.include[i] + "'");
+  for (size_t i = 0; i < exclude.size(); ++i)
+    if (!exclude_used[i]) n.unmatched_patterns.push_back("--exclude '" + options.exclude[i] + "'");
   coverage.files = std::move(kept);
   return coverage;
 }

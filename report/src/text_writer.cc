@@ -10,7 +10,9 @@
 namespace hwcov::report {
 namespace {
 
+// "-" for an empty category, as llvm-cov prints it: 100% would claim something.
 std::string Percent(const Ratio& r) {
+  if (r.found == 0) return "-";
   char buf[16];
   std::snprintf(buf, sizeof buf, "%.2f%%", r.Percent());
   return buf;
@@ -21,57 +23,84 @@ std::string Pad(const std::string& s, size_t width, bool left) {
   return left ? s + std::string(width - s.size(), ' ') : std::string(width - s.size(), ' ') + s;
 }
 
-// Paths below the working directory are shown relative to it.
-std::string DisplayPath(const std::string& path) {
+// Paths below the source root (else the working directory) are shown
+// relative to it, as the filters match them.
+std::string DisplayPath(const std::string& path, const std::filesystem::path& root) {
+  if (!root.empty()) return RelativeTo(path, root);
   std::error_code ec;
   auto cwd = std::filesystem::current_path(ec);
   if (ec) return path;
-  auto rel = std::filesystem::path(path).lexically_relative(cwd);
-  if (rel.empty() || *rel.begin() == "..") return path;
-  return rel.string();
+  return RelativeTo(path, cwd);
+}
+
+// "3-5, 9, 12-20": the known zero-count lines of |f| as ranges, in the shape
+// of gcovr's --txt "Missing" column and coverage.py's `report -m`. Lines with
+// no code in between do not break a range.
+std::string MissingRanges(const mapper::FileCoverage& f) {
+  std::string out;
+  bool open = false;
+  uint32_t first = 0, last = 0;
+  auto close = [&] {
+    if (!open) return;
+    out += (out.empty() ? "" : ", ") + std::to_string(first);
+    if (last != first) out += "-" + std::to_string(last);
+    open = false;
+  };
+  for (const mapper::LineCount& l : f.lines) {
+    if (l.unknown) continue;
+    if (l.count > 0) {
+      close();
+      continue;
+    }
+    if (!open) first = l.line;
+    last = l.line;
+    open = true;
+  }
+  close();
+  return out;
 }
 
 class TextWriter : public ReportWriter {
  public:
-  TextWriter(std::ostream& out, bool color) : out_(out), color_(color) {}
+  TextWriter(std::ostream& out, TextOptions options) : out_(out), options_(std::move(options)) {}
 
   void Write(const mapper::Coverage& coverage, const Summary& summary) const override {
     size_t width = 8;
-    for (const auto& f : summary.files) width = std::max(width, DisplayPath(f.path).size());
-    const std::string header = Pad("Filename", width, true) + "  " + Pad("Lines", 8, false) +
-                               Pad("Missed", 9, false) + Pad("Cover", 9, false) +
-                               Pad("Functions", 11, false) + Pad("Missed", 9, false) +
-                               Pad("Executed", 10, false) + Pad("Branches", 10, false) +
-                               Pad("Missed", 9, false) + Pad("Cover", 9, false);
+    for (const auto& f : summary.files)
+      width = std::max(width, DisplayPath(f.path, options_.root).size());
+    const std::string header =
+        Pad("Filename", width, true) + "  " + Pad("Lines", 8, false) + Pad("Missed", 9, false) +
+        Pad("Cover", 9, false) + Pad("Functions", 11, false) + Pad("Missed", 9, false) +
+        Pad("Executed", 10, false) + Pad("Branches", 10, false) + Pad("Missed", 9, false) +
+        Pad("Cover", 9, false) + (options_.show_missing ? "  Missing lines" : "");
     const std::string rule(header.size(), '-');
     out_ << header << "\n" << rule << "\n";
-    for (const auto& f : summary.files) Row(DisplayPath(f.path), f, width);
+    for (size_t i = 0; i < summary.files.size(); ++i)
+      Row(DisplayPath(summary.files[i].path, options_.root), summary.files[i], width,
+          options_.show_missing ? MissingRanges(coverage.files[i]) : "");
     out_ << rule << "\n";
-    Row("TOTAL", summary.total, width);
+    Row("TOTAL", summary.total, width, "");
     Completeness(coverage.quality, summary.total);
   }
 
  private:
-  void Row(const std::string& name, const FileSummary& s, size_t width) const {
+  void Row(const std::string& name, const FileSummary& s, size_t width,
+           const std::string& missing) const {
     out_ << Pad(name, width, true) << "  " << Pad(std::to_string(s.lines.found), 8, false)
          << Pad(std::to_string(s.lines.found - s.lines.hit), 9, false)
-         << Colored(Pad(Percent(s.lines), 9, false), s.lines.Percent())
+         << Colored(Pad(Percent(s.lines), 9, false), s.lines)
          << Pad(std::to_string(s.functions.found), 11, false)
          << Pad(std::to_string(s.functions.found - s.functions.hit), 9, false)
-         << Colored(Pad(Percent(s.functions), 10, false), s.functions.Percent())
+         << Colored(Pad(Percent(s.functions), 10, false), s.functions)
          << Pad(std::to_string(s.branches.found), 10, false)
          << Pad(std::to_string(s.branches.found - s.branches.hit), 9, false)
-         << BranchCover(s.branches) << "\n";
+         << Colored(Pad(Percent(s.branches), 9, false), s.branches)
+         << (missing.empty() ? "" : "  " + missing) << "\n";
   }
 
-  // "-" without branches, as llvm-cov prints it (100% would claim something).
-  std::string BranchCover(const Ratio& r) const {
-    if (r.found == 0) return Pad("-", 9, false);
-    return Colored(Pad(Percent(r), 9, false), r.Percent());
-  }
-
-  std::string Colored(const std::string& text, double percent) const {
-    if (!color_) return text;
+  std::string Colored(const std::string& text, const Ratio& r) const {
+    if (!options_.color || r.found == 0) return text;
+    const double percent = r.Percent();
     const char* code = percent >= 80 ? "\033[32m" : percent >= 50 ? "\033[33m" : "\033[31m";
     return code + text + "\033[0m";
   }
@@ -112,13 +141,13 @@ class TextWriter : public ReportWriter {
   }
 
   std::ostream& out_;
-  bool color_;
+  TextOptions options_;
 };
 
 }  // namespace
 
-std::unique_ptr<ReportWriter> MakeTextWriter(std::ostream& out, bool color) {
-  return std::make_unique<TextWriter>(out, color);
+std::unique_ptr<ReportWriter> MakeTextWriter(std::ostream& out, TextOptions options) {
+  return std::make_unique<TextWriter>(out, std::move(options));
 }
 
 }  // namespace hwcov::report

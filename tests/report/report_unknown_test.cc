@@ -50,7 +50,7 @@ TEST(ReportUnknown, SummaryCountsThemApart) {
 TEST(ReportUnknown, TextSummarySaysHowMany) {
   const mapper::Coverage c = FixedProfile();
   std::ostringstream out;
-  report::MakeTextWriter(out, false)->Write(c, report::Summarize(c));
+  report::MakeTextWriter(out)->Write(c, report::Summarize(c));
   EXPECT_NE(out.str().find("Trace: unknown: 3 lines (trace gaps), 1 functions, 2 branches; not "
                            "counted as missed\n"),
             std::string::npos)
@@ -73,7 +73,7 @@ TEST(ReportUnknown, TextSummaryWithoutGapsSaysNothing) {
   mapper::Coverage c;
   c.files = {{"/a.c", {{1, 1}, {2, 0}}, {}, {}}};
   std::ostringstream out;
-  report::MakeTextWriter(out, false)->Write(c, report::Summarize(c));
+  report::MakeTextWriter(out)->Write(c, report::Summarize(c));
   EXPECT_EQ(out.str().find("unknown"), std::string::npos) << out.str();
 }
 

@@ -14,7 +14,7 @@
 
 #include "hwcov/collector.h"
 #include "hwcov/decoder.h"
-#include "hwcov/mapper.h"
+#include "hwcov/pipeline.h"
 #include "hwcov/report.h"
 #include "hwcov/trace.h"
 
@@ -23,8 +23,11 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr int kErrorExit = 2;  // hwcov itself failed (the program's status passes through)
-constexpr int kGateExit = 3;   // a --fail-under-* threshold was not met
+// hwcov itself failed. Not 1 or 2 (make, meson, pytest and most test
+// programs use them), not 8 (ctest), 125-127 or 128+N (shells, timeout,
+// git bisect): sysexits' EX_SOFTWARE. The traced program's status passes through.
+constexpr int kErrorExit = 70;
+constexpr int kGateExit = 3;  // a --fail-under-* threshold was not met
 
 const char kUsage[] =
     "usage: hwcov <command> [options]\n"
@@ -55,16 +58,18 @@ po::variables_map Parse(const std::vector<std::string>& args, const po::options_
                         const po::positional_options_description* positional = nullptr) {
   po::variables_map vm;
   po::command_line_parser parser(args);
-  parser.options(desc);
+  // No guessing: "--htm" must not silently mean --html.
+  parser.options(desc).style(po::command_line_style::default_style &
+                             ~po::command_line_style::allow_guessing);
   if (positional) parser.positional(*positional);
   po::store(parser.run(), vm);
   po::notify(vm);
   return vm;
 }
 
-bool UseColor() {
+bool UseColor(int fd) {
   const char* term = std::getenv("TERM");
-  return isatty(STDOUT_FILENO) && !std::getenv("NO_COLOR") && term && std::string(term) != "dumb";
+  return isatty(fd) && !std::getenv("NO_COLOR") && term && std::string(term) != "dumb";
 }
 
 std::string WithCommas(uint64_t n) {
@@ -74,20 +79,11 @@ std::string WithCommas(uint64_t n) {
 }
 
 struct ReportOptions {
-  std::string lcov;
-  std::string cobertura;
-  std::string json;
-  std::string html;
-  std::string root;  // source root: report paths relative to it
-  std::vector<std::string> include;
-  std::vector<std::string> exclude;
-  hwcov::report::Thresholds thresholds;
-  std::string test_name;
-  std::string sysroot;                  // where the recorded binaries are (perf --symfs)
-  std::vector<std::string> debug_dirs;  // roots of separate debug info
+  hwcov::pipeline::ReportRequest request;
   unsigned jobs = 0;
   std::string decoder = "fast";
   bool quiet = false;
+  bool show_missing = false;
 };
 
 // A progress line on stderr for decodes that take more than a second, when
@@ -117,35 +113,47 @@ class ProgressBar {
 };
 
 void AddReportOptions(po::options_description& desc, ReportOptions& options) {
-  desc.add_options()("lcov", po::value(&options.lcov)->value_name("FILE"),
+  hwcov::pipeline::ReportRequest& r = options.request;
+  desc.add_options()("lcov", po::value(&r.outputs.lcov)->value_name("FILE"),
                      "also write an lcov tracefile (genhtml, lcov --summary, Codecov...)")(
-      "cobertura", po::value(&options.cobertura)->value_name("FILE"),
+      "cobertura", po::value(&r.outputs.cobertura)->value_name("FILE"),
       "also write Cobertura XML (GitLab, Jenkins, Azure DevOps...)")(
-      "json", po::value(&options.json)->value_name("FILE"),
+      "json", po::value(&r.outputs.json)->value_name("FILE"),
       "also write hwcov's JSON coverage file (docs/json-format.md; input of merge and report)")(
-      "html", po::value(&options.html)->value_name("DIR"),
+      "html", po::value(&r.outputs.html)->value_name("DIR"),
       "also write a self-contained HTML report (index.html and annotated sources) in DIR")(
-      "root", po::value(&options.root)->value_name("DIR"),
-      "source root: report only sources below DIR and not under /usr; Cobertura file names "
-      "are relative to DIR")("include", po::value(&options.include)->value_name("REGEX"),
-                             "report only sources whose absolute path matches REGEX (repeatable)")(
-      "exclude", po::value(&options.exclude)->value_name("REGEX"),
-      "do not report sources whose absolute path matches REGEX (repeatable)")(
-      "fail-under-line", po::value<double>()->value_name("PCT")->notifier([&](double v) {
-        options.thresholds.line = v;
-      }),
+      "root", po::value(&r.scope.root)->value_name("DIR"),
+      "source root: report only sources below DIR, shown relative to it (default: the project "
+      "root of the working directory, its git top level, else the directory itself)")(
+      "all-code", po::bool_switch(&r.scope.all_code),
+      "report every source, system headers (/usr/include) and files outside the root too")(
+      "include", po::value(&r.scope.include)->value_name("REGEX"),
+      "report only sources whose path (absolute, or as shown: relative to the root) matches "
+      "REGEX (repeatable)")("exclude", po::value(&r.scope.exclude)->value_name("REGEX"),
+                            "do not report sources whose path matches REGEX (repeatable)")(
+      "fail-under-line",
+      po::value<double>()->value_name("PCT")->notifier([&](double v) { r.thresholds.line = v; }),
       "exit with status 3 if line coverage is below PCT percent")(
       "fail-under-function", po::value<double>()->value_name("PCT")->notifier([&](double v) {
-        options.thresholds.function = v;
+        r.thresholds.function = v;
       }),
       "exit with status 3 if function coverage is below PCT percent")(
-      "fail-under-branch", po::value<double>()->value_name("PCT")->notifier([&](double v) {
-        options.thresholds.branch = v;
-      }),
+      "fail-under-branch",
+      po::value<double>()->value_name("PCT")->notifier([&](double v) { r.thresholds.branch = v; }),
       "exit with status 3 if branch coverage is below PCT percent")(
-      "test-name", po::value(&options.test_name)->value_name("NAME"),
-      "test name for the lcov TN: record")("jobs,j", po::value(&options.jobs)->value_name("N"),
-                                           "decode with N threads (default: one per core)")(
+      "allow-partial", po::bool_switch(&r.allow_partial),
+      "let the gates pass on a trace of which less than 50% decoded cleanly")(
+      "show-missing", po::bool_switch(&options.show_missing),
+      "list the uncovered line ranges of each file in the summary")(
+      "test-name", po::value(&r.outputs.test_name)->value_name("NAME"),
+      "test name for the lcov TN: record")(
+      "jobs,j", po::value<int>()->value_name("N")->notifier([&](int n) {
+        if (n < 1 || n > 1024)
+          throw po::validation_error(po::validation_error::invalid_option_value, "jobs",
+                                     std::to_string(n));
+        options.jobs = static_cast<unsigned>(n);
+      }),
+      "decode with N threads, 1 to 1024 (default: one per core)")(
       "decoder",
       po::value(&options.decoder)->value_name("fast|libipt")->notifier([](const std::string& v) {
         if (v != "fast" && v != "libipt")
@@ -154,75 +162,32 @@ void AddReportOptions(po::options_description& desc, ReportOptions& options) {
       "fast (default): hwcov's coverage decoder, handing what it does not model to libipt; "
       "libipt: libipt's block decoder for everything (the reference)")(
       "quiet,q", po::bool_switch(&options.quiet), "no progress line while decoding")(
-      "sysroot", po::value(&options.sysroot)->value_name("DIR"),
+      "sysroot", po::value(&r.decode.sysroot)->value_name("DIR"),
       "look for the traced binaries under DIR, as perf's --symfs (binaries copied from the "
       "recording machine); the build-id cache ($PERF_BUILDID_DIR or ~/.debug) is searched too")(
-      "debug-dir", po::value(&options.debug_dirs)->value_name("DIR"),
+      "debug-dir", po::value(&r.decode.debug_dirs)->value_name("DIR"),
       "also look for separate debug info under DIR (DIR/.build-id/xx/yyyy.debug, or the "
       ".gnu_debuglink name), before /usr/lib/debug (repeatable)");
 }
 
-hwcov::decoder::ExecutionProfile Decode(const hwcov::trace::Trace& trace,
-                                        const ReportOptions& options) {
-  hwcov::decoder::DecodeOptions decode;
-  decode.sysroot = options.sysroot;
-  decode.jobs = options.jobs;
-  decode.libipt_only = options.decoder == "libipt";
+// Reports |inputs| and prints the summary on |summary_out|: stdout for
+// `report` (as llvm-cov and gcovr do), stderr for `run`, whose stdout is the
+// traced program's.
+int Report(const std::vector<fs::path>& inputs, ReportOptions& options, std::ostream& summary_out) {
+  hwcov::pipeline::ReportRequest& request = options.request;
   ProgressBar progress(!options.quiet);
-  decode.progress = [&](uint64_t done, uint64_t total) { progress.Update(done, total); };
-  return hwcov::decoder::Decode(trace, decode);
-}
-
-fs::path RootDir(const ReportOptions& options) {
-  return options.root.empty() ? fs::path() : fs::absolute(options.root).lexically_normal();
-}
-
-bool IsCoverageJson(const fs::path& path) { return path.extension() == ".json"; }
-
-hwcov::report::FilterOptions Filters(const ReportOptions& options) {
-  return {RootDir(options), options.include, options.exclude, true};
-}
-
-// Bad thresholds and regexes fail before a long recording or decode: an empty
-// coverage passes every valid gate and filter.
-void ValidateReportOptions(const ReportOptions& options) {
-  hwcov::report::Filter({}, Filters(options));
-  hwcov::report::CheckThresholds({}, options.thresholds);
-}
-
-int Report(const std::vector<fs::path>& traces, const ReportOptions& options) {
-  ValidateReportOptions(options);
-  // Several traces and JSON coverage files merge by summing their coverage.
-  std::vector<hwcov::mapper::Coverage> inputs;
-  for (const fs::path& path : traces) {
-    if (IsCoverageJson(path)) {
-      inputs.push_back(hwcov::report::ReadCoverageJson(path));
-      continue;
-    }
-    hwcov::trace::Trace trace = hwcov::trace::ReadPerfData(path);
-    if (!trace.pt)
-      throw hwcov::Error(path.string() +
-                         ": the trace has no Intel PT data (no AUXTRACE_INFO record)");
-    for (const std::string& w : trace.warnings)
-      std::cerr << "hwcov: " << path.string() << ": " << w << "\n";
-    inputs.push_back(hwcov::mapper::MapProfile(Decode(trace, options),
-                                               hwcov::mapper::MapOptions{options.debug_dirs}));
-  }
-  hwcov::mapper::Coverage merged =
-      hwcov::report::Filter(hwcov::report::MergeCoverage(inputs), Filters(options));
-  hwcov::report::Summary summary = hwcov::report::Summarize(merged);
-  if (!options.lcov.empty())
-    hwcov::report::MakeLcovWriter(options.lcov, options.test_name)->Write(merged, summary);
-  if (!options.json.empty()) hwcov::report::MakeJsonWriter(options.json)->Write(merged, summary);
-  if (!options.html.empty())
-    hwcov::report::MakeHtmlWriter(options.html, RootDir(options))->Write(merged, summary);
-  if (!options.cobertura.empty())
-    hwcov::report::MakeCoberturaWriter(options.cobertura, RootDir(options))->Write(merged, summary);
-  hwcov::report::MakeTextWriter(std::cout, UseColor())->Write(merged, summary);
+  request.decode.jobs = options.jobs;
+  request.decode.libipt_only = options.decoder == "libipt";
+  request.decode.progress = [&](uint64_t done, uint64_t total) { progress.Update(done, total); };
+  request.message = [](const std::string& line) { std::cerr << "hwcov: " << line << "\n"; };
+  hwcov::pipeline::ReportResult result = hwcov::pipeline::RunReport(inputs, request);
+  const bool color = &summary_out == &std::cout ? UseColor(STDOUT_FILENO) : UseColor(STDERR_FILENO);
+  hwcov::report::MakeTextWriter(summary_out, {color, result.root, options.show_missing})
+      ->Write(result.coverage, result.summary);
   // After the reports are written: a failed gate still leaves them to look at.
-  if (auto reason = hwcov::report::CheckThresholds(summary, options.thresholds)) {
-    std::cout.flush();
-    std::cerr << "hwcov: " << *reason << "\n";
+  if (result.gate_failure) {
+    summary_out.flush();
+    std::cerr << "hwcov: " << *result.gate_failure << "\n";
     return kGateExit;
   }
   return 0;
@@ -315,14 +280,51 @@ std::string Stats(const hwcov::collector::RecordStats& s, const fs::path& output
   return line;
 }
 
-hwcov::collector::RecordResult DoRecord(const RecordArgs& args,
+// Options that only one trace source reads are refused with another, rather
+// than silently ignored (gcovr users mean a source filter by --filter).
+void CheckBackendOptions(const po::variables_map& vm, hwcov::collector::Backend backend) {
+  using hwcov::collector::Backend;
+  static const struct {
+    const char* option;
+    std::vector<Backend> backends;
+    const char* hint;
+  } kOwned[] = {
+      {"buffer-size", {Backend::kIntelPt}, ""},
+      {"pid", {Backend::kIntelPt}, ""},
+      {"duration", {Backend::kIntelPt}, ""},
+      {"filter", {Backend::kIntelPt}, " (for a source filter, use --include/--exclude)"},
+      {"psb-period", {Backend::kSoft, Backend::kEmu}, ""},
+      {"step-log", {Backend::kSoft}, ""},
+  };
+  for (const auto& owned : kOwned) {
+    if (!vm.count(owned.option) || vm[owned.option].defaulted()) continue;
+    bool applies = false;
+    std::string names;
+    for (Backend b : owned.backends) {
+      applies |= b == backend;
+      names += (names.empty() ? "" : " or ") + hwcov::collector::BackendName(b);
+    }
+    if (!applies)
+      throw hwcov::Error(std::string("--") + owned.option + " applies to the " + names +
+                         " backend only, not " + hwcov::collector::BackendName(backend) +
+                         owned.hint);
+  }
+}
+
+hwcov::collector::RecordResult DoRecord(const RecordArgs& args, const po::variables_map& vm,
                                         const std::vector<std::string>& command,
                                         const fs::path& output) {
   if (command.empty() && args.pid == 0) throw hwcov::Error("no command given: put it after '--'");
   hwcov::collector::RecordOptions options;
+  const hwcov::collector::BackendChoice choice =
+      hwcov::collector::ChooseBackend(hwcov::collector::ParseBackend(args.backend));
+  CheckBackendOptions(vm, choice.backend);
+  if (args.backend == "auto")
+    std::cerr << "hwcov: backend " << hwcov::collector::BackendName(choice.backend) << ": "
+              << choice.reason << "\n";
   options.command = command;
   options.output = output;
-  options.backend = hwcov::collector::ParseBackend(args.backend);
+  options.backend = choice.backend;
   options.log = &std::cerr;
   options.step_log = args.step_log;
   options.only_paths = args.only;
@@ -353,7 +355,8 @@ int CmdRecord(int argc, char** argv) {
     std::cout << desc;
     return 0;
   }
-  return DoRecord(record, args.command, record.output).exit_status;
+  hwcov::pipeline::CheckOutputFile(record.output);
+  return DoRecord(record, vm, args.command, record.output).exit_status;
 }
 
 int CmdRun(int argc, char** argv) {
@@ -371,11 +374,15 @@ int CmdRun(int argc, char** argv) {
     std::cout << desc;
     return 0;
   }
-  ValidateReportOptions(report);
+  hwcov::pipeline::ValidateRequest(report.request);
+  // Every output is checked before the run: a typo must not cost a long suite.
+  hwcov::pipeline::CheckOutputs(report.request.outputs);
   fs::path trace = record.output;
   const bool temporary = trace.empty();
   if (temporary)
     trace = fs::temp_directory_path() / ("hwcov-" + std::to_string(getpid()) + ".data");
+  else
+    hwcov::pipeline::CheckOutputFile(trace);
   struct Cleanup {
     fs::path path;
     bool active;
@@ -384,8 +391,17 @@ int CmdRun(int argc, char** argv) {
       if (active) fs::remove(path, ec);
     }
   } cleanup{trace, temporary};
-  hwcov::collector::RecordResult result = DoRecord(record, args.command, trace);
-  const int gate = Report({trace}, report);
+  hwcov::collector::RecordResult result = DoRecord(record, vm, args.command, trace);
+  int gate = 0;
+  try {
+    gate = Report({trace}, report, std::cerr);
+  } catch (const hwcov::Error&) {
+    // The recording may have taken an hour: it stays for `hwcov report`.
+    cleanup.active = false;
+    std::cerr << "hwcov: the trace is kept in " << trace.string() << " (hwcov report "
+              << trace.string() << ")\n";
+    throw;
+  }
   // The program's own failure comes first; a failed gate only when it passed.
   return result.exit_status != 0 ? result.exit_status : gate;
 }
@@ -407,7 +423,7 @@ int CmdReport(int argc, char** argv) {
     return 0;
   }
   if (traces.empty()) traces.push_back("perf.data");
-  return Report({traces.begin(), traces.end()}, report);
+  return Report({traces.begin(), traces.end()}, report, std::cout);
 }
 
 // Sums JSON coverage files into one, e.g. the shards of a parallel CI job.

@@ -3,7 +3,7 @@
 //
 //   Summary summary = Summarize(coverage);
 //   MakeLcovWriter("cov.info")->Write(coverage, summary);
-//   MakeTextWriter(std::cout, /*color=*/false)->Write(coverage, summary);
+//   MakeTextWriter(std::cout, {.color = false})->Write(coverage, summary);
 #pragma once
 
 #include <cstdint>
@@ -71,8 +71,13 @@ std::unique_ptr<ReportWriter> MakeLcovWriter(std::filesystem::path path,
 
 // The terminal summary of `llvm-cov report`'s shape, followed by the trace
 // completeness lines, including the unknown lines, functions and branches
-// when the trace had gaps. |color| highlights low coverage with ANSI colours.
-std::unique_ptr<ReportWriter> MakeTextWriter(std::ostream& out, bool color);
+// when the trace had gaps. An empty category shows "-", not a percentage.
+struct TextOptions {
+  bool color = false;          // highlight low coverage with ANSI colours
+  std::filesystem::path root;  // show paths relative to it (else to the working directory)
+  bool show_missing = false;   // a last column: the uncovered line ranges of each file
+};
+std::unique_ptr<ReportWriter> MakeTextWriter(std::ostream& out, TextOptions options = {});
 
 // Cobertura XML (coverage-04.dtd) as GitLab, Jenkins and Azure read it: one
 // package per directory, one class per file. File names are relative to
@@ -105,23 +110,39 @@ mapper::Coverage ReadCoverageJson(const std::filesystem::path& path);
 // messages sorted: the same result whatever the order of |inputs|.
 mapper::Coverage MergeCoverage(const std::vector<mapper::Coverage>& inputs);
 
-// What a report covers. Regexes (ECMAScript) are searched in the absolute
-// source path. With a root, files outside it and under /usr (system headers)
-// are dropped. Source markers LCOV_EXCL_LINE/START/STOP, LCOV_EXCL_BR_LINE/
+// What a report covers. Regexes are ECMAScript. With a root, files outside it
+// and (unless |system_sources|) under /usr (system headers) are dropped. Source markers LCOV_EXCL_LINE/START/STOP, LCOV_EXCL_BR_LINE/
 // BR_START/BR_STOP and their GCOVR_ spellings apply where the source is
 // readable. Files the markers leave with no lines are dropped. Throws
 // hwcov::Error for an invalid regex.
+// A regex matches a file when it is found in the absolute path or in the path
+// relative to |root| (the path the reports show). |counts|, when given, says
+// why files were dropped, so that an empty report can name its cause and a
+// pattern that matched nothing can be reported.
 struct FilterOptions {
   std::filesystem::path root;
   std::vector<std::string> include;  // keep only matching paths (all when empty)
   std::vector<std::string> exclude;  // then drop matching paths
   bool source_markers = true;
+  bool system_sources = false;  // keep /usr sources (system headers) below or without a root
 };
-mapper::Coverage Filter(mapper::Coverage coverage, const FilterOptions& options);
+struct FilterCounts {
+  size_t files = 0;           // files in the input
+  size_t outside_root = 0;    // dropped: not below the root
+  size_t system = 0;          // dropped: under /usr
+  size_t not_included = 0;    // dropped: matched no --include
+  size_t excluded = 0;        // dropped: matched an --exclude
+  size_t emptied = 0;         // dropped: source markers excluded all of their lines
+  std::string example_outside_root;  // one dropped path, for messages
+  std::vector<std::string> unmatched_patterns;  // --include/--exclude regexes that matched no file
+};
+mapper::Coverage Filter(mapper::Coverage coverage, const FilterOptions& options,
+                        FilterCounts* counts = nullptr);
 
 // CI gates, in percent. CheckThresholds returns why the first failing gate
-// fails (one line), or nothing when all pass; an empty category (no branches)
-// counts as 100% and passes. Throws hwcov::Error for a threshold outside 0..100.
+// fails (one line), or nothing when all pass. Every gate fails on a report
+// with no line and no function; an empty category (no branches) in a
+// non-empty report passes. Throws hwcov::Error for a threshold outside 0..100.
 struct Thresholds {
   std::optional<double> line;
   std::optional<double> function;

@@ -1,0 +1,93 @@
+// The driver every front end calls: traces and JSON coverage files in, the
+// reports out, with the checks that make a result trustworthy (an empty or
+// mostly undecoded report is never passed off as a success).
+//
+//   ReportRequest request{.outputs = {.lcov = "cov.info"}};
+//   CheckOutputs(request.outputs);          // before a long recording
+//   ReportResult result = RunReport({"perf.data"}, request);
+//   MakeTextWriter(std::cout)->Write(result.coverage, result.summary);
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "hwcov/report.h"
+
+namespace hwcov::pipeline {
+
+// Report files to write; empty paths are not written. All are written to
+// temporaries first and renamed into place together, so a failure leaves
+// none of them changed.
+struct Outputs {
+  std::filesystem::path lcov;
+  std::filesystem::path cobertura;
+  std::filesystem::path json;
+  std::filesystem::path html;  // a directory
+  std::string test_name;       // lcov TN:
+  bool empty() const { return lcov.empty() && cobertura.empty() && json.empty() && html.empty(); }
+};
+
+// Throws hwcov::Error "<path>: <why>" when an output cannot be created there
+// (missing directory, no permission, read-only file system, a directory in
+// the way), by creating and removing a temporary beside it.
+void CheckOutputs(const Outputs& outputs);
+void CheckOutputFile(const std::filesystem::path& path);  // one file, e.g. the trace
+
+// What part of the coverage is the project's: sources below |root| (empty:
+// ProjectRoot() of the working directory), not system headers, unless
+// |all_code|; then the --include/--exclude regexes.
+struct Scope {
+  std::filesystem::path root;
+  bool all_code = false;
+  std::vector<std::string> include;
+  std::vector<std::string> exclude;
+};
+
+// The git top level above |dir| (a directory holding .git), else |dir|.
+std::filesystem::path ProjectRoot(const std::filesystem::path& dir);
+
+struct DecodeSettings {
+  std::string sysroot;                  // where the recorded binaries are (perf --symfs)
+  std::vector<std::string> debug_dirs;  // roots of separate debug info
+  unsigned jobs = 0;                    // 0: one per core
+  bool libipt_only = false;             // the reference decoder for everything
+  std::function<void(uint64_t done, uint64_t total)> progress;
+};
+
+struct ReportRequest {
+  Outputs outputs;
+  Scope scope;
+  report::Thresholds thresholds;
+  // Below this share of the trace decoded cleanly, the report says so and
+  // every gate fails, unless |allow_partial|.
+  bool allow_partial = false;
+  DecodeSettings decode;
+  // hwcov's messages about the inputs (warnings, filters that matched
+  // nothing), one line each without the "hwcov: " prefix.
+  std::function<void(const std::string&)> message;
+};
+
+inline constexpr double kMinimumDecodedShare = 0.5;
+
+struct ReportResult {
+  mapper::Coverage coverage;  // in scope
+  report::Summary summary;
+  std::filesystem::path root;               // the root the scope used
+  std::optional<std::string> gate_failure;  // why a gate failed, one line
+};
+
+// Reads, decodes, maps, merges and filters |inputs| (perf.data traces and
+// *.json coverage files), writes request.outputs and checks the gates.
+// Throws hwcov::Error when nothing is in scope, naming why (no code decoded,
+// binaries missing or rebuilt, no debug info, nothing matched the scope).
+ReportResult RunReport(const std::vector<std::filesystem::path>& inputs,
+                       const ReportRequest& request);
+
+// Bad thresholds and regexes fail before a long recording.
+void ValidateRequest(const ReportRequest& request);
+
+}  // namespace hwcov::pipeline
