@@ -19,6 +19,7 @@ packages=(
   curl          # tests/report: the test talks to chromedriver's WebDriver HTTP API
   fonts-dejavu-core  # text in the rendered HTML screenshots
   bc            # bench/soft_filter.sh computes its ratios with bc
+  git           # the default source root is the git top level; tests use scratch repositories
 )
 
 missing=()

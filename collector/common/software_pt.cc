@@ -3,6 +3,7 @@
 #include <time.h>
 
 #include "code_filter.h"
+#include "system_paths.h"
 
 namespace hwcov::collector {
 namespace {
@@ -33,7 +34,11 @@ uint64_t NowNs() {
 bool InCodeFilter(const RecordOptions& options, const std::string& path, const std::string& exe) {
   if (options.trace_everything) return true;
   if (!options.only_paths.empty()) return MatchesAny(options.only_paths, path);
-  return path == exe;
+  // The project's binaries: its executables and its own shared libraries
+  // (a libtool .libs/libfoo.so.0 included), not libc, ctest or the shell
+  // running a test script; --only or --all-code trace system binaries.
+  (void)exe;
+  return !IsSystemPath(path);
 }
 
 std::unique_ptr<PtEncoder> StartThreadTrace(trace::PerfDataWriter& writer, uint32_t queue,

@@ -23,8 +23,8 @@ trace::PtEventParams SoftwarePtEventParams();
 uint64_t NowNs();
 
 // Whether code in the binary at |path| is traced in a program whose
-// executable is |exe|: --all-code, --only globs, or by default the
-// executable itself.
+// executable is |exe|: --all-code, --only globs, or by default every binary
+// outside the system directories (IsSystemPath).
 bool InCodeFilter(const RecordOptions& options, const std::string& path, const std::string& exe);
 
 // A thread's encoder writing its own AUX queue (perf's per-thread mode),

@@ -27,6 +27,7 @@ std::string NothingDecoded(const mapper::TraceQuality& q) {
     why +=
         " (the program exited before any traced code ran, or the filter matched no code it "
         "ran: --only, --all-code)";
+  if (!q.warnings.empty()) why += "; " + q.warnings.front();
   return why;
 }
 
@@ -64,17 +65,14 @@ std::string EmptyReportReason(const mapper::Coverage& all, const report::FilterC
     any_functions |= !f.functions.empty();
   }
   if (any_lines) return FilteredAway(counts, scope);
-  if (any_functions)
-    return "no source lines: the traced binaries have no DWARF line information (stripped, or "
-           "built without -g), only ELF symbols";
   if (q.instructions == 0) return NothingDecoded(q);
-  if (q.unmapped_instructions >= q.instructions)
-    return "no code was mapped: all " + std::to_string(q.instructions) +
-           " decoded instructions ran in code with no binary here (binaries missing or moved)" +
-           (q.warnings.empty() ? "" : "; " + q.warnings.front());
-  return "no source lines: the " + std::to_string(q.instructions) +
-         " decoded instructions are in binaries without line information" +
-         (q.warnings.empty() ? "" : " (" + q.warnings.front() + ")");
+  if (any_functions || q.unmapped_instructions < q.instructions)
+    return "no source lines: the traced binaries have no DWARF line information (stripped, or "
+           "built without -g)" +
+           (q.warnings.empty() ? std::string(", only ELF symbols") : ": " + q.warnings.front());
+  return "no code was mapped: all " + std::to_string(q.instructions) +
+         " decoded instructions ran in code with no binary here (binaries missing or moved)" +
+         (q.warnings.empty() ? "" : "; " + q.warnings.front());
 }
 
 }  // namespace hwcov::pipeline

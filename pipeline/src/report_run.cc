@@ -1,7 +1,9 @@
 // The record-independent half of hwcov: inputs to checked reports.
+#include <cstdio>
 #include <utility>
 
 #include "empty_reason.h"
+#include "git_diff.h"
 #include "hwcov/decoder.h"
 #include "hwcov/mapper.h"
 #include "hwcov/pipeline.h"
@@ -74,10 +76,39 @@ void WriteOutputs(const Outputs& outputs, const fs::path& root, const mapper::Co
 void ValidateRequest(const ReportRequest& request) {
   report::Filter({}, Resolve(request.scope).filter);
   report::CheckThresholds({}, request.thresholds);
+  if (const auto& pct = request.diff.fail_under; pct && !(*pct >= 0 && *pct <= 100))
+    throw Error("--fail-under-diff must be a percentage from 0 to 100");
+  if (request.diff.fail_under && request.diff.empty())
+    throw Error("--fail-under-diff needs --diff REVISION or --diff-file FILE");
 }
+
+namespace {
+
+std::optional<report::DiffCoverage> CoverDiff(const DiffSource& source, const fs::path& root,
+                                              const mapper::Coverage& coverage) {
+  if (source.empty()) return std::nullopt;
+  const fs::path dir = root.empty() ? fs::current_path() : root;
+  const report::ChangedLines changes = source.revision.empty() ? DiffFileChanges(source.file, dir)
+                                                               : GitChanges(source.revision, dir);
+  return report::CoverChanges(coverage, changes);
+}
+
+std::optional<std::string> DiffGate(const DiffSource& source, const report::DiffCoverage& diff) {
+  if (!source.fail_under || diff.lines.found == 0) return std::nullopt;  // nothing changed
+  if (diff.lines.Percent() >= *source.fail_under) return std::nullopt;
+  char reason[160];
+  std::snprintf(reason, sizeof reason,
+                "diff coverage %.2f%% (%llu of %llu changed lines) is below --fail-under-diff %g",
+                diff.lines.Percent(), static_cast<unsigned long long>(diff.lines.hit),
+                static_cast<unsigned long long>(diff.lines.found), *source.fail_under);
+  return reason;
+}
+
+}  // namespace
 
 ReportResult RunReport(const std::vector<fs::path>& inputs, const ReportRequest& request) {
   ValidateRequest(request);
+  CheckOutputs(request.outputs);  // before a decode that may take minutes
   const ResolvedScope scope = Resolve(request.scope);
   // Several traces and JSON coverage files merge by summing their coverage.
   std::vector<mapper::Coverage> coverages;
@@ -97,9 +128,12 @@ ReportResult RunReport(const std::vector<fs::path>& inputs, const ReportRequest&
   const report::Ratio& lines = result.summary.total.lines;
   if (lines.found == 0 && lines.unknown == 0 && result.summary.total.functions.found == 0)
     throw Error(EmptyReportReason(all, counts, scope.description));
+  result.diff = CoverDiff(request.diff, result.root, result.coverage);
   WriteOutputs(request.outputs, result.root, result.coverage, result.summary);
 
   result.gate_failure = report::CheckThresholds(result.summary, request.thresholds);
+  if (!result.gate_failure && result.diff)
+    result.gate_failure = DiffGate(request.diff, *result.diff);
   const double share = all.quality.decoded_share();
   if (share < kMinimumDecodedShare && !request.allow_partial) {
     const std::string why =

@@ -98,7 +98,7 @@ mapper::Coverage Filter(mapper::Coverage coverage, const FilterOptions& options,
   const std::filesystem::path root = options.root.empty() ? options.root : NormalRoot(options.root);
   // System headers are not the project's code, unless the project is there.
   const bool hide_system =
-      !options.system_sources && !(!root.empty() && Below(root.string() + "/x", "/usr"));
+      !options.system_sources && !root.empty() && !Below(root.string() + "/x", "/usr");
   FilterCounts local;
   FilterCounts& n = counts ? *counts : local;
   n = FilterCounts{};

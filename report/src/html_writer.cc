@@ -29,6 +29,8 @@ const char kStyle[] =
     "tr.total{font-weight:bold}th[data-key]{cursor:pointer;text-decoration:underline dotted}"
     "th[aria-sort=ascending]::after{content:\" \\25B2\"}"
     "th[aria-sort=descending]::after{content:\" \\25BC\"}"
+    ".br{font-family:monospace;padding:0 1px}.br-taken{color:#070}.br-not{color:#b00}"
+    ".br-never{color:#777}nav.uncovered{position:sticky;top:0;background:#fff;padding:4px 0}"
     "</style>\n";
 
 // Sorts a table.sortable's body by the column whose header was clicked, or on
@@ -107,8 +109,41 @@ void Legend(std::ostream& out, const FileSummary& s) {
          "partly taken</span> <span class=\"miss\">not covered</span>";
   if (s.lines.unknown || s.functions.unknown || s.branches.unknown)
     out << " <span class=\"unknown\">unknown: in a trace gap</span>";
-  out << "</p>\n";
+  out << " &nbsp; branch outcomes: <span class=\"br br-taken\">+</span> taken "
+         "<span class=\"br br-not\">-</span> not taken <span class=\"br br-never\">#</span> "
+         "never evaluated (the jump never ran)</p>\n"
+         "<p>An optimised binary reports the lines that survived compilation: source lines the "
+         "compiler removed have no code to run and are not counted.</p>\n";
 }
+
+// genhtml's markers for the outcomes of one line: + taken, - evaluated but
+// not taken, # never evaluated. The title carries the count.
+std::string BranchMarkers(std::vector<mapper::BranchOutcome>::const_iterator begin,
+                          std::vector<mapper::BranchOutcome>::const_iterator end) {
+  std::string out;
+  for (auto b = begin; b != end; ++b) {
+    const std::string id = std::to_string(b->block) + "." + std::to_string(b->branch);
+    if (!b->count)
+      out += "<span class=\"br br-never\" title=\"branch " + id + " never evaluated\">#</span>";
+    else if (*b->count == 0)
+      out += "<span class=\"br br-not\" title=\"branch " + id + " not taken\">-</span>";
+    else
+      out += "<span class=\"br br-taken\" title=\"branch " + id + " taken " +
+             std::to_string(*b->count) + " times\">+</span>";
+  }
+  return out;
+}
+
+// Keys n and p (and the links) move between the uncovered regions of a
+// source page, as genhtml's and coverage.py's navigation do.
+const char kNavigateScript[] =
+    "<script>\n"
+    "(function(){var r=document.querySelectorAll('tr.region'),i=-1;"
+    "function go(d){if(!r.length)return;i=(i+d+r.length)%r.length;"
+    "r[i].scrollIntoView({block:'center'});location.hash=r[i].id;}"
+    "document.addEventListener('keydown',function(e){if(e.key==='n')go(1);"
+    "if(e.key==='p')go(-1);});})();\n"
+    "</script>\n";
 
 // Page names by index, not by path: paths can be long, contain anything and
 // collide once flattened.
@@ -144,6 +179,20 @@ void Completeness(std::ostream& out, const mapper::TraceQuality& q, const FileSu
     for (const auto& w : q.warnings) out << "<li>warning: " << XmlEscape(w) << "</li>\n";
     out << "</ul>\n";
   }
+}
+
+// The first line of each run of known zero-count lines (lines without code
+// in between do not end a run).
+std::vector<uint32_t> UncoveredRegions(const mapper::FileCoverage& f) {
+  std::vector<uint32_t> starts;
+  bool in_region = false;
+  for (const mapper::LineCount& l : f.lines) {
+    if (l.unknown) continue;
+    const bool missed = l.count == 0;
+    if (missed && !in_region) starts.push_back(l.line);
+    in_region = missed;
+  }
+  return starts;
 }
 
 class HtmlWriter : public ReportWriter {
@@ -194,16 +243,28 @@ class HtmlWriter : public ReportWriter {
            "<tr><td class=\"name\">this file</td>"
         << Cells(s) << "</tr>\n</table>\n";
     Legend(out, s);
-    out << "<h2>Functions</h2>\n<table>\n<tr><th>Line</th><th>Entries</th><th>Function</th></tr>\n";
-    for (const auto& fn : f.functions)
+    out << "<h2>Functions</h2>\n<table class=\"sortable functions\">\n<thead><tr>"
+           "<th data-key=\"line\" aria-sort=\"ascending\">Line</th>"
+           "<th data-key=\"entries\">Entries</th><th data-key=\"name\">Function</th></tr>"
+           "</thead>\n<tbody>\n";
+    for (const auto& fn : f.functions) {
+      const std::string name = XmlEscape(fn.demangled.empty() ? fn.name : fn.demangled);
       out << "<tr class=\""
           << (fn.unknown       ? "unknown"
               : fn.entry_count ? "hit"
                                : "miss")
-          << "\"><td>" << fn.line << "</td><td>"
-          << (fn.unknown ? "?" : std::to_string(fn.entry_count)) << "</td><td class=\"name\">"
-          << XmlEscape(fn.demangled.empty() ? fn.name : fn.demangled) << "</td></tr>\n";
-    out << "</table>\n<h2>Source</h2>\n";
+          << "\"><td data-v=\"" << fn.line << "\"><a href=\"#L" << fn.line << "\">" << fn.line
+          << "</a></td><td data-v=\"" << (fn.unknown ? -1 : static_cast<double>(fn.entry_count))
+          << "\">" << (fn.unknown ? "?" : std::to_string(fn.entry_count))
+          << "</td><td class=\"name\" data-v=\"" << name << "\">" << name << "</td></tr>\n";
+    }
+    out << "</tbody></table>\n<h2>Source</h2>\n";
+    const std::vector<uint32_t> regions = UncoveredRegions(f);
+    out << "<nav class=\"uncovered\">" << regions.size() << " uncovered region"
+        << (regions.size() == 1 ? "" : "s");
+    for (size_t i = 0; i < regions.size(); ++i)
+      out << (i ? " " : ": ") << "<a href=\"#L" << regions[i] << "\">" << regions[i] << "</a>";
+    out << (regions.empty() ? "" : " (keys n / p: next / previous)") << "</nav>\n";
     // Without the source (built elsewhere), the counted lines alone; with a
     // source shorter than the counts (edited since), the extra counted lines
     // still appear, without text.
@@ -219,6 +280,7 @@ class HtmlWriter : public ReportWriter {
       const bool counted = line != f.lines.end() && line->line == n;
       Ratio outcomes;
       while (branch != f.branches.end() && branch->line < n) ++branch;
+      const auto line_branches = branch;
       for (; branch != f.branches.end() && branch->line == n; ++branch) {
         ++outcomes.found;
         if (branch->count.value_or(0) > 0) ++outcomes.hit;
@@ -230,19 +292,21 @@ class HtmlWriter : public ReportWriter {
                         : line->count == 0              ? "miss"
                         : outcomes.hit < outcomes.found ? "part"
                                                         : "hit";
-      out << "<tr class=\"" << cls << "\"><td>" << n << "</td><td>";
+      const bool region = std::binary_search(regions.begin(), regions.end(), n);
+      out << "<tr id=\"L" << n << "\" class=\"" << cls << (region ? " region" : "") << "\"><td>"
+          << n << "</td><td>";
       if (counted && line->unknown)
         out << "?";
       else if (counted)
         out << line->count;
       out << "</td><td>";
       if (outcomes.found && !(counted && line->unknown))
-        out << outcomes.hit << "/" << outcomes.found;
+        out << outcomes.hit << "/" << outcomes.found << " " << BranchMarkers(line_branches, branch);
       out << "</td><td class=\"src\">" << (has_text ? XmlEscape(source[n - 1]) : "")
           << "</td></tr>\n";
       if (counted) ++line;
     }
-    out << "</table>\n</body></html>\n";
+    out << "</table>\n" << kSortScript << kNavigateScript << "</body></html>\n";
     file.Commit();
   }
 

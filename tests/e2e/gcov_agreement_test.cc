@@ -530,10 +530,14 @@ GcovData RunGcov(const Case& c, const fs::path& dir, CommandResult& run) {
   return data;
 }
 
+// The program's stderr in hwcov run's: without hwcov's "hwcov: ..." lines
+// and the summary, which comes last (from its "Filename" header on).
 std::vector<std::string> WithoutHwcovLines(const std::string& text) {
   std::vector<std::string> out;
-  for (const auto& line : SplitLines(text))
+  for (const auto& line : SplitLines(text)) {
+    if (StartsWith(line, "Filename ")) break;
     if (!StartsWith(line, "hwcov")) out.push_back(line);
+  }
   return out;
 }
 

@@ -327,7 +327,7 @@ TEST(EmuBackend, MissingProgramIsOneLineError) {
   testing::TempDir dir("emu-missing");
   auto r = RunCommand({HWCOV_BINARY, "record", "--backend", "emu", "-o",
                        (dir.path() / "t.data").string(), "--", "./no-such-program"});
-  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.exit_code, testing::kHwcovFailure);
   EXPECT_EQ(r.err, "hwcov: ./no-such-program: cannot run: No such file or directory\n");
   EXPECT_FALSE(fs::exists(dir.path() / "t.data"));
 }

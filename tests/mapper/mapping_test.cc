@@ -321,10 +321,10 @@ TEST_F(Mapping, LcovTracefileIsValid) {
 TEST_F(Mapping, TextSummaryHasBranchColumns) {
   CommandResult r =
       MustRun({HWCOV_BINARY, "run", "--backend", "soft", "--", control_->string(), "12"});
-  const std::vector<std::string> lines = SplitLines(r.out);
+  const std::vector<std::string> lines = SplitLines(r.err);  // run's summary: on stderr
   auto header = std::find_if(lines.begin(), lines.end(),
                              [](const std::string& l) { return l.rfind("Filename", 0) == 0; });
-  ASSERT_NE(header, lines.end()) << r.out;
+  ASSERT_NE(header, lines.end()) << r.err;
   const std::vector<std::string> columns = Words(*header);
   ASSERT_GE(columns.size(), 4u);
   EXPECT_EQ(std::vector<std::string>(columns.end() - 4, columns.end()),

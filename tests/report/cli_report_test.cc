@@ -36,26 +36,27 @@ TEST(CliReport, GatesExitWithThreeAndSayWhy) {
   const fs::path in = WriteProfile(dir.path());
   const fs::path xml = dir.path() / "c.xml";
   // 7/9 lines = 77.78%, 3/4 functions, 5/10 branches.
-  auto pass = RunCommand({HWCOV_BINARY, "report", in.string(), "--fail-under-line", "77",
-                          "--fail-under-function", "75", "--fail-under-branch", "50"});
+  auto pass = RunCommand({HWCOV_BINARY, "report", "--all-code", in.string(), "--fail-under-line",
+                          "77", "--fail-under-function", "75", "--fail-under-branch", "50"});
   EXPECT_EQ(pass.exit_code, 0) << pass.err;
   EXPECT_EQ(pass.err, "");
-  auto line = RunCommand({HWCOV_BINARY, "report", in.string(), "--fail-under-line", "80",
-                          "--cobertura", xml.string()});
+  auto line = RunCommand({HWCOV_BINARY, "report", "--all-code", in.string(), "--fail-under-line",
+                          "80", "--cobertura", xml.string()});
   ExpectOneLineError(line, 3, "line coverage 77.78% (7 of 9) is below --fail-under-line 80");
   EXPECT_TRUE(fs::exists(xml));  // reports are written before the gate
   EXPECT_NE(line.out.find("TOTAL"), std::string::npos);
+  ExpectOneLineError(RunCommand({HWCOV_BINARY, "report", "--all-code", in.string(),
+                                 "--fail-under-branch", "50.5"}),
+                     3, "branch coverage 50.00% (5 of 10) is below --fail-under-branch 50.5");
+  ExpectOneLineError(RunCommand({HWCOV_BINARY, "report", "--all-code", in.string(),
+                                 "--fail-under-function", "90"}),
+                     3, "function coverage 75.00%");
   ExpectOneLineError(
-      RunCommand({HWCOV_BINARY, "report", in.string(), "--fail-under-branch", "50.5"}), 3,
-      "branch coverage 50.00% (5 of 10) is below --fail-under-branch 50.5");
+      RunCommand({HWCOV_BINARY, "report", "--all-code", in.string(), "--fail-under-line", "101"}),
+      testing::kHwcovFailure, "--fail-under-line must be a percentage from 0 to 100");
   ExpectOneLineError(
-      RunCommand({HWCOV_BINARY, "report", in.string(), "--fail-under-function", "90"}), 3,
-      "function coverage 75.00%");
-  ExpectOneLineError(RunCommand({HWCOV_BINARY, "report", in.string(), "--fail-under-line", "101"}),
-                     2, "--fail-under-line must be a percentage from 0 to 100");
-  ExpectOneLineError(
-      RunCommand({HWCOV_BINARY, "report", in.string(), "--fail-under-branch", "nan"}), 2,
-      "--fail-under-branch must be a percentage from 0 to 100");
+      RunCommand({HWCOV_BINARY, "report", "--all-code", in.string(), "--fail-under-branch", "nan"}),
+      testing::kHwcovFailure, "--fail-under-branch must be a percentage from 0 to 100");
 }
 
 TEST(CliReport, RootFiltersAndRelativeCoberturaPaths) {
@@ -71,8 +72,8 @@ TEST(CliReport, RootFiltersAndRelativeCoberturaPaths) {
   EXPECT_EQ(cobertura.find("a&amp;b"), std::string::npos);
   EXPECT_EQ(report::ReadCoverageJson(json).files.size(), 1u);  // JSON is filtered the same
   EXPECT_EQ(r.out.find("vector.h"), std::string::npos) << r.out;
-  ExpectOneLineError(RunCommand({HWCOV_BINARY, "report", in.string(), "--include", "[a"}), 2,
-                     "invalid --include regular expression");
+  ExpectOneLineError(RunCommand({HWCOV_BINARY, "report", in.string(), "--include", "[a"}),
+                     testing::kHwcovFailure, "invalid --include regular expression");
 }
 
 // run: the program's status first, the gate's 3 only when the program passed;
@@ -91,18 +92,18 @@ TEST(CliReport, RunGatesAndWritesCobertura) {
   EXPECT_EQ(failing.exit_code, 1) << failing.err;
   auto bad =
       RunCommand({HWCOV_BINARY, "run", "--backend", "soft", "--exclude", "(", "--", "/bin/true"});
-  ExpectOneLineError(bad, 2, "invalid --exclude regular expression");
+  ExpectOneLineError(bad, testing::kHwcovFailure, "invalid --exclude regular expression");
 }
 
 TEST(CliReport, BadJsonInputIsOneLineError) {
   testing::TempDir dir("report-cli-badjson");
   const fs::path bad = dir.path() / "bad.json";
   std::ofstream(bad) << "{\"format\": \"hwcov-coverage\", \"version\": 7}";
-  ExpectOneLineError(RunCommand({HWCOV_BINARY, "report", bad.string()}), 2,
+  ExpectOneLineError(RunCommand({HWCOV_BINARY, "report", bad.string()}), testing::kHwcovFailure,
                      bad.string() + ": schema version 7 is not supported");
   ExpectOneLineError(
-      RunCommand({HWCOV_BINARY, "merge", "-o", (dir.path() / "o.json").string(), bad.string()}), 2,
-      "schema version 7");
+      RunCommand({HWCOV_BINARY, "merge", "-o", (dir.path() / "o.json").string(), bad.string()}),
+      testing::kHwcovFailure, "schema version 7");
   EXPECT_FALSE(fs::exists(dir.path() / "o.json"));
 }
 

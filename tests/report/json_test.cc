@@ -114,7 +114,8 @@ TEST(Json, MergeCommandMatchesLibraryAndReportReadsJson) {
   EXPECT_EQ(ReadFile(out1),
             ToJson(report::MergeCoverage({FixedProfile(), OtherProfile()}), dir.path() / "x.json"));
   const fs::path lcov = dir.path() / "r.info";
-  auto rep = RunCommand({HWCOV_BINARY, "report", a.string(), b.string(), "--lcov", lcov.string()});
+  auto rep = RunCommand({HWCOV_BINARY, "report", "--root", "/src/proj", a.string(), b.string(),
+                         "--lcov", lcov.string()});
   ASSERT_EQ(rep.exit_code, 0) << rep.err;
   EXPECT_NE(rep.out.find("TOTAL"), std::string::npos) << rep.out;
   EXPECT_NE(ReadFile(lcov).find("SF:/src/proj/main.cc"), std::string::npos);

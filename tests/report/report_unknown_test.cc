@@ -144,12 +144,17 @@ TEST(ReportUnknown, HtmlMarksThemWithALegend) {
   EXPECT_NE(page.find(".unknown{background:"), std::string::npos);
   EXPECT_NE(page.find("<span class=\"unknown\">unknown: in a trace gap</span>"), std::string::npos)
       << page;
-  EXPECT_NE(page.find("<tr class=\"unknown\"><td>13</td><td>?</td><td></td>"), std::string::npos)
-      << page;
-  EXPECT_NE(page.find("<tr class=\"unknown\"><td>12</td><td>?</td><td class=\"name\">in_gap(int)"),
+  EXPECT_NE(page.find("<tr id=\"L13\" class=\"unknown\"><td>13</td><td>?</td><td></td>"),
             std::string::npos)
       << page;
-  EXPECT_NE(page.find("<tr class=\"miss\"><td>10</td><td>0</td>"), std::string::npos) << page;
+  EXPECT_NE(
+      page.find("<tr class=\"unknown\"><td data-v=\"12\"><a href=\"#L12\">12</a></td>"
+                "<td data-v=\"-1\">?</td><td class=\"name\" data-v=\"in_gap(int)\">in_gap(int)"),
+      std::string::npos)
+      << page;
+  EXPECT_NE(page.find("<tr id=\"L10\" class=\"miss region\"><td>10</td><td>0</td>"),
+            std::string::npos)
+      << page;
   const std::string index = ReadFile(dir.path() / "index.html");
   EXPECT_NE(
       index.find(

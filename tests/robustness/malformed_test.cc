@@ -263,7 +263,7 @@ TEST(robustness, AuxtraceInfoOfTheWrongShape) {
   EXPECT_EQ(t.warnings, std::vector<std::string>{
                             "AUXTRACE_INFO of type 3 is not Intel PT; its data is ignored"});
   const testing::CommandResult r = testing::RunCommand({HWCOV_BINARY, "report", path.string()});
-  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.exit_code, testing::kHwcovFailure);
   EXPECT_EQ(r.err, "hwcov: " + path.string() +
                        ": the trace has no Intel PT data (no AUXTRACE_INFO record)\n");
 }

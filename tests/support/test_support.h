@@ -7,6 +7,9 @@
 
 namespace hwcov::testing {
 
+// hwcov's exit status for its own failures (tools/hwcov/main.cc, docs/user-guide.md).
+inline constexpr int kHwcovFailure = 70;
+
 struct CommandResult {
   int exit_code = -1;  // shell convention: 128+N when killed by signal N
   std::string out;     // stdout

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <fstream>
 #include <sstream>
 
 namespace hwcov::testing {
@@ -40,9 +41,10 @@ Traced TraceRun(const TempDir& dir, const std::string& backend, const std::strin
   return t;
 }
 
+// hwcov run's summary is on stderr: stdout is the program's.
 void ExpectNoGaps(const Traced& t) {
-  EXPECT_NE(t.run.out.find("100.00% of"), std::string::npos) << t.run.out;
-  EXPECT_NE(t.run.out.find(" 0 gaps"), std::string::npos) << t.run.out;
+  EXPECT_NE(t.run.err.find("100.00% of"), std::string::npos) << t.run.err;
+  EXPECT_NE(t.run.err.find(" 0 gaps"), std::string::npos) << t.run.err;
 }
 
 void ExpectPerfAgrees(const fs::path& trace, size_t min_instructions, WithoutPerf without_perf) {
@@ -62,9 +64,14 @@ void ExpectPerfAgrees(const fs::path& trace, size_t min_instructions, WithoutPer
 
 void ExpectSigtermKeepsTrace(const std::vector<std::string>& record_options,
                              const fs::path& trace) {
+  // A program of the project's that never ends: the default scope traces it.
+  const fs::path spin = trace.parent_path() / "spin";
+  std::ofstream(spin.string() + ".c") << "int main(void) { for (volatile int i = 0;; ++i) {} }\n";
+  ASSERT_EQ(RunCommand({"gcc", "-O0", "-g", "-o", spin.string(), spin.string() + ".c"}).exit_code,
+            0);
   std::vector<std::string> argv = {HWCOV_BINARY, "record"};
   argv.insert(argv.end(), record_options.begin(), record_options.end());
-  argv.insert(argv.end(), {"-o", trace.string(), "--", "/bin/sh", "-c", "while :; do :; done"});
+  argv.insert(argv.end(), {"-o", trace.string(), "--", spin.string()});
   std::vector<char*> args;
   for (std::string& a : argv) args.push_back(a.data());
   args.push_back(nullptr);
@@ -79,9 +86,10 @@ void ExpectSigtermKeepsTrace(const std::vector<std::string>& record_options,
   waitpid(pid, &status, 0);
   ASSERT_TRUE(WIFEXITED(status));
   EXPECT_EQ(WEXITSTATUS(status), 128 + SIGTERM);  // the program's own fate
-  auto report = RunCommand({HWCOV_BINARY, "report", trace.string()});
+  auto report = RunCommand({HWCOV_BINARY, "report", trace.string()}, trace.parent_path());
   EXPECT_EQ(report.exit_code, 0) << report.err;
   EXPECT_NE(report.out.find(" 0 gaps"), std::string::npos) << report.out;
+  EXPECT_NE(report.out.find("spin.c "), std::string::npos) << report.out;
 }
 
 }  // namespace hwcov::testing

@@ -37,6 +37,9 @@ const char kUsage[] =
     "  record  [options] -- CMD [ARGS...]   record CMD's control flow to a perf.data trace\n"
     "  report  [options] TRACE|JSON...      report the coverage in recorded traces\n"
     "  merge   -o OUT IN.json...            sum JSON coverage files into one\n"
+    "  dump    TRACE                        print what a trace holds: PT setup, queues and\n"
+    "                                       packet counts, sideband, decoded profile (bug "
+    "reports)\n"
     "  decode  --list-insns TRACE           print executed instruction addresses (debugging)\n"
     "\n"
     "Run 'hwcov <command> --help' for a command's options. See docs/user-guide.md.\n";
@@ -125,8 +128,6 @@ void AddReportOptions(po::options_description& desc, ReportOptions& options) {
       "root", po::value(&r.scope.root)->value_name("DIR"),
       "source root: report only sources below DIR, shown relative to it (default: the project "
       "root of the working directory, its git top level, else the directory itself)")(
-      "all-code", po::bool_switch(&r.scope.all_code),
-      "report every source, system headers (/usr/include) and files outside the root too")(
       "include", po::value(&r.scope.include)->value_name("REGEX"),
       "report only sources whose path (absolute, or as shown: relative to the root) matches "
       "REGEX (repeatable)")("exclude", po::value(&r.scope.exclude)->value_name("REGEX"),
@@ -141,6 +142,14 @@ void AddReportOptions(po::options_description& desc, ReportOptions& options) {
       "fail-under-branch",
       po::value<double>()->value_name("PCT")->notifier([&](double v) { r.thresholds.branch = v; }),
       "exit with status 3 if branch coverage is below PCT percent")(
+      "diff", po::value(&r.diff.revision)->value_name("REVISION"),
+      "also report the coverage of the lines changed since REVISION (git diff REVISION: the "
+      "working tree against it), and list the changed lines not covered")(
+      "diff-file", po::value(&r.diff.file)->value_name("FILE"),
+      "the same for a unified diff in FILE (paths relative to the root)")(
+      "fail-under-diff",
+      po::value<double>()->value_name("PCT")->notifier([&](double v) { r.diff.fail_under = v; }),
+      "exit with status 3 if fewer than PCT percent of the changed lines with code ran")(
       "allow-partial", po::bool_switch(&r.allow_partial),
       "let the gates pass on a trace of which less than 50% decoded cleanly")(
       "show-missing", po::bool_switch(&options.show_missing),
@@ -170,6 +179,14 @@ void AddReportOptions(po::options_description& desc, ReportOptions& options) {
       ".gnu_debuglink name), before /usr/lib/debug (repeatable)");
 }
 
+// `report`'s --all-code; `run` has one --all-code for tracing and reporting.
+void AddReportScopeOption(po::options_description& desc, ReportOptions& options) {
+  desc.add_options()(
+      "all-code", po::bool_switch(&options.request.scope.all_code),
+      "report every source: system headers (/usr/include), system binaries and files outside "
+      "the root too");
+}
+
 // Reports |inputs| and prints the summary on |summary_out|: stdout for
 // `report` (as llvm-cov and gcovr do), stderr for `run`, whose stdout is the
 // traced program's.
@@ -184,6 +201,7 @@ int Report(const std::vector<fs::path>& inputs, ReportOptions& options, std::ost
   const bool color = &summary_out == &std::cout ? UseColor(STDOUT_FILENO) : UseColor(STDERR_FILENO);
   hwcov::report::MakeTextWriter(summary_out, {color, result.root, options.show_missing})
       ->Write(result.coverage, result.summary);
+  if (result.diff) hwcov::report::WriteDiffSummary(summary_out, *result.diff, result.root);
   // After the reports are written: a failed gate still leaves them to look at.
   if (result.gate_failure) {
     summary_out.flush();
@@ -218,9 +236,9 @@ void AddRecordOptions(po::options_description& desc, RecordArgs& args) {
       "only-exe", po::value(&args.only_exe)->value_name("GLOB"),
       "trace only processes whose executable matches GLOB (repeatable); others run untraced")(
       "all-code", po::bool_switch(&args.trace_everything),
-      "no code filter: trace libc, ld.so and every other library too")(
-      "no-inherit", po::bool_switch(&args.no_inherit),
-      "trace only the first process, not its children")(
+      "no code filter: trace (and report) libc, ld.so, system programs and every other "
+      "library too")("no-inherit", po::bool_switch(&args.no_inherit),
+                     "trace only the first process, not its children")(
       "baseline", po::bool_switch(&args.baseline),
       "run the command once untraced first and report the slowdown (it runs twice)")(
       "buffer-size", po::value(&args.buffer_size)->value_name("SIZE"),
@@ -374,6 +392,7 @@ int CmdRun(int argc, char** argv) {
     std::cout << desc;
     return 0;
   }
+  report.request.scope.all_code = record.trace_everything;
   hwcov::pipeline::ValidateRequest(report.request);
   // Every output is checked before the run: a typo must not cost a long suite.
   hwcov::pipeline::CheckOutputs(report.request.outputs);
@@ -392,18 +411,19 @@ int CmdRun(int argc, char** argv) {
     }
   } cleanup{trace, temporary};
   hwcov::collector::RecordResult result = DoRecord(record, vm, args.command, trace);
-  int gate = 0;
+  // The program's own failure comes first; hwcov's, or a failed gate, only
+  // when it passed.
   try {
-    gate = Report({trace}, report, std::cerr);
-  } catch (const hwcov::Error&) {
+    const int gate = Report({trace}, report, std::cerr);
+    return result.exit_status != 0 ? result.exit_status : gate;
+  } catch (const hwcov::Error& e) {
+    std::cerr << "hwcov: " << e.what() << "\n";
     // The recording may have taken an hour: it stays for `hwcov report`.
     cleanup.active = false;
     std::cerr << "hwcov: the trace is kept in " << trace.string() << " (hwcov report "
               << trace.string() << ")\n";
-    throw;
+    return result.exit_status != 0 ? result.exit_status : kErrorExit;
   }
-  // The program's own failure comes first; a failed gate only when it passed.
-  return result.exit_status != 0 ? result.exit_status : gate;
 }
 
 int CmdReport(int argc, char** argv) {
@@ -415,6 +435,7 @@ int CmdReport(int argc, char** argv) {
       "trace", po::value(&traces)->value_name("TRACE"),
       "perf.data trace(s), and hwcov JSON coverage files (*.json) to add");
   AddReportOptions(desc, report);
+  AddReportScopeOption(desc, report);
   po::positional_options_description positional;
   positional.add("trace", -1);
   po::variables_map vm = Parse(args.options, desc, &positional);
@@ -477,6 +498,37 @@ int CmdDecode(int argc, char** argv) {
   return 0;
 }
 
+int CmdDump(int argc, char** argv) {
+  Args args = SplitAtDoubleDash(argc, argv, 2);
+  std::string trace_path;
+  hwcov::pipeline::DumpOptions options;
+  bool no_profile = false;
+  po::options_description desc("hwcov dump [options] TRACE");
+  desc.add_options()("help,h", "show this help")("no-profile", po::bool_switch(&no_profile),
+                                                 "do not decode: header, queues and sideband")(
+      "decoder",
+      po::value<std::string>()->value_name("fast|libipt")->notifier([&](const std::string& v) {
+        if (v != "fast" && v != "libipt")
+          throw po::validation_error(po::validation_error::invalid_option_value, "decoder", v);
+        options.libipt_only = v == "libipt";
+      }),
+      "the decoder of the profile section (default fast)")(
+      "sysroot", po::value(&options.sysroot)->value_name("DIR"),
+      "look for the traced binaries under DIR")(
+      "trace", po::value(&trace_path)->value_name("TRACE"), "perf.data trace");
+  po::positional_options_description positional;
+  positional.add("trace", 1);
+  po::variables_map vm = Parse(args.options, desc, &positional);
+  if (vm.count("help")) {
+    std::cout << desc;
+    return 0;
+  }
+  if (trace_path.empty()) throw hwcov::Error("dump: no trace given");
+  options.profile = !no_profile;
+  hwcov::pipeline::DumpTrace(trace_path, std::cout, options);
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -489,11 +541,9 @@ int main(int argc, char** argv) {
     std::cout << "hwcov 0.1.0\n";
     return 0;
   }
-  static const std::map<std::string, int (*)(int, char**)> kCommands = {{"run", CmdRun},
-                                                                        {"record", CmdRecord},
-                                                                        {"report", CmdReport},
-                                                                        {"merge", CmdMerge},
-                                                                        {"decode", CmdDecode}};
+  static const std::map<std::string, int (*)(int, char**)> kCommands = {
+      {"run", CmdRun},     {"record", CmdRecord}, {"report", CmdReport},
+      {"merge", CmdMerge}, {"dump", CmdDump},     {"decode", CmdDecode}};
   auto it = kCommands.find(command);
   if (it == kCommands.end()) {
     std::cerr << "hwcov: unknown command '" << command << "'\n" << kUsage;

@@ -38,9 +38,10 @@ struct RecordOptions {
   std::filesystem::path step_log;
 
   // What to trace, as Intel PT address filters would: code in binaries whose
-  // path matches one of |only_paths| (glob; empty = the traced executables
-  // themselves), in processes whose executable matches |only_exe| (glob;
-  // empty = all). |inherit| follows fork/clone/exec.
+  // path matches one of |only_paths| (glob; empty = the project's binaries:
+  // every executable and library outside the system directories /usr, /bin,
+  // /lib...; the intel-pt backend: the executable), in processes whose executable matches
+  // |only_exe| (glob; empty = all). |inherit| follows fork/clone/exec.
   std::vector<std::string> only_paths;
   std::vector<std::string> only_exe;
   bool trace_everything = false;  // no filter: libc, ld.so... too

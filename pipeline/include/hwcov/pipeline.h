@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <iosfwd>
 #include <optional>
 #include <string>
 #include <vector>
@@ -58,10 +59,21 @@ struct DecodeSettings {
   std::function<void(uint64_t done, uint64_t total)> progress;
 };
 
+// The change a diff-coverage report is about: `git diff REVISION` in the
+// project root's repository, or a unified diff file (paths relative to the
+// root). Both empty: no diff coverage.
+struct DiffSource {
+  std::string revision;
+  std::filesystem::path file;
+  std::optional<double> fail_under;  // percent of changed lines with code
+  bool empty() const { return revision.empty() && file.empty(); }
+};
+
 struct ReportRequest {
   Outputs outputs;
   Scope scope;
   report::Thresholds thresholds;
+  DiffSource diff;
   // Below this share of the trace decoded cleanly, the report says so and
   // every gate fails, unless |allow_partial|.
   bool allow_partial = false;
@@ -76,8 +88,9 @@ inline constexpr double kMinimumDecodedShare = 0.5;
 struct ReportResult {
   mapper::Coverage coverage;  // in scope
   report::Summary summary;
-  std::filesystem::path root;               // the root the scope used
-  std::optional<std::string> gate_failure;  // why a gate failed, one line
+  std::filesystem::path root;                // the root the scope used
+  std::optional<report::DiffCoverage> diff;  // when request.diff names a change
+  std::optional<std::string> gate_failure;   // why a gate failed, one line
 };
 
 // Reads, decodes, maps, merges and filters |inputs| (perf.data traces and
@@ -86,6 +99,16 @@ struct ReportResult {
 // binaries missing or rebuilt, no debug info, nothing matched the scope).
 ReportResult RunReport(const std::vector<std::filesystem::path>& inputs,
                        const ReportRequest& request);
+
+// `hwcov dump`: the trace's header, Intel PT configuration, AUX queues with
+// their packet counts (libipt's packet decoder), the sideband in time order
+// and, with |profile|, the decoded execution profile: what a bug report needs.
+struct DumpOptions {
+  bool profile = true;
+  bool libipt_only = false;
+  std::string sysroot;
+};
+void DumpTrace(const std::filesystem::path& path, std::ostream& out, const DumpOptions& options);
 
 // Bad thresholds and regexes fail before a long recording.
 void ValidateRequest(const ReportRequest& request);

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <iosfwd>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -111,9 +112,9 @@ mapper::Coverage ReadCoverageJson(const std::filesystem::path& path);
 mapper::Coverage MergeCoverage(const std::vector<mapper::Coverage>& inputs);
 
 // What a report covers. Regexes are ECMAScript. With a root, files outside it
-// and (unless |system_sources|) under /usr (system headers) are dropped. Source markers LCOV_EXCL_LINE/START/STOP, LCOV_EXCL_BR_LINE/
-// BR_START/BR_STOP and their GCOVR_ spellings apply where the source is
-// readable. Files the markers leave with no lines are dropped. Throws
+// and (unless |system_sources|) under /usr (system headers) are dropped. Source markers
+// LCOV_EXCL_LINE/START/STOP, LCOV_EXCL_BR_LINE/ BR_START/BR_STOP and their GCOVR_ spellings apply
+// where the source is readable. Files the markers leave with no lines are dropped. Throws
 // hwcov::Error for an invalid regex.
 // A regex matches a file when it is found in the absolute path or in the path
 // relative to |root| (the path the reports show). |counts|, when given, says
@@ -124,15 +125,15 @@ struct FilterOptions {
   std::vector<std::string> include;  // keep only matching paths (all when empty)
   std::vector<std::string> exclude;  // then drop matching paths
   bool source_markers = true;
-  bool system_sources = false;  // keep /usr sources (system headers) below or without a root
+  bool system_sources = false;  // keep /usr sources (system headers) below a root
 };
 struct FilterCounts {
-  size_t files = 0;           // files in the input
-  size_t outside_root = 0;    // dropped: not below the root
-  size_t system = 0;          // dropped: under /usr
-  size_t not_included = 0;    // dropped: matched no --include
-  size_t excluded = 0;        // dropped: matched an --exclude
-  size_t emptied = 0;         // dropped: source markers excluded all of their lines
+  size_t files = 0;                  // files in the input
+  size_t outside_root = 0;           // dropped: not below the root
+  size_t system = 0;                 // dropped: under /usr
+  size_t not_included = 0;           // dropped: matched no --include
+  size_t excluded = 0;               // dropped: matched an --exclude
+  size_t emptied = 0;                // dropped: source markers excluded all of their lines
   std::string example_outside_root;  // one dropped path, for messages
   std::vector<std::string> unmatched_patterns;  // --include/--exclude regexes that matched no file
 };
@@ -153,5 +154,31 @@ std::optional<std::string> CheckThresholds(const Summary& summary, const Thresho
 // |path| relative to |root| when |root| is set and |path| lies below it;
 // |path| unchanged otherwise.
 std::string RelativeTo(const std::string& path, const std::filesystem::path& root);
+
+// Diff coverage: the coverage of the lines a change added or modified, as
+// diff-cover and Codecov's patch coverage report it. ParseUnifiedDiff reads
+// `git diff` / `diff -u` output (paths relative to |base_dir|, "a/" "b/"
+// prefixes stripped); it throws hwcov::Error "<origin>: line N: ..." for a
+// malformed hunk header. Changed lines without code are not counted.
+struct ChangedLines {
+  std::map<std::string, std::vector<uint32_t>> by_file;  // absolute path -> sorted new lines
+};
+ChangedLines ParseUnifiedDiff(const std::string& diff, const std::filesystem::path& base_dir,
+                              const std::string& origin);
+struct DiffFile {
+  std::string path;
+  Ratio lines;                      // changed lines with code: hit and found
+  std::vector<uint32_t> uncovered;  // changed lines with code that never ran
+};
+struct DiffCoverage {
+  Ratio lines;
+  std::vector<DiffFile> files;  // files with changed code lines, in coverage order
+  size_t changed_files = 0;     // files the diff touches
+};
+DiffCoverage CoverChanges(const mapper::Coverage& coverage, const ChangedLines& changes);
+// "Diff: 77.78% of changed lines covered (7 of 9, in 2 files)" and the
+// uncovered changed lines per file.
+void WriteDiffSummary(std::ostream& out, const DiffCoverage& diff,
+                      const std::filesystem::path& root);
 
 }  // namespace hwcov::report
