@@ -19,6 +19,11 @@ packages=(
   curl          # tests/report: the test talks to chromedriver's WebDriver HTTP API
   fonts-dejavu-core  # text in the rendered HTML screenshots
   bc            # bench/soft_filter.sh computes its ratios with bc
+  # tests/report: lcov 2.3.2 and gcovr 8.6 from ../shared/oracles run with these
+  libcapture-tiny-perl libdatetime-perl libjson-xs-perl libtimedate-perl
+  python3-jinja2 python3-lxml python3-pygments python3-colorlog
+  man-db groff-base  # tools/package_test.sh: `man -l` renders the installed man page
+  help2man      # the man page is generated from hwcov's own --help texts
 )
 
 missing=()

@@ -18,6 +18,7 @@
 
 #include "hwcov/report.h"
 #include "hwcov/support.h"
+#include "hwcov/version.h"
 #include "paths.h"
 #include "xml_escape.h"
 
@@ -78,7 +79,7 @@ class CoberturaWriter : public ReportWriter {
         << "\" lines-covered=\"" << t.lines.hit << "\" lines-valid=\"" << t.lines.found
         << "\" branches-covered=\"" << t.branches.hit << "\" branches-valid=\"" << t.branches.found
         << "\" complexity=\"0.0\" timestamp=\"" << XmlEscape(Timestamp())
-        << "\" version=\"hwcov 0.1.0\">\n";
+        << "\" version=\"" << kVersionString << "\">\n";
     Completeness(out, coverage.quality);
     Unknown(out, t);
     if (!root_.empty())

@@ -17,6 +17,7 @@
 #include "hwcov/mapper.h"
 #include "hwcov/report.h"
 #include "hwcov/trace.h"
+#include "hwcov/version.h"
 
 namespace po = boost::program_options;
 namespace fs = std::filesystem;
@@ -470,7 +471,7 @@ int main(int argc, char** argv) {
   }
   const std::string command = argv[1];
   if (command == "--version") {
-    std::cout << "hwcov 0.1.0\n";
+    std::cout << hwcov::kVersionString << "\n";
     return 0;
   }
   static const std::map<std::string, int (*)(int, char**)> kCommands = {{"run", CmdRun},
