@@ -204,9 +204,9 @@ class ModuleMapper {
     }
     for (const auto& [key, c] : counts) {
       auto [function, file, line] = key;
-      out_.AddFunction(debug_.files[file], FunctionCount{names_.names[function],
-                                                         names_.demangled[function], line,
-                                                         c.entries, false, c.end_line});
+      out_.AddFunction(debug_.files[file],
+                       FunctionCount{names_.names[function], names_.demangled[function], line,
+                                     c.entries, false, c.end_line});
     }
   }
 
@@ -217,7 +217,7 @@ class ModuleMapper {
     for (const AddressRange& r : instance.ranges)
       for (auto row = std::lower_bound(
                debug_.rows.begin(), debug_.rows.end(), r.begin,
-               [](const LineRow& row, uint64_t address) { return row.begin < address; });
+               [](const LineRow&row, uint64_t address) { return row.begin < address; });
            row != debug_.rows.end() && row->begin < r.end; ++row)
         if (row->file == file) last = std::max(last, row->line);
     return last;

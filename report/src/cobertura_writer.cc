@@ -78,8 +78,8 @@ class CoberturaWriter : public ReportWriter {
         << "<coverage line-rate=\"" << Rate(t.lines) << "\" branch-rate=\"" << Rate(t.branches)
         << "\" lines-covered=\"" << t.lines.hit << "\" lines-valid=\"" << t.lines.found
         << "\" branches-covered=\"" << t.branches.hit << "\" branches-valid=\"" << t.branches.found
-        << "\" complexity=\"0.0\" timestamp=\"" << XmlEscape(Timestamp())
-        << "\" version=\"" << kVersionString << "\">\n";
+        << "\" complexity=\"0.0\" timestamp=\"" << XmlEscape(Timestamp()) << "\" version=\""
+        << kVersionString << "\">\n";
     Completeness(out, coverage.quality);
     Unknown(out, t);
     if (!root_.empty())

@@ -74,8 +74,7 @@ enum class LcovFormat { kV1, kV2 };
 // apart from the end lines of |format|. lcov has no unknown state and no
 // comment record: unknown lines, unknown functions and the branches on
 // unknown lines are left out (every BRDA and FN keeps its DA).
-std::unique_ptr<ReportWriter> MakeLcovWriter(std::filesystem::path path,
-                                             std::string test_name = "",
+std::unique_ptr<ReportWriter> MakeLcovWriter(std::filesystem::path path, std::string test_name = "",
                                              LcovFormat format = LcovFormat::kV1);
 
 // The terminal summary of `llvm-cov report`'s shape, followed by the trace
