@@ -84,6 +84,7 @@ struct ReportOptions {
   std::vector<std::string> exclude;
   hwcov::report::Thresholds thresholds;
   std::string test_name;
+  std::string lcov_format = "1.x";
   std::string sysroot;                  // where the recorded binaries are (perf --symfs)
   std::vector<std::string> debug_dirs;  // roots of separate debug info
   unsigned jobs = 0;
@@ -145,8 +146,17 @@ void AddReportOptions(po::options_description& desc, ReportOptions& options) {
       }),
       "exit with status 3 if branch coverage is below PCT percent")(
       "test-name", po::value(&options.test_name)->value_name("NAME"),
-      "test name for the lcov TN: record")("jobs,j", po::value(&options.jobs)->value_name("N"),
-                                           "decode with N threads (default: one per core)")(
+      "test name for the lcov TN: record")(
+      "lcov-format-version",
+      po::value(&options.lcov_format)->value_name("1.x|2.0")->notifier([](const std::string& v) {
+        if (v != "1.x" && v != "2.0")
+          throw po::validation_error(po::validation_error::invalid_option_value,
+                                     "lcov-format-version", v);
+      }),
+      "1.x (default): the tracefile lcov 1.x, Coveralls and Codecov read (lcov 2.x warns that it "
+      "derives function end lines); 2.0: with function end lines, for lcov >= 2.0 only")(
+      "jobs,j", po::value(&options.jobs)->value_name("N"),
+      "decode with N threads (default: one per core)")(
       "decoder",
       po::value(&options.decoder)->value_name("fast|libipt")->notifier([](const std::string& v) {
         if (v != "fast" && v != "libipt")
@@ -213,7 +223,10 @@ int Report(const std::vector<fs::path>& traces, const ReportOptions& options) {
       hwcov::report::Filter(hwcov::report::MergeCoverage(inputs), Filters(options));
   hwcov::report::Summary summary = hwcov::report::Summarize(merged);
   if (!options.lcov.empty())
-    hwcov::report::MakeLcovWriter(options.lcov, options.test_name)->Write(merged, summary);
+    hwcov::report::MakeLcovWriter(options.lcov, options.test_name,
+                                  options.lcov_format == "2.0" ? hwcov::report::LcovFormat::kV2
+                                                               : hwcov::report::LcovFormat::kV1)
+        ->Write(merged, summary);
   if (!options.json.empty()) hwcov::report::MakeJsonWriter(options.json)->Write(merged, summary);
   if (!options.html.empty())
     hwcov::report::MakeHtmlWriter(options.html, RootDir(options))->Write(merged, summary);
