@@ -213,13 +213,15 @@ class ModuleMapper {
   // The greatest line of |file| among the rows of a copy's code. (What was
   // inlined into it from later in the same file counts too: at -O0 nothing is.)
   uint32_t LastLine(const CodeInstance& instance, uint32_t file) const {
+    const auto starts_before = [](const LineRow& row, uint64_t address) {
+      return row.begin < address;
+    };
     uint32_t last = 0;
-    for (const AddressRange& r : instance.ranges)
-      for (auto row = std::lower_bound(
-               debug_.rows.begin(), debug_.rows.end(), r.begin,
-               [](const LineRow&row, uint64_t address) { return row.begin < address; });
-           row != debug_.rows.end() && row->begin < r.end; ++row)
-        if (row->file == file) last = std::max(last, row->line);
+    for (const AddressRange& range : instance.ranges)
+      for (auto it =
+               std::lower_bound(debug_.rows.begin(), debug_.rows.end(), range.begin, starts_before);
+           it != debug_.rows.end() && it->begin < range.end; ++it)
+        if (it->file == file) last = std::max(last, it->line);
     return last;
   }
 

@@ -82,9 +82,10 @@ class CoberturaWriter : public ReportWriter {
         << kVersionString << "\">\n";
     Completeness(out, coverage.quality);
     Unknown(out, t);
-    if (!root_.empty())
-      out << "  <sources>\n    <source>" << XmlEscape(root_.string())
-          << "</source>\n  </sources>\n";
+    // Without a root the file names are absolute: their source is "/". gcovr
+    // 8 refuses a file without a <source>.
+    out << "  <sources>\n    <source>" << XmlEscape(root_.empty() ? "/" : root_.string())
+        << "</source>\n  </sources>\n";
     out << "  <packages>\n";
     for (const auto& [name, package] : packages) {
       out << "    <package name=\"" << XmlEscape(name) << "\" line-rate=\""
