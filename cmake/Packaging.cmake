@@ -14,10 +14,10 @@ install(TARGETS hwcov RUNTIME DESTINATION "${CMAKE_INSTALL_BINDIR}")
 install(TARGETS hwcov_qemu_plugin LIBRARY DESTINATION "${HWCOV_PLUGIN_INSTALL_DIR}")
 
 # The installed hwcov finds its plugin relative to its own executable, so a
-# package or a --prefix install works wherever it lands (collector/src/emu_launcher.cc).
+# package or a --prefix install works wherever it lands (collector/emu/emu_launcher.cc).
 file(RELATIVE_PATH HWCOV_PLUGIN_DIR_FROM_BINDIR "${CMAKE_INSTALL_FULL_BINDIR}"
      "${CMAKE_INSTALL_FULL_LIBDIR}/hwcov")
-target_compile_definitions(hwcov_collector PRIVATE
+target_compile_definitions(hwcov_collector_emu PRIVATE
   HWCOV_QEMU_PLUGIN_DIR_FROM_BINDIR="${HWCOV_PLUGIN_DIR_FROM_BINDIR}")
 
 file(GLOB HWCOV_DOCS "${PROJECT_SOURCE_DIR}/docs/*.md")
