@@ -20,6 +20,11 @@ packages=(
   fonts-dejavu-core  # text in the rendered HTML screenshots
   bc            # bench/soft_filter.sh computes its ratios with bc
   git           # the default source root is the git top level; tests use scratch repositories
+  # tests/report: lcov 2.3.2 and gcovr 8.6 from ../shared/oracles run with these
+  libcapture-tiny-perl libdatetime-perl libjson-xs-perl libtimedate-perl
+  python3-jinja2 python3-lxml python3-pygments python3-colorlog
+  man-db groff-base  # tools/package_test.sh: `man -l` renders the installed man page
+  help2man      # the man page is generated from hwcov's own --help texts
 )
 
 missing=()

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The README's second command, and what CI runs: installs what is missing,
-# builds hwcov and its tests, runs every test, then builds the same tests
+# builds hwcov and its tests, runs every test, checks the Debian package
+# (tools/package_test.sh), then builds the same tests
 # with AddressSanitizer + UndefinedBehaviorSanitizer and runs them again.
 # HWCOV_SKIP_SANITIZE=1 skips the sanitizer pass (for quick local runs).
 set -euo pipefail
@@ -9,6 +10,8 @@ jobs=$(nproc)
 
 HWCOV_BUILD_DIR="$top/build" bash "$top/tools/build.sh"
 (cd "$top/build" && ctest --output-on-failure -j "$jobs")
+# The Debian package of that build, installed into a scratch root and run.
+bash "$top/tools/package_test.sh" "$top/build"
 
 if [ "${HWCOV_SKIP_SANITIZE:-0}" != 1 ]; then
   HWCOV_BUILD_DIR="$top/build-asan" bash "$top/tools/build.sh" -DHWCOV_SANITIZE=ON

@@ -61,8 +61,11 @@ fs::path FindPlugin() {
   if (const char* env = std::getenv("HWCOV_QEMU_PLUGIN")) return env;
   std::error_code ec;
   const fs::path exe_dir = fs::read_symlink("/proc/self/exe", ec).parent_path();
+  // Next to hwcov (the build tree), where the install put it relative to
+  // hwcov (cmake/Packaging.cmake), then the build tree's for test binaries.
   for (const fs::path& candidate :
-       {exe_dir / kPluginName, exe_dir / ".." / "lib" / "hwcov" / kPluginName,
+       {exe_dir / kPluginName,
+        (exe_dir / HWCOV_QEMU_PLUGIN_DIR_FROM_BINDIR / kPluginName).lexically_normal(),
         fs::path(HWCOV_QEMU_PLUGIN_BUILD_PATH)})
     if (fs::exists(candidate, ec)) return candidate;
   throw Error(std::string("hwcov's QEMU plugin (") + kPluginName +

@@ -19,6 +19,7 @@
 #include <utility>
 
 #include "hwcov/trace.h"
+#include "hwcov/version.h"
 #include "intel_pt_attr.h"
 #include "intel_pt_filter.h"
 #include "intel_pt_loss.h"
@@ -76,7 +77,7 @@ std::map<std::string, std::string> HostStrings(const fs::path& cpuinfo) {
     s["osrelease"] = u.release;
     s["arch"] = u.machine;
   }
-  s["perf_version"] = "hwcov 0.1.0";
+  s["perf_version"] = kVersionString;
   return s;
 }
 

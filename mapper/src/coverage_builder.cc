@@ -19,9 +19,11 @@ void CoverageBuilder::AddFunction(const std::string& file, const FunctionCount& 
   FunctionCount& f = files_[file].functions[{function.line, function.name}];
   const uint64_t before = f.entry_count;
   const bool unknown = f.unknown;
+  const uint32_t end_line = f.end_line;
   f = function;
   f.entry_count += before;
   f.unknown |= unknown;
+  f.end_line = std::max(f.end_line, end_line);
 }
 
 void CoverageBuilder::AddBranch(const std::string& file, const BranchOutcome& outcome) {

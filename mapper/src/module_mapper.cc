@@ -175,7 +175,11 @@ class ModuleMapper {
   // inlined copies), added up here first: a large C++ binary has far more
   // copies than functions.
   void CountFunctions() {
-    std::map<std::tuple<uint32_t, uint32_t, uint32_t>, uint64_t> entries;  // (function, file, line)
+    struct Count {
+      uint64_t entries = 0;
+      uint32_t end_line = 0;
+    };
+    std::map<std::tuple<uint32_t, uint32_t, uint32_t>, Count> counts;  // (function, file, line)
     for (uint32_t i = 0; i < debug_.instances.size(); ++i) {
       const CodeInstance& instance = debug_.instances[i];
       if (!Executable(instance.entry)) continue;
@@ -193,14 +197,32 @@ class ModuleMapper {
       // out-of-line "foo.part.N" tail; entering the tail is not a call of foo.
       if (instance.depth == 0 && m_.elf.NameAt(instance.entry).find(".part.") != std::string::npos)
         n = 0;
-      entries[{instance.function, file, line}] += n;
+      Count& c = counts[{instance.function, file, line}];
+      c.entries += n;
+      c.end_line = std::max({c.end_line, line, LastLine(instance, file)});
       lines_.Observe(file, line, i, n, true, LineTally::Source::kFunction, InGap(instance.entry));
     }
-    for (const auto& [key, n] : entries) {
+    for (const auto& [key, c] : counts) {
       auto [function, file, line] = key;
       out_.AddFunction(debug_.files[file],
-                       FunctionCount{names_.names[function], names_.demangled[function], line, n});
+                       FunctionCount{names_.names[function], names_.demangled[function], line,
+                                     c.entries, false, c.end_line});
     }
+  }
+
+  // The greatest line of |file| among the rows of a copy's code. (What was
+  // inlined into it from later in the same file counts too: at -O0 nothing is.)
+  uint32_t LastLine(const CodeInstance& instance, uint32_t file) const {
+    const auto starts_before = [](const LineRow& row, uint64_t address) {
+      return row.begin < address;
+    };
+    uint32_t last = 0;
+    for (const AddressRange& range : instance.ranges)
+      for (auto it =
+               std::lower_bound(debug_.rows.begin(), debug_.rows.end(), range.begin, starts_before);
+           it != debug_.rows.end() && it->begin < range.end; ++it)
+        if (it->file == file) last = std::max(last, it->line);
+    return last;
   }
 
   // Executions of a copy's entry. Without a known entry (several ranges, no

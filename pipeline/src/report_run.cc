@@ -61,7 +61,8 @@ void WriteOutputs(const Outputs& outputs, const fs::path& root, const mapper::Co
                   const report::Summary& summary) {
   StagedOutputs staged;
   if (!outputs.lcov.empty())
-    report::MakeLcovWriter(staged.Stage(outputs.lcov), outputs.test_name)->Write(coverage, summary);
+    report::MakeLcovWriter(staged.Stage(outputs.lcov), outputs.test_name, outputs.lcov_format)
+        ->Write(coverage, summary);
   if (!outputs.json.empty())
     report::MakeJsonWriter(staged.Stage(outputs.json))->Write(coverage, summary);
   if (!outputs.cobertura.empty())

@@ -18,6 +18,7 @@
 
 #include "hwcov/report.h"
 #include "hwcov/support.h"
+#include "hwcov/version.h"
 #include "paths.h"
 #include "xml_escape.h"
 
@@ -77,13 +78,14 @@ class CoberturaWriter : public ReportWriter {
         << "<coverage line-rate=\"" << Rate(t.lines) << "\" branch-rate=\"" << Rate(t.branches)
         << "\" lines-covered=\"" << t.lines.hit << "\" lines-valid=\"" << t.lines.found
         << "\" branches-covered=\"" << t.branches.hit << "\" branches-valid=\"" << t.branches.found
-        << "\" complexity=\"0.0\" timestamp=\"" << XmlEscape(Timestamp())
-        << "\" version=\"hwcov 0.1.0\">\n";
+        << "\" complexity=\"0.0\" timestamp=\"" << XmlEscape(Timestamp()) << "\" version=\""
+        << kVersionString << "\">\n";
     Completeness(out, coverage.quality);
     Unknown(out, t);
-    if (!root_.empty())
-      out << "  <sources>\n    <source>" << XmlEscape(root_.string())
-          << "</source>\n  </sources>\n";
+    // Without a root the file names are absolute: their source is "/". gcovr
+    // 8 refuses a file without a <source>.
+    out << "  <sources>\n    <source>" << XmlEscape(root_.empty() ? "/" : root_.string())
+        << "</source>\n  </sources>\n";
     out << "  <packages>\n";
     for (const auto& [name, package] : packages) {
       out << "    <package name=\"" << XmlEscape(name) << "\" line-rate=\""

@@ -3,7 +3,9 @@
 //
 //   TN:<test name>                  word characters only
 //   SF:<absolute source path>
-//   FN:<line>,<mangled name>        1.x form: no end line
+//   FN:<line>,<mangled name>        LcovFormat::kV1: no end line
+//   FN:<line>,<end>,<mangled name>  LcovFormat::kV2 (lcov >= 2.0), when the
+//                                   end line is known
 //   FNDA:<count>,<mangled name>
 //   FNF:<functions found>  FNH:<functions hit>
 //   DA:<line>,<count>               one per instrumentable line; function
@@ -41,8 +43,8 @@ std::string SanitizeTestName(const std::string& name) {
 
 class LcovWriter : public ReportWriter {
  public:
-  LcovWriter(std::filesystem::path path, std::string test_name)
-      : path_(std::move(path)), test_name_(SanitizeTestName(test_name)) {}
+  LcovWriter(std::filesystem::path path, std::string test_name, LcovFormat format)
+      : path_(std::move(path)), test_name_(SanitizeTestName(test_name)), format_(format) {}
 
   void Write(const mapper::Coverage& coverage, const Summary& summary) const override {
     AtomicFile file(path_);
@@ -57,7 +59,10 @@ class LcovWriter : public ReportWriter {
         if (fn.line && IsUnknownLine(f, fn.line))
           throw Error(f.path + ": internal error: function " + fn.name + " on unknown line " +
                       std::to_string(fn.line) + " is not unknown");
-        out << "FN:" << fn.line << "," << fn.name << "\n";
+        out << "FN:" << fn.line << ",";
+        if (format_ == LcovFormat::kV2 && fn.line && fn.end_line >= fn.line)
+          out << fn.end_line << ",";
+        out << fn.name << "\n";
       }
       for (const auto& fn : f.functions)
         if (!fn.unknown) out << "FNDA:" << fn.entry_count << "," << fn.name << "\n";
@@ -102,12 +107,14 @@ class LcovWriter : public ReportWriter {
 
   std::filesystem::path path_;
   std::string test_name_;
+  LcovFormat format_;
 };
 
 }  // namespace
 
-std::unique_ptr<ReportWriter> MakeLcovWriter(std::filesystem::path path, std::string test_name) {
-  return std::make_unique<LcovWriter>(std::move(path), std::move(test_name));
+std::unique_ptr<ReportWriter> MakeLcovWriter(std::filesystem::path path, std::string test_name,
+                                             LcovFormat format) {
+  return std::make_unique<LcovWriter>(std::move(path), std::move(test_name), format);
 }
 
 }  // namespace hwcov::report

@@ -1,9 +1,12 @@
-// hwcov's lcov tracefile read by lcov's own tools (Debian 12: lcov 1.16;
-// 2.x is not packaged there; the version is printed in the log): `lcov
-// --summary` and `genhtml` state the same line, function and branch totals as
-// hwcov's JSON of the same run, and `lcov -a` merges two runs into the same
-// per-line, per-function and per-branch counts as `hwcov merge` of their JSON
-// files, all without a warning.
+// hwcov's lcov tracefile read by lcov's own tools: Debian 12's lcov 1.16
+// (the version is printed in the log) and lcov 2.3.2 from ../shared/oracles.
+// `lcov --summary` and `genhtml` state the same line, function and branch
+// totals as hwcov's JSON of the same run, and `lcov -a` merges two runs into
+// the same per-line, per-function and per-branch counts as `hwcov merge` of
+// their JSON files, all without a warning: lcov 1.16 on the default (1.x)
+// tracefile, lcov 2.3.2 on `--lcov-format-version 2.0`'s (no format gives
+// function end lines to both: lcov_writer.cc). gcovr 8.6 reads the Cobertura
+// file of the same run back with the JSON's totals.
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -11,6 +14,7 @@
 #include <regex>
 
 #include "hwcov/report.h"
+#include "oracles.h"
 #include "test_support.h"
 
 namespace hwcov {
@@ -18,6 +22,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using testing::RunCommand;
+using testing::With;
 
 constexpr const char* kProgram = R"(#include <stdio.h>
 static int rare(int x) {
@@ -45,12 +50,17 @@ class LcovConsumers : public ::testing::Test {
   }
 
   void Run(const std::string& name, const std::vector<std::string>& args) {
-    std::vector<std::string> argv = {HWCOV_BINARY,   "run",    "-q",           "--backend",
-                                     "soft",         "--lcov", name + ".info", "--json",
-                                     name + ".json", "--",     "./prog"};
-    argv.insert(argv.end(), args.begin(), args.end());
-    const auto r = RunCommand(argv, dir_.path());
+    const auto r = RunCommand(With({HWCOV_BINARY, "run", "-q", "--backend", "soft", "-o",
+                                    name + ".data", "--lcov", name + ".info", "--json",
+                                    name + ".json", "--cobertura", name + ".xml", "--", "./prog"},
+                                   args),
+                              dir_.path());
     ASSERT_EQ(r.exit_code, 0) << r.err;
+    // The same trace's tracefile for lcov 2.x.
+    const auto v2 = RunCommand({HWCOV_BINARY, "report", "-q", "--lcov-format-version", "2.0",
+                                "--lcov", name + "-v2.info", name + ".data"},
+                               dir_.path());
+    ASSERT_EQ(v2.exit_code, 0) << v2.err;
   }
 
   // Runs an lcov tool; it must succeed without a warning.
@@ -62,6 +72,13 @@ class LcovConsumers : public ::testing::Test {
       EXPECT_EQ(text->find("ERROR"), std::string::npos) << *text;
     }
     return r.out + r.err;
+  }
+
+  // Runs lcov 2.3.2's |tool|: no warning, and its message summary says so.
+  std::string Lcov2(const std::string& tool, const std::vector<std::string>& args) const {
+    const std::string out = Lcov(With(*testing::Lcov2(tool), args));
+    EXPECT_NE(out.find("no messages were reported"), std::string::npos) << out;
+    return out;
   }
 
   report::Summary Summary(const std::string& json) const {
@@ -163,6 +180,100 @@ TEST_F(LcovConsumers, LcovMergeEqualsHwcovMerge) {
   const std::string out =
       Lcov({"lcov", "--summary", "lcov-merged.info", "--rc", "lcov_branch_coverage=1"});
   ExpectTotals(out, Summary("ab.json").total);
+}
+
+// Hand-worked from kProgram: rare() is lines 2-5, main() lines 6-12. The
+// default tracefile has lcov 1.x's FN records; 2.0 adds the end lines.
+TEST_F(LcovConsumers, FunctionEndLinesOnlyInTheV2Format) {
+  const std::string v1 = testing::ReadFile(dir_.path() / "a.info");
+  EXPECT_NE(v1.find("\nFN:2,rare\n"), std::string::npos) << v1;
+  EXPECT_NE(v1.find("\nFN:6,main\n"), std::string::npos) << v1;
+  const std::string v2 = testing::ReadFile(dir_.path() / "a-v2.info");
+  EXPECT_NE(v2.find("\nFN:2,5,rare\n"), std::string::npos) << v2;
+  EXPECT_NE(v2.find("\nFN:6,12,main\n"), std::string::npos) << v2;
+  // Nothing else differs.
+  EXPECT_EQ(std::regex_replace(v2, std::regex("FN:([0-9]+),[0-9]+,"), "FN:$1,"), v1);
+}
+
+class Lcov2Consumers : public LcovConsumers {
+ protected:
+  void SetUp() override {
+    if (!testing::Lcov2("lcov")) GTEST_SKIP() << testing::NoOracle("lcov 2.3.2");
+    LcovConsumers::SetUp();
+  }
+};
+
+TEST_F(Lcov2Consumers, SummaryStatesHwcovsTotalsWithoutWarning) {
+  for (const char* run : {"a", "b"}) {
+    SCOPED_TRACE(run);
+    const std::string out =
+        Lcov2("lcov", {"--summary", std::string(run) + "-v2.info", "--branch-coverage"});
+    ExpectTotals(out, Summary(std::string(run) + ".json").total);
+  }
+}
+
+// Why the 2.0 format exists: without end lines lcov 2.3.2 derives them and
+// says so, with otherwise the same totals.
+TEST_F(Lcov2Consumers, WarnsAboutTheV1FormatsMissingEndLines) {
+  const auto r = RunCommand(
+      With(*testing::Lcov2("lcov"), {"--summary", "a.info", "--branch-coverage"}), dir_.path());
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  const std::string out = r.out + r.err;
+  EXPECT_NE(out.find("attempting to derive function end lines"), std::string::npos) << out;
+  ExpectTotals(out, Summary("a.json").total);
+}
+
+TEST_F(Lcov2Consumers, GenhtmlRendersItWithoutWarning) {
+  const std::string out = Lcov2("genhtml", {"a-v2.info", "-o", "genhtml", "--branch-coverage"});
+  EXPECT_TRUE(fs::exists(dir_.path() / "genhtml" / "index.html"));
+  ASSERT_NE(out.find("Overall coverage rate"), std::string::npos) << out;
+  ExpectTotals(out.substr(out.find("Overall coverage rate")), Summary("a.json").total);
+  bool source_page = false;
+  for (const auto& entry : fs::recursive_directory_iterator(dir_.path() / "genhtml"))
+    source_page |= entry.path().filename() == "prog.c.gcov.html";
+  EXPECT_TRUE(source_page) << "genhtml wrote no annotated source for prog.c";
+}
+
+TEST_F(Lcov2Consumers, MergeEqualsHwcovMerge) {
+  Lcov2("lcov",
+        {"-a", "a-v2.info", "-a", "b-v2.info", "-o", "lcov-merged.info", "--branch-coverage"});
+  ASSERT_EQ(RunCommand({HWCOV_BINARY, "merge", "-o", "ab.json", "a.json", "b.json"}, dir_.path())
+                .exit_code,
+            0);
+  const auto r = RunCommand(
+      {HWCOV_BINARY, "report", "-q", "--lcov", "hwcov-merged.info", "ab.json"}, dir_.path());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto merged = LineCounts(dir_.path() / "lcov-merged.info");
+  EXPECT_EQ(merged, LineCounts(dir_.path() / "hwcov-merged.info"));
+  EXPECT_NE(merged, LineCounts(dir_.path() / "a.info"));
+  const std::string out = Lcov2("lcov", {"--summary", "lcov-merged.info", "--branch-coverage"});
+  ExpectTotals(out, Summary("ab.json").total);
+}
+
+// "lines: 53.8% (7 out of 13)" -> {7, 13}
+std::pair<uint64_t, uint64_t> GcovrStated(const std::string& out, const std::string& what) {
+  std::smatch m;
+  if (!std::regex_search(out, m, std::regex(what + R"(: [0-9.]+% \(([0-9]+) out of ([0-9]+)\))")))
+    return {UINT64_MAX, UINT64_MAX};
+  return {std::stoull(m[1]), std::stoull(m[2])};
+}
+
+TEST_F(LcovConsumers, Gcovr8ReadsTheCoberturaWithTheJsonsTotals) {
+  const auto gcovr = testing::Gcovr8();
+  if (!gcovr) GTEST_SKIP() << testing::NoOracle("gcovr 8.6");
+  for (const char* run : {"a", "b"}) {
+    SCOPED_TRACE(run);
+    const auto r = RunCommand(With(*gcovr, {"--cobertura-add-tracefile", std::string(run) + ".xml",
+                                            "--txt-summary", "-o", std::string(run) + ".txt"}),
+                              dir_.path());
+    EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+    const report::FileSummary total = Summary(std::string(run) + ".json").total;
+    EXPECT_EQ(GcovrStated(r.out, "lines"), std::make_pair(total.lines.hit, total.lines.found))
+        << r.out << r.err;
+    EXPECT_EQ(GcovrStated(r.out, "branches"),
+              std::make_pair(total.branches.hit, total.branches.found))
+        << r.out << r.err;
+  }
 }
 
 }  // namespace

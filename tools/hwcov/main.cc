@@ -17,6 +17,7 @@
 #include "hwcov/pipeline.h"
 #include "hwcov/report.h"
 #include "hwcov/trace.h"
+#include "hwcov/version.h"
 
 namespace po = boost::program_options;
 namespace fs = std::filesystem;
@@ -156,6 +157,16 @@ void AddReportOptions(po::options_description& desc, ReportOptions& options) {
       "list the uncovered line ranges of each file in the summary")(
       "test-name", po::value(&r.outputs.test_name)->value_name("NAME"),
       "test name for the lcov TN: record")(
+      "lcov-format-version",
+      po::value<std::string>()->value_name("1.x|2.0")->notifier([&](const std::string& v) {
+        if (v != "1.x" && v != "2.0")
+          throw po::validation_error(po::validation_error::invalid_option_value,
+                                     "lcov-format-version", v);
+        r.outputs.lcov_format =
+            v == "2.0" ? hwcov::report::LcovFormat::kV2 : hwcov::report::LcovFormat::kV1;
+      }),
+      "1.x (default): the tracefile lcov 1.x, Coveralls and Codecov read (lcov 2.x warns that it "
+      "derives function end lines); 2.0: with function end lines, for lcov >= 2.0 only")(
       "jobs,j", po::value<int>()->value_name("N")->notifier([&](int n) {
         if (n < 1 || n > 1024)
           throw po::validation_error(po::validation_error::invalid_option_value, "jobs",
@@ -538,7 +549,7 @@ int main(int argc, char** argv) {
   }
   const std::string command = argv[1];
   if (command == "--version") {
-    std::cout << "hwcov 0.1.0\n";
+    std::cout << hwcov::kVersionString << "\n";
     return 0;
   }
   static const std::map<std::string, int (*)(int, char**)> kCommands = {

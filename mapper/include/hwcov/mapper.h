@@ -37,6 +37,10 @@ struct FunctionCount {
   // entry_count 0, and the function's declaration line is unknown (or,
   // without DWARF, its ELF symbol contains a trace gap's place).
   bool unknown = false;
+  // The last line of its code (0: not known, e.g. without DWARF): the
+  // greatest line of the line-table rows in its code and its file (lcov 2.x
+  // reads it as the function's end line).
+  uint32_t end_line = 0;
 };
 
 // One outcome of a conditional branch, in lcov's BRDA terms. An outcome on an

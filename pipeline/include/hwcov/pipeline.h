@@ -29,6 +29,7 @@ struct Outputs {
   std::filesystem::path json;
   std::filesystem::path html;  // a directory
   std::string test_name;       // lcov TN:
+  report::LcovFormat lcov_format = report::LcovFormat::kV1;
   bool empty() const { return lcov.empty() && cobertura.empty() && json.empty() && html.empty(); }
 };
 

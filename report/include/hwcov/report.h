@@ -63,12 +63,20 @@ class ReportWriter {
   virtual void Write(const mapper::Coverage& coverage, const Summary& summary) const = 0;
 };
 
-// lcov tracefile in the subset lcov 1.16 and 2.x both read (docs/formats.md).
-// lcov has no unknown state and no comment record: unknown lines, unknown
-// functions and the branches on unknown lines are left out (every BRDA and FN
-// keeps its DA).
-std::unique_ptr<ReportWriter> MakeLcovWriter(std::filesystem::path path,
-                                             std::string test_name = "");
+// Which lcov reads the tracefile. No record gives a function's end line that
+// both read (lcov 1.16 takes FN:<start>,<end>,<name>'s end line for the name
+// and ignores FNL; lcov 2.x rejects an end line given beside a plain FN, and
+// without one it warns that it derives them), so:
+//   kV1: FN:<line>,<name>: lcov 1.x, Coveralls, Codecov; lcov 2.x warns once.
+//   kV2: FN:<line>,<end line>,<name> where the end line is known: lcov >= 2.0.
+enum class LcovFormat { kV1, kV2 };
+
+// lcov tracefile in the subset lcov 1.16 and 2.x both read (docs/formats.md),
+// apart from the end lines of |format|. lcov has no unknown state and no
+// comment record: unknown lines, unknown functions and the branches on
+// unknown lines are left out (every BRDA and FN keeps its DA).
+std::unique_ptr<ReportWriter> MakeLcovWriter(std::filesystem::path path, std::string test_name = "",
+                                             LcovFormat format = LcovFormat::kV1);
 
 // The terminal summary of `llvm-cov report`'s shape, followed by the trace
 // completeness lines, including the unknown lines, functions and branches
