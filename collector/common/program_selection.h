@@ -1,0 +1,26 @@
+// Which programs a run traces by default: the project's own, not the system's.
+// `hwcov run -- ctest` (or make check, a shell script, pytest) then traces the
+// test programs and leaves the driver and the tools it runs (sh, sed, cmp,
+// python...) untraced. --only-exe replaces the rule. Shared by the emu
+// backend (which runs only selected programs under the emulator) and the soft
+// backend (which single-steps only selected programs).
+#pragma once
+
+#include <string>
+
+#include "hwcov/collector.h"
+
+namespace hwcov::collector {
+
+// Whether |executable| (an absolute path, symbolic links resolved) lies in a
+// system directory: /usr (with /usr/local), /bin, /sbin, /lib*, /opt, /etc,
+// /snap, /nix/store and /gnu/store.
+bool IsSystemExecutable(const std::string& executable);
+
+// Whether a process running |executable| (resolved) is traced: every one
+// with --all-code (options.trace_everything), else one matching an
+// --only-exe glob (hwcov_glob_match), or, without any, one that is not a
+// system executable.
+bool IsSelectedExecutable(const RecordOptions& options, const std::string& executable);
+
+}  // namespace hwcov::collector
