@@ -35,6 +35,9 @@ namespace fs = std::filesystem;
 
 constexpr long kPtraceOptions = PTRACE_O_TRACESECCOMP | PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK |
                                 PTRACE_O_TRACECLONE | PTRACE_O_TRACEEXEC | PTRACE_O_EXITKILL;
+// The i386 system call numbers (unistd_32.h); 11 is munmap for x86-64, which
+// the filter lets through, so a stop with these numbers is a 32-bit caller.
+constexpr unsigned kI386Execve = 11, kI386Execveat = 358;
 constexpr size_t kMaxArgs = 1 << 17;
 constexpr size_t kMaxString = 1 << 21;  // the kernel's MAX_ARG_STRLEN is 128 KiB
 // Entries QEMU's command line adds to the program's (hwcov_emu_exec_argv).
@@ -46,14 +49,20 @@ constexpr uint64_t kStackGap = 512;
 // supervisor, every other system call runs as it would. Inherited by every
 // process the command starts. Async-signal-safe.
 int InstallExecFilter() {
+  // 32-bit processes' execve and execveat stop too: only to be reported.
   static sock_filter filter[] = {
-      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, arch)),
-      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 0, 3),
-      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, nr)),
-      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_execve, 2, 0),
-      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_execveat, 1, 0),
-      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRACE),
+      /* 0 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, arch)),
+      /* 1 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 0, 4),
+      /* 2 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, nr)),
+      /* 3 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_execve, 7, 0),
+      /* 4 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_execveat, 6, 0),
+      /* 5 */ BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+      /* 6 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_I386, 0, 3),
+      /* 7 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, nr)),
+      /* 8 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, kI386Execve, 2, 0),
+      /* 9 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, kI386Execveat, 1, 0),
+      /* 10 */ BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+      /* 11 */ BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRACE),
   };
   static sock_fprog program = {sizeof filter / sizeof filter[0], filter};
   // QEMU writes the core of a program killed by a signal as
@@ -111,9 +120,20 @@ struct ExecCall {
   uint64_t path = 0, argv = 0, envp = 0;
 };
 
+bool IsI386Exec(const user_regs_struct& r) {
+  return r.orig_rax == kI386Execve || r.orig_rax == kI386Execveat;
+}
+
 ExecCall DecodeExecCall(const user_regs_struct& r) {
   ExecCall call;
-  if (r.orig_rax == __NR_execveat) {
+  if (r.orig_rax == kI386Execve) {  // ebx, ecx, edx
+    call.path = r.rbx & 0xffffffff;
+  } else if (r.orig_rax == kI386Execveat) {  // ebx, ecx, edx, esi, edi
+    call.at = true;
+    call.dirfd = static_cast<int>(r.rbx);
+    call.path = r.rcx & 0xffffffff;
+    call.flags = static_cast<int>(r.rdi);
+  } else if (r.orig_rax == __NR_execveat) {
     call.at = true;
     call.dirfd = static_cast<int>(r.rdi);
     call.path = r.rsi;
@@ -365,6 +385,11 @@ class Supervisor {
       return;
     }
     if (!options_.selected(program)) return;
+    if (IsI386Exec(regs)) {
+      Warn(pid, "a 32-bit process starts " + program +
+                    ": 32-bit processes are not followed, it runs natively, untraced");
+      return;
+    }
 
     std::vector<std::string> args;
     std::vector<uint64_t> arg_ptrs;
