@@ -232,10 +232,10 @@ class Supervisor {
 
  private:
   struct Process {
-    bool emulated = false;  // runs under QEMU
-    unsigned next_seq = 0;  // the plugin's next instance number for this pid
-    size_t result_index = 0;
-    bool started = false;  // exec'd a program (the root: its command)
+    bool emulated = false;               // runs under QEMU
+    unsigned next_seq = 0;               // the plugin's next instance number for this pid
+    std::optional<size_t> result_index;  // in result_.emulated, while it runs what it exec'd
+    bool started = false;                // exec'd a program (the root: its command)
   };
   struct PendingExec {
     bool emulated;
@@ -267,7 +267,7 @@ class Supervisor {
     if (tid == root_) result_.root_status = status;
     auto it = processes_.find(tid);
     if (it == processes_.end()) return;
-    if (it->second.emulated) result_.emulated[it->second.result_index].status = status;
+    if (it->second.result_index) result_.emulated[*it->second.result_index].status = status;
     processes_.erase(it);
   }
 
@@ -316,6 +316,7 @@ class Supervisor {
     // A fork of an emulated process is QEMU's copy: the plugin records it as
     // instance 0 of the new pid.
     if (it != processes_.end() && it->second.emulated) {
+      p.emulated = true;
       p.next_seq = 1;
       p.started = true;
     }
@@ -334,6 +335,7 @@ class Supervisor {
     Process& p = processes_[pid];
     p.started = true;
     p.emulated = exec && exec->emulated;
+    p.result_index.reset();
     if (p.emulated) {
       p.result_index = result_.emulated.size();
       result_.emulated.push_back({pid, exec->seq, exec->program, 0});

@@ -87,7 +87,8 @@ TEST_P(ExecModes, StartedProgramIsTraced) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Supervisor, ExecModes,
-                         ::testing::Values(Mode{"spawn", 10}, Mode{"vfork", 20}, Mode{"fexecve", 0},
+                         ::testing::Values(Mode{"spawn", 10}, Mode{"vfork", 20},
+                                           Mode{"grandchild", 30}, Mode{"fexecve", 0},
                                            Mode{"thread", 0}, Mode{"exec", 0}),
                          [](const ::testing::TestParamInfo<Mode>& mode) {
                            return mode.param.name;

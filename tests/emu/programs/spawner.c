@@ -2,7 +2,8 @@
  * supervisor tests (emu_exec_test.cc): posix_spawn, vfork + execv, fexecve,
  * execv from a second thread, plain execv, fexecve of a memfd copy; "segv"
  * dies of SIGSEGV. The started program gets the argument "1" ("5" from the
- * thread); spawn and vfork return 10 or 20 + its exit status. */
+ * thread); spawn, vfork and grandchild (a fork's fork execs it) return 10, 20
+ * or 30 + its exit status. */
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <pthread.h>
@@ -59,6 +60,20 @@ int main(int argc, char** argv) {
     }
     waitpid(pid, &status, 0);
     return 20 + WEXITSTATUS(status);
+  }
+  if (!strcmp(mode, "grandchild")) { /* a fork's fork execs */
+    pid_t pid = fork();
+    if (pid == 0) {
+      pid_t grandchild = fork();
+      if (grandchild == 0) {
+        execv(program, args);
+        _exit(99);
+      }
+      waitpid(grandchild, &status, 0);
+      _exit(WEXITSTATUS(status));
+    }
+    waitpid(pid, &status, 0);
+    return 30 + WEXITSTATUS(status);
   }
   if (!strcmp(mode, "fexecve")) fexecve(open(program, O_RDONLY | O_CLOEXEC), args, environ);
   if (!strcmp(mode, "memfd")) fexecve(CopyToMemfd(program), args, environ);
