@@ -26,4 +26,11 @@ bool IsSelectedExecutable(const RecordOptions& options, const std::string& execu
   return !IsSystemExecutable(executable);
 }
 
+std::string NothingTracedNote(const RecordOptions& options) {
+  if (!options.only_exe.empty())
+    return "hwcov: no program of the run matched --only-exe: nothing was traced\n";
+  return "hwcov: no program of the run was traced: those in system directories (/usr, /bin, "
+         "/lib*, /opt...) run untraced; --only-exe GLOB selects programs\n";
+}
+
 }  // namespace hwcov::collector

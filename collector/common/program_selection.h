@@ -23,4 +23,7 @@ bool IsSystemExecutable(const std::string& executable);
 // system executable.
 bool IsSelectedExecutable(const RecordOptions& options, const std::string& executable);
 
+// Said when a run traced no process at all: which rule left them untraced.
+std::string NothingTracedNote(const RecordOptions& options);
+
 }  // namespace hwcov::collector

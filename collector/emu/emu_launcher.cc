@@ -116,9 +116,7 @@ int RunUnderEmu(const EmuTools& tools, const RecordOptions& options, const fs::p
   Subreaper subreaper;
   const SuperviseResult run = SuperviseExecs(supervise);
   CheckRecording(dir, run);
-  if (run.emulated.empty() && options.log)
-    *options.log << "hwcov: emu: no program of the run was traced: those in system directories "
-                    "(/usr, /bin, /lib*, /opt...) run natively; --only-exe GLOB selects programs\n";
+  if (run.emulated.empty() && options.log) *options.log << NothingTracedNote(options);
   return run.root_status;
 }
 

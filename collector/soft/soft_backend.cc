@@ -8,6 +8,7 @@
 
 #include "backend.h"
 #include "process.h"
+#include "program_selection.h"
 #include "soft_tracer.h"
 #include "stop_signals.h"
 
@@ -54,6 +55,7 @@ class SoftBackend : public TraceBackend {
       SoftTracer tracer(options, root.pid(), &signals.request());
       RecordResult result = tracer.Run();
       root.MarkReaped();
+      if (result.stats.processes == 0 && options.log) *options.log << NothingTracedNote(options);
       return result;
     } catch (...) {
       // Never leave a stopped tracee behind: PTRACE_O_EXITKILL kills what
