@@ -1,13 +1,10 @@
-#include <fcntl.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <chrono>
 #include <ostream>
 #include <vector>
 
 #include "backend.h"
 #include "hwcov/support.h"
+#include "process.h"
 
 namespace hwcov::collector {
 
@@ -65,18 +62,10 @@ namespace {
 // Wall time of |command| run untraced, with its output discarded.
 double MeasureBaseline(const std::vector<std::string>& command) {
   const auto start = std::chrono::steady_clock::now();
-  pid_t pid = fork();
-  if (pid < 0) throw Error("fork failed");
-  if (pid == 0) {
-    int null = open("/dev/null", O_RDWR);
-    for (int fd : {0, 1, 2}) dup2(null, fd);
-    std::vector<char*> argv;
-    for (const std::string& arg : command) argv.push_back(const_cast<char*>(arg.c_str()));
-    argv.push_back(nullptr);
-    execvp(argv[0], argv.data());
-    _exit(127);
+  try {
+    ChildProcess(command, SpawnOptions{.quiet = true}).Wait();
+  } catch (const Error&) {  // the traced run says why it cannot run
   }
-  waitpid(pid, nullptr, 0);
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 

@@ -1,5 +1,4 @@
-/* The glob matching of --only and --only-exe, in C so that hwcov's QEMU
- * plugin (which decides which programs to trace) and the collector agree. */
+/* The glob matching of --only and --only-exe. */
 #ifndef HWCOV_GLOB_MATCH_H
 #define HWCOV_GLOB_MATCH_H
 

@@ -10,8 +10,6 @@
 
 namespace hwcov::collector {
 
-void ThrowErrno(const std::string& what) { throw Error(what + ": " + std::strerror(errno)); }
-
 uint64_t Tracee::Rip() const {
   errno = 0;
   long rip = ptrace(PTRACE_PEEKUSER, tid_, offsetof(user_regs_struct, rip), nullptr);

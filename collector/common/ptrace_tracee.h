@@ -10,9 +10,9 @@
 #include <cstdint>
 #include <string>
 
-namespace hwcov::collector {
+#include "process.h"  // ThrowErrno
 
-[[noreturn]] void ThrowErrno(const std::string& what);
+namespace hwcov::collector {
 
 class Tracee {
  public:

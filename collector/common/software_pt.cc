@@ -3,7 +3,7 @@
 #include <time.h>
 
 #include "code_filter.h"
-#include "system_paths.h"
+#include "program_selection.h"
 
 namespace hwcov::collector {
 namespace {

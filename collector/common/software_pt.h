@@ -24,7 +24,7 @@ uint64_t NowNs();
 
 // Whether code in the binary at |path| is traced in a program whose
 // executable is |exe|: --all-code, --only globs, or by default every binary
-// outside the system directories (IsSystemPath).
+// outside the system directories (program_selection.h: IsSystemPath).
 bool InCodeFilter(const RecordOptions& options, const std::string& path, const std::string& exe);
 
 // A thread's encoder writing its own AUX queue (perf's per-thread mode),

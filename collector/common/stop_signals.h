@@ -1,10 +1,14 @@
-// Ctrl-C, SIGTERM or SIGQUIT sent to hwcov while a software backend runs the
-// command: the backend passes the signal on to the traced programs (so that
-// they end as they would have without hwcov; a second one kills them) and
-// still writes the trace.
+// Ctrl-C, SIGTERM or SIGQUIT sent to hwcov while it runs a command. A
+// launched command gets them itself (same terminal, same process group), so
+// hwcov either ignores them and writes the trace once the command ends, or
+// records them as a stop request: an attached process's recording ends, and
+// the software backends pass the signal on to the traced programs (so that
+// they end as they would have without hwcov; a second one kills them).
 #pragma once
 
 #include <signal.h>
+
+#include <iosfwd>
 
 namespace hwcov::collector {
 
@@ -14,19 +18,38 @@ struct StopRequest {
   volatile sig_atomic_t count = 0;
 };
 
-// Installs the handler (no SA_RESTART, so that a blocking waitpid returns to
-// notice the request) and restores the previous ones on destruction.
-class CatchTerminalSignals {
+enum class StopSignalMode { kIgnore, kRecord };
+
+// Installs the disposition (kRecord: a handler without SA_RESTART, so that a
+// blocking waitpid returns to notice the request) and restores the previous
+// ones on destruction.
+class TerminalSignals {
  public:
-  CatchTerminalSignals();
-  ~CatchTerminalSignals();
-  CatchTerminalSignals(const CatchTerminalSignals&) = delete;
-  CatchTerminalSignals& operator=(const CatchTerminalSignals&) = delete;
+  explicit TerminalSignals(StopSignalMode mode);
+  ~TerminalSignals();
+  TerminalSignals(const TerminalSignals&) = delete;
+  TerminalSignals& operator=(const TerminalSignals&) = delete;
   const StopRequest& request() const;
+  static bool stop_requested();
 
  private:
   static constexpr int kSignals[3] = {SIGINT, SIGTERM, SIGQUIT};
   struct sigaction old_[3];
+};
+
+// Turns stop requests into the signal to send to the traced programs: the
+// first request's own signal, SIGKILL for any later one.
+class StopSignalRelay {
+ public:
+  StopSignalRelay(const StopRequest& request, std::ostream* log) : request_(request), log_(log) {}
+  // The signal to send now, or 0 when no request arrived since the last call.
+  // Says on |log| what happens.
+  int Poll();
+
+ private:
+  const StopRequest& request_;
+  std::ostream* log_;
+  int handled_ = 0;
 };
 
 }  // namespace hwcov::collector

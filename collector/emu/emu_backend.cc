@@ -19,6 +19,7 @@
 #include "emu_launcher.h"
 #include "emu_stream.h"
 #include "hwcov/support.h"
+#include "process.h"
 #include "software_pt.h"
 
 namespace hwcov::collector {
@@ -82,7 +83,9 @@ class EmuBackend : public TraceBackend {
       }
     });
     try {
-      result.exit_status = RunUnderEmu(tools, options, dir.path());
+      const int status = RunUnderEmu(tools, options, dir.path());
+      result.exit_status = ExitCode(status);
+      result.killed_by_signal = KillingSignal(status);
     } catch (...) {
       finished = true;
       converter.join();

@@ -286,24 +286,12 @@ class Converter {
   }
 
   // Whether control may go from the instruction at |ip| to |next| without a
-  // signal in between.
+  // signal in between. After a system call anything may come, a signal
+  // handler included; an indirect branch may go anywhere, but not to the
+  // first instruction of a signal handler: that is a signal's delivery.
   static bool IsSuccessor(const View& v, uint64_t ip, const InsnInfo& insn, uint64_t next) {
-    const uint64_t fall = ip + insn.length;
-    switch (insn.kind) {
-      case InsnKind::kOther:
-        return next == fall || (insn.has_rep && next == ip);
-      case InsnKind::kCondJump:
-        return next == fall || (insn.target && next == *insn.target);
-      case InsnKind::kDirectJump:
-      case InsnKind::kDirectCall:
-        return insn.target && next == *insn.target;
-      case InsnKind::kFarTransfer:
-        return true;  // after a syscall anything, a signal handler included
-      default:
-        // An indirect branch may go anywhere, but not to the first
-        // instruction of a signal handler: that is a signal's delivery.
-        return !v.handlers.contains(next);
-    }
+    return hwcov::IsSuccessor(ip, insn, next, AfterFarTransfer::kAnywhere)
+        .value_or(!v.handlers.contains(next));
   }
 
   // Where the code interrupted after (or at) |insn| resumes: the address

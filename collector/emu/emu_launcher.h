@@ -17,10 +17,12 @@ struct EmuTools {
 // program with the plugin loaded. Throws hwcov::Error with the reason.
 const EmuTools& FindEmuTools();
 
-// Runs options.command under QEMU, the plugin recording into |dir|, until
-// the command and every process it started have ended (hwcov is their
-// subreaper). Ctrl-C, SIGTERM and SIGQUIT are passed on as the soft backend
-// does. Returns the command's status in the shell's convention.
+// Runs options.command natively under the exec supervisor
+// (exec_supervisor.h), its selected programs (IsSelectedExecutable) under
+// QEMU with the plugin recording into |dir|, until the command and every
+// process it started have ended (hwcov is their subreaper). Ctrl-C, SIGTERM
+// and SIGQUIT are passed on as the soft backend does. Returns the command's
+// wait status; throws when the plugin or QEMU failed in any process.
 int RunUnderEmu(const EmuTools& tools, const RecordOptions& options,
                 const std::filesystem::path& dir);
 

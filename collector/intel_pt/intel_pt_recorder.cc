@@ -27,7 +27,9 @@
 #include "intel_pt_session.h"
 #include "intel_pt_sideband.h"
 #include "intel_pt_workload.h"
+#include "process.h"
 #include "process_maps.h"
+#include "stop_signals.h"
 
 namespace hwcov::collector {
 namespace {
@@ -319,15 +321,15 @@ void SynthesizeRunningProcess(pid_t pid, const std::vector<pid_t>& tids, uint64_
 }
 
 // Lets the traced program run while the reader thread drains; returns its
-// exit status (0 for an attached process, which keeps running).
-int TraceUntilDone(const RecordOptions& options, PtSession& session, Workload* workload,
+// wait status (0 for an attached process, which keeps running).
+int TraceUntilDone(const RecordOptions& options, PtSession& session, ChildProcess* workload,
                    trace::PerfDataWriter& writer, RingSink& sink) {
   ReaderThread reader(session, writer, sink);
-  int exit_status = 0;
+  int wait_status = 0;
   try {
     if (workload) {
       workload->Start();  // exec: enable_on_exec starts the trace
-      exit_status = workload->Wait();
+      wait_status = workload->Wait();
     } else {
       session.Enable();
       const auto deadline =
@@ -349,7 +351,7 @@ int TraceUntilDone(const RecordOptions& options, PtSession& session, Workload* w
   reader.Stop();
   // What the kernel wrote out when the events stopped.
   if (session.Drain(sink)) writer.AddFinishedRound();
-  return exit_status;
+  return wait_status;
 }
 
 // perf record's build-id table: every binary mapped executable, so that
@@ -404,7 +406,8 @@ RecordResult RecordIntelPt(const RecordOptions& options, const IntelPtHost& host
         (config & pmu.FormatBits("tsc")) && CanRecordCpuWide(sys, sp.cpus.front());
   }
   const std::string executable =
-      attach ? ExecutableOf(options.attach_pid) : FindInPath(options.command.at(0));
+      attach ? ExecutableOf(options.attach_pid)
+             : FindInPath(options.command.at(0)).value_or(options.command.at(0)).string();
   const auto [filter, filter_note] = PlanFilter(options, pmu, executable);
   Log(options, filter_note);
 
@@ -417,12 +420,12 @@ RecordResult RecordIntelPt(const RecordOptions& options, const IntelPtHost& host
   sp.data_bytes = access.privileged() ? 512 << 10 : 256 << 10;
   sp.attach_pid = options.attach_pid;
 
-  TerminalSignals signals(/*catch_as_stop=*/attach);
-  std::optional<Workload> workload;
+  TerminalSignals signals(attach ? StopSignalMode::kRecord : StopSignalMode::kIgnore);
+  std::optional<ChildProcess> workload;
   if (attach) {
     sp.tids = ThreadsOf(options.attach_pid);
   } else {
-    workload.emplace(options.command);  // held before its exec
+    workload.emplace(options.command, SpawnOptions{.hold = true});  // held before its exec
     sp.tids = {workload->pid()};
   }
   PtSession session(sys, sp, access);
@@ -444,14 +447,15 @@ RecordResult RecordIntelPt(const RecordOptions& options, const IntelPtHost& host
     SynthesizeRunningProcess(options.attach_pid, session.traced_tids(), sample_type,
                              session.tracking_id(), sink);
 
-  const int exit_status =
+  const int wait_status =
       TraceUntilDone(options, session, workload ? &*workload : nullptr, writer, sink);
   AddBinaries(sink, writer);
   writer.Finish();
   for (const std::string& line : sink.loss().Summary(plan.aux_bytes)) Log(options, line);
 
   RecordResult result;
-  result.exit_status = exit_status;
+  result.exit_status = ExitCode(wait_status);
+  result.killed_by_signal = KillingSignal(wait_status);
   result.backend = Backend::kIntelPt;
   result.stats.processes = std::max<uint64_t>(sink.processes(), 1);
   result.stats.threads = std::max<uint64_t>(sink.threads(), session.traced_tids().size());

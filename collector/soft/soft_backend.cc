@@ -1,16 +1,14 @@
 // The soft trace source as a TraceBackend: launches the command under ptrace
 // and hands it to the SoftTracer engine. See docs/soft-tracer.md.
-#include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/ptrace.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <cerrno>
-#include <cstring>
 
 #include "backend.h"
+#include "process.h"
+#include "program_selection.h"
 #include "soft_tracer.h"
 #include "stop_signals.h"
 
@@ -40,35 +38,10 @@ class PinToCurrentCpu {
 };
 
 // Launches |command| stopped at its exec, or throws with the reason exec failed.
-pid_t Launch(const std::vector<std::string>& command) {
-  int error_pipe[2];
-  if (pipe2(error_pipe, O_CLOEXEC) != 0) ThrowErrno("pipe");
-  std::vector<char*> argv;
-  for (const std::string& arg : command) argv.push_back(const_cast<char*>(arg.c_str()));
-  argv.push_back(nullptr);
-
-  pid_t pid = fork();
-  if (pid < 0) ThrowErrno("fork");
-  if (pid == 0) {
-    close(error_pipe[0]);
-    for (int sig : {SIGINT, SIGTERM, SIGQUIT}) signal(sig, SIG_DFL);
-    ptrace(PTRACE_TRACEME, 0, nullptr, nullptr);
-    execvp(argv[0], argv.data());
-    int err = errno;
-    (void)!write(error_pipe[1], &err, sizeof err);
-    _exit(127);
-  }
-  close(error_pipe[1]);
-  int child_errno = 0;
-  ssize_t n;
-  while ((n = read(error_pipe[0], &child_errno, sizeof child_errno)) < 0 && errno == EINTR) {
-  }
-  close(error_pipe[0]);
-  if (n == sizeof child_errno) {
-    waitpid(pid, nullptr, 0);
-    throw Error(command[0] + ": cannot run: " + std::strerror(child_errno));
-  }
-  return pid;
+ChildProcess Launch(const std::vector<std::string>& command) {
+  return ChildProcess(command, SpawnOptions{.in_child = [] {
+                        return ptrace(PTRACE_TRACEME, 0, nullptr, nullptr) == 0 ? 0 : errno;
+                      }});
 }
 
 class SoftBackend : public TraceBackend {
@@ -76,15 +49,18 @@ class SoftBackend : public TraceBackend {
   RecordResult Record(const RecordOptions& options) override {
     if (options.attach_pid) throw Error("-p (attach) needs --backend intel-pt");
     PinToCurrentCpu pin;
-    CatchTerminalSignals catch_signals;
-    pid_t pid = Launch(options.command);
+    TerminalSignals signals(StopSignalMode::kRecord);
+    ChildProcess root = Launch(options.command);
     try {
-      SoftTracer tracer(options, pid, &catch_signals.request());
-      return tracer.Run();
+      SoftTracer tracer(options, root.pid(), &signals.request());
+      RecordResult result = tracer.Run();
+      root.MarkReaped();
+      if (result.stats.processes == 0 && options.log) *options.log << NothingTracedNote(options);
+      return result;
     } catch (...) {
       // Never leave a stopped tracee behind: PTRACE_O_EXITKILL kills what
       // remains traced when hwcov exits; the root may not be traced yet.
-      kill(pid, SIGKILL);
+      kill(root.pid(), SIGKILL);
       throw;
     }
   }

@@ -13,6 +13,8 @@
 #include <filesystem>
 #include <ostream>
 
+#include "process.h"
+#include "program_selection.h"
 #include "software_pt.h"
 
 namespace hwcov::collector {
@@ -54,24 +56,6 @@ uint64_t EntryPoint(pid_t pid) {
   throw Error("cannot find the entry point of process " + std::to_string(pid));
 }
 
-// Whether |next| can follow the instruction at |ip| without an interrupt;
-// nullopt when only the kind of trap can tell (indirect branches).
-std::optional<bool> IsSuccessor(uint64_t ip, const InsnInfo& insn, uint64_t next) {
-  switch (insn.kind) {
-    case InsnKind::kOther:
-      return next == ip + insn.length;
-    case InsnKind::kCondJump:
-      return next == ip + insn.length || next == insn.target;
-    case InsnKind::kDirectJump:
-    case InsnKind::kDirectCall:
-      return next == insn.target;
-    case InsnKind::kFarTransfer:
-      return next == ip + insn.length;
-    default:
-      return std::nullopt;
-  }
-}
-
 uint64_t FindSyscallGadget(pid_t pid, const std::vector<ExecMapping>& mappings,
                            const RangeSet& filter) {
   for (const ExecMapping& m : mappings) {
@@ -87,10 +71,8 @@ uint64_t FindSyscallGadget(pid_t pid, const std::vector<ExecMapping>& mappings,
 }  // namespace
 
 SoftTracer::SoftTracer(const RecordOptions& options, pid_t root, const StopRequest* stop)
-    : options_(options),
-      root_(root),
-      stop_(stop),
-      writer_(options.output, SoftwarePtEventParams()) {
+    : options_(options), root_(root), writer_(options.output, SoftwarePtEventParams()) {
+  if (stop) stop_relay_.emplace(*stop, options.log);
   if (!options.step_log.empty()) {
     step_log_.open(options.step_log);
     if (!step_log_) ThrowFileError(options.step_log, "cannot create");
@@ -128,8 +110,8 @@ RecordResult SoftTracer::Run() {
     if (t.encoder) t.encoder->Finish();
   writer_.Finish();
   RecordResult result;
-  const int s = root_status_.value_or(0);
-  result.exit_status = WIFEXITED(s) ? WEXITSTATUS(s) : WIFSIGNALED(s) ? 128 + WTERMSIG(s) : 1;
+  result.exit_status = ExitCode(root_status_.value_or(0));
+  result.killed_by_signal = KillingSignal(root_status_.value_or(0));
   stats_.trace_bytes = writer_.aux_bytes();
   stats_.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   stats_.steps = steps_;
@@ -138,15 +120,9 @@ RecordResult SoftTracer::Run() {
 }
 
 void SoftTracer::PassOnStopSignal() {
-  if (!stop_ || stop_->count == stop_requests_handled_) return;
-  // The first request passes the signal on to the programs, so that they end
-  // as they would have without hwcov; another one kills them.
-  const int signal = stop_requests_handled_ == 0 ? stop_->signal : SIGKILL;
-  stop_requests_handled_ = stop_->count;
-  for (const auto& [pid, process] : processes_) kill(pid, signal);
-  if (options_.log && signal != SIGKILL)
-    *options_.log << "hwcov: stopping: signal " << signal
-                  << " passed on to the traced programs (send another to kill them)\n";
+  if (!stop_relay_) return;
+  if (const int signal = stop_relay_->Poll())
+    for (const auto& [pid, process] : processes_) kill(pid, signal);
 }
 
 void SoftTracer::Handle(pid_t tid, int status) {
@@ -219,7 +195,7 @@ void SoftTracer::ProgramStarted(Thread& t) {
   p.filter_protected = false;
   p.syscall_gadget = 0;
   p.vdso_captured = false;
-  p.traced = options_.only_exe.empty() || MatchesAny(options_.only_exe, p.exe);
+  p.traced = IsSelectedExecutable(options_, p.exe);
   t.syscall_nr = -1;
   t.expect_exit_trap = false;
   if (!p.traced) {
@@ -367,7 +343,7 @@ void SoftTracer::HandleStep(Thread& t, int signal) {
   }
   const InsnInfo& insn = Classify(p, t.ip);
   if (t.injected) {
-    std::optional<bool> successor = IsSuccessor(t.ip, insn, next);
+    std::optional<bool> successor = IsSuccessor(t.ip, insn, next, AfterFarTransfer::kFallThrough);
     const bool ran = successor ? *successor : tracee.SigInfo().si_code == kTrapTrace;
     if (!ran) {  // stopped at a signal handler's first instruction
       if (p.filter.Contains(t.ip) && t.encoder) t.encoder->Interrupted(t.ip);

@@ -100,8 +100,7 @@ class SoftTracer {
 
   const RecordOptions& options_;
   pid_t root_;
-  const StopRequest* stop_;
-  int stop_requests_handled_ = 0;
+  std::optional<StopSignalRelay> stop_relay_;  // none without a stop request to watch
   trace::PerfDataWriter writer_;
   std::map<pid_t, Thread> threads_;
   std::map<pid_t, Process> processes_;

@@ -78,4 +78,22 @@ InsnInfo ClassifyInsn(std::span<const uint8_t> code, uint64_t ip) {
   return info;
 }
 
+std::optional<bool> IsSuccessor(uint64_t ip, const InsnInfo& insn, uint64_t next,
+                                AfterFarTransfer far) {
+  const uint64_t fall = ip + insn.length;
+  switch (insn.kind) {
+    case InsnKind::kOther:
+      return next == fall || (insn.has_rep && next == ip);
+    case InsnKind::kCondJump:
+      return next == fall || next == insn.target;
+    case InsnKind::kDirectJump:
+    case InsnKind::kDirectCall:
+      return next == insn.target;
+    case InsnKind::kFarTransfer:
+      return far == AfterFarTransfer::kAnywhere || next == fall;
+    default:
+      return std::nullopt;
+  }
+}
+
 }  // namespace hwcov

@@ -1,6 +1,7 @@
 /* How a program is started under QEMU with hwcov's plugin: shared by the emu
- * backend (the command itself) and the plugin (every execve of a traced
- * program, which QEMU would otherwise run natively). C, for both. */
+ * backend's exec supervisor (which rewrites the execve of every selected
+ * program into this command line) and the plugin (which ends its streams
+ * before an execve that will start a program). C, for both. */
 #ifndef HWCOV_EMU_EXEC_H
 #define HWCOV_EMU_EXEC_H
 

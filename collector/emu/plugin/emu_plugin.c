@@ -11,8 +11,9 @@
  * inline counter increments while the program has one thread, callbacks
  * storing a per-vCPU position once it has several (QEMU 7.2's inline ops are
  * global, not per vCPU). Syscalls are written in order with the blocks;
- * execve is followed by re-executing QEMU with this plugin, fork by opening
- * the child's own files. */
+ * fork is followed by opening the child's own files. An execve is QEMU's own
+ * host execve: hwcov's exec supervisor decides whether the new program runs
+ * under QEMU again (exec_supervisor.h); the streams end before it. */
 #define _GNU_SOURCE
 #include <Zydis/Zydis.h>
 #include <errno.h>
@@ -30,22 +31,18 @@
 
 #include "emu_exec.h"
 #include "emu_format.h"
-#include "glob_match.h"
 #include "qemu_plugin_api.h"
 
 QEMU_PLUGIN_EXPORT int qemu_plugin_version = 1;
 
 #define MAX_VCPUS 1024
-#define MAX_GLOBS 64
 #define WINDOW_WORDS HWCOV_EMU_WINDOW_WORDS
 #define likely(x) __builtin_expect(!!(x), 1)
 #define unlikely(x) __builtin_expect(!!(x), 0)
 
 /* --- configuration (written by the emu backend) ------------------------- */
 
-static char g_cfg[PATH_MAX], g_out[PATH_MAX], g_qemu[PATH_MAX], g_plugin[PATH_MAX];
-static char *g_only_exe[MAX_GLOBS];
-static int g_n_only_exe;
+static char g_cfg[PATH_MAX], g_out[PATH_MAX];
 static int g_inherit = 1;
 
 /* --- this instance ------------------------------------------------------- */
@@ -79,7 +76,7 @@ struct host_map {
 static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
 static int g_pid;
 static unsigned g_seq;
-static int g_started, g_traced, g_follow_exec = 1;
+static int g_started, g_traced;
 static int g_parent_pid = -1, g_parent_tid = -1;
 static unsigned g_parent_seq;
 static uint32_t g_inherited_tbs, g_inherited_maps;
@@ -105,9 +102,21 @@ static uint64_t Now(void) {
 /* The plugin cannot throw or return errors to anyone: a broken recording
  * must not pass for a complete one, so it stops the program loudly. */
 static void Fatal(const char *what) {
+  static const char kPrefix[] = "hwcov emu plugin: ";
   char line[PATH_MAX + 128];
-  snprintf(line, sizeof line, "hwcov emu plugin: %s: %s\n", what, strerror(errno));
+  snprintf(line, sizeof line, "%s%s: %s\n", kPrefix, what, strerror(errno));
   (void)!write(2, line, strlen(line));
+  /* hwcov reads PID.SEQ.fatal after the run and fails with this reason, so
+   * that the exit status is never taken for the program's. */
+  char path[PATH_MAX + 64];
+  if (g_out[0] && snprintf(path, sizeof path, "%s/%d.%u.fatal", g_out, getpid(), g_seq) > 0) {
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd >= 0) {
+      const char *reason = line + sizeof kPrefix - 1;
+      (void)!write(fd, reason, strlen(reason));
+      close(fd);
+    }
+  }
   _exit(125);
 }
 
@@ -169,14 +178,8 @@ static void ReadConfig(void) {
     *value++ = '\0';
     if (!strcmp(line, "out"))
       snprintf(g_out, sizeof g_out, "%s", value);
-    else if (!strcmp(line, "qemu"))
-      snprintf(g_qemu, sizeof g_qemu, "%s", value);
-    else if (!strcmp(line, "plugin"))
-      snprintf(g_plugin, sizeof g_plugin, "%s", value);
     else if (!strcmp(line, "inherit"))
       g_inherit = atoi(value);
-    else if (!strcmp(line, "only-exe") && g_n_only_exe < MAX_GLOBS)
-      g_only_exe[g_n_only_exe++] = strdup(value);
   }
   fclose(f);
 }
@@ -235,9 +238,7 @@ static void StartInstance(void) {
     snprintf(g_exe, sizeof g_exe, "%s", binary ? binary : "");
   const char *slash = binary ? strrchr(binary, '/') : NULL;
   snprintf(g_comm, sizeof g_comm, "%.15s", slash ? slash + 1 : binary ? binary : "");
-  g_traced = g_n_only_exe == 0;
-  for (int i = 0; i < g_n_only_exe && !g_traced; ++i)
-    g_traced = hwcov_glob_match(g_only_exe[i], g_exe);
+  g_traced = 1; /* hwcov ran this program under QEMU because it is selected */
   OpenTable();
   MapCounter();
   WriteInstance(g_exe, g_comm);
@@ -272,10 +273,7 @@ static void StartForkChild(unsigned vcpu_index) {
   g_streams = 0;
   /* The child's stream starts with an empty predictor, as its reader does. */
   for (uint32_t i = 0; i < g_next_tb; ++i) g_infos[i]->succ = 0;
-  if (!g_inherit) {
-    g_traced = 0;
-    g_follow_exec = 0; /* --no-inherit: its programs run natively */
-  }
+  if (!g_inherit) g_traced = 0; /* --no-inherit */
   close(g_tbs_fd);
   OpenTable();
   MapCounter();
@@ -607,30 +605,16 @@ static void SetExited(uint32_t exited) {
       __atomic_store_n(&g_vcpu[i]->h->exited, exited, __ATOMIC_RELEASE);
 }
 
-/* execve of a traced program would run the new program natively: run it
- * under QEMU with this plugin instead, as the next instance of this pid. If
- * that cannot work, QEMU's own execve proceeds (and fails as it should). */
-static void FollowExec(uint64_t path, uint64_t argv, uint64_t envp) {
-  if (!g_follow_exec) return;
-  enum { kMaxArgs = 4096 };
-  static char *args[kMaxArgs + 1];
-  size_t n = 0;
-  while (n < kMaxArgs && argv && SafeRead(&args[n], argv + n * sizeof(char *), sizeof(char *)) &&
-         args[n])
-    ++n;
-  if (n == kMaxArgs) return;
-  args[n] = NULL;
-  char plugin_arg[PATH_MAX * 2 + 64];
-  snprintf(plugin_arg, sizeof plugin_arg, "%s,cfg=%s,seq=%u", g_plugin, g_cfg, g_seq + 1);
-  static const char *out[kMaxArgs + 16];
-  static char line[PATH_MAX + 64];
-  if (hwcov_emu_exec_argv(g_qemu, plugin_arg, (const char *)(uintptr_t)path, args, out,
-                          kMaxArgs + 16, line, sizeof line) != 0)
-    return;
-  /* The streams end here (hwcov stops waiting for them), unless execve fails. */
-  SetExited(1);
-  execve(g_qemu, (char *const *)out, (char *const *)(uintptr_t)envp);
-  SetExited(0);
+/* QEMU's host execve of |path| replaces this process: the streams end here
+ * (hwcov stops waiting for them) if the program would start; a failed
+ * execve (a shell searching $PATH) reopens them on its return. */
+static void EndBeforeExec(uint64_t path) {
+  const char *out[16];
+  char line[PATH_MAX + 64];
+  char *const no_args[] = {NULL};
+  if (hwcov_emu_exec_argv("", "", (const char *)(uintptr_t)path, no_args, out, 16, line,
+                          sizeof line) == 0)
+    SetExited(1);
 }
 
 static void OnSyscall(qemu_plugin_id_t id, unsigned int vcpu_index, int64_t num, uint64_t a1,
@@ -653,7 +637,7 @@ static void OnSyscall(qemu_plugin_id_t id, unsigned int vcpu_index, int64_t num,
       pthread_mutex_unlock(&g_lock);
     }
   }
-  if (num == SYS_execve) FollowExec(a1, a2, a3);
+  if (num == SYS_execve) EndBeforeExec(a1);
 }
 
 static void OnSyscallReturn(qemu_plugin_id_t id, unsigned int vcpu_index, int64_t num,
@@ -667,6 +651,9 @@ static void OnSyscallReturn(qemu_plugin_id_t id, unsigned int vcpu_index, int64_
     case SYS_shmat:
     case SYS_remap_file_pages:
       g_maps_stale = 1;
+      break;
+    case SYS_execve:
+      SetExited(0); /* it failed: the program goes on */
       break;
     case SYS_clone:
     case SYS_fork:

@@ -39,12 +39,14 @@ struct RecordOptions {
 
   // What to trace, as Intel PT address filters would: code in binaries whose
   // path matches one of |only_paths| (glob; empty = the project's binaries:
-  // every executable and library outside the system directories /usr, /bin,
-  // /lib...; the intel-pt backend: the executable), in processes whose executable matches
-  // |only_exe| (glob; empty = all). |inherit| follows fork/clone/exec.
+  // every executable and library outside the system directories, as
+  // IsSystemPath says; the intel-pt backend: the executable), in processes
+  // whose executable matches |only_exe| (glob; empty = the soft and emu
+  // backends' default: executables outside the system directories,
+  // docs/user-guide.md). |inherit| follows fork/clone/exec.
   std::vector<std::string> only_paths;
   std::vector<std::string> only_exe;
-  bool trace_everything = false;  // no filter: libc, ld.so... too
+  bool trace_everything = false;  // no filter: every process, libc, ld.so... too
   // Soft and emu backends: bytes of trace between PSB+ sync points, as
   // intel_pt's psb_period (hardware default 4 KiB). Smaller: finer-grained
   // parallel decoding and resynchronisation, slightly larger traces.
@@ -76,6 +78,9 @@ struct RecordResult {
   // The command's status as a shell reports it: its exit code, or 128 + the
   // number of the signal that killed it.
   int exit_status = 0;
+  // The signal that killed the command (SIGSEGV...), 0 when it exited: the
+  // trace holds its coverage up to then.
+  int killed_by_signal = 0;
   Backend backend = Backend::kSoft;
   RecordStats stats;
 };

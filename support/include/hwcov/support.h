@@ -99,4 +99,17 @@ struct InsnInfo {
 // Classifies the 64-bit instruction at |ip| whose bytes start at |code|.
 InsnInfo ClassifyInsn(std::span<const uint8_t> code, uint64_t ip);
 
+// Where user code goes on after a far transfer (SYSCALL, INT n...) that
+// returns to it: the next instruction when each instruction is observed
+// (single-stepping), anywhere when only block boundaries are (a signal
+// handler may run on the way back from a system call).
+enum class AfterFarTransfer { kFallThrough, kAnywhere };
+
+// Whether |next| can be the instruction that runs right after the one at
+// |ip| with no signal delivered in between; nullopt where the bytes cannot
+// tell (indirect branches and returns may go anywhere). A REP string
+// instruction may repeat itself.
+std::optional<bool> IsSuccessor(uint64_t ip, const InsnInfo& insn, uint64_t next,
+                                AfterFarTransfer far);
+
 }  // namespace hwcov

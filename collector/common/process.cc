@@ -1,0 +1,155 @@
+#include "process.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+
+#include "hwcov/support.h"
+
+namespace hwcov::collector {
+namespace {
+
+namespace fs = std::filesystem;
+
+bool IsExecutableFile(const fs::path& path) {
+  struct stat st;
+  return stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && access(path.c_str(), X_OK) == 0;
+}
+
+// Reads what the child wrote before exec: its errno, or nothing (EOF).
+std::optional<int> ReadExecError(int fd) {
+  int child_errno = 0;
+  ssize_t n;
+  while ((n = read(fd, &child_errno, sizeof child_errno)) < 0 && errno == EINTR) {
+  }
+  if (n == sizeof child_errno) return child_errno;
+  return std::nullopt;
+}
+
+}  // namespace
+
+void ThrowErrno(const std::string& what) { throw Error(what + ": " + std::strerror(errno)); }
+
+std::optional<fs::path> FindInPath(const std::string& name) {
+  if (name.find('/') != std::string::npos) return fs::path(name);
+  const char* env = std::getenv("PATH");
+  const std::string path = env ? env : "/usr/local/bin:/usr/bin:/bin";
+  size_t begin = 0;
+  while (begin <= path.size()) {
+    size_t end = path.find(':', begin);
+    if (end == std::string::npos) end = path.size();
+    const fs::path dir = end > begin ? fs::path(path.substr(begin, end - begin)) : fs::path(".");
+    if (IsExecutableFile(dir / name)) return dir / name;
+    begin = end + 1;
+  }
+  return std::nullopt;
+}
+
+int ExitCode(int wait_status) {
+  if (WIFEXITED(wait_status)) return WEXITSTATUS(wait_status);
+  if (WIFSIGNALED(wait_status)) return 128 + WTERMSIG(wait_status);
+  return 1;
+}
+
+int KillingSignal(int wait_status) { return WIFSIGNALED(wait_status) ? WTERMSIG(wait_status) : 0; }
+
+ChildProcess::ChildProcess(const std::vector<std::string>& argv, SpawnOptions options)
+    : name_(argv.at(0)) {
+  int go[2] = {-1, -1}, error[2];
+  if (options.hold && pipe2(go, O_CLOEXEC) != 0) ThrowErrno("pipe");
+  if (pipe2(error, O_CLOEXEC) != 0) {
+    if (options.hold) close(go[0]), close(go[1]);
+    ThrowErrno("pipe");
+  }
+  std::vector<char*> args;
+  for (const std::string& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
+  args.push_back(nullptr);
+  const int null = options.quiet ? open("/dev/null", O_RDWR | O_CLOEXEC) : -1;
+
+  pid_ = fork();
+  if (pid_ < 0) ThrowErrno("fork");
+  if (pid_ == 0) {
+    // Only async-signal-safe calls from here on.
+    for (int sig : {SIGINT, SIGTERM, SIGQUIT}) signal(sig, SIG_DFL);
+    close(error[0]);
+    if (null >= 0)
+      for (int fd : {0, 1, 2}) dup2(null, fd);
+    if (options.hold) {
+      close(go[1]);
+      char byte = 0;
+      ssize_t n;
+      while ((n = read(go[0], &byte, 1)) < 0 && errno == EINTR) {
+      }
+      if (n != 1) _exit(127);  // hwcov gave up before starting us
+    }
+    int err = options.in_child ? options.in_child() : 0;
+    if (err == 0) {
+      if (options.search_path)
+        execvp(args[0], args.data());
+      else
+        execv(args[0], args.data());
+      err = errno;
+    }
+    (void)!write(error[1], &err, sizeof err);
+    _exit(127);
+  }
+  if (null >= 0) close(null);
+  close(error[1]);
+  error_fd_ = error[0];
+  if (options.hold) {
+    close(go[0]);
+    go_fd_ = go[1];
+  } else {
+    Start();
+  }
+}
+
+ChildProcess::~ChildProcess() {
+  if (go_fd_ >= 0) close(go_fd_);  // a held child reads EOF and exits
+  if (error_fd_ >= 0) close(error_fd_);
+  if (pid_ > 0 && !reaped_) {
+    int status;
+    while (waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
+    }
+  }
+}
+
+void ChildProcess::Start() {
+  Release();
+  if (const std::optional<int> exec_error = ExecError()) {
+    Wait();
+    throw Error(name_ + ": cannot run: " + std::strerror(*exec_error));
+  }
+}
+
+void ChildProcess::Release() {
+  if (go_fd_ < 0) return;
+  const char go = 1;
+  if (write(go_fd_, &go, 1) != 1) ThrowErrno("cannot start " + name_);
+  close(go_fd_);
+  go_fd_ = -1;
+}
+
+std::optional<int> ChildProcess::ExecError() {
+  if (error_fd_ < 0) return std::nullopt;
+  const std::optional<int> exec_error = ReadExecError(error_fd_);
+  close(error_fd_);
+  error_fd_ = -1;
+  return exec_error;
+}
+
+int ChildProcess::Wait() {
+  int status = 0;
+  while (waitpid(pid_, &status, 0) < 0)
+    if (errno != EINTR) ThrowErrno("waitpid");
+  reaped_ = true;
+  return status;
+}
+
+}  // namespace hwcov::collector

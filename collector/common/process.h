@@ -1,0 +1,70 @@
+// Starting and waiting for the command a backend traces, written once for
+// every backend: the exec errno reported through a close-on-exec pipe, the
+// $PATH search execvp does, and wait statuses in the shell's convention.
+#pragma once
+
+#include <sys/types.h>
+
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace hwcov::collector {
+
+// Throws hwcov::Error("<what>: <strerror(errno)>").
+[[noreturn]] void ThrowErrno(const std::string& what);
+
+// Where execvp would find |name|: |name| itself when it has a '/', else the
+// first executable regular file of that name on $PATH (an empty entry is the
+// current directory); nullopt when there is none.
+std::optional<std::filesystem::path> FindInPath(const std::string& name);
+
+// A wait status as a shell reports it: the exit code, or 128 + the signal.
+int ExitCode(int wait_status);
+// The signal that killed the process, 0 when it exited.
+int KillingSignal(int wait_status);
+
+struct SpawnOptions {
+  bool search_path = true;  // execvp (else execv: argv[0] is a path)
+  bool hold = false;        // wait before exec until Start() (perf's prepare_workload)
+  bool quiet = false;       // stdin, stdout and stderr from/to /dev/null
+  // Runs in the child just before exec, after the terminal signals are back
+  // to their defaults: async-signal-safe calls only (ptrace, prctl, rlimit).
+  // A non-zero errno is reported as exec's would be, and nothing runs.
+  std::function<int()> in_child = nullptr;
+};
+
+// A forked child running a command. Unless held, the constructor returns
+// once exec succeeded and throws "<argv0>: cannot run: <reason>" if it failed.
+class ChildProcess {
+ public:
+  ChildProcess(const std::vector<std::string>& argv, SpawnOptions options = {});
+  // A held child that never started exits; an unreaped one is waited for.
+  ~ChildProcess();
+  ChildProcess(const ChildProcess&) = delete;
+  ChildProcess& operator=(const ChildProcess&) = delete;
+
+  pid_t pid() const { return pid_; }
+  // Lets a held child exec; throws as the constructor does if exec fails.
+  void Start();
+  // Lets a held child go on to exec without waiting for the outcome, for a
+  // caller that must keep serving the child meanwhile (a ptrace supervisor).
+  void Release();
+  // Once the child exec'd or ended: the errno of its failed exec, if it failed.
+  std::optional<int> ExecError();
+  // Waits for the child to end; its wait status.
+  int Wait();
+  // The caller reaped the child itself (a waitpid(-1) loop).
+  void MarkReaped() { reaped_ = true; }
+
+ private:
+  std::string name_;
+  pid_t pid_ = -1;
+  int go_fd_ = -1;     // write end: one byte releases a held child
+  int error_fd_ = -1;  // read end: the child's errno if exec failed, else EOF
+  bool reaped_ = false;
+};
+
+}  // namespace hwcov::collector

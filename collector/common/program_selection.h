@@ -1,0 +1,32 @@
+// Which programs a run traces by default: the project's own, not the system's.
+// `hwcov run -- ctest` (or make check, a shell script, pytest) then traces the
+// test programs and leaves the driver and the tools it runs (sh, sed, cmp,
+// python...) untraced. --only-exe replaces the rule. Shared by the emu
+// backend (which runs only selected programs under the emulator) and the soft
+// backend (which single-steps only selected programs).
+#pragma once
+
+#include <string>
+
+#include "hwcov/collector.h"
+
+namespace hwcov::collector {
+
+// Whether |path| (an executable or a library; absolute, symbolic links
+// resolved) lies in a system directory: /usr (with /usr/local), /bin, /sbin,
+// /lib*, /opt, /etc, /snap, /nix/store and /gnu/store. Mappings with no file
+// path ("[vdso]", "//anon") count as the system's too. The one rule behind
+// the default scope: which programs run traced, and which binaries' code is
+// traced in them (InCodeFilter).
+bool IsSystemPath(const std::string& path);
+
+// Whether a process running |executable| (resolved) is traced: every one
+// with --all-code (options.trace_everything), else one matching an
+// --only-exe glob (hwcov_glob_match), or, without any, one that is not a
+// system executable.
+bool IsSelectedExecutable(const RecordOptions& options, const std::string& executable);
+
+// Said when a run traced no process at all: which rule left them untraced.
+std::string NothingTracedNote(const RecordOptions& options);
+
+}  // namespace hwcov::collector

@@ -1,0 +1,143 @@
+// `hwcov run --backend emu -- ctest` over a CMake project's suite
+// (ctest_project/: ten test programs, a shell script test calling two of
+// them, and a test checking that the driver runs natively):
+//   - gives the same line, branch and function counts as tracing each test's
+//     command alone (as `ctest -N -V` lists it) and merging the JSON files;
+//   - passes ctest's own exit status through, also when a test fails;
+//   - runs ctest and sh natively: driver_native.sh finds no QEMU mapped in
+//     ctest or in itself, and the same script does find it when sh is put
+//     under QEMU (--only-exe '*'), so the check can fail.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "test_support.h"
+
+namespace hwcov {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::CommandResult;
+using testing::RunCommand;
+using testing::RunShell;
+
+const fs::path kProject = HWCOV_CTEST_PROJECT_DIR;
+const fs::path kSources = HWCOV_CTEST_SOURCE_DIR;
+
+bool EmuRuns() {
+  static const bool runs = [] {
+    testing::TempDir dir("emu-ctest-probe");
+    return RunCommand({HWCOV_BINARY, "record", "--backend", "emu", "-o",
+                       (dir.path() / "t.data").string(), "--", "/bin/true"})
+               .exit_code == 0;
+  }();
+  return runs;
+}
+
+#define SKIP_WITHOUT_EMU() \
+  if (!EmuRuns()) GTEST_SKIP() << "emu backend unavailable (qemu-x86_64)"
+
+// The command of every test, from `ctest -N -V` ("N: Test command: A "B"").
+std::vector<std::vector<std::string>> TestCommands() {
+  CommandResult r = RunCommand({"ctest", "-N", "-V"}, kProject);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  std::vector<std::vector<std::string>> commands;
+  for (const std::string& line : testing::SplitLines(r.out)) {
+    const size_t at = line.find("Test command: ");
+    if (at == std::string::npos) continue;
+    std::istringstream in(line.substr(at + 14));
+    std::vector<std::string> argv;
+    for (std::string word; in >> word;) {
+      if (word.size() >= 2 && word.front() == '"' && word.back() == '"')
+        word = word.substr(1, word.size() - 2);
+      argv.push_back(word);
+    }
+    commands.push_back(argv);
+  }
+  return commands;
+}
+
+// A JSON coverage file's coverage (totals and files), without the trace
+// quality section, whose byte and instruction counts differ between runs.
+std::string Coverage(const fs::path& json) {
+  const std::string text = testing::ReadFile(json);
+  const size_t at = text.find("\"totals\"");
+  EXPECT_NE(at, std::string::npos) << json;
+  return at == std::string::npos ? text : text.substr(at);
+}
+
+TEST(EmuCtest, SuiteEqualsEachTestTracedAloneAndMerged) {
+  SKIP_WITHOUT_EMU();
+  testing::TempDir dir("emu-ctest");
+  const fs::path suite_json = dir.path() / "suite.json";
+  CommandResult suite =
+      RunCommand({HWCOV_BINARY, "run", "--backend", "emu", "-o", (dir.path() / "s.data").string(),
+                  "--json", suite_json.string(), "--", "ctest"},
+                 kProject);
+  ASSERT_EQ(suite.exit_code, 0) << suite.out << suite.err;
+  EXPECT_NE(suite.out.find("100% tests passed, 0 tests failed out of 12"), std::string::npos)
+      << suite.out;
+  const size_t driver = suite.out.find("driver_native ");
+  ASSERT_NE(driver, std::string::npos) << suite.out;
+  const std::string driver_line = suite.out.substr(driver, suite.out.find('\n', driver) - driver);
+  EXPECT_NE(driver_line.find("Passed"), std::string::npos) << suite.out;
+
+  const std::vector<std::vector<std::string>> commands = TestCommands();
+  ASSERT_EQ(commands.size(), 12u);
+  // Two at a time, as ctest -j2 would; each writes its own JSON file.
+  std::string script;
+  std::vector<std::string> merge = {HWCOV_BINARY, "merge", "-o",
+                                    (dir.path() / "merged.json").string()};
+  for (size_t i = 0; i < commands.size(); ++i) {
+    const std::string stem = (dir.path() / ("test" + std::to_string(i))).string();
+    script += std::string(HWCOV_BINARY) + " run --backend emu -o " + stem + ".data --json " + stem +
+              ".json --";
+    for (const std::string& arg : commands[i]) script += " '" + arg + "'";
+    script += " > " + stem + ".out 2>&1 || cat " + stem + ".out &\n";
+    if (i % 2 == 1) script += "wait\n";
+    merge.push_back(stem + ".json");
+  }
+  CommandResult alone = RunShell(script + "wait\n", kProject);
+  ASSERT_EQ(alone.out, "") << "a test traced alone failed";
+  for (size_t i = 4; i < merge.size(); ++i) ASSERT_TRUE(fs::exists(merge[i])) << merge[i];
+  CommandResult merged = RunCommand(merge);
+  ASSERT_EQ(merged.exit_code, 0) << merged.err;
+  EXPECT_EQ(Coverage(suite_json), Coverage(dir.path() / "merged.json"));
+  // All ten programs' sources are in the suite's coverage.
+  for (int i = 1; i <= 10; ++i) {
+    const std::string prefix = (i < 10 ? "t0" : "t") + std::to_string(i) + "_";
+    EXPECT_NE(Coverage(suite_json).find("/" + prefix), std::string::npos) << prefix;
+  }
+}
+
+TEST(EmuCtest, CtestExitStatusPassesThrough) {
+  SKIP_WITHOUT_EMU();
+  testing::TempDir dir("emu-ctest-fail");
+  // t03_fact fails when HWCOV_CTEST_FAIL is set: ctest's status without hwcov...
+  CommandResult native = RunShell("HWCOV_CTEST_FAIL=1 ctest -R fact", kProject);
+  ASSERT_NE(native.exit_code, 0) << native.out;
+  // ...is hwcov's, and the failing program is still traced.
+  CommandResult traced =
+      RunShell(std::string("HWCOV_CTEST_FAIL=1 ") + HWCOV_BINARY + " run --backend emu -o " +
+                   (dir.path() / "t.data").string() + " -- ctest -R fact",
+               kProject);
+  EXPECT_EQ(traced.exit_code, native.exit_code) << traced.out << traced.err;
+  EXPECT_NE(traced.out.find("t03_fact.c"), std::string::npos) << traced.out;
+}
+
+TEST(EmuCtest, DriverCheckSeesQemuWhenShellIsEmulated) {
+  SKIP_WITHOUT_EMU();
+  testing::TempDir dir("emu-ctest-qemu-sh");
+  CommandResult r = RunCommand(
+      {HWCOV_BINARY, "record", "--backend", "emu", "--only-exe", "*", "-o",
+       (dir.path() / "t.data").string(), "--", "sh", (kSources / "driver_native.sh").string()},
+      kProject);
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_NE(r.err.find("runs under QEMU"), std::string::npos) << r.err;
+}
+
+}  // namespace
+}  // namespace hwcov
