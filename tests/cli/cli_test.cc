@@ -43,6 +43,9 @@ TEST(Cli, KilledProgramReportsShellStatusAndKeepsItsTrace) {
   auto r = RunCommand({HWCOV_BINARY, "record", "--backend", "soft", "-o", trace.string(), "--",
                        (dir.path() / "crash").string()});
   EXPECT_EQ(r.exit_code, 128 + 11) << r.err;
+  EXPECT_NE(r.err.find("hwcov: the traced program was killed by SIGSEGV; coverage up to then\n"),
+            std::string::npos)
+      << r.err;
   auto report = RunCommand({HWCOV_BINARY, "report", trace.string()});
   EXPECT_EQ(report.exit_code, 0) << report.err;
   EXPECT_NE(report.out.find("100.00% of"), std::string::npos) << report.out;

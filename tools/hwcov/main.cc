@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <iostream>
 #include <map>
@@ -368,6 +369,12 @@ hwcov::collector::RecordResult DoRecord(const RecordArgs& args, const po::variab
   options.filters = args.filters;
   hwcov::collector::RecordResult result = hwcov::collector::Record(options);
   std::cerr << "hwcov: " << Stats(result.stats, output) << "\n";
+  if (result.killed_by_signal) {
+    const char* name = sigabbrev_np(result.killed_by_signal);
+    std::cerr << "hwcov: the traced program was killed by "
+              << (name ? "SIG" + std::string(name) : std::to_string(result.killed_by_signal))
+              << "; coverage up to then\n";
+  }
   return result;
 }
 
