@@ -41,7 +41,9 @@ ElfCode::ElfCode(const std::filesystem::path& path) : path_(path) {
     const auto ph = At<Elf64_Phdr>(bytes, eh.e_phoff + uint64_t{i} * eh.e_phentsize, path);
     if (ph.p_type != PT_LOAD) continue;
     loads.push_back({ph.p_vaddr, ph.p_memsz, ph.p_offset, ph.p_filesz, (ph.p_flags & PF_X) != 0});
-    if (ph.p_flags & PF_X) exec_segments_.push_back({ph.p_offset, ph.p_filesz});
+    const ElfCodeRange range{ph.p_offset, ph.p_filesz, (ph.p_flags & PF_X) != 0};
+    load_segments_.push_back(range);
+    if (range.exec) exec_segments_.push_back(range);
   }
   auto to_offset = [&](uint64_t vaddr) -> std::optional<uint64_t> {
     for (const Load& l : loads)

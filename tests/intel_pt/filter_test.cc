@@ -182,11 +182,11 @@ TEST(FilterLimits, TheDefaultFilterIsTheBinarysCode) {
   ASSERT_EQ(elf.exec_segments().size(), 1u);
   const auto seg = elf.exec_segments()[0];
   const std::string real = fs::canonical(kLoops).string();
-  EXPECT_EQ(BinaryFilterString({kLoops.string()}, 2, false),
+  EXPECT_EQ(BinaryFilterString({kLoops.string()}, 2, false).filter,
             "filter " + Hex(seg.offset) + "/" + Hex(seg.size) + "@" + real);
   // Attached: not starting on the page boundary where the read-only
   // mapping before the code ends (the kernel counts that end as a match).
-  EXPECT_EQ(BinaryFilterString({kLoops.string()}, 2, true),
+  EXPECT_EQ(BinaryFilterString({kLoops.string()}, 2, true).filter,
             "filter " + Hex(seg.offset + 1) + "/" + Hex(seg.size - 1) + "@" + real);
   EXPECT_TRUE(Contains(ErrorOf([&] { BinaryFilterString({kLoops.string()}, 0, false); }),
                        "caps/num_address_ranges"));
