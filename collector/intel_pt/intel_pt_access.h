@@ -20,8 +20,8 @@ struct PerfAccess {
   bool cap_sys_admin = false;
   bool cap_ipc_lock = false;
   bool cap_sys_ptrace = false;
-  int seccomp = -1;         // /proc/self/status Seccomp: 0 none, 1 strict, 2 filter; -1 unknown
-  uint64_t pinned_kb = 0;   // /proc/self/status VmPin: (the mm's pinned_vm)
+  int seccomp = -1;        // /proc/self/status Seccomp: 0 none, 1 strict, 2 filter; -1 unknown
+  uint64_t pinned_kb = 0;  // /proc/self/status VmPin: (the mm's pinned_vm)
 
   // perf's perf_event_paranoid_check(-1): what "privileged" means to perf
   // record (4 MiB default AUX buffers, CPU-wide context-switch events).

@@ -59,6 +59,11 @@ ElfCode::ElfCode(const std::filesystem::path& path) : path_(path) {
         continue;
       const auto strtab =
           At<Elf64_Shdr>(bytes, eh.e_shoff + uint64_t{sh.sh_link} * eh.e_shentsize, path);
+      // Names are read in place: the whole string table must be in the file.
+      if (strtab.sh_offset > bytes.size() || strtab.sh_size > bytes.size() - strtab.sh_offset)
+        ThrowFileError(path, "string table (section " + std::to_string(sh.sh_link) +
+                                 ") at offset " + std::to_string(strtab.sh_offset) + ", size " +
+                                 std::to_string(strtab.sh_size) + " lies outside the file");
       for (uint64_t at = 0; at + sizeof(Elf64_Sym) <= sh.sh_size; at += sizeof(Elf64_Sym)) {
         const auto sym = At<Elf64_Sym>(bytes, sh.sh_offset + at, path);
         const int type = ELF64_ST_TYPE(sym.st_info);

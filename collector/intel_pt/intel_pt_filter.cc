@@ -264,9 +264,10 @@ BinaryFilter BinaryFilterString(const std::vector<std::string>& files, uint32_t 
       // One byte goes where a page-aligned segment follows a mapping that
       // ends there (GNU ld's layout); losing more would lose code.
       if (loads[i].size - (end - start) > 1)
-        return {"", real + " has code in file pages it shares with another segment (lld's "
-                           "layout), where the kernel binds the address filter to the other "
-                           "mapping"};
+        return {"", real +
+                        " has code in file pages it shares with another segment (lld's "
+                        "layout), where the kernel binds the address filter to the other "
+                        "mapping"};
       ranges.push_back({"filter", start, end - start, real});
     }
   }

@@ -12,8 +12,8 @@ namespace {
 std::string Unescape(const std::string& s) {
   std::string out;
   for (size_t i = 0; i < s.size(); ++i) {
-    const bool octal = i + 3 < s.size() && s.substr(i + 1, 3).find_first_not_of("01234567") ==
-                                                std::string::npos;
+    const bool octal =
+        i + 3 < s.size() && s.substr(i + 1, 3).find_first_not_of("01234567") == std::string::npos;
     if (s[i] == '\\' && octal) {
       out += static_cast<char>(std::stoi(s.substr(i + 1, 3), nullptr, 8));
       i += 3;

@@ -11,6 +11,7 @@
 #include <cstring>
 #include <exception>
 #include <fstream>
+#include <iomanip>
 #include <map>
 #include <ostream>
 #include <set>
@@ -415,9 +416,7 @@ void AddBinaries(const FileSink& sink, trace::PerfDataWriter& writer) {
 // 8 KiB each at least), so that perf_mmap does not refuse them.
 void FitToLockBudget(uint64_t budget_pages, size_t rings, SessionPlan& sp) {
   constexpr uint64_t kSmallest = 8 << 10;
-  auto pages = [&] {
-    return rings * (1 + (sp.data_bytes + sp.events.aux_bytes) / sp.page_size);
-  };
+  auto pages = [&] { return rings * (1 + (sp.data_bytes + sp.events.aux_bytes) / sp.page_size); };
   while (pages() > budget_pages) {
     if (sp.events.aux_bytes >= sp.data_bytes && sp.events.aux_bytes > kSmallest)
       sp.events.aux_bytes /= 2;
@@ -441,12 +440,12 @@ void LogBufferSizes(const RecordOptions& options, const PerfAccess& access, uint
         "recording of this user holds some?): halved them " +
             std::to_string(session.shrinks()) + " time(s)");
   if (session.aux_bytes() < default_aux || session.data_bytes() < planned_data)
-    Log(options,
-        "buffers " + KibText(session.aux_bytes()) + " AUX + " + KibText(session.data_bytes()) +
-            " data per ring, sized to the locked memory this user may use "
-            "(kernel.perf_event_mlock_kb " +
-            std::to_string(access.mlock_kb) + " KiB x " + std::to_string(online) +
-            " CPUs, then ulimit -l; CAP_IPC_LOCK lifts it, CAP_PERFMON does not)");
+    Log(options, "buffers " + KibText(session.aux_bytes()) + " AUX + " +
+                     KibText(session.data_bytes()) +
+                     " data per ring, sized to the locked memory this user may use "
+                     "(kernel.perf_event_mlock_kb " +
+                     std::to_string(access.mlock_kb) + " KiB x " + std::to_string(online) +
+                     " CPUs, then ulimit -l; CAP_IPC_LOCK lifts it, CAP_PERFMON does not)");
 }
 
 }  // namespace
@@ -537,6 +536,17 @@ RecordResult RecordIntelPt(const RecordOptions& options, const IntelPtHost& host
   AddBinaries(sink, writer);
   writer.Finish();
   for (const std::string& line : sink.loss().Summary(session.aux_bytes())) Log(options, line);
+  // The "did it work" figure (docs/howto_capture.md): code being traced
+  // writes MB/s; a filter that matched nothing leaves only sync packets.
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  std::ostringstream rate;
+  rate << "recorded " << (writer.aux_bytes() >> 10) << " KiB of Intel PT in " << std::fixed
+       << std::setprecision(2) << seconds << " s ("
+       << static_cast<uint64_t>(static_cast<double>(writer.aux_bytes() >> 10) /
+                                std::max(seconds, 1e-3))
+       << " KiB/s)";
+  Log(options, rate.str());
 
   RecordResult result;
   result.exit_status = ExitCode(wait_status);

@@ -39,9 +39,9 @@ PtSession::PtSession(PerfEventSys& sys, SessionPlan plan, const PerfAccess& acce
           AddToRing(ring, events_.emplace_back(Event{kTracking, fds->second, 0, cpu, tid}));
         }
         if (plan_.cpu_wide_switch)
-          AddToRing(ring, events_.emplace_back(
-                              Event{kSwitch, OpenEvent(kSwitch, *plan_.cpu_wide_switch, -1, cpu), 0,
-                                    cpu, -1}));
+          AddToRing(ring,
+                    events_.emplace_back(Event{
+                        kSwitch, OpenEvent(kSwitch, *plan_.cpu_wide_switch, -1, cpu), 0, cpu, -1}));
       }
     } else {
       for (pid_t tid : std::vector<pid_t>(tids_)) {
@@ -167,8 +167,8 @@ void PtSession::MapRings() {
       throw Error("the kernel refused a " + std::to_string(plan_.events.aux_bytes >> 10) +
                   " KiB Intel PT buffer (EINVAL): --buffer-size must be a power of two pages");
     const uint64_t per_ring = plan_.page_size + plan_.data_bytes + plan_.events.aux_bytes;
-    throw Error(DescribeMmapFailure(access_, error, per_ring, rings_.size(),
-                                    plan_.events.aux_bytes));
+    throw Error(
+        DescribeMmapFailure(access_, error, per_ring, rings_.size(), plan_.events.aux_bytes));
   }
 }
 

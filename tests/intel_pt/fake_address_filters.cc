@@ -12,7 +12,7 @@ namespace hwcov::testing {
 namespace {
 
 uint64_t InodeOf(const std::string& path) {
-  struct stat st{};
+  struct stat st {};
   return ::stat(path.c_str(), &st) == 0 ? st.st_ino : 0;
 }
 
@@ -36,8 +36,7 @@ bool Matches(const FakeFilter& f, const FakeVma& vma) {
 // perf_addr_filter_vma_adjust.
 FakeRange Bind(const FakeFilter& f, const FakeVma& vma) {
   const uint64_t size = vma.end - vma.start;
-  if (f.offset < vma.pgoff)
-    return {vma.start, std::min(size, f.size - (vma.pgoff - f.offset))};
+  if (f.offset < vma.pgoff) return {vma.start, std::min(size, f.size - (vma.pgoff - f.offset))};
   const uint64_t start = vma.start + f.offset - vma.pgoff;
   return {start, std::min(vma.end - start, f.size)};
 }

@@ -272,7 +272,11 @@ bool FakeKernel::WriteStep(const Step& step) {
     tail = __atomic_load_n(reinterpret_cast<uint64_t*>(&pg->data_tail), __ATOMIC_ACQUIRE);
   }
   head = *head_word;
-  if (size - (head - tail) < step.bytes.size()) return false;
+  // perf_aux_output_begin sizes a write with CIRC_SPACE(head, tail, size),
+  // which keeps one byte free so that a full ring differs from an empty
+  // one; the data ring (perf_output_begin) may fill completely.
+  const uint64_t keep_free = step.aux ? 1 : 0;
+  if (size - keep_free - (head - tail) < step.bytes.size()) return false;
   const uint64_t at = head & (size - 1);
   const uint64_t first = std::min<uint64_t>(step.bytes.size(), size - at);
   std::memcpy(area + at, step.bytes.data(), first);

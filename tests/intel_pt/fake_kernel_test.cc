@@ -23,9 +23,9 @@
 #include <fstream>
 #include <sstream>
 
+#include "fake_machine.h"
 #include "hwcov/decoder.h"
 #include "hwcov/trace.h"
-#include "fake_machine.h"
 #include "intel_pt_filter.h"
 #include "intel_pt_recorder.h"
 #include "intel_pt_session.h"

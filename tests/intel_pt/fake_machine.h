@@ -86,8 +86,8 @@ inline void RunWhileKernelWrites(collector::RecordOptions& o, FakeKernel& k, con
   k.on_script_done = [flag] { std::ofstream(flag) << "done\n"; };
 }
 
-inline const FakeKernel::Event* Find(const std::vector<FakeKernel::Event>& events, uint32_t type, int cpu,
-                              bool cpu_wide = false) {
+inline const FakeKernel::Event* Find(const std::vector<FakeKernel::Event>& events, uint32_t type,
+                                     int cpu, bool cpu_wide = false) {
   for (const auto& e : events)
     if (e.attr.type == type && e.cpu == cpu && (e.pid == -1) == cpu_wide &&
         (type != PERF_TYPE_SOFTWARE || e.attr.config == PERF_COUNT_SW_DUMMY))

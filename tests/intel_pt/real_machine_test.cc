@@ -86,8 +86,7 @@ struct Sleeper {
 TEST(KernelModel, FiltersBindByInodeAndFileOffset) {
   std::vector<testing::FakeFilter> f;
   const std::string real = fs::canonical(kLoops).string();
-  ASSERT_EQ(testing::ParseKernelFilters(
-                collector::BinaryFilterString({real}, 2, false).filter, &f),
+  ASSERT_EQ(testing::ParseKernelFilters(collector::BinaryFilterString({real}, 2, false).filter, &f),
             0);
   ASSERT_EQ(f.size(), 1u);
   std::vector<FakeVma> mm = testing::LoadElf(real, kBase);
