@@ -169,7 +169,7 @@ TEST_F(ParallelDecode, OverflowIsAGapAndTheRestDecodesExactly) {
 // writes sync points -- PSB, PSBEND, no FUP since tracing is off -- and no
 // TIP.PGE ever. The profile says so rather than showing a quiet 0%.
 TEST_F(ParallelDecode, ATraceThatNeverSwitchedOnIsAWarning) {
-  const fs::path& path = traces_->at(1);
+  const fs::path path = Record(*dir_, "loops", {"--", (kPrograms / "loops").string()});
   fs::path damaged = Damage(path, "nopge", [](std::vector<uint8_t>& s) {
     const auto psbs = Psbs(s);
     ASSERT_FALSE(psbs.empty());
