@@ -25,6 +25,7 @@ packages=(
   python3-jinja2 python3-lxml python3-pygments python3-colorlog
   man-db groff-base  # tools/package_test.sh: `man -l` renders the installed man page
   help2man      # the man page is generated from hwcov's own --help texts
+  lld           # tests/intel_pt: an lld-linked program (its code shares pages with data)
 )
 
 missing=()

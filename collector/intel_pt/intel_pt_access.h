@@ -20,6 +20,8 @@ struct PerfAccess {
   bool cap_sys_admin = false;
   bool cap_ipc_lock = false;
   bool cap_sys_ptrace = false;
+  int seccomp = -1;        // /proc/self/status Seccomp: 0 none, 1 strict, 2 filter; -1 unknown
+  uint64_t pinned_kb = 0;  // /proc/self/status VmPin: (the mm's pinned_vm)
 
   // perf's perf_event_paranoid_check(-1): what "privileged" means to perf
   // record (4 MiB default AUX buffers, CPU-wide context-switch events).
@@ -28,12 +30,20 @@ struct PerfAccess {
   // patch refuse every perf event to unprivileged users; mainline treats 3
   // as 2, so this is a likelihood the open itself settles.
   bool likely_denied() const { return paranoid > 2 && !privileged(); }
-  // Locked memory never runs out for root-like processes.
-  bool unlimited_lock() const { return cap_ipc_lock || privileged(); }
+  // perf_mmap lifts the locked-memory limit for CAP_IPC_LOCK or paranoid
+  // -1 only (kernel/events/core.c: perf_is_paranoid() && !capable(CAP_IPC_LOCK));
+  // CAP_PERFMON and CAP_SYS_ADMIN alone do not.
+  bool unlimited_lock() const { return cap_ipc_lock || paranoid < 0; }
+  // The pages perf buffers may lock: perf_event_mlock_kb x |online_cpus|
+  // for the user, then RLIMIT_MEMLOCK less what the process has pinned.
+  // UINT64_MAX when unlimited.
+  uint64_t LockBudgetPages(size_t online_cpus, uint64_t page_size) const;
 };
 
 // Reads paranoid and mlock_kb under |proc| (proc/sys/kernel/...), the
-// effective capabilities from |proc|/self/status and RLIMIT_MEMLOCK.
+// effective capabilities, seccomp mode and pinned memory from
+// |proc|/self/status and RLIMIT_MEMLOCK from |proc|/self/limits (else
+// getrlimit).
 PerfAccess ReadPerfAccess(const std::filesystem::path& proc = "/proc");
 
 // What lowers the barrier: the sysctl and the capability, in one clause;

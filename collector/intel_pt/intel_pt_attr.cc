@@ -1,6 +1,7 @@
 #include "intel_pt_attr.h"
 
 #include <climits>
+#include <cstddef>
 #include <cstring>
 
 #include "hwcov/support.h"
@@ -182,10 +183,26 @@ std::vector<uint64_t> AuxtraceInfoPriv(const PtPmu& pmu, const TimeConversion& t
   return priv;
 }
 
-std::vector<uint8_t> AttrBytes(const perf_event_attr& attr) {
+std::vector<uint8_t> AttrBytes(const perf_event_attr& attr, size_t at_least) {
   const auto* p = reinterpret_cast<const uint8_t*>(&attr);
   std::vector<uint8_t> bytes(p, p + sizeof attr);
   bytes.resize(attr.size, 0);  // attr.size may be below or (zero-padded) above ours
+  // perf refuses an attr larger than its own struct (tools/perf/util/
+  // header.c read_attr, "sz > our_sz"): store the smallest size perf
+  // defines that holds every set byte, VER5 (perf 4.1-5.4) at least.
+  size_t used = bytes.size();
+  while (used > 0 && bytes[used - 1] == 0) --used;
+  size_t size = bytes.size();
+  for (size_t known : {PERF_ATTR_SIZE_VER5, PERF_ATTR_SIZE_VER6, PERF_ATTR_SIZE_VER7}) {
+    if (known >= used && known >= at_least && known < size) {
+      size = known;
+      break;
+    }
+  }
+  if (size >= bytes.size() || size < PERF_ATTR_SIZE_VER5) return bytes;
+  bytes.resize(size);
+  const auto size32 = static_cast<uint32_t>(size);
+  std::memcpy(bytes.data() + offsetof(perf_event_attr, size), &size32, sizeof size32);
   return bytes;
 }
 

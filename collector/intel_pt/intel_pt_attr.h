@@ -63,7 +63,9 @@ std::vector<uint64_t> AuxtraceInfoPriv(const PtPmu& pmu, const TimeConversion& t
                                        int have_sched_switch, bool per_cpu,
                                        const std::string& filter);
 
-// An attr as the bytes perf.data stores (attr.size of them).
-std::vector<uint8_t> AttrBytes(const perf_event_attr& attr);
+// An attr as perf.data stores it: the smallest size perf defines (VER5,
+// VER6, VER7) that holds its set bytes and |at_least| bytes, with attr.size
+// patched to match; older perf refuses larger ones.
+std::vector<uint8_t> AttrBytes(const perf_event_attr& attr, size_t at_least = 0);
 
 }  // namespace hwcov::collector

@@ -41,7 +41,9 @@ ElfCode::ElfCode(const std::filesystem::path& path) : path_(path) {
     const auto ph = At<Elf64_Phdr>(bytes, eh.e_phoff + uint64_t{i} * eh.e_phentsize, path);
     if (ph.p_type != PT_LOAD) continue;
     loads.push_back({ph.p_vaddr, ph.p_memsz, ph.p_offset, ph.p_filesz, (ph.p_flags & PF_X) != 0});
-    if (ph.p_flags & PF_X) exec_segments_.push_back({ph.p_offset, ph.p_filesz});
+    const ElfCodeRange range{ph.p_offset, ph.p_filesz, (ph.p_flags & PF_X) != 0};
+    load_segments_.push_back(range);
+    if (range.exec) exec_segments_.push_back(range);
   }
   auto to_offset = [&](uint64_t vaddr) -> std::optional<uint64_t> {
     for (const Load& l : loads)
@@ -57,6 +59,11 @@ ElfCode::ElfCode(const std::filesystem::path& path) : path_(path) {
         continue;
       const auto strtab =
           At<Elf64_Shdr>(bytes, eh.e_shoff + uint64_t{sh.sh_link} * eh.e_shentsize, path);
+      // Names are read in place: the whole string table must be in the file.
+      if (strtab.sh_offset > bytes.size() || strtab.sh_size > bytes.size() - strtab.sh_offset)
+        ThrowFileError(path, "string table (section " + std::to_string(sh.sh_link) +
+                                 ") at offset " + std::to_string(strtab.sh_offset) + ", size " +
+                                 std::to_string(strtab.sh_size) + " lies outside the file");
       for (uint64_t at = 0; at + sizeof(Elf64_Sym) <= sh.sh_size; at += sizeof(Elf64_Sym)) {
         const auto sym = At<Elf64_Sym>(bytes, sh.sh_offset + at, path);
         const int type = ELF64_ST_TYPE(sym.st_info);

@@ -21,7 +21,8 @@ struct ElfFunction {
 
 struct ElfCodeRange {
   uint64_t offset = 0;
-  uint64_t size = 0;
+  uint64_t size = 0;  // p_filesz
+  bool exec = false;
 };
 
 class ElfCode {
@@ -34,12 +35,15 @@ class ElfCode {
   std::vector<ElfFunction> Functions(const std::string& name) const;
   // The executable PT_LOAD segments' file ranges.
   const std::vector<ElfCodeRange>& exec_segments() const { return exec_segments_; }
+  // Every PT_LOAD segment's file range, in program-header order.
+  const std::vector<ElfCodeRange>& load_segments() const { return load_segments_; }
 
  private:
   std::filesystem::path path_;
   uint64_t file_size_ = 0;
   std::vector<ElfFunction> functions_;
   std::vector<ElfCodeRange> exec_segments_;
+  std::vector<ElfCodeRange> load_segments_;
 };
 
 }  // namespace hwcov::collector

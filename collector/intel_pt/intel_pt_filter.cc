@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cstdio>
 #include <cstring>
@@ -140,16 +141,40 @@ std::string RealPath(const std::string& file, const std::string& what) {
   return real.string();
 }
 
-// The kernel matches a range against each mapping of the file and counts
-// a range starting exactly at a mapping's end as inside it
-// (perf_addr_filter_match): a filter starting on a page boundary may
-// resolve to the empty tail of the preceding read-only mapping.
-uint64_t AvoidBoundary(uint64_t offset, bool attach) {
+// The part [start, end) of executable segment |i| that the kernel binds to
+// its own mapping. The loader maps each PT_LOAD on whole pages
+// (fs/binfmt_elf.c elf_map); the kernel matches a file filter against a
+// mapping's file range with both ends inside (perf_addr_filter_match) and
+// binds it to the first match in address order in a running process
+// (perf_addr_filter_apply) or to the last mmap that matches in one started
+// under the filter (__perf_addr_filters_adjust). So the range must keep
+// clear of the pages of the segments before it (attach) or after it
+// (launch).
+std::pair<uint64_t, uint64_t> BindableRange(const std::vector<ElfCodeRange>& loads, size_t i,
+                                            bool attach) {
   const uint64_t page = static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
-  return attach && offset != 0 && offset % page == 0 ? offset + 1 : offset;
+  uint64_t start = loads[i].offset, end = loads[i].offset + loads[i].size;
+  for (size_t j = 0; j < loads.size(); ++j) {
+    if (j == i || (attach ? j > i : j < i) || loads[j].size == 0) continue;
+    const uint64_t first = loads[j].offset & ~(page - 1);
+    const uint64_t last = (loads[j].offset + loads[j].size + page - 1) & ~(page - 1);
+    if (start > last || end < first) continue;
+    if (attach)
+      start = std::max(start, last + 1);
+    else
+      end = std::min(end, first ? first - 1 : 0);
+  }
+  return {start, std::max(start, end)};
 }
 
 }  // namespace
+
+std::string UnfilterablePath(const std::string& path) {
+  if (path.find_first_of(" ,\n") == std::string::npos) return "";
+  return path +
+         " has a space, comma or newline in its path, which the kernel's address-filter "
+         "parser splits at";
+}
 
 std::vector<AddrFilter> ParseAddrFilters(const std::string& text) {
   return FilterParser(text).All();
@@ -172,6 +197,10 @@ KernelFilter ResolveAddrFilter(const AddrFilter& f) {
   KernelFilter k;
   k.action = f.action == "filter" ? "filter" : "stop";
   k.file = RealPath(f.file, "--filter '" + f.text + "'");
+  if (std::string why = UnfilterablePath(k.file); !why.empty())
+    throw Error("--filter '" + f.text + "': " + why +
+                "; give a path without them (a symlink works: the kernel follows it) or "
+                "use --all-code");
   if (f.addr) {
     k.offset = *f.addr;
     if (f.size) k.size = *f.size;
@@ -221,16 +250,25 @@ std::string BuildFilterString(const std::vector<std::string>& filters, uint32_t 
   return out;
 }
 
-std::string BinaryFilterString(const std::vector<std::string>& files, uint32_t ranges_available,
-                               bool attach) {
+BinaryFilter BinaryFilterString(const std::vector<std::string>& files, uint32_t ranges_available,
+                                bool attach) {
   std::vector<KernelFilter> ranges;
   for (const std::string& file : files) {
     const std::string real = RealPath(file, "cannot filter the trace to a binary");
+    if (std::string why = UnfilterablePath(real); !why.empty()) return {"", why};
     const ElfCode elf(real);
-    for (const ElfCodeRange& seg : elf.exec_segments()) {
-      const uint64_t start = AvoidBoundary(seg.offset, attach);
-      if (seg.offset + seg.size > start)
-        ranges.push_back({"filter", start, seg.offset + seg.size - start, real});
+    const auto& loads = elf.load_segments();
+    for (size_t i = 0; i < loads.size(); ++i) {
+      if (!loads[i].exec) continue;
+      const auto [start, end] = BindableRange(loads, i, attach);
+      // One byte goes where a page-aligned segment follows a mapping that
+      // ends there (GNU ld's layout); losing more would lose code.
+      if (loads[i].size - (end - start) > 1)
+        return {"", real +
+                        " has code in file pages it shares with another segment (lld's "
+                        "layout), where the kernel binds the address filter to the other "
+                        "mapping"};
+      ranges.push_back({"filter", start, end - start, real});
     }
   }
   if (ranges.size() > ranges_available)
@@ -238,8 +276,8 @@ std::string BinaryFilterString(const std::vector<std::string>& files, uint32_t r
                 std::to_string(ranges.size()) + " address ranges but this CPU's Intel PT has " +
                 std::to_string(ranges_available) +
                 " (caps/num_address_ranges); use --all-code or fewer --only paths");
-  std::string out;
-  for (const KernelFilter& k : ranges) out += (out.empty() ? "" : ",") + k.ToString();
+  BinaryFilter out;
+  for (const KernelFilter& k : ranges) out.filter += (out.filter.empty() ? "" : ",") + k.ToString();
   return out;
 }
 

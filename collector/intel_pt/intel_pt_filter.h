@@ -48,10 +48,22 @@ KernelFilter ResolveAddrFilter(const AddrFilter& filter);
 std::string BuildFilterString(const std::vector<std::string>& filters, uint32_t ranges_available);
 
 // The default "trace only these binaries": each file's executable segment
-// as one range. |attach|: the process already runs, and the kernel then
-// matches a range against every mapping of the file, including the
-// read-only one that ends exactly where code starts.
-std::string BinaryFilterString(const std::vector<std::string>& files, uint32_t ranges_available,
-                               bool attach);
+// as one range, or no filter at all (|why_unfiltered| says why) where the
+// kernel could not bind the range to the code: a path its filter parser
+// splits, or code sharing its file pages with another segment (lld's
+// layout). |attach|: the process already runs (the kernel binds to the
+// first overlapping mapping), else it starts under the filter (the last
+// overlapping mmap wins).
+struct BinaryFilter {
+  std::string filter;
+  std::string why_unfiltered;
+};
+BinaryFilter BinaryFilterString(const std::vector<std::string>& files, uint32_t ranges_available,
+                                bool attach);
+
+// Why the kernel cannot take |path| in a filter string, or empty: its
+// parser (perf_event_parse_addr_filter) splits at ' ', ',' and '\n' and
+// has no escapes.
+std::string UnfilterablePath(const std::string& path);
 
 }  // namespace hwcov::collector

@@ -11,6 +11,7 @@
 #include <cstring>
 #include <exception>
 #include <fstream>
+#include <iomanip>
 #include <map>
 #include <ostream>
 #include <set>
@@ -23,6 +24,7 @@
 #include "intel_pt_attr.h"
 #include "intel_pt_filter.h"
 #include "intel_pt_loss.h"
+#include "intel_pt_mounts.h"
 #include "intel_pt_pmu.h"
 #include "intel_pt_session.h"
 #include "intel_pt_sideband.h"
@@ -222,13 +224,47 @@ class ReaderThread {
   std::thread thread_;
 };
 
+// Why the kernel will not match a filter on |files| in the traced process,
+// or empty: it compares inodes (perf_addr_filter_match), and the inode
+// behind the traced mapping is another one on overlayfs or in another
+// mount namespace.
+std::string WhyFilesCannotMatch(const std::vector<std::string>& files, pid_t attach_pid,
+                                const IntelPtHost& host) {
+  if (attach_pid && InOtherMountNamespace(host.proc, attach_pid))
+    return "process " + std::to_string(attach_pid) +
+           " runs in another mount namespace (a container?), where the binaries' paths may "
+           "name other files";
+  for (const std::string& file : files) {
+    std::error_code ec;
+    const std::string real = std::filesystem::canonical(file, ec).string();
+    if (!ec && FilesystemTypeOf(host.proc / "self/mountinfo", real) == "overlay")
+      return real +
+             " is on overlayfs (a container), whose mappings the kernel's address filters "
+             "never match before the fix 'perf/core: Fix address filter match with backing "
+             "files' (late 2025)";
+  }
+  return "";
+}
+
+std::string Unfiltered(const std::string& why) {
+  return "warning: " + why +
+         "; tracing all user-space code instead, libraries included (a larger trace)";
+}
+
 // What the address filter is, and a sentence for the log about it.
 std::pair<std::string, std::string> PlanFilter(const RecordOptions& options, const PtPmu& pmu,
-                                               const std::string& executable) {
+                                               const std::string& executable,
+                                               const IntelPtHost& host) {
   const uint32_t ranges = pmu.AddressRanges();
   if (!options.filters.empty()) {
     std::string filter = BuildFilterString(options.filters, ranges);
-    return {filter, "address filter " + filter};
+    std::vector<std::string> files;
+    for (const std::string& text : options.filters)
+      for (const AddrFilter& f : ParseAddrFilters(text)) files.push_back(f.file);
+    std::string note = "address filter " + filter;
+    if (std::string why = WhyFilesCannotMatch(files, options.attach_pid, host); !why.empty())
+      note += "; warning: " + why + ", so this filter may trace nothing";
+    return {filter, note};
   }
   if (options.trace_everything) return {"", "tracing all user-space code"};
   std::vector<std::string> files;
@@ -249,12 +285,15 @@ std::pair<std::string, std::string> PlanFilter(const RecordOptions& options, con
     return {"",
             "this CPU's Intel PT cannot filter by address (caps/num_address_ranges is 0): "
             "tracing all code, libraries included"};
-  std::string filter = BinaryFilterString(files, ranges, options.attach_pid != 0);
+  if (std::string why = WhyFilesCannotMatch(files, options.attach_pid, host); !why.empty())
+    return {"", Unfiltered(why)};
+  BinaryFilter filter = BinaryFilterString(files, ranges, options.attach_pid != 0);
+  if (!filter.why_unfiltered.empty()) return {"", Unfiltered(filter.why_unfiltered)};
   std::string names;
   for (const auto& f : files) names += (names.empty() ? "" : ", ") + f;
-  return {filter, "tracing only " + names +
-                      " (address filter; --all-code traces libraries "
-                      "too)"};
+  return {filter.filter, "tracing only " + names +
+                             " (address filter; --all-code traces libraries "
+                             "too)"};
 }
 
 void Log(const RecordOptions& options, const std::string& line) {
@@ -372,6 +411,43 @@ void AddBinaries(const FileSink& sink, trace::PerfDataWriter& writer) {
   }
 }
 
+// Shrinks perf's default buffer sizes until |rings| of them fit in
+// |budget_pages| of locked memory (the AUX area first, then the data ring;
+// 8 KiB each at least), so that perf_mmap does not refuse them.
+void FitToLockBudget(uint64_t budget_pages, size_t rings, SessionPlan& sp) {
+  constexpr uint64_t kSmallest = 8 << 10;
+  auto pages = [&] { return rings * (1 + (sp.data_bytes + sp.events.aux_bytes) / sp.page_size); };
+  while (pages() > budget_pages) {
+    if (sp.events.aux_bytes >= sp.data_bytes && sp.events.aux_bytes > kSmallest)
+      sp.events.aux_bytes /= 2;
+    else if (sp.data_bytes > kSmallest)
+      sp.data_bytes /= 2;
+    else
+      break;  // the mmap fails then, and says why
+  }
+}
+
+std::string KibText(uint64_t bytes) {
+  return bytes >= (1 << 20) ? std::to_string(bytes >> 20) + " MiB"
+                            : std::to_string(bytes >> 10) + " KiB";
+}
+
+void LogBufferSizes(const RecordOptions& options, const PerfAccess& access, uint64_t default_aux,
+                    uint64_t planned_data, const PtSession& session, size_t online) {
+  if (session.shrinks())
+    Log(options,
+        "warning: the kernel refused the buffers for lack of locked memory (another "
+        "recording of this user holds some?): halved them " +
+            std::to_string(session.shrinks()) + " time(s)");
+  if (session.aux_bytes() < default_aux || session.data_bytes() < planned_data)
+    Log(options, "buffers " + KibText(session.aux_bytes()) + " AUX + " +
+                     KibText(session.data_bytes()) +
+                     " data per ring, sized to the locked memory this user may use "
+                     "(kernel.perf_event_mlock_kb " +
+                     std::to_string(access.mlock_kb) + " KiB x " + std::to_string(online) +
+                     " CPUs, then ulimit -l; CAP_IPC_LOCK lifts it, CAP_PERFMON does not)");
+}
+
 }  // namespace
 
 RecordResult RecordIntelPt(const RecordOptions& options, const IntelPtHost& host) {
@@ -408,7 +484,7 @@ RecordResult RecordIntelPt(const RecordOptions& options, const IntelPtHost& host
   const std::string executable =
       attach ? ExecutableOf(options.attach_pid)
              : FindInPath(options.command.at(0)).value_or(options.command.at(0)).string();
-  const auto [filter, filter_note] = PlanFilter(options, pmu, executable);
+  const auto [filter, filter_note] = PlanFilter(options, pmu, executable, host);
   Log(options, filter_note);
 
   sp.events = plan;
@@ -428,7 +504,15 @@ RecordResult RecordIntelPt(const RecordOptions& options, const IntelPtHost& host
     workload.emplace(options.command, SpawnOptions{.hold = true});  // held before its exec
     sp.tids = {workload->pid()};
   }
+  const size_t online = ParseCpuList(ReadLine(host.sysfs_cpu / "online")).size();
+  const uint64_t default_data = sp.data_bytes;
+  if (options.buffer_size == 0) {
+    sp.fit_buffers = true;
+    const size_t rings = plan.per_cpu ? sp.cpus.size() : sp.tids.size();
+    FitToLockBudget(access.LockBudgetPages(online, sp.page_size), rings, sp);
+  }
   PtSession session(sys, sp, access);
+  LogBufferSizes(options, access, plan.aux_bytes, default_data, session, online);
 
   const auto [ctc_n, ctc_d] = host.tsc_ctc ? *host.tsc_ctc : CpuTscCtcRatio();
   trace::PerfDataWriter writer(options.output, session.Attrs(),
@@ -436,9 +520,9 @@ RecordResult RecordIntelPt(const RecordOptions& options, const IntelPtHost& host
                                                 HaveSchedSwitch(plan), plan.per_cpu, filter));
   writer.SetStrings(HostStrings(host.proc / "cpuinfo"));
   const std::vector<int> present = ParseCpuList(ReadLine(host.sysfs_cpu / "present"));
-  const auto online =
-      static_cast<uint32_t>(ParseCpuList(ReadLine(host.sysfs_cpu / "online")).size());
-  writer.SetCpuCounts(present.empty() ? online : static_cast<uint32_t>(present.back() + 1), online);
+  writer.SetCpuCounts(
+      present.empty() ? static_cast<uint32_t>(online) : static_cast<uint32_t>(present.back() + 1),
+      static_cast<uint32_t>(online));
   const uint64_t sample_type = PlanSampleType(plan);
   FileSink sink(
       writer, sample_type, plan.per_cpu,
@@ -451,7 +535,18 @@ RecordResult RecordIntelPt(const RecordOptions& options, const IntelPtHost& host
       TraceUntilDone(options, session, workload ? &*workload : nullptr, writer, sink);
   AddBinaries(sink, writer);
   writer.Finish();
-  for (const std::string& line : sink.loss().Summary(plan.aux_bytes)) Log(options, line);
+  for (const std::string& line : sink.loss().Summary(session.aux_bytes())) Log(options, line);
+  // The "did it work" figure (docs/howto_capture.md): code being traced
+  // writes MB/s; a filter that matched nothing leaves only sync packets.
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  std::ostringstream rate;
+  rate << "recorded " << (writer.aux_bytes() >> 10) << " KiB of Intel PT in " << std::fixed
+       << std::setprecision(2) << seconds << " s ("
+       << static_cast<uint64_t>(static_cast<double>(writer.aux_bytes() >> 10) /
+                                std::max(seconds, 1e-3))
+       << " KiB/s)";
+  Log(options, rate.str());
 
   RecordResult result;
   result.exit_status = ExitCode(wait_status);

@@ -2,7 +2,9 @@
 
 #include <sys/mman.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstddef>
 #include <cstring>
 
 #include "hwcov/support.h"
@@ -31,12 +33,10 @@ PtSession::PtSession(PerfEventSys& sys, SessionPlan plan, const PerfAccess& acce
         rings_[ring].info = {static_cast<uint32_t>(ring), cpu,
                              plan_.tids.empty() ? -1 : plan_.tids.front()};
         for (pid_t tid : std::vector<pid_t>(tids_)) {
-          const int fd = OpenPtOrSkip(tid, cpu);
-          if (fd < 0) continue;
-          AddToRing(ring, events_.emplace_back(Event{kPt, fd, 0, cpu, tid}));
-          AddToRing(ring,
-                    events_.emplace_back(Event{
-                        kTracking, OpenEvent(kTracking, plan_.tracking, tid, cpu), 0, cpu, tid}));
+          const auto fds = OpenThread(tid, cpu);
+          if (!fds) continue;
+          AddToRing(ring, events_.emplace_back(Event{kPt, fds->first, 0, cpu, tid}));
+          AddToRing(ring, events_.emplace_back(Event{kTracking, fds->second, 0, cpu, tid}));
         }
         if (plan_.cpu_wide_switch)
           AddToRing(ring,
@@ -45,14 +45,13 @@ PtSession::PtSession(PerfEventSys& sys, SessionPlan plan, const PerfAccess& acce
       }
     } else {
       for (pid_t tid : std::vector<pid_t>(tids_)) {
-        const int fd = OpenPtOrSkip(tid, -1);
-        if (fd < 0) continue;
+        const auto fds = OpenThread(tid, -1);
+        if (!fds) continue;
         const size_t ring = rings_.size();
         rings_.push_back({});
         rings_[ring].info = {static_cast<uint32_t>(ring), -1, tid};
-        AddToRing(ring, events_.emplace_back(Event{kPt, fd, 0, -1, tid}));
-        AddToRing(ring, events_.emplace_back(Event{
-                            kTracking, OpenEvent(kTracking, plan_.tracking, tid, -1), 0, -1, tid}));
+        AddToRing(ring, events_.emplace_back(Event{kPt, fds->first, 0, -1, tid}));
+        AddToRing(ring, events_.emplace_back(Event{kTracking, fds->second, 0, -1, tid}));
       }
     }
     for (Event& e : events_) {
@@ -62,8 +61,8 @@ PtSession::PtSession(PerfEventSys& sys, SessionPlan plan, const PerfAccess& acce
                     "): this kernel is older than 3.12, which hwcov does not support");
     }
     // The kernel redirects only into a mapped buffer: map, then SET_OUTPUT.
+    MapRings();
     for (Ring& ring : rings_) {
-      MapRing(ring);
       for (int fd : ring.redirected) {
         int rc = sys_.Ioctl(fd, PERF_EVENT_IOC_SET_OUTPUT, static_cast<uintptr_t>(ring.fd));
         if (rc < 0)
@@ -91,11 +90,7 @@ PtSession::PtSession(PerfEventSys& sys, SessionPlan plan, const PerfAccess& acce
 PtSession::~PtSession() { Release(); }
 
 void PtSession::Release() {
-  for (Ring& r : rings_) {
-    if (r.aux) sys_.Unmap(r.aux, r.aux_len);
-    if (r.base) sys_.Unmap(r.base, r.base_len);
-    r.aux = r.base = nullptr;
-  }
+  UnmapRings();
   for (Event& e : events_)
     if (e.fd >= 0) sys_.Close(e.fd);
   events_.clear();
@@ -108,25 +103,42 @@ int PtSession::TryOpen(Kind kind, const perf_event_attr& attr, pid_t pid, int cp
     // Kernels before 5.12 have no attr.build_id: fall back to MMAP2 with
     // inode numbers, as perf does for its "missing features".
     plan_.tracking.build_id = 0;
-    fd = sys_.Open(plan_.tracking, pid, cpu);
+    return TryOpen(kind, plan_.tracking, pid, cpu);
+  }
+  if (fd == -EMFILE && !raised_file_limit_) {
+    // 2 descriptors per CPU and thread: perf raises the soft limit to the
+    // hard one and retries (tools/perf/util/evsel.c evsel__open_cpu).
+    raised_file_limit_ = true;
+    if (sys_.RaiseFileLimit() == 0) return TryOpen(kind, attr, pid, cpu);
   }
   return fd;
 }
 
 int PtSession::OpenEvent(Kind kind, const perf_event_attr& attr, pid_t pid, int cpu) {
   const int fd = TryOpen(kind, attr, pid, cpu);
-  if (fd < 0) throw Error(Describe(-fd, kind));
+  if (fd < 0) throw Error(Describe(-fd, kind, pid));
   return fd;
 }
 
-int PtSession::OpenPtOrSkip(pid_t tid, int cpu) {
-  const int fd = TryOpen(kPt, plan_.pt, tid, cpu);
-  if (fd == -ESRCH && !plan_.tids.empty() && tid != plan_.tids.front()) {
-    std::erase(tids_, tid);  // the thread ended between listing and opening
-    return -1;
-  }
-  if (fd < 0) throw Error(Describe(-fd, kPt));
-  return fd;
+bool PtSession::ThreadEnded(int fd, pid_t tid) {
+  // A thread (not the process itself) that exits between listing and
+  // opening: perf drops it from its thread map and goes on
+  // (evsel__open_cpu, ESRCH with ignore_missing_thread). Any of its events
+  // can be the first to see it gone.
+  if (fd != -ESRCH || plan_.tids.empty() || tid == plan_.tids.front()) return false;
+  std::erase(tids_, tid);
+  return true;
+}
+
+std::optional<std::pair<int, int>> PtSession::OpenThread(pid_t tid, int cpu) {
+  const int pt = TryOpen(kPt, plan_.pt, tid, cpu);
+  if (ThreadEnded(pt, tid)) return std::nullopt;
+  if (pt < 0) throw Error(Describe(-pt, kPt, tid));
+  const int tracking = TryOpen(kTracking, plan_.tracking, tid, cpu);
+  if (tracking < 0) sys_.Close(pt);
+  if (ThreadEnded(tracking, tid)) return std::nullopt;
+  if (tracking < 0) throw Error(Describe(-tracking, kTracking, tid));
+  return std::pair{pt, tracking};
 }
 
 void PtSession::AddToRing(size_t ring, const Event& event) {
@@ -138,29 +150,68 @@ void PtSession::AddToRing(size_t ring, const Event& event) {
     r.redirected.push_back(event.fd);
 }
 
-void PtSession::MapRing(Ring& ring) {
+void PtSession::MapRings() {
+  for (;;) {
+    int error = 0;
+    for (Ring& ring : rings_)
+      if ((error = MapRing(ring)) != 0) break;
+    if (!error) return;
+    // perf_mmap refuses with EPERM past the locked-memory budget, which
+    // other recordings of this user share; sizes hwcov chose shrink until
+    // they fit.
+    if (error == EPERM && plan_.fit_buffers && ShrinkBuffers()) {
+      UnmapRings();
+      continue;
+    }
+    if (error == EINVAL && mapping_aux_)
+      throw Error("the kernel refused a " + std::to_string(plan_.events.aux_bytes >> 10) +
+                  " KiB Intel PT buffer (EINVAL): --buffer-size must be a power of two pages");
+    const uint64_t per_ring = plan_.page_size + plan_.data_bytes + plan_.events.aux_bytes;
+    throw Error(
+        DescribeMmapFailure(access_, error, per_ring, rings_.size(), plan_.events.aux_bytes));
+  }
+}
+
+bool PtSession::ShrinkBuffers() {
+  constexpr uint64_t kSmallest = 8 << 10;
+  uint64_t& aux = plan_.events.aux_bytes;
+  if (aux >= plan_.data_bytes && aux > kSmallest)
+    aux /= 2;
+  else if (plan_.data_bytes > kSmallest)
+    plan_.data_bytes /= 2;
+  else
+    return false;
+  ++shrinks_;
+  return true;
+}
+
+void PtSession::UnmapRings() {
+  for (Ring& r : rings_) {
+    if (r.aux) sys_.Unmap(r.aux, r.aux_len);
+    if (r.base) sys_.Unmap(r.base, r.base_len);
+    r.aux = r.base = nullptr;
+    r.data.reset();
+    r.aux_ring.reset();
+  }
+}
+
+int PtSession::MapRing(Ring& ring) {
   const uint64_t aux_bytes = plan_.events.aux_bytes;
   ring.base_len = plan_.page_size + plan_.data_bytes;
   int error = 0;
+  mapping_aux_ = false;
   ring.base = sys_.Map(ring.base_len, PROT_READ | PROT_WRITE, ring.fd, 0, &error);
-  if (!ring.base)
-    throw Error(
-        DescribeMmapFailure(access_, error, ring.base_len + aux_bytes, rings_.size(), aux_bytes));
+  if (!ring.base) return error;
   auto* page = static_cast<perf_event_mmap_page*>(ring.base);
   // The AUX area follows the data area; the kernel reads where from here.
   page->aux_offset = ring.base_len;
   page->aux_size = aux_bytes;
   ring.aux_len = aux_bytes;
   // Writable: the kernel stops (TRUNCATED) rather than overwrite unread trace.
+  mapping_aux_ = true;
   ring.aux = sys_.Map(aux_bytes, PROT_READ | PROT_WRITE, ring.fd, static_cast<off_t>(ring.base_len),
                       &error);
-  if (!ring.aux)
-    throw Error(error == EINVAL
-                    ? "the kernel refused a " + std::to_string(aux_bytes >> 10) +
-                          " KiB Intel PT buffer (EINVAL): --buffer-size must be a power of two "
-                          "pages"
-                    : DescribeMmapFailure(access_, error, ring.base_len + aux_bytes, rings_.size(),
-                                          aux_bytes));
+  if (!ring.aux) return error;
   // The kernel says where the data area is (4.1+); older ones put it after
   // the first page, which is where data_offset 0 leads us too.
   const uint64_t data_offset = page->data_offset ? page->data_offset : plan_.page_size;
@@ -169,26 +220,33 @@ void PtSession::MapRing(Ring& ring) {
       page, std::span<uint8_t>(static_cast<uint8_t*>(ring.base) + data_offset, data_size));
   ring.aux_ring = std::make_unique<AuxRing>(
       page, std::span<uint8_t>(static_cast<uint8_t*>(ring.aux), aux_bytes));
+  return 0;
 }
 
-std::string PtSession::Describe(int error, Kind kind) const {
+std::string PtSession::Describe(int error, Kind kind, pid_t tid) const {
   const std::string err = std::strerror(error);
   switch (error) {
     case EACCES:
     case EPERM:
       return DescribeOpenDenied(access_, error, plan_.attach_pid);
     case ESRCH:
-      return "process " + std::to_string(plan_.attach_pid) + " does not exist (" + err + ")";
+      if (plan_.attach_pid)
+        return "process " + std::to_string(tid) + " ended before hwcov could attach (" + err + ")";
+      return "the program hwcov started (pid " + std::to_string(tid) +
+             ") ended before its trace could start (" + err + ")";
     case EBUSY:
+      // x86_add_exclusive (arch/x86/events/core.c): PT, LBR and BTS users
+      // exclude each other; PT the firmware left on means no intel_pt PMU.
       return "Intel PT is busy (" + err +
-             "): another tracer uses it or LBR/BTS (perf record "
-             "-e intel_pt, perf record -b / --call-graph lbr, a debugger), or the firmware "
-             "enabled it at boot; stop that tracer or use --backend soft";
+             "): another tracer uses it or LBR/BTS (perf record -e intel_pt, perf record -b / "
+             "--call-graph lbr, a debugger's branch tracing); stop that tracer or use "
+             "--backend soft";
     case EMFILE:
     case ENFILE:
       return "too many open files (" + err +
-             "): per-CPU tracing needs 2-3 descriptors per CPU "
-             "and thread; raise 'ulimit -n' or use --no-inherit";
+             ") even with the soft limit raised to the hard one: tracing needs 2 descriptors "
+             "per CPU and thread; raise the hard limit ('ulimit -Hn', systemd LimitNOFILE=) "
+             "or use --no-inherit";
     case EINVAL:
       if (kind == kPt)
         return "the kernel rejected the intel_pt event (" + err + "): config " +
@@ -202,8 +260,12 @@ std::string PtSession::Describe(int error, Kind kind) const {
 
 std::vector<trace::RawAttr> PtSession::Attrs() const {
   std::vector<trace::RawAttr> out;
+  // One entry size for all of them (perf.data has one attr_size).
+  size_t size = AttrBytes(plan_.pt).size();
+  size = std::max(size, AttrBytes(plan_.tracking).size());
+  if (plan_.cpu_wide_switch) size = std::max(size, AttrBytes(*plan_.cpu_wide_switch).size());
   auto add = [&](Kind kind, const perf_event_attr& attr, const char* name) {
-    trace::RawAttr a{AttrBytes(attr), {}, name};
+    trace::RawAttr a{AttrBytes(attr, size), {}, name};
     for (const Event& e : events_)
       if (e.kind == kind) a.ids.push_back(e.id);
     if (!a.ids.empty()) out.push_back(std::move(a));

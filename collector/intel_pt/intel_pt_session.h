@@ -32,6 +32,9 @@ struct SessionPlan {
   std::vector<pid_t> tids;                         // the threads to open events for
   std::string filter;                              // kernel address-filter string, or empty
   uint64_t data_bytes = 256 << 10;                 // data ring size (power of two pages)
+  // Sizes hwcov chose (not --buffer-size): halve them while the kernel
+  // refuses the mapping for lack of locked memory.
+  bool fit_buffers = false;
   uint64_t page_size = 4096;
   pid_t attach_pid = 0;  // for messages when opening fails
 };
@@ -70,6 +73,10 @@ class PtSession {
   bool mmap_build_id() const { return plan_.tracking.build_id; }
   TimeConversion time_conversion() const;
   size_t ring_count() const { return rings_.size(); }
+  // The buffer sizes mapped, and how often they were halved to fit.
+  uint64_t aux_bytes() const { return plan_.events.aux_bytes; }
+  uint64_t data_bytes() const { return plan_.data_bytes; }
+  int shrinks() const { return shrinks_; }
 
   void Enable();  // attached processes: start tracing now
   // Stops tracing; the kernel then writes out the last AUX data. Later
@@ -104,12 +111,16 @@ class PtSession {
   void Release();
   int TryOpen(Kind kind, const perf_event_attr& attr, pid_t pid, int cpu);
   int OpenEvent(Kind kind, const perf_event_attr& attr, pid_t pid, int cpu);
-  // Opens the intel_pt event of |tid|, or returns -1 for a thread (not the
-  // process itself) that no longer exists.
-  int OpenPtOrSkip(pid_t tid, int cpu);
+  // The intel_pt and tracking events of |tid|, or nullopt for a thread
+  // (not the process itself) that no longer exists.
+  std::optional<std::pair<int, int>> OpenThread(pid_t tid, int cpu);
+  bool ThreadEnded(int fd, pid_t tid);
   void AddToRing(size_t ring, const Event& event);
-  void MapRing(Ring& ring);
-  std::string Describe(int error, Kind kind) const;
+  void MapRings();
+  int MapRing(Ring& ring);  // 0 or the errno of the refused mmap
+  void UnmapRings();
+  bool ShrinkBuffers();
+  std::string Describe(int error, Kind kind, pid_t tid) const;
 
   PerfEventSys& sys_;
   SessionPlan plan_;
@@ -121,6 +132,9 @@ class PtSession {
   // them: never an ENABLE after the DISABLE.
   std::mutex enable_mu_;
   bool stopping_ = false;
+  bool raised_file_limit_ = false;
+  bool mapping_aux_ = false;  // which mmap MapRing last tried
+  int shrinks_ = 0;
 };
 
 }  // namespace hwcov::collector

@@ -3,6 +3,7 @@
 #include <poll.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -34,6 +35,13 @@ class KernelPerfEventSys : public PerfEventSys {
     std::vector<pollfd> p;
     for (int fd : fds) p.push_back({fd, POLLIN, 0});
     poll(p.data(), p.size(), timeout_ms);  // EINTR or a timeout: the caller drains anyway
+  }
+  int RaiseFileLimit() override {
+    rlimit l{};
+    if (getrlimit(RLIMIT_NOFILE, &l) != 0) return -errno;
+    if (l.rlim_cur == l.rlim_max) return -EPERM;
+    l.rlim_cur = l.rlim_max;
+    return setrlimit(RLIMIT_NOFILE, &l) == 0 ? 0 : -errno;
   }
 };
 

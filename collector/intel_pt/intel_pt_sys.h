@@ -27,6 +27,10 @@ class PerfEventSys {
   // Waits up to |timeout_ms| for any of |fds| to be readable (ring
   // watermarks); returns early, never fails.
   virtual void Poll(std::span<const int> fds, int timeout_ms) = 0;
+  // setrlimit(RLIMIT_NOFILE): the soft limit up to the hard one, as perf
+  // does after EMFILE (tools/perf/util/evsel.c evsel__increase_rlimit).
+  // 0, or -errno when it is already there or may not be raised.
+  virtual int RaiseFileLimit() = 0;
 };
 
 std::unique_ptr<PerfEventSys> MakeKernelPerfEventSys();

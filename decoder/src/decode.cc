@@ -269,6 +269,14 @@ ExecutionProfile Decode(const trace::Trace& trace, const DecodeOptions& options)
   profile.modules = std::move(context.modules.modules());
   profile.warnings.insert(profile.warnings.begin(), context.warnings.begin(),
                           context.warnings.end());
+  if (profile.trace_bytes > 0 && profile.instructions == 0)
+    // The hardware writes sync and timing packets while the filter keeps
+    // tracing off: a trace without one TIP.PGE. Never a silent 0%.
+    profile.warnings.push_back(
+        "the trace holds " + std::to_string(profile.trace_bytes) +
+        " bytes of Intel PT but not one executed instruction: tracing never switched on "
+        "(no TIP.PGE). An address filter matched nothing (a binary on overlayfs or in another "
+        "mount namespace, see docs/howto_capture.md) or the traced code never ran");
   // Each distinct warning once, in first-seen order.
   std::set<std::string> seen;
   std::erase_if(profile.warnings, [&](const std::string& w) { return !seen.insert(w).second; });

@@ -165,6 +165,35 @@ TEST_F(ParallelDecode, OverflowIsAGapAndTheRestDecodesExactly) {
   EXPECT_EQ(Listing(original), Listing(broken));
 }
 
+// An address filter that matches nothing (a binary on overlayfs): the CPU
+// writes sync points -- PSB, PSBEND, no FUP since tracing is off -- and no
+// TIP.PGE ever. The profile says so rather than showing a quiet 0%.
+TEST_F(ParallelDecode, ATraceThatNeverSwitchedOnIsAWarning) {
+  const fs::path path = Record(*dir_, "loops", {"--", (kPrograms / "loops").string()});
+  fs::path damaged = Damage(path, "nopge", [](std::vector<uint8_t>& s) {
+    const auto psbs = Psbs(s);
+    ASSERT_FALSE(psbs.empty());
+    std::vector<uint8_t> off(s.begin() + static_cast<long>(psbs[0]),
+                             s.begin() + static_cast<long>(psbs[0]) + 16);
+    off.insert(off.end(), {0x02, 0x23});  // PSBEND
+    off.resize(s.size(), 0);              // PAD
+    s = off;
+  });
+  auto warned = [](const ExecutionProfile& p) {
+    return std::any_of(p.warnings.begin(), p.warnings.end(), [](const std::string& w) {
+      return w.find("no TIP.PGE") != std::string::npos;
+    });
+  };
+  const trace::Trace broken = trace::ReadPerfData(damaged);
+  ASSERT_EQ(broken.queues.size(), 1u);
+  ASSERT_EQ(broken.queues[0].buffers.size(), 1u) << "Damage edits the first buffer only";
+  const ExecutionProfile p = decoder::Decode(broken);
+  EXPECT_EQ(p.instructions, 0u);
+  EXPECT_GT(p.trace_bytes, 0u);
+  EXPECT_TRUE(warned(p));
+  EXPECT_FALSE(warned(decoder::Decode(trace::ReadPerfData(path))));
+}
+
 TEST_F(ParallelDecode, LostBytesCostOnlyTheirStretch) {
   const fs::path& path = traces_->at(1);
   fs::path damaged = Damage(path, "lost", [](std::vector<uint8_t>& s) {

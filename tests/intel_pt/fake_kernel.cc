@@ -3,6 +3,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstdlib>
@@ -50,12 +51,14 @@ FakeKernel::~FakeKernel() {
 
 int FakeKernel::Open(const perf_event_attr& attr, pid_t pid, int cpu) {
   std::lock_guard lock(mu_);
+  if (pid > 0 && exited.count(pid)) return -ESRCH;  // find_lively_task_by_vpid
   int verdict = 0;
   if (on_open)
     verdict = on_open(attr, pid, cpu);
   else if (pid == -1 && !allow_cpu_wide)
     verdict = -EACCES;
   if (verdict < 0) return verdict;
+  if (open_fds_locked() >= nofile_cur) return -EMFILE;
   Event e;
   e.attr = attr;
   e.pid = pid;
@@ -88,10 +91,16 @@ int FakeKernel::Ioctl(int fd, unsigned long request, uintptr_t arg) {
       e.output = target->first;
       return 0;
     }
-    case PERF_EVENT_IOC_SET_FILTER:
+    case PERF_EVENT_IOC_SET_FILTER: {
       if (e.attr.type == PERF_TYPE_SOFTWARE) return -EINVAL;
-      e.filter = reinterpret_cast<const char*>(arg);
+      // perf_event_set_addr_filter: parse, then bind to the task's mm.
+      std::vector<FakeFilter> parsed;
+      const char* text = reinterpret_cast<const char*>(arg);
+      if (int r = ParseKernelFilters(text, &parsed); r < 0) return r;
+      e.filter = text;
+      e.filters = std::move(parsed);
       return 0;
+    }
     case PERF_EVENT_IOC_ENABLE:
       ++e.enables;
       return 0;
@@ -123,9 +132,15 @@ void* FakeKernel::Map(size_t length, int prot, int fd, off_t offset, int* error)
       *error = data_map_error;
       return nullptr;
     }
+    Charge charge;
+    if (int r = ChargeLocked(length / page, &charge); r < 0) {
+      *error = -r;
+      return nullptr;
+    }
     void* p = std::aligned_alloc(page, length);
     std::memset(p, 0, length);
     mappings_[p] = length;
+    charges_[p] = charge;
     auto* pg = static_cast<perf_event_mmap_page*>(p);
     pg->data_offset = page;
     pg->data_size = length - page;
@@ -133,11 +148,17 @@ void* FakeKernel::Map(size_t length, int prot, int fd, off_t offset, int* error)
     pg->time_mult = time.time_mult;
     pg->time_zero = time.time_zero;
     pg->cap_user_time_zero = time.cap_user_time_zero;
-    rings_.push_back({fd, p, length, nullptr, 0});
+    // A buffer mapped again after an munmap is the same ring.
+    auto again = std::find_if(rings_.begin(), rings_.end(),
+                              [&](const Ring& r) { return r.fd == fd && !r.base; });
+    if (again != rings_.end())
+      *again = {fd, p, length, nullptr, 0};
+    else
+      rings_.push_back({fd, p, length, nullptr, 0});
     return p;
   }
   for (Ring& r : rings_) {
-    if (r.fd != fd) continue;
+    if (r.fd != fd || !r.base) continue;
     auto* pg = static_cast<perf_event_mmap_page*>(r.base);
     if (pg->aux_offset != static_cast<uint64_t>(offset) || pg->aux_size != length ||
         offset < static_cast<off_t>(r.base_len) || !IsPowerOfTwo(length / page) || length % page) {
@@ -148,9 +169,15 @@ void* FakeKernel::Map(size_t length, int prot, int fd, off_t offset, int* error)
       *error = aux_map_error;
       return nullptr;
     }
+    Charge charge;
+    if (int refused = ChargeLocked(length / page, &charge); refused < 0) {
+      *error = -refused;
+      return nullptr;
+    }
     void* p = std::aligned_alloc(page, length);
     std::memset(p, 0, length);
     mappings_[p] = length;
+    charges_[p] = charge;
     r.aux = p;
     r.aux_len = length;
     return p;
@@ -165,6 +192,11 @@ void FakeKernel::Unmap(void* address, size_t length) {
   if (it == mappings_.end() || it->second != length) std::abort();  // a bad munmap is a bug
   std::free(address);
   mappings_.erase(it);
+  // perf_mmap_close / perf_aux_close hand the pages back.
+  const Charge c = charges_[address];
+  *user_locked_pages -= c.user;
+  pinned_pages_ -= c.pinned;
+  charges_.erase(address);
   for (Ring& r : rings_) {
     if (r.base == address) r.base = nullptr;
     if (r.aux == address) r.aux = nullptr;
@@ -175,6 +207,49 @@ void FakeKernel::Close(int fd) {
   std::lock_guard lock(mu_);
   auto it = events_.find(fd);
   if (it != events_.end()) it->second.closed = true;
+}
+
+int FakeKernel::ChargeLocked(uint64_t pages, Charge* charge) {
+  // perf_mmap (perf_mmap_calc_limits in 6.x): the data buffer counts its
+  // 2^n pages plus the user page, the AUX area its pages.
+  const uint64_t user_limit = (mlock_kb >> 2) * static_cast<uint64_t>(online_cpus);
+  // Since 5.5 ("perf/core: Fix mlock accounting in perf_mmap()") only this
+  // mapping's overflow counts once the user is past the limit.
+  const uint64_t user_locked = std::min(*user_locked_pages, user_limit) + pages;
+  const uint64_t extra = user_locked > user_limit ? user_locked - user_limit : 0;
+  const uint64_t lock_limit = memlock_rlimit / PageSize();
+  if (pinned_pages_ + extra > lock_limit && paranoid > -1 && !cap_ipc_lock) return -EPERM;
+  charge->user = pages - extra;
+  charge->pinned = extra;
+  *user_locked_pages += charge->user;
+  pinned_pages_ += charge->pinned;
+  return 0;
+}
+
+int FakeKernel::RaiseFileLimit() {
+  std::lock_guard lock(mu_);
+  if (nofile_cur >= nofile_max) return -EPERM;
+  nofile_cur = nofile_max;
+  return 0;
+}
+
+std::vector<std::optional<FakeRange>> FakeKernel::HardwareRanges(int fd) const {
+  std::lock_guard lock(mu_);
+  std::vector<std::optional<FakeRange>> out;
+  auto it = events_.find(fd);
+  if (it == events_.end()) return out;
+  const Event& e = it->second;
+  auto space = mm.find(e.pid);
+  if (space == mm.end()) space = mm.find(0);
+  for (const FakeFilter& f : e.filters) {
+    if (space == mm.end())
+      out.push_back(std::nullopt);
+    else if (e.attr.enable_on_exec)
+      out.push_back(ApplyAfterExec(f, space->second));
+    else
+      out.push_back(ApplyToRunningTask(f, space->second));
+  }
+  return out;
 }
 
 bool FakeKernel::WriteStep(const Step& step) {
@@ -197,7 +272,11 @@ bool FakeKernel::WriteStep(const Step& step) {
     tail = __atomic_load_n(reinterpret_cast<uint64_t*>(&pg->data_tail), __ATOMIC_ACQUIRE);
   }
   head = *head_word;
-  if (size - (head - tail) < step.bytes.size()) return false;
+  // perf_aux_output_begin sizes a write with CIRC_SPACE(head, tail, size),
+  // which keeps one byte free so that a full ring differs from an empty
+  // one; the data ring (perf_output_begin) may fill completely.
+  const uint64_t keep_free = step.aux ? 1 : 0;
+  if (size - keep_free - (head - tail) < step.bytes.size()) return false;
   const uint64_t at = head & (size - 1);
   const uint64_t first = std::min<uint64_t>(step.bytes.size(), size - at);
   std::memcpy(area + at, step.bytes.data(), first);
@@ -259,9 +338,21 @@ size_t FakeKernel::rings() const {
 
 size_t FakeKernel::open_fds() const {
   std::lock_guard lock(mu_);
+  return open_fds_locked();
+}
+
+size_t FakeKernel::open_fds_locked() const {
   size_t n = 0;
   for (const auto& [fd, e] : events_) n += !e.closed;
   return n;
+}
+
+std::vector<size_t> FakeKernel::aux_sizes() const {
+  std::lock_guard lock(mu_);
+  std::vector<size_t> out;
+  for (const Ring& r : rings_)
+    if (r.aux) out.push_back(r.aux_len);
+  return out;
 }
 
 size_t FakeKernel::live_mappings() const {

@@ -5,15 +5,24 @@
 // of kernel writes into the rings -- sideband records into the data ring,
 // PT bytes into the AUX area -- advancing data_head/aux_head and honouring
 // data_tail/aux_tail as kernel/events/ring_buffer.c does.
+//
+// It also models what decides whether a recording works on a real machine:
+// the tasks' address spaces and how address filters bind to them (by inode
+// and file offset, fake_address_filters.h), perf_mmap's locked-memory
+// accounting, RLIMIT_NOFILE and tasks that exit while hwcov attaches.
 #pragma once
 
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
+#include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
+#include "fake_address_filters.h"
 #include "intel_pt_attr.h"
 #include "intel_pt_sys.h"
 
@@ -55,6 +64,7 @@ class FakeKernel : public collector::PerfEventSys {
     uint64_t id = 0;
     int output = -1;  // SET_OUTPUT target
     std::string filter;
+    std::vector<FakeFilter> filters;  // as the kernel parsed |filter|
     int enables = 0, disables = 0;
     bool closed = false;
   };
@@ -80,6 +90,34 @@ class FakeKernel : public collector::PerfEventSys {
   // the kernel writes to perform, in order.
   std::function<std::vector<Step>(FakeKernel&)> script;
   size_t aux_steps_per_poll = 1;  // spread AUX writes over several reads
+  // The file mappings of each task (by pid; 0: of any task not listed).
+  // For an event opened with enable_on_exec (a launched program) they are
+  // the mmaps its exec makes, in order; otherwise the mm of the running
+  // task.
+  std::map<pid_t, std::vector<FakeVma>> mm;
+
+  // perf_mmap's locked-memory accounting (kernel/events/core.c): each
+  // mapping charges its pages to the user (user->locked_vm), up to
+  // perf_event_mlock_kb x online CPUs; beyond that to the mm's pinned_vm
+  // against RLIMIT_MEMLOCK, which only CAP_IPC_LOCK or paranoid -1 lifts
+  // (CAP_PERFMON does not). EPERM past it.
+  uint64_t mlock_kb = 516;
+  int online_cpus = 2;
+  uint64_t memlock_rlimit = 64 << 10;  // bytes
+  bool cap_ipc_lock = false;
+  int paranoid = 2;
+  // Shared by the fake kernels of recordings by one user.
+  std::shared_ptr<uint64_t> user_locked_pages = std::make_shared<uint64_t>(0);
+
+  // RLIMIT_NOFILE: an open beyond |nofile_cur| descriptors fails with
+  // EMFILE (alloc_fd via get_unused_fd_flags); RaiseFileLimit moves the
+  // soft limit up to the hard one.
+  uint64_t nofile_cur = 1024, nofile_max = 4096;
+
+  // Tasks that have exited: opening an event on one fails with ESRCH
+  // (find_lively_task_by_vpid). on_open may add to it.
+  std::set<pid_t> exited;
+
   // Called once the whole script is in the rings (tests end the traced
   // program then, so that it "ran" exactly while the kernel wrote).
   std::function<void()> on_script_done;
@@ -91,6 +129,7 @@ class FakeKernel : public collector::PerfEventSys {
   void Unmap(void* address, size_t length) override;
   void Close(int fd) override;
   void Poll(std::span<const int> fds, int timeout_ms) override;
+  int RaiseFileLimit() override;
 
   // --- inspection, after the recording ---
   std::vector<Event> events() const;
@@ -101,6 +140,11 @@ class FakeKernel : public collector::PerfEventSys {
   size_t steps_written() const { return next_step_; }
   size_t open_fds() const;
   size_t live_mappings() const;
+  // Where the hardware filters the event |fd| traces, one entry per filter
+  // (nullopt: it bound to no mapping, so nothing in it is traced).
+  std::vector<std::optional<FakeRange>> HardwareRanges(int fd) const;
+  uint64_t pinned_pages() const { return pinned_pages_; }
+  std::vector<size_t> aux_sizes() const;  // of the AUX areas mapped now
 
  private:
   struct Ring {
@@ -111,6 +155,7 @@ class FakeKernel : public collector::PerfEventSys {
     size_t aux_len = 0;
   };
   bool WriteStep(const Step& step);  // false: no room yet
+  size_t open_fds_locked() const;
   void Pump();
 
   mutable std::mutex mu_;
@@ -124,6 +169,12 @@ class FakeKernel : public collector::PerfEventSys {
   int next_fd_ = 100;
   uint64_t next_id_ = 1000;
   std::map<void*, size_t> mappings_;
+  struct Charge {
+    uint64_t user = 0, pinned = 0;  // pages
+  };
+  std::map<void*, Charge> charges_;
+  uint64_t pinned_pages_ = 0;  // mm->pinned_vm
+  int ChargeLocked(uint64_t pages, Charge* charge);
 };
 
 }  // namespace hwcov::testing

@@ -2,8 +2,10 @@
 // offsets the kernel wants (checked against binutils' nm and readelf on a
 // PIE test program and on a non-PIE one whose addresses differ from its
 // offsets), and the limits of the CPU (caps/num_address_ranges).
+#include <elf.h>
 #include <gtest/gtest.h>
 
+#include <cstddef>
 #include <fstream>
 #include <sstream>
 
@@ -177,16 +179,46 @@ TEST(FilterLimits, CountedAgainstTheCpusAddressRanges) {
   EXPECT_EQ(BuildFilterString({}, 2), "");
 }
 
+// A symbol table whose string table offset points outside the file (a
+// patched or truncated binary) is an error naming the file; it used to
+// build a name pointer from the offset unchecked (SEGV in strnlen).
+TEST(ElfCode, StringTableOutsideTheFileIsAnError) {
+  testing::TempDir dir("pt-elf-strtab");
+  const fs::path copy = dir.path() / "loops";
+  fs::copy_file(kLoops, copy);
+  std::fstream f(copy, std::ios::in | std::ios::out | std::ios::binary);
+  Elf64_Ehdr eh{};
+  f.read(reinterpret_cast<char*>(&eh), sizeof eh);
+  bool patched = false;
+  for (unsigned i = 0; i < eh.e_shnum && !patched; ++i) {
+    Elf64_Shdr sh{};
+    f.seekg(static_cast<std::streamoff>(eh.e_shoff + i * uint64_t{eh.e_shentsize}));
+    f.read(reinterpret_cast<char*>(&sh), sizeof sh);
+    if (sh.sh_type != SHT_SYMTAB) continue;
+    const uint64_t link_offset =
+        eh.e_shoff + sh.sh_link * uint64_t{eh.e_shentsize} + offsetof(Elf64_Shdr, sh_offset);
+    const uint64_t far = 0x7fff000000000000ull;
+    f.seekp(static_cast<std::streamoff>(link_offset));
+    f.write(reinterpret_cast<const char*>(&far), sizeof far);
+    patched = true;
+  }
+  f.close();
+  ASSERT_TRUE(patched) << "loops has a .symtab";
+  const std::string e = ErrorOf([&] { ElfCode elf(copy); });
+  EXPECT_TRUE(Contains(e, copy.string())) << e;
+  EXPECT_TRUE(Contains(e, "lies outside the file")) << e;
+}
+
 TEST(FilterLimits, TheDefaultFilterIsTheBinarysCode) {
   const ElfCode elf(kLoops);
   ASSERT_EQ(elf.exec_segments().size(), 1u);
   const auto seg = elf.exec_segments()[0];
   const std::string real = fs::canonical(kLoops).string();
-  EXPECT_EQ(BinaryFilterString({kLoops.string()}, 2, false),
+  EXPECT_EQ(BinaryFilterString({kLoops.string()}, 2, false).filter,
             "filter " + Hex(seg.offset) + "/" + Hex(seg.size) + "@" + real);
   // Attached: not starting on the page boundary where the read-only
   // mapping before the code ends (the kernel counts that end as a match).
-  EXPECT_EQ(BinaryFilterString({kLoops.string()}, 2, true),
+  EXPECT_EQ(BinaryFilterString({kLoops.string()}, 2, true).filter,
             "filter " + Hex(seg.offset + 1) + "/" + Hex(seg.size - 1) + "@" + real);
   EXPECT_TRUE(Contains(ErrorOf([&] { BinaryFilterString({kLoops.string()}, 0, false); }),
                        "caps/num_address_ranges"));
