@@ -20,6 +20,7 @@
 #include <tuple>
 #include <unordered_map>
 
+#include "fall_through.h"
 #include "function_names.h"
 #include "line_tally.h"
 
@@ -165,9 +166,10 @@ class ModuleMapper {
   // and says the line's statement starts at the instruction the view is at
   // (gcc emits several such rows at one address, each a statement whose code
   // was merged with its neighbours' or optimised away). The line ran when
-  // that instruction ran; LineTally uses the count only for lines whose own
-  // instructions did not run.
+  // that instruction ran, reached the way the view describes (FallThrough);
+  // LineTally uses the count only for lines whose own instructions did not run.
   void CountViews() {
+    const FallThrough fall_through(m_.elf, debug_, counts_.depth, counts_.branches);
     for (const LineRow& v : debug_.views) {
       if (v.line == 0 || !v.is_stmt || !Executable(v.begin)) continue;
       uint32_t line = v.line, instance = m_.instances.At(v.begin);
@@ -175,8 +177,9 @@ class ModuleMapper {
         line = it->second.line;
         instance = it->second.instance;
       }
-      lines_.Observe(v.file, line, instance, counts_.depth.At(v.begin), true,
-                     LineTally::Source::kView, InGap(v.begin));
+      uint64_t count = counts_.depth.At(v.begin);
+      if (count && !fall_through.ViewsRan(v.begin)) count = 0;
+      lines_.Observe(v.file, line, instance, count, true, LineTally::Source::kView, InGap(v.begin));
     }
   }
 
