@@ -1,18 +1,17 @@
 // Whether a statement view (an is_stmt row owning no instruction) at an
-// executed address describes code that ran. Views at one address are
-// ordered: those before the jump label at that address belong to the path
-// falling into it from the instruction before, the others to the jumps that
-// land there, and DWARF does not say where the label is. gcc and clang merge
-// identical tails (two `return NULL;` paths become one instruction), and the
-// view of the falling path's line then sits at the instruction the other
-// path jumps to: the jump is no evidence that the falling path's statement
-// ran. So:
-//   - an address only jumps can reach (the instruction before it, padding
-//     aside, is a jump or a return), a function body's start and an inlined
-//     copy's entry: its views ran when its instruction ran;
-//   - otherwise its views ran only if execution fell into it: the
-//     instruction before it ran and continued there (a call returned, a
-//     conditional jump was not taken).
+// executed address describes code that ran. The views at one address and
+// the jump label there are ordered, and DWARF does not say where the label
+// is: a jump may land on the views or after them. gcc and clang merge
+// identical tails (two `return NULL;` paths become one instruction), and a
+// jump from another statement then lands on the view of a statement that did
+// not run. Precision first, a view counts only on evidence:
+//   - its address is a function body's start or an inlined copy's entry, or
+//     only jumps can reach it (the instruction before it, padding aside, is
+//     a jump or a return): every arrival is one the views describe;
+//   - otherwise execution fell into it: the instruction before it ran and
+//     continued there (a call returned, a conditional jump was not taken).
+// The cost (a loop exit jumping onto the view of the statement after the
+// loop is not counted) is measured in docs/accuracy.md.
 #pragma once
 
 #include <cstdint>
