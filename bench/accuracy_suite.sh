@@ -92,14 +92,17 @@ excluded_sources() {  # substrings of compared paths to leave out
 
 # ------------------------------------------------------------------ building
 
-configure_and_build() {  # PROJECT SRC DIR CC CFLAGS
-  local project=$1 src=$2 dir=$3 cc=$4 cflags=$5
+configure_and_build() {  # PROJECT SRC DIR CC CXX CFLAGS
+  local project=$1 src=$2 dir=$3 cc=$4 cxx=$5 cflags=$6
   local -a extra
   read -r -a extra <<< "$(cmake_options "$project")"
   if [[ ! -f $dir/.built ]]; then
     rm -rf "$dir"
-    CC=$cc cmake -S "$src/$(cmake_dir "$project")" -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=None \
-      -DCMAKE_C_FLAGS="$cflags" -DCMAKE_EXE_LINKER_FLAGS="$cflags" \
+    # C++ too: Expat's runtestspp is C++, and clang's --coverage objects need
+    # clang's profile runtime at link time.
+    CC=$cc CXX=$cxx cmake -S "$src/$(cmake_dir "$project")" -B "$dir" -G Ninja \
+      -DCMAKE_BUILD_TYPE=None -DCMAKE_C_FLAGS="$cflags" -DCMAKE_CXX_FLAGS="$cflags" \
+      -DCMAKE_EXE_LINKER_FLAGS="$cflags" \
       -DCMAKE_SHARED_LINKER_FLAGS="$cflags" "${extra[@]}" > "$dir.configure.log" 2>&1 ||
       { echo "accuracy_suite: configuring $dir failed (see $dir.configure.log)" >&2; exit 1; }
     # Debian's expat 2.5.0 CVE-2024-8176 patch tests "#if XML_DTD == 1", which
@@ -124,16 +127,16 @@ for test in json.load(sys.stdin)["tests"]:
 # ------------------------------------------------------------------ one case
 
 run_case() {  # PROJECT COMPILER OPT
-  local project=$1 compiler=$2 opt=$3 src cc gcov
+  local project=$1 compiler=$2 opt=$3 src cc cxx gcov
   src=$(fetch_sources "$project")
   case $compiler in
-    gcc) cc=gcc; gcov=(gcov) ;;
-    clang) cc=clang; gcov=(llvm-cov gcov) ;;
+    gcc) cc=gcc; cxx=g++; gcov=(gcov) ;;
+    clang) cc=clang; cxx=clang++; gcov=(llvm-cov gcov) ;;
   esac
   local case_dir="$work/$project/$compiler$opt"
   mkdir -p "$case_dir"
-  configure_and_build "$project" "$src" "$case_dir/coverage" "$cc" "$opt -g --coverage"
-  configure_and_build "$project" "$src" "$case_dir/plain" "$cc" "$opt -g"
+  configure_and_build "$project" "$src" "$case_dir/coverage" "$cc" "$cxx" "$opt -g --coverage"
+  configure_and_build "$project" "$src" "$case_dir/plain" "$cc" "$cxx" "$opt -g"
 
   # Reference: the suite on the --coverage build, then gcov.
   find "$case_dir/coverage" -name '*.gcda' -delete
