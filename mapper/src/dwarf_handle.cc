@@ -5,19 +5,22 @@
 namespace hwcov::mapper {
 namespace {
 
-struct AttrDeleter {
-  void operator()(Dwarf_Attribute attr) const { dwarf_dealloc_attribute(attr); }
-};
-using AttrPtr = std::unique_ptr<std::remove_pointer_t<Dwarf_Attribute>, AttrDeleter>;
-
-AttrPtr Attr(Dwarf_Die die, Dwarf_Half name) {
-  Dwarf_Attribute attr = nullptr;
-  Dwarf_Error err = nullptr;
-  if (dwarf_attr(die, name, &attr, &err) != DW_DLV_OK) return AttrPtr(nullptr);
-  return AttrPtr(attr);
+std::string AttributeName(Dwarf_Half attr) {
+  const char* name = nullptr;
+  if (dwarf_get_AT_name(attr, &name) == DW_DLV_OK && name) return name;
+  return "attribute " + std::to_string(attr);
 }
 
 }  // namespace
+
+Dwarf::AttrPtr Dwarf::Attr(Dwarf_Die die, Dwarf_Half name) const {
+  Dwarf_Attribute attr = nullptr;
+  Dwarf_Error err = nullptr;
+  const int rc = dwarf_attr(die, name, &attr, &err);
+  if (rc == DW_DLV_ERROR)  // the message is built only then: this runs for every attribute read
+    Check(rc, err, "reading " + AttributeName(name) + " of DIE " + std::to_string(Offset(die)));
+  return AttrPtr(rc == DW_DLV_OK ? attr : nullptr);
+}
 
 Dwarf::~Dwarf() {
   if (dbg_) dwarf_finish(dbg_, nullptr);
@@ -39,6 +42,23 @@ void Dwarf::Check(int rc, Dwarf_Error err, const std::string& what) const {
   std::string message = err ? dwarf_errmsg(err) : "unknown error";
   if (err) dwarf_dealloc_error(dbg_, err);
   ThrowFileError(path_, "DWARF error " + what + ": " + message);
+}
+
+bool Dwarf::Tolerate(int rc, Dwarf_Error err, const std::string& what, Dwarf_Die die) const {
+  if (rc != DW_DLV_ERROR) return rc == DW_DLV_OK;
+  std::string message = err ? dwarf_errmsg(err) : "unknown error";
+  if (err) dwarf_dealloc_error(dbg_, err);
+  Unreadable& u = unreadable_[what];
+  if (u.count++ == 0) u.first = "DIE " + std::to_string(Offset(die)) + ": " + message;
+  return false;
+}
+
+std::vector<std::string> Dwarf::Warnings() const {
+  std::vector<std::string> out;
+  for (const auto& [what, u] : unreadable_)
+    out.push_back(path_ + ": " + std::to_string(u.count) + " unreadable DWARF " + what +
+                  " (first at " + u.first + "); left out");
+  return out;
 }
 
 DiePtr Dwarf::FirstChild(Dwarf_Die die) const {
@@ -75,21 +95,24 @@ DiePtr Dwarf::DieAt(Dwarf_Off offset) const {
 Dwarf_Off Dwarf::Offset(Dwarf_Die die) const {
   Dwarf_Off offset = 0;
   Dwarf_Error err = nullptr;
-  dwarf_dieoffset(die, &offset, &err);
+  Check(dwarf_dieoffset(die, &offset, &err), err, "reading a DIE's offset");
   return offset;
 }
 
 Dwarf_Off Dwarf::CuOffset(Dwarf_Die die) const {
   Dwarf_Off offset = 0;
   Dwarf_Error err = nullptr;
-  dwarf_CU_dieoffset_given_die(die, &offset, &err);
+  const int rc = dwarf_CU_dieoffset_given_die(die, &offset, &err);
+  if (rc == DW_DLV_ERROR)
+    Check(rc, err, "finding the compilation unit of DIE " + std::to_string(Offset(die)));
   return offset;
 }
 
 Dwarf_Half Dwarf::Tag(Dwarf_Die die) const {
   Dwarf_Half tag = 0;
   Dwarf_Error err = nullptr;
-  dwarf_tag(die, &tag, &err);
+  const int rc = dwarf_tag(die, &tag, &err);
+  if (rc == DW_DLV_ERROR) Check(rc, err, "reading the tag of DIE " + std::to_string(Offset(die)));
   return tag;
 }
 
@@ -98,7 +121,9 @@ std::string Dwarf::String(Dwarf_Die die, Dwarf_Half name) const {
   if (!attr) return "";
   char* str = nullptr;
   Dwarf_Error err = nullptr;
-  return dwarf_formstring(attr.get(), &str, &err) == DW_DLV_OK && str ? str : "";
+  const int rc = dwarf_formstring(attr.get(), &str, &err);
+  if (rc == DW_DLV_ERROR) Tolerate(rc, err, "string " + AttributeName(name), die);
+  return rc == DW_DLV_OK && str ? str : "";
 }
 
 std::optional<uint64_t> Dwarf::Unsigned(Dwarf_Die die, Dwarf_Half name) const {
@@ -113,24 +138,37 @@ std::optional<uint64_t> Dwarf::Unsigned(Dwarf_Die die, Dwarf_Half name) const {
   // DW_AT_decl_file of DIEs that share an abbreviation); dwarf_formsdata reads it.
   Dwarf_Signed signed_value = 0;
   err = nullptr;
-  if (dwarf_formsdata(attr.get(), &signed_value, &err) == DW_DLV_OK && signed_value >= 0)
-    return static_cast<uint64_t>(signed_value);
-  if (err) dwarf_dealloc_error(dbg_, err);
+  const int rc = dwarf_formsdata(attr.get(), &signed_value, &err);
+  if (rc == DW_DLV_OK && signed_value >= 0) return static_cast<uint64_t>(signed_value);
+  // Negative: not a line, a file or an offset either.
+  Tolerate(DW_DLV_ERROR, err, "number " + AttributeName(name), die);
   return std::nullopt;
 }
 
 std::optional<Dwarf_Off> Dwarf::Reference(Dwarf_Die die, Dwarf_Half name) const {
   AttrPtr attr = Attr(die, name);
+  if (!attr) return std::nullopt;
   Dwarf_Off offset = 0;
   Dwarf_Error err = nullptr;
-  if (!attr || dwarf_global_formref(attr.get(), &offset, &err) != DW_DLV_OK) return std::nullopt;
-  return offset;
+  const int rc = dwarf_global_formref(attr.get(), &offset, &err);
+  if (rc == DW_DLV_OK) return offset;
+  Tolerate(rc, err, "reference " + AttributeName(name), die);
+  return std::nullopt;
 }
 
 std::optional<Dwarf_Off> Dwarf::SectionOffset(Dwarf_Die die, Dwarf_Half name) const {
   // libdwarf reads DW_FORM_sec_offset through dwarf_global_formref;
-  // dwarf_formudata refuses it (and DWARF 2/3 data4 offsets the other way).
-  if (auto offset = Reference(die, name)) return offset;
+  // dwarf_formudata refuses it, and reads DWARF 2/3 data4 offsets.
+  AttrPtr attr = Attr(die, name);
+  if (!attr) return std::nullopt;
+  Dwarf_Half form = 0;
+  Dwarf_Error err = nullptr;
+  const int rc = dwarf_whatform(attr.get(), &form, &err);
+  if (rc != DW_DLV_OK) {
+    Tolerate(rc, err, "form of " + AttributeName(name), die);
+    return std::nullopt;
+  }
+  if (form == DW_FORM_sec_offset) return Reference(die, name);
   return Unsigned(die, name);
 }
 
@@ -138,21 +176,24 @@ std::vector<AddressRange> Dwarf::Ranges(Dwarf_Die die, uint64_t cu_base) const {
   std::vector<AddressRange> out;
   Dwarf_Error err = nullptr;
   Dwarf_Addr low = 0, high = 0;
-  if (dwarf_lowpc(die, &low, &err) == DW_DLV_OK) {
+  if (Tolerate(dwarf_lowpc(die, &low, &err), err, "DW_AT_low_pc", die)) {
     Dwarf_Half form = 0;
     enum Dwarf_Form_Class form_class = DW_FORM_CLASS_UNKNOWN;
-    if (dwarf_highpc_b(die, &high, &form, &form_class, &err) == DW_DLV_OK) {
+    err = nullptr;
+    if (Tolerate(dwarf_highpc_b(die, &high, &form, &form_class, &err), err, "DW_AT_high_pc", die)) {
       if (form_class == DW_FORM_CLASS_CONSTANT) high += low;
       if (high > low) out.push_back({low, high});
     }
     return out;
   }
+  err = nullptr;
   AttrPtr attr = Attr(die, DW_AT_ranges);
   if (!attr) return out;
   Dwarf_Half form = 0;
   Check(dwarf_whatform(attr.get(), &form, &err), err, "reading DW_AT_ranges");
   Dwarf_Half version = 0, offset_size = 0;
-  dwarf_get_version_of_die(die, &version, &offset_size);
+  Check(dwarf_get_version_of_die(die, &version, &offset_size), nullptr,
+        "reading the DWARF version of DIE " + std::to_string(Offset(die)));
   const std::string where = "reading the ranges of DIE " + std::to_string(Offset(die));
 
   if (form == DW_FORM_rnglistx || version >= 5) {
@@ -214,15 +255,26 @@ std::vector<AddressRange> Dwarf::Ranges(Dwarf_Die die, uint64_t cu_base) const {
 std::optional<uint64_t> Dwarf::EntryPc(Dwarf_Die die,
                                        const std::vector<AddressRange>& ranges) const {
   if (ranges.empty()) return std::nullopt;
-  if (AttrPtr attr = Attr(die, DW_AT_entry_pc)) {
-    Dwarf_Error err = nullptr;
+  AttrPtr attr = Attr(die, DW_AT_entry_pc);
+  if (!attr) return std::nullopt;
+  Dwarf_Error err = nullptr;
+  Dwarf_Half form = 0;
+  if (!Tolerate(dwarf_whatform(attr.get(), &form, &err), err, "form of DW_AT_entry_pc", die))
+    return std::nullopt;
+  const bool address_form = form == DW_FORM_addr || form == DW_FORM_addrx ||
+                            form == DW_FORM_addrx1 || form == DW_FORM_addrx2 ||
+                            form == DW_FORM_addrx3 || form == DW_FORM_addrx4 ||
+                            form == DW_FORM_GNU_addr_index;
+  if (address_form) {
     Dwarf_Addr address = 0;
-    if (dwarf_formaddr(attr.get(), &address, &err) == DW_DLV_OK) return address;
-    // DWARF 5 also allows a constant: an offset from the entity's base address.
-    Dwarf_Unsigned offset = 0;
-    if (dwarf_formudata(attr.get(), &offset, &err) == DW_DLV_OK)
-      return ranges.front().begin + offset;
+    if (Tolerate(dwarf_formaddr(attr.get(), &address, &err), err, "DW_AT_entry_pc", die))
+      return address;
+    return std::nullopt;
   }
+  // DWARF 5 also allows a constant: an offset from the entity's base address.
+  Dwarf_Unsigned offset = 0;
+  if (Tolerate(dwarf_formudata(attr.get(), &offset, &err), err, "DW_AT_entry_pc", die))
+    return ranges.front().begin + offset;
   return std::nullopt;
 }
 

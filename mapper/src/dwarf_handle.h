@@ -1,12 +1,20 @@
 // libdwarf (20210528 API) behind a small RAII wrapper: one open Dwarf_Debug,
-// DIE ownership, and the attribute reads the mapper needs, with libdwarf's
-// DW_DLV_ERROR turned into hwcov::Error naming the file and DIE offset.
+// DIE ownership, and the attribute reads the mapper needs. libdwarf's
+// DW_DLV_ERROR never reads as "absent":
+//   - a DIE that cannot be read (its offset, tag, attribute list, children,
+//     siblings) throws hwcov::Error naming the file and the DIE offset: the
+//     tree below it is lost, so is every function there;
+//   - an attribute value that cannot be decoded (a string offset past
+//     .debug_str, a reference or number in a form that does not fit) is left
+//     out and counted: Warnings() says how many, of which kind, where the
+//     first was, and the mapper puts that in the report's warnings.
 #pragma once
 
 #include <dwarf.h>
 #include <libdwarf.h>
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -39,6 +47,12 @@ class Dwarf {
 
   // Throws hwcov::Error for DW_DLV_ERROR, naming the file and |what|.
   void Check(int rc, Dwarf_Error err, const std::string& what) const;
+  // For DW_DLV_ERROR: counts an attribute value of |die| that could not be
+  // read (|what|: which one) and frees |err|. Returns whether rc is DW_DLV_OK.
+  bool Tolerate(int rc, Dwarf_Error err, const std::string& what, Dwarf_Die die) const;
+  // One line per kind of unreadable value: "FILE: N unreadable DWARF WHAT
+  // (first at DIE X: libdwarf's message); left out".
+  std::vector<std::string> Warnings() const;
 
   DiePtr FirstChild(Dwarf_Die die) const;
   DiePtr NextSibling(Dwarf_Die die) const;
@@ -61,8 +75,20 @@ class Dwarf {
   std::optional<uint64_t> EntryPc(Dwarf_Die die, const std::vector<AddressRange>& ranges) const;
 
  private:
+  struct Unreadable {
+    uint64_t count = 0;
+    std::string first;  // "DIE X: message"
+  };
+  // The attribute |name| of |die|, nullptr when absent; throws on DW_DLV_ERROR.
+  struct AttrDeleter {
+    void operator()(Dwarf_Attribute attr) const { dwarf_dealloc_attribute(attr); }
+  };
+  using AttrPtr = std::unique_ptr<std::remove_pointer_t<Dwarf_Attribute>, AttrDeleter>;
+  AttrPtr Attr(Dwarf_Die die, Dwarf_Half name) const;
+
   std::string path_;
   Dwarf_Debug dbg_ = nullptr;
+  mutable std::map<std::string, Unreadable> unreadable_;  // by |what|
 };
 
 }  // namespace hwcov::mapper

@@ -33,6 +33,13 @@ struct PendingDeclFile {
   uint64_t file;
 };
 
+// A DW_AT_call_file value, resolved once its CU's file table is known.
+struct PendingCallFile {
+  uint32_t instance;
+  Dwarf_Off cu;
+  uint64_t file;
+};
+
 // A function's names and declaration, gathered along DW_AT_abstract_origin
 // and DW_AT_specification links.
 struct Declaration {
@@ -90,8 +97,9 @@ class Reader {
     }
     Dwarf_Addr base = 0;
     Dwarf_Error err = nullptr;
-    if (dwarf_lowpc(cu, &base, &err) != DW_DLV_OK) base = 0;
+    if (!dw_.Tolerate(dwarf_lowpc(cu, &base, &err), err, "DW_AT_low_pc", cu)) base = 0;
     cu_base_ = base;
+    cu_offset_ = cu_offset;
     Walk(cu, std::nullopt);
   }
 
@@ -130,7 +138,9 @@ class Reader {
     }
   }
 
-  void Walk(Dwarf_Die parent, std::optional<uint32_t> depth) {
+  // |enclosing|: the copy of code (index into instances) whose DIE subtree
+  // |parent| is in; none outside functions.
+  void Walk(Dwarf_Die parent, std::optional<uint32_t> enclosing) {
     // One level of recursion per level of DIEs. Real code nests them a few
     // dozen deep; a program of 30,000 nested blocks overflowed the stack.
     constexpr int kMaxNesting = 2000;
@@ -149,21 +159,19 @@ class Reader {
           // functions (GNU C) are bodies of their own.
           std::vector<AddressRange> ranges = Code(child.get());
           if (ranges.empty()) break;
-          AddInstance(child.get(), std::move(ranges), 0, /*inlined=*/false);
-          Walk(child.get(), 0);
+          Walk(child.get(), AddInstance(child.get(), std::move(ranges), std::nullopt));
           break;
         }
         case DW_TAG_inlined_subroutine: {
-          if (!depth) break;
+          if (!enclosing) break;
           std::vector<AddressRange> ranges = Code(child.get());
           if (ranges.empty()) break;
-          AddInstance(child.get(), std::move(ranges), *depth + 1, /*inlined=*/true);
-          Walk(child.get(), *depth + 1);
+          Walk(child.get(), AddInstance(child.get(), std::move(ranges), enclosing));
           break;
         }
         case DW_TAG_lexical_block:
         case DW_TAG_namespace:
-          Walk(child.get(), depth);
+          Walk(child.get(), enclosing);
           break;
         case DW_TAG_class_type:
         case DW_TAG_structure_type:
@@ -172,7 +180,7 @@ class Reader {
           // inside their class, inside a function. Other classes only declare
           // their methods (definitions are at namespace level), and walking
           // every member of every type would double the time of a C++ binary.
-          if (depth) Walk(child.get(), depth);
+          if (enclosing) Walk(child.get(), enclosing);
           break;
         default:  // variables, parameters, other types: no code below them
           break;
@@ -187,7 +195,11 @@ class Reader {
     return ranges;
   }
 
-  void AddInstance(Dwarf_Die die, std::vector<AddressRange> ranges, uint32_t depth, bool inlined) {
+  // An out-of-line body (no |caller|) or a copy inlined into |caller|;
+  // returns its index.
+  uint32_t AddInstance(Dwarf_Die die, std::vector<AddressRange> ranges,
+                       std::optional<uint32_t> caller) {
+    const bool inlined = caller.has_value();
     const Dwarf_Off self = dw_.Offset(die);
     const Dwarf_Off origin = dw_.Reference(die, DW_AT_abstract_origin).value_or(self);
     // gcc emits one body per constructor/destructor variant (C1/C2, D0/D1/D2)
@@ -206,8 +218,16 @@ class Reader {
     // function's hot part before its .cold part).
     instance.entry_exact = entry_pc || ranges.size() == 1 || !inlined;
     instance.ranges = std::move(ranges);
-    instance.depth = depth;
+    const uint32_t index = static_cast<uint32_t>(out_.instances.size());
+    if (caller) {
+      instance.depth = out_.instances[*caller].depth + 1;
+      instance.caller = *caller;
+      instance.call_line = static_cast<uint32_t>(dw_.Unsigned(die, DW_AT_call_line).value_or(0));
+      if (auto file = dw_.Unsigned(die, DW_AT_call_file))
+        pending_calls_.push_back({index, cu_offset_, *file});
+    }
     out_.instances.push_back(std::move(instance));
+    return index;
   }
 
   std::string LinkageName(Dwarf_Die die) {
@@ -247,12 +267,18 @@ class Reader {
     return d;
   }
 
+  // The global index of file |file| of CU |cu|'s table, or kNoFile.
+  uint32_t CuFile(Dwarf_Off cu, uint64_t file) const {
+    auto it = cu_files_.find(cu);
+    return it != cu_files_.end() && file < it->second.size() ? it->second[file] : kNoFile;
+  }
+
   void Finish() {
-    for (const PendingDeclFile& p : pending_files_) {
-      auto it = cu_files_.find(p.cu);
-      if (it != cu_files_.end() && p.file < it->second.size())
-        out_.functions[p.function].decl_file = it->second[p.file];
-    }
+    for (const PendingDeclFile& p : pending_files_)
+      if (uint32_t file = CuFile(p.cu, p.file); file != kNoFile)
+        out_.functions[p.function].decl_file = file;
+    for (const PendingCallFile& p : pending_calls_)
+      out_.instances[p.instance].call_file = CuFile(p.cu, p.file);
     // An inlined copy's abstract origin has no linkage name when the
     // function is a constructor or destructor; name it as its body is.
     for (auto& [key, index] : function_index_)
@@ -269,6 +295,7 @@ class Reader {
   std::span<const uint8_t> debug_line_;
   LineStrings strings_;
   uint64_t cu_base_ = 0;
+  Dwarf_Off cu_offset_ = 0;  // of the unit being walked
   std::map<std::string, uint32_t> file_index_;
   std::unordered_map<Dwarf_Off, std::vector<uint32_t>> cu_files_;  // by CU DIE offset
   std::unordered_map<Dwarf_Off, std::vector<uint32_t>> programs_;  // by .debug_line offset
@@ -276,6 +303,7 @@ class Reader {
   std::unordered_map<Dwarf_Off, std::string> concrete_linkage_;
   std::unordered_map<Dwarf_Off, Declaration> declarations_;
   std::vector<PendingDeclFile> pending_files_;
+  std::vector<PendingCallFile> pending_calls_;
   int nesting_ = 0;  // of Walk
 };
 
@@ -289,6 +317,7 @@ DebugInfo ReadDebugInfo(const std::string& path) {
   ElfSections sections(path);
   CheckDwarfListHeaders(sections);  // before libdwarf reads them: dwarf_list_headers.h
   Reader(dwarf, sections, info).ReadAllUnits();
+  info.warnings = dwarf.Warnings();
   return info;
 }
 

@@ -45,6 +45,12 @@ struct CodeInstance {
   uint64_t entry = 0;
   bool entry_exact = true;
   uint32_t depth = 0;
+  // An inlined copy's call site (DW_AT_call_file, DW_AT_call_line): the line
+  // of the call the copy replaced, in the copy that called it (|caller|, an
+  // index into DebugInfo::instances). call_line 0: not inlined, or unknown.
+  uint32_t caller = UINT32_MAX;
+  uint32_t call_file = kNoFile;
+  uint32_t call_line = 0;
 };
 
 struct DebugInfo {
@@ -54,6 +60,9 @@ struct DebugInfo {
   std::vector<LineRow> views;      // begin == end; sorted by begin
   std::vector<Function> functions;
   std::vector<CodeInstance> instances;
+  // Attribute values that could not be read and were left out, one line per
+  // kind with its count (Dwarf::Warnings()): the report shows them.
+  std::vector<std::string> warnings;
 
   // The row owning the instruction at |address|, or nullptr.
   const LineRow* RowAt(uint64_t address) const;
@@ -61,7 +70,8 @@ struct DebugInfo {
 
 // Reads the DWARF of |path| (the binary or its separate debug file);
 // has_dwarf is false when it has none. Throws hwcov::Error when the DWARF is
-// present but unreadable.
+// present but unreadable (a unit, DIE or line program that cannot be read);
+// values of single attributes that cannot be read are counted in |warnings|.
 DebugInfo ReadDebugInfo(const std::string& path);
 
 }  // namespace hwcov::mapper

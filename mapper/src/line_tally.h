@@ -14,8 +14,9 @@ class LineTally {
  public:
   enum class Source : uint8_t {
     kRow,       // instructions the line table attributes to the line
-    kView,      // a row that owns no instruction: counts only if no kRow does
+    kView,      // a row that owns no instruction: counts when no other source ran
     kFunction,  // a function's entries, on its declaration line
+    kCallSite,  // the executions of an inlined copy, on the line of its call
   };
 
   // |in_gap|: this code is in a function around a trace gap.

@@ -51,6 +51,8 @@ std::shared_ptr<const ModuleData> LoadModuleUncached(const std::string& path,
   data->elf = ReadElfFile(path);
   if (auto where = LocateDebugInfo(data->elf, debug_dirs, data->warnings)) {
     data->debug = ReadDebugInfo(where->path);
+    data->warnings.insert(data->warnings.end(), data->debug.warnings.begin(),
+                          data->debug.warnings.end());
     if (data->debug.has_dwarf) {
       data->debug_path = where->path;
       data->debug_source = where->source;

@@ -7,6 +7,11 @@
 // the line of its opening brace, where compilers put the prologue; so the
 // rows at a body's entry that carry the brace's line are counted for the
 // declaration line instead (FindPrologues).
+//
+// Optimised code (docs/accuracy.md, "Rules for optimised code"): a line
+// also ran when an is_stmt row owning no instruction (a view) sits at an
+// executed address (CountViews), and the line of a call that was inlined ran
+// when an instruction of the inlined copy ran (CountCallSites).
 #include "module_mapper.h"
 
 #include <algorithm>
@@ -15,6 +20,7 @@
 #include <tuple>
 #include <unordered_map>
 
+#include "fall_through.h"
 #include "function_names.h"
 #include "line_tally.h"
 
@@ -32,6 +38,7 @@ class ModuleMapper {
     FindPrologues();
     CountRows();
     CountViews();
+    CountCallSites();
     CountFunctions();
     CountBranches();
     lines_.Reduce([&](uint32_t file, uint32_t line, uint64_t count, bool unknown) {
@@ -156,9 +163,13 @@ class ModuleMapper {
   }
 
   // A view owns no instruction; an is_stmt one makes its line instrumentable
-  // and, for a line no instruction is attributed to (a statement optimised
-  // into its neighbours), gives it the count of the instruction it starts at.
+  // and says the line's statement starts at the instruction the view is at
+  // (gcc emits several such rows at one address, each a statement whose code
+  // was merged with its neighbours' or optimised away). The line ran when
+  // that instruction ran, reached the way the view describes (FallThrough);
+  // LineTally uses the count only for lines whose own instructions did not run.
   void CountViews() {
+    const FallThrough fall_through(m_.elf, debug_, counts_.depth, counts_.branches);
     for (const LineRow& v : debug_.views) {
       if (v.line == 0 || !v.is_stmt || !Executable(v.begin)) continue;
       uint32_t line = v.line, instance = m_.instances.At(v.begin);
@@ -166,8 +177,28 @@ class ModuleMapper {
         line = it->second.line;
         instance = it->second.instance;
       }
-      lines_.Observe(v.file, line, instance, counts_.depth.At(v.begin), true,
-                     LineTally::Source::kView, InGap(v.begin));
+      uint64_t count = counts_.depth.At(v.begin);
+      if (count && !fall_through.ViewsRan(v.begin)) count = 0;
+      lines_.Observe(v.file, line, instance, count, true, LineTally::Source::kView, InGap(v.begin));
+    }
+  }
+
+  // An inlined copy has the callee's lines only; the call's line is the
+  // copy's DW_AT_call_line, and it ran when the copy did: the copy's entries,
+  // or (entry not exact and never run) its most executed instruction. An
+  // observation in the calling copy, like the rows of the call line there.
+  void CountCallSites() {
+    for (const CodeInstance& instance : debug_.instances) {
+      if (instance.call_line == 0 || instance.call_file == kNoFile) continue;
+      if (!Executable(instance.entry)) continue;
+      uint64_t n = Entries(instance);
+      bool in_gap = false;
+      for (const AddressRange& r : instance.ranges) {
+        if (n == 0) n = std::max(n, counts_.depth.MaxIn(r.begin, r.end));
+        in_gap |= InGap(r.begin, r.end);
+      }
+      lines_.Observe(instance.call_file, instance.call_line, instance.caller, n, true,
+                     LineTally::Source::kCallSite, in_gap);
     }
   }
 

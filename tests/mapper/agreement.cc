@@ -51,6 +51,7 @@ Agreement Compare(const CoverageRecords& reference, const CoverageRecords& hwcov
       } else {
         a.line_differences.push_back(Where(path, line) + " reference " + std::to_string(count) +
                                      " hwcov " + std::to_string(it->second));
+        if (count == 0) a.ran_only_in_hwcov.push_back(Where(path, line));
       }
     }
     for (const auto& [line, count] : hw.lines)
@@ -99,8 +100,8 @@ void Print(std::ostream& out, const std::string& title, const Agreement& a) {
   };
   out << "[accuracy] " << title << ": lines " << percent(a.lines) << ", functions "
       << percent(a.functions) << ", branch lines " << percent(a.branch_lines)
-      << "; lines only in reference " << a.only_reference_lines.size() << ", only in hwcov "
-      << a.only_hwcov_lines.size() << "\n";
+      << "; ran only in hwcov " << a.ran_only_in_hwcov.size() << "; lines only in reference "
+      << a.only_reference_lines.size() << ", only in hwcov " << a.only_hwcov_lines.size() << "\n";
   auto list = [&](const char* what, const std::vector<std::string>& items) {
     if (items.empty()) return;
     out << "    " << what << ":";

@@ -30,6 +30,9 @@ struct Ratio {
 struct Agreement {
   Ratio lines, functions, branch_lines;
   std::vector<std::string> line_differences;  // "file:line reference N hwcov M"
+  // The line differences where hwcov says the line ran and the reference
+  // says it did not: the ones precision is about ("file:line").
+  std::vector<std::string> ran_only_in_hwcov;
   std::vector<std::string> function_differences;
   std::vector<std::string> branch_differences;
   std::vector<std::string> only_reference_lines;  // "file:line"

@@ -1,0 +1,106 @@
+/* optimised.c: small functions that an optimising compiler inlines, folds
+ * and merges, for the -O2/-O3 accuracy test (tests/mapper/optimised_test.cc).
+ * Run as `optimised 5`: some paths run, some do not. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct item {
+  int key;
+  int value;
+  struct item *next;
+};
+
+static struct item *find(struct item *list, int key)
+{
+  while (list && list->key != key)
+    list = list->next;
+  return list;
+}
+
+static int clamp(int v, int lo, int hi)
+{
+  if (v < lo)
+    return lo;
+  if (v > hi)
+    return hi;
+  return v;
+}
+
+__attribute__((noinline)) static int lookup(struct item *list, int key)
+{
+  struct item *found = find(list, key);
+  if (!found)
+    return -1;
+  return clamp(found->value, 0, 100);
+}
+
+__attribute__((noinline)) static struct item *build(int n)
+{
+  struct item *list = NULL;
+  for (int i = 0; i < n; i++) {
+    struct item *it = malloc(sizeof *it);
+    if (!it)
+      return NULL;
+    it->key = i;
+    it->value = i * 40 - 30;
+    it->next = list;
+    list = it;
+  }
+  return list;
+}
+
+__attribute__((noinline)) static int total(struct item *list, int n, int misses)
+{
+  int sum = 0;
+  for (int key = 0; key < n + misses; key++) {
+    int v = lookup(list, key);
+    if (v < 0)
+      sum -= 1;
+    else
+      sum += v;
+  }
+  return sum;
+}
+
+struct name {
+  const char *text;
+  int borrowed;
+};
+
+/* Borrowed, the copy's text is known not to be NULL: the check of line
+ * "if (!to->text)" has no instruction on that path, only gcc's statement
+ * view at the instruction the path falls into. */
+__attribute__((noinline)) static int copy_name(struct name *to, const struct name *from)
+{
+  to->borrowed = from->borrowed;
+  if (from->text) {
+    to->text = from->borrowed ? from->text : strdup(from->text);
+    if (!to->text)
+      return -1;
+  }
+  return 0;
+}
+
+static void release(struct item *list)
+{
+  while (list) {
+    struct item *next = list->next;
+    free(list);
+    list = next;
+  }
+}
+
+int main(int argc, char **argv)
+{
+  int n = argc > 1 ? atoi(argv[1]) : 3;
+  struct item *list = build(n);
+  if (!list && n > 0) {
+    fprintf(stderr, "out of memory\n");
+    return 1;
+  }
+  struct name from = {argv[0], argc > 0}, to;
+  printf("%d %d\n", total(list, n, 2), copy_name(&to, &from));
+  release(list);
+  return 0;
+}
