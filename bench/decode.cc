@@ -23,7 +23,8 @@
 namespace {
 
 struct Result {
-  double seconds = 0;
+  double seconds = 0;      // wall
+  double cpu_seconds = 0;  // user + system, of the child alone
   uint64_t instructions = 0;
   uint64_t libipt_stretch_bytes = 0;  // hwcov's fast path: bytes it handed to libipt
   long peak_kib = 0;
@@ -51,6 +52,8 @@ Result InChild(Work work) {
   rusage usage{};
   wait4(pid, &status, 0, &usage);
   r.peak_kib = usage.ru_maxrss;
+  auto seconds = [](const timeval& t) { return t.tv_sec + t.tv_usec / 1e6; };
+  r.cpu_seconds = seconds(usage.ru_utime) + seconds(usage.ru_stime);
   return r;
 }
 
@@ -108,8 +111,10 @@ int main(int argc, char** argv) {
   Result j1 = decode(1, 0, false);
   Result jn = decode(cores, 0, false);
   auto row = [&](const char* name, const Result& r) {
-    std::printf("%-44s %8.1f MB/s %9.1f M insn/s %8.3f s  peak %7ld KiB\n", name,
-                bytes / r.seconds / 1e6, r.instructions / r.seconds / 1e6, r.seconds, r.peak_kib);
+    std::printf(
+        "%-42s %7.1f MB/s %7.1f MB/cpu-s %8.1f M insn/s %8.3f s %8.3f cpu-s  peak %7ld KiB\n", name,
+        bytes / r.seconds / 1e6, bytes / r.cpu_seconds / 1e6, r.instructions / r.seconds / 1e6,
+        r.seconds, r.cpu_seconds, r.peak_kib);
   };
   std::printf(
       "%zu trace(s), %.1f MB of Intel PT, %u cores; the fast path handed %.2f%% of "
