@@ -25,8 +25,10 @@ struct FastBlock {
   uint64_t target = 0;   // of a direct branch at end_ip
   uint32_t ninsn = 0;
   InsnKind kind = InsnKind::kOther;
-  // Successor block ids, resolved on first use: [0] at next_ip, [1] at target.
+  // Successor block ids, resolved on first use: [0] at next_ip, [1] at target
+  // or, for an indirect branch, at indirect_target, where it went last.
   int32_t successor[2] = {-1, -1};
+  uint64_t indirect_target = 0;
   // Counts of the stretch being decoded, moved out when it ends: runs are
   // counter[kHits] plus, for a conditional branch, its outcomes
   // (counter[kFellThrough], counter[kTaken]; runs whose outcome libipt would

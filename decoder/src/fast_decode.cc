@@ -137,9 +137,20 @@ class Walker {
     if (kind != InsnKind::kIndirectJump && kind != InsnKind::kIndirectCall &&
         kind != InsnKind::kReturn)
       return false;
-    Emit(cur_);
-    if (kind == InsnKind::kIndirectCall) Push(cur_);
+    const int32_t from = cur_;
+    Emit(from);
+    if (kind == InsnKind::kIndirectCall) Push(from);
+    FastBlock& b = blocks_[from];
+    if (b.successor[1] >= 0 && b.indirect_target == ip) {
+      cur_ = b.successor[1];
+      cur_ip_ = ip;
+      return true;
+    }
     MoveTo(ip);
+    if (Resolve()) {
+      blocks_[from].successor[1] = cur_;
+      blocks_[from].indirect_target = ip;
+    }
     return true;
   }
 

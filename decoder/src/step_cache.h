@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "block_map.h"
+#include "hwcov/decoder.h"
 
 namespace hwcov::decoder {
 
@@ -61,6 +62,7 @@ static_assert(sizeof(Step) == 64);
 struct StepEffects {
   StepEffect effect[Step::kMaxEffects];
 };
+static_assert(sizeof(Step) + sizeof(StepEffects) == kStepCacheBytesPerEntry);
 
 class StepCache {
  public:

@@ -94,6 +94,8 @@ struct ExecutionProfile {
   }
 };
 
+inline constexpr size_t kStepCacheBytesPerEntry = 256;
+
 struct DecodeOptions {
   // Recorded paths are looked up under this directory (like perf --symfs):
   // binaries copied from the recording machine, a container's root.
@@ -110,9 +112,9 @@ struct DecodeOptions {
   // fast path (the reference the fast path is tested against).
   bool libipt_only = false;
   // Multi-bit steps the fast path caches per worker thread (a power of two;
-  // 0: walk every TNT bit on its own). Each takes sizeof(Step), 272 bytes:
-  // the default is 4.25 MiB per worker. Tests set a tiny cache to force
-  // evictions; the profile does not depend on it.
+  // 0: walk every TNT bit on its own), kStepCacheBytesPerEntry each: the
+  // default is 4 MiB per worker. Tests set a tiny cache to force evictions;
+  // the profile does not depend on it.
   size_t step_cache_entries = size_t{1} << 14;
   // Called now and then from the calling thread: PT bytes decoded so far
   // and in all.
