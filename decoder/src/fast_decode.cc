@@ -84,13 +84,17 @@ class Walker {
     while (n > 0) {
       if (cur_ < 0 && !Resolve()) return TntBitByBit(bits, n);
       const int chunk = std::min(n, kStepBits);
-      const uint64_t key = (bits >> (n - chunk)) & ((uint64_t{1} << chunk) - 1);
-      Step* step = steps_.Find(cur_, key, chunk);
+      const uint64_t key =
+          Step::Key(cur_, (bits >> (n - chunk)) & ((uint64_t{1} << chunk) - 1), chunk);
+      Step* step = steps_.Find(key);
       if (!step) {
         Step built;
-        StepEffects effects;
-        if (!BuildStep(cur_, key, chunk, built, effects)) return TntBitByBit(bits, n);
-        step = &steps_.Insert(built, effects, blocks_);
+        StepDetail detail;
+        if (!BuildStep(cur_, (bits >> (n - chunk)) & ((uint64_t{1} << chunk) - 1), chunk, built,
+                       detail))
+          return TntBitByBit(bits, n);
+        built.key = key;
+        step = &steps_.Insert(built, detail, blocks_);
       }
       ApplyStep(*step);
       n -= step->consumed;
@@ -281,26 +285,23 @@ class Walker {
   // target is on the return stack: the step ends there). False when a step
   // cannot describe it (no code, an unexpected instruction, a walk that uses
   // no bit): the bit-by-bit walk takes it and finds the same thing.
-  bool BuildStep(int32_t start, uint64_t bits, int n, Step& step, StepEffects& effects) {
-    step.start = start;
-    step.bits = bits;
-    step.nbits = static_cast<uint8_t>(n);
+  bool BuildStep(int32_t start, uint64_t bits, int n, Step& step, StepDetail& detail) {
     int32_t cur = start;
     int actions = 0;
     // One more block or branch outcome, unless the step is full.
     auto act = [&](int32_t block, int counter, bool pending) {
       if (++actions > Step::kMaxActions) return false;
       int i = 0;
-      StepEffect* e = effects.effect;
+      StepEffect* e = detail.effect;
       while (i < step.neffects && (e[i].block != block || e[i].counter != counter)) ++i;
       if (i == step.neffects) {
         if (i == Step::kMaxEffects) return false;
         e[step.neffects++] = {block, static_cast<uint16_t>(counter), 0};
       }
       ++e[i].times;
-      if (step.first < 0) step.first = block;
+      if (detail.first < 0) detail.first = block;
       step.last = block;
-      step.pending = pending ? block : -1;
+      step.pending = pending;
       return true;
     };
     int i = n - 1;
@@ -312,7 +313,7 @@ class Walker {
         if (call && step.npush == Step::kMaxDepth) goto full;
         if (!act(cur, FastBlock::kHits, false)) goto full;
         if (call) {
-          step.push[step.npush++] = cur;
+          detail.push[step.npush++] = cur;
           step.depth = std::max(step.depth, step.npush);
         }
         cur = blocks_.Successor(cur, 1);
@@ -331,7 +332,7 @@ class Walker {
         break;
       }
       if (!act(cur, FastBlock::kHits, false)) goto full;
-      cur = blocks_.Successor(step.push[--step.npush], 0);
+      cur = blocks_.Successor(detail.push[--step.npush], 0);
       if (cur < 0) return false;
     }
     step.consumed = static_cast<uint8_t>(n - 1 - i);
@@ -348,16 +349,17 @@ class Walker {
   void ApplyStep(Step& step) {
     steps_.Count(step);
     if (step.neffects) {
-      if (!first_ip_) first_ip_ = blocks_[step.first].ip;
+      if (!first_ip_) first_ip_ = blocks_[steps_.Detail(step).first].ip;
       last_ = step.last;
-      pending_ = step.pending;
+      pending_ = step.pending ? step.last : -1;
       pending_taken_ = step.pending_taken;
     }
     if (step.depth) {
       // Entries the step's calls pushed out of the ring are gone, even
       // those it popped again (libipt's ring overwrites the oldest).
       size_ = std::min(size_, kReturnStackSize - step.depth);
-      for (int i = 0; i < step.npush; ++i) Push(step.push[i]);
+      const StepDetail& detail = steps_.Detail(step);
+      for (int i = 0; i < step.npush; ++i) Push(detail.push[i]);
     }
     cur_ = step.end;
     cur_ip_ = blocks_[step.end].ip;

@@ -9,7 +9,7 @@ StepCache::StepCache(size_t entries) {
   if (entries == 0) return;
   const size_t n = std::max<size_t>(2, std::bit_floor(entries));
   slots_.resize(n);
-  effects_.resize(n);
+  details_.resize(n);
   shift_ = 64 - std::countr_zero(n);
   counted_.reserve(n);
 }
@@ -17,12 +17,12 @@ StepCache::StepCache(size_t entries) {
 void StepCache::Bind(const BlockMap* owner) {
   if (owner == owner_) return;
   Discard();
-  for (Step& s : slots_) s.start = -1;
+  for (Step& s : slots_) s.key = Step::kEmpty;
   owner_ = owner;
 }
 
-Step& StepCache::Insert(const Step& step, const StepEffects& effects, BlockMap& blocks) {
-  const size_t i = Index(step.start, step.bits, step.nbits);
+Step& StepCache::Insert(const Step& step, const StepDetail& detail, BlockMap& blocks) {
+  const size_t i = Index(step.key);
   ++misses_;
   ExpandOne(i, blocks);
   Step& slot = slots_[i];
@@ -30,7 +30,10 @@ Step& StepCache::Insert(const Step& step, const StepEffects& effects, BlockMap& 
   slot = step;
   slot.count = 0;
   slot.listed = listed;
-  std::copy_n(effects.effect, step.neffects, effects_[i].effect);
+  StepDetail& to = details_[i];
+  to.first = detail.first;
+  std::copy_n(detail.push, step.npush, to.push);
+  std::copy_n(detail.effect, step.neffects, to.effect);
   return slot;
 }
 
@@ -38,7 +41,7 @@ void StepCache::ExpandOne(size_t slot, BlockMap& blocks) {
   Step& s = slots_[slot];
   if (s.count == 0) return;
   for (int i = 0; i < s.neffects; ++i) {
-    const StepEffect& e = effects_[slot].effect[i];
+    const StepEffect& e = details_[slot].effect[i];
     blocks[e.block].counter[e.counter] += s.count * e.times;
   }
   s.count = 0;

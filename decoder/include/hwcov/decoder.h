@@ -94,7 +94,7 @@ struct ExecutionProfile {
   }
 };
 
-inline constexpr size_t kStepCacheBytesPerEntry = 256;
+inline constexpr size_t kStepCacheBytesPerEntry = 244;
 
 struct DecodeOptions {
   // Recorded paths are looked up under this directory (like perf --symfs):
@@ -113,7 +113,7 @@ struct DecodeOptions {
   bool libipt_only = false;
   // Multi-bit steps the fast path caches per worker thread (a power of two;
   // 0: walk every TNT bit on its own), kStepCacheBytesPerEntry each: the
-  // default is 4 MiB per worker. Tests set a tiny cache to force evictions;
+  // default is 3.8 MiB per worker. Tests set a tiny cache to force evictions;
   // the profile does not depend on it.
   size_t step_cache_entries = size_t{1} << 14;
   // Called now and then from the calling thread: PT bytes decoded so far
