@@ -67,15 +67,19 @@ inline int ParsePacket(const uint8_t* pos, const uint8_t* end, pt_packet& packet
       return ParseExtended(pos, end, packet);
     case 0x99:  // MODE
       if (end - pos < 2) return -pte_eos;
-      packet.payload.mode.leaf = static_cast<pt_mode_leaf>(pos[1] & 0xe0);
-      if (packet.payload.mode.leaf == pt_mol_exec) {
-        packet.payload.mode.bits.exec.csl = pos[1] & 1;
-        packet.payload.mode.bits.exec.csd = (pos[1] >> 1) & 1;
-      } else if (packet.payload.mode.leaf == pt_mol_tsx) {
-        packet.payload.mode.bits.tsx.intx = pos[1] & 1;
-        packet.payload.mode.bits.tsx.abrt = (pos[1] >> 1) & 1;
-      } else {
-        return -pte_bad_packet;
+      {
+        // Compared as a byte: an enum may not hold a value it does not name.
+        const uint8_t leaf = pos[1] & 0xe0;
+        if (leaf == pt_mol_exec) {
+          packet.payload.mode.bits.exec.csl = pos[1] & 1;
+          packet.payload.mode.bits.exec.csd = (pos[1] >> 1) & 1;
+        } else if (leaf == pt_mol_tsx) {
+          packet.payload.mode.bits.tsx.intx = pos[1] & 1;
+          packet.payload.mode.bits.tsx.abrt = (pos[1] >> 1) & 1;
+        } else {
+          return -pte_bad_packet;
+        }
+        packet.payload.mode.leaf = static_cast<pt_mode_leaf>(leaf);
       }
       return Fixed(packet, ppt_mode, 2);
     case 0x19:  // TSC
