@@ -5,11 +5,13 @@
 // handing what it does not model to libipt) with -j1 and -jN, and hwcov's
 // parallel plan with libipt's block decoder for every stretch. Each runs in a
 // child process so that its peak RSS is its own.
-// Last line: speedup_vs_pt_insn=X.X parallel_efficiency=Y%
+// Last line: speedup_vs_pt_insn=X.X (wall) speedup_vs_pt_insn_cpu=X.X (CPU
+// time of the child) parallel_efficiency=Y% peak_j1=M peak_jN=M.
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -23,9 +25,11 @@
 namespace {
 
 struct Result {
-  double seconds = 0;
+  double seconds = 0;      // wall
+  double cpu_seconds = 0;  // user + system, of the child alone
   uint64_t instructions = 0;
-  uint64_t libipt_stretch_bytes = 0;  // hwcov's fast path: bytes it handed to libipt
+  uint64_t libipt_stretch_bytes = 0;           // hwcov's fast path: bytes it handed to libipt
+  uint64_t step_lookups = 0, step_misses = 0;  // its step cache
   long peak_kib = 0;
 };
 
@@ -51,6 +55,8 @@ Result InChild(Work work) {
   rusage usage{};
   wait4(pid, &status, 0, &usage);
   r.peak_kib = usage.ru_maxrss;
+  auto seconds = [](const timeval& t) { return t.tv_sec + t.tv_usec / 1e6; };
+  r.cpu_seconds = seconds(usage.ru_utime) + seconds(usage.ru_stime);
   return r;
 }
 
@@ -59,12 +65,25 @@ Result InChild(Work work) {
 int main(int argc, char** argv) {
   // --hwcov-only: just the hwcov rows (quick turns while tuning; the
   // figures quoted in docs/benchmarks.md come from full runs).
-  const bool hwcov_only = argc > 1 && std::string(argv[1]) == "--hwcov-only";
-  if (argc < 2 + hwcov_only) {
-    std::fprintf(stderr, "usage: %s [--hwcov-only] TRACE...\n", argv[0]);
+  // --step-cache N: the fast path's step cache size (steps per worker).
+  bool hwcov_only = false;
+  size_t step_entries = hwcov::decoder::DecodeOptions{}.step_cache_entries;
+  int first = 1;
+  for (; first < argc && argv[first][0] == '-'; ++first) {
+    const std::string arg = argv[first];
+    if (arg == "--hwcov-only") {
+      hwcov_only = true;
+    } else if (arg == "--step-cache" && first + 1 < argc) {
+      step_entries = std::strtoull(argv[++first], nullptr, 10);
+    } else {
+      first = argc;
+    }
+  }
+  if (first >= argc) {
+    std::fprintf(stderr, "usage: %s [--hwcov-only] [--step-cache N] TRACE...\n", argv[0]);
     return 2;
   }
-  std::vector<std::string> paths(argv + 1 + hwcov_only, argv + argc);
+  std::vector<std::string> paths(argv + first, argv + argc);
   // Trace size from the files alone: the parent decodes nothing, so that the
   // children's peak RSS (which starts from the parent's) is their own.
   uint64_t bytes = 0;
@@ -80,10 +99,13 @@ int main(int argc, char** argv) {
         o.jobs = jobs;
         o.stretch_bytes = stretch;
         o.libipt_only = libipt_only;
+        o.step_cache_entries = step_entries;
         const hwcov::decoder::ExecutionProfile profile =
             hwcov::decoder::Decode(hwcov::trace::ReadPerfData(p), o);
         n += profile.instructions;
         r.libipt_stretch_bytes += profile.libipt_stretch_bytes;
+        r.step_lookups += profile.fast_path_step_lookups;
+        r.step_misses += profile.fast_path_step_misses;
       }
       return n;
     });
@@ -105,17 +127,38 @@ int main(int argc, char** argv) {
     block = decode(1, UINT64_MAX, true);
     j1_libipt = decode(1, 0, true);
   }
-  Result j1 = decode(1, 0, false);
-  Result jn = decode(cores, 0, false);
+  // The quick rows are the median of kRuns interleaved runs: on a shared
+  // machine one short run can land on a burst of other work.
+  constexpr int kRuns = 5;
+  std::vector<Result> j1_runs, jn_runs;
+  for (int i = 0; i < kRuns; ++i) {
+    j1_runs.push_back(decode(1, 0, false));
+    jn_runs.push_back(decode(cores, 0, false));
+  }
+  auto median = [](std::vector<Result> runs) {
+    std::sort(runs.begin(), runs.end(),
+              [](const Result& a, const Result& b) { return a.seconds < b.seconds; });
+    return runs[runs.size() / 2];
+  };
+  const Result j1 = median(j1_runs);
+  const Result jn = median(jn_runs);
   auto row = [&](const char* name, const Result& r) {
-    std::printf("%-44s %8.1f MB/s %9.1f M insn/s %8.3f s  peak %7ld KiB\n", name,
-                bytes / r.seconds / 1e6, r.instructions / r.seconds / 1e6, r.seconds, r.peak_kib);
+    std::printf(
+        "%-42s %7.1f MB/s %7.1f MB/cpu-s %8.1f M insn/s %8.3f s %8.3f cpu-s  peak %7ld KiB\n", name,
+        bytes / r.seconds / 1e6, bytes / r.cpu_seconds / 1e6, r.instructions / r.seconds / 1e6,
+        r.seconds, r.cpu_seconds, r.peak_kib);
   };
   std::printf(
       "%zu trace(s), %.1f MB of Intel PT, %u cores; the fast path handed %.2f%% of "
       "the bytes to libipt\n",
       paths.size(), bytes / 1e6, cores,
       100.0 * j1.libipt_stretch_bytes / std::max<uint64_t>(bytes, 1));
+  std::printf(
+      "step cache: %zu steps, %.2f MiB per worker; -j1: %.1f M lookups, %.2f%% built anew; "
+      "hwcov rows: median of %d runs\n",
+      step_entries, step_entries * hwcov::decoder::kStepCacheBytesPerEntry / 1048576.0,
+      j1.step_lookups / 1e6, 100.0 * j1.step_misses / std::max<uint64_t>(j1.step_lookups, 1),
+      kRuns);
   row("(a) libipt pt_insn, every instruction", insn);
   row("(b) libipt pt_blk, one stretch per stream", block);
   row("    hwcov -j1 --decoder libipt (pt_blk)", j1_libipt);
@@ -123,7 +166,10 @@ int main(int argc, char** argv) {
   char label[64];
   std::snprintf(label, sizeof label, "(c) hwcov -j%u", cores);
   row(label, jn);
-  std::printf("speedup_vs_pt_insn=%.1f parallel_efficiency=%.0f%%\n", insn.seconds / j1.seconds,
-              100.0 * j1.seconds / (jn.seconds * cores));
+  std::printf(
+      "speedup_vs_pt_insn=%.1f speedup_vs_pt_insn_cpu=%.1f parallel_efficiency=%.0f%% "
+      "peak_j1=%.1fMiB peak_j%u=%.1fMiB\n",
+      insn.seconds / j1.seconds, insn.cpu_seconds / j1.cpu_seconds,
+      100.0 * j1.seconds / (jn.seconds * cores), j1.peak_kib / 1024.0, cores, jn.peak_kib / 1024.0);
   return 0;
 }

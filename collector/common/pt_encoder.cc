@@ -30,9 +30,10 @@ pt_ip_compression Compression(uint64_t ip, std::optional<uint64_t> last) {
 
 }  // namespace
 
-PtEncoder::PtEncoder(Sink sink, uint64_t psb_period, Clock clock)
+PtEncoder::PtEncoder(Sink sink, uint64_t psb_period, Clock clock, PtEncoding encoding)
     : sink_(std::move(sink)),
       clock_(std::move(clock)),
+      encoding_(encoding),
       buffer_(kChunkBytes),
       psb_period_(psb_period) {
   pt_config config;
@@ -114,7 +115,7 @@ void PtEncoder::EmitTip(int type, std::optional<uint64_t> ip) {
 
 void PtEncoder::AddTnt(bool taken) {
   tnt_bits_ = tnt_bits_ << 1 | (taken ? 1 : 0);
-  if (++tnt_count_ == kTnt64Max) FlushTnt();
+  if (++tnt_count_ == (encoding_.long_tnt ? kTnt64Max : kTnt8Max)) FlushTnt();
 }
 
 void PtEncoder::FlushTnt() {
@@ -170,7 +171,7 @@ void PtEncoder::Executed(uint64_t ip, const InsnInfo& insn, uint64_t next_ip) {
       EmitTip(ppt_tip, next_ip);
       break;
     case InsnKind::kReturn:
-      if (ret_count_ && ret_stack_[ret_top_] == next_ip) {
+      if (encoding_.return_compression && ret_count_ && ret_stack_[ret_top_] == next_ip) {
         ret_top_ = static_cast<uint8_t>((ret_top_ + ret_stack_.size() - 1) % ret_stack_.size());
         --ret_count_;
         AddTnt(true);

@@ -1,7 +1,8 @@
 // Turns an observed instruction stream into genuine Intel PT packets with
 // libipt's encoder, exactly as hardware would have traced it with
-// intel_pt//u, branch tracing and return compression on (see
-// docs/soft-tracer.md for the packet choices and libipt's binding rules).
+// intel_pt//u, branch tracing and return compression on, or as configured
+// by PtEncoding (see docs/soft-tracer.md for the packet choices and
+// libipt's binding rules).
 #pragma once
 
 #include <array>
@@ -17,6 +18,15 @@ struct pt_encoder;
 
 namespace hwcov::collector {
 
+// What hardware can be told to write differently, and a packet choice: for
+// decoders that support neither return compression nor long TNT packets.
+struct PtEncoding {
+  // Off: every return is a TIP, as with intel_pt's noretcomp config bit.
+  bool return_compression = true;
+  // Off: only TNT-8 (6 bits a packet), never TNT-64.
+  bool long_tnt = true;
+};
+
 class PtEncoder {
  public:
   using Sink = std::function<void(std::span<const uint8_t>)>;
@@ -26,7 +36,8 @@ class PtEncoder {
   // bytes between PSB+ sync points (hardware's default psb_period=3 is 4 KiB).
   // With a |clock|, every PSB+ carries a TSC packet with its time, so that
   // decoders can order the trace against timestamped sideband.
-  explicit PtEncoder(Sink sink, uint64_t psb_period = 4096, Clock clock = nullptr);
+  explicit PtEncoder(Sink sink, uint64_t psb_period = 4096, Clock clock = nullptr,
+                     PtEncoding encoding = {});
   ~PtEncoder();
   PtEncoder(const PtEncoder&) = delete;
   PtEncoder& operator=(const PtEncoder&) = delete;
@@ -68,6 +79,7 @@ class PtEncoder {
 
   Sink sink_;
   Clock clock_;
+  PtEncoding encoding_;
   pt_encoder* encoder_ = nullptr;
   std::vector<uint8_t> buffer_;
   uint64_t psb_period_;

@@ -12,17 +12,26 @@ constexpr uint32_t kSoftPmuType = 10;  // perf only requires attr.type == priv[0
 // pt | tsc | branch: branch tracing with return compression; TSC packets in
 // each PSB+ order the trace against the timestamped sideband.
 constexpr uint64_t kSoftPtConfig = 0x2401;
+constexpr uint64_t kNoRetComp = 0x800;  // intel_pt's noretcomp: config:11
 constexpr uint64_t kPsbPeriod = 4096;
 
 }  // namespace
 
-trace::PtEventParams SoftwarePtEventParams() {
+trace::PtEventParams SoftwarePtEventParams(const RecordOptions& options) {
   // AUXTRACE_INFO priv[] as perf's intel_pt_info_fill writes it. Time
   // conversion is the identity (time_mult 1, shift 0, zero 0,
   // cap_user_time_zero 1): TSC packets carry the sideband's clock.
+  const uint64_t config = kSoftPtConfig | (options.no_return_compression ? kNoRetComp : 0);
   return {kSoftPmuType,
-          kSoftPtConfig,
+          config,
           {kSoftPmuType, 0, 1, 0, 1, 0x400, 0x800, 0, 0, 0, 0x200, 0x3c000, 0, 0, 0x2, 0, 0, 0}};
+}
+
+PtEncoding EncodingOf(const RecordOptions& options) {
+  PtEncoding encoding;
+  encoding.return_compression = !options.no_return_compression;
+  encoding.long_tnt = !options.tnt8_only;
+  return encoding;
 }
 
 uint64_t NowNs() {
@@ -42,13 +51,13 @@ bool InCodeFilter(const RecordOptions& options, const std::string& path, const s
 }
 
 std::unique_ptr<PtEncoder> StartThreadTrace(trace::PerfDataWriter& writer, uint32_t queue,
-                                            uint32_t pid, uint32_t tid, uint64_t psb_period,
-                                            PtEncoder::Clock clock) {
+                                            uint32_t pid, uint32_t tid,
+                                            const RecordOptions& options, PtEncoder::Clock clock) {
   auto encoder = std::make_unique<PtEncoder>(
       [&writer, queue, tid, clock](std::span<const uint8_t> bytes) {
         writer.AddAux(queue, tid, bytes, clock());
       },
-      psb_period ? psb_period : kPsbPeriod, clock);
+      options.psb_period ? options.psb_period : kPsbPeriod, clock, EncodingOf(options));
   writer.AddItraceStart(pid, tid, clock());
   return encoder;
 }

@@ -15,9 +15,14 @@
 namespace hwcov::collector {
 
 // The intel_pt attr and AUXTRACE_INFO of a software trace: branch tracing
-// with return compression, TSC packets in the sideband's clock
-// (CLOCK_MONOTONIC, identity time conversion). See docs/soft-tracer.md.
-trace::PtEventParams SoftwarePtEventParams();
+// with return compression unless options.no_return_compression (then the
+// config has noretcomp, as perf would record it), TSC packets in the
+// sideband's clock (CLOCK_MONOTONIC, identity time conversion). See
+// docs/soft-tracer.md.
+trace::PtEventParams SoftwarePtEventParams(const RecordOptions& options);
+
+// The packet choices of options (no_return_compression, tnt8_only).
+PtEncoding EncodingOf(const RecordOptions& options);
 
 // CLOCK_MONOTONIC in nanoseconds: the time of sideband records and TSC packets.
 uint64_t NowNs();
@@ -29,10 +34,11 @@ bool InCodeFilter(const RecordOptions& options, const std::string& path, const s
 
 // A thread's encoder writing its own AUX queue (perf's per-thread mode),
 // announced by ITRACE_START. |clock| gives the time of its TSC packets and
-// of the AUX records; |psb_period| is RecordOptions::psb_period (0: 4 KiB).
+// of the AUX records; options.psb_period (0: 4 KiB) and EncodingOf(options)
+// how it encodes.
 std::unique_ptr<PtEncoder> StartThreadTrace(trace::PerfDataWriter& writer, uint32_t queue,
-                                            uint32_t pid, uint32_t tid, uint64_t psb_period,
-                                            PtEncoder::Clock clock);
+                                            uint32_t pid, uint32_t tid,
+                                            const RecordOptions& options, PtEncoder::Clock clock);
 
 // The instruction at |ip|, inside the filter, ran and control went to
 // |next|: packets as an address filter makes them (TIP.PGD when |next| is

@@ -61,7 +61,7 @@ class EmuBackend : public TraceBackend {
     if (options.attach_pid) throw Error("-p (attach) needs --backend intel-pt");
     const EmuTools& tools = FindEmuTools();
     const auto start = std::chrono::steady_clock::now();
-    trace::PerfDataWriter writer(options.output, SoftwarePtEventParams());
+    trace::PerfDataWriter writer(options.output, SoftwarePtEventParams(options));
     RecordingDir dir;
     RecordResult result;
     // The trace is converted while the programs run, on another core: the

@@ -224,7 +224,7 @@ class Converter {
   PtEncoder& EncoderOf(ThreadState& t) {
     if (!t.encoder) {
       ThreadState* state = &t;
-      t.encoder = StartThreadTrace(writer_, next_queue_++, t.pid, t.tid, options_.psb_period,
+      t.encoder = StartThreadTrace(writer_, next_queue_++, t.pid, t.tid, options_,
                                    [state] { return state->now; });
       ++stats_.threads;
       traced_pids_.insert(t.pid);

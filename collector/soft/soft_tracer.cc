@@ -71,7 +71,7 @@ uint64_t FindSyscallGadget(pid_t pid, const std::vector<ExecMapping>& mappings,
 }  // namespace
 
 SoftTracer::SoftTracer(const RecordOptions& options, pid_t root, const StopRequest* stop)
-    : options_(options), root_(root), writer_(options.output, SoftwarePtEventParams()) {
+    : options_(options), root_(root), writer_(options.output, SoftwarePtEventParams(options)) {
   if (stop) stop_relay_.emplace(*stop, options.log);
   if (!options.step_log.empty()) {
     step_log_.open(options.step_log);
@@ -492,7 +492,7 @@ PtEncoder& SoftTracer::EncoderOf(Thread& t) {
   if (!t.encoder) {
     t.queue = next_queue_++;
     t.encoder = StartThreadTrace(writer_, t.queue, static_cast<uint32_t>(t.pid),
-                                 static_cast<uint32_t>(t.tid), options_.psb_period, NowNs);
+                                 static_cast<uint32_t>(t.tid), options_, NowNs);
     ++stats_.threads;
     if (traced_pids_.insert(t.pid).second) ++stats_.processes;
   }

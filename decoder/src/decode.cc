@@ -59,6 +59,7 @@ struct Plan {
   std::mutex by_image_mutex;
   std::vector<Piece> pieces;  // in stream order per queue
   uint64_t total_bytes = 0;
+  std::atomic<uint64_t> step_lookups{0}, step_misses{0};  // of all workers' step caches
   ~Plan() {
     for (Piece& p : pieces) pt_image_free(p.image);
   }
@@ -122,7 +123,13 @@ void Fold(Plan& plan, Piece& piece) {
   piece.image = nullptr;
 }
 
-void DecodePiece(const trace::Trace& trace, Plan& plan, Piece& piece, BlockMaps* fast) {
+// A worker thread's fast path: its block maps and its step cache.
+struct FastPathState {
+  BlockMaps block_maps;
+  StepCache steps;
+};
+
+void DecodePiece(const trace::Trace& trace, Plan& plan, Piece& piece, FastPathState* fast) {
   const QueuePlan& q = plan.queues[piece.queue];
   const Stretch& s = piece.stretch;
   std::vector<uint8_t> scratch;
@@ -135,9 +142,10 @@ void DecodePiece(const trace::Trace& trace, Plan& plan, Piece& piece, BlockMaps*
   } releaser{*q.stream, s.begin, std::min(s.stop_offset, s.end)};
   if (fast) {
     const CodeImage* image = q.images[piece.epoch];
-    std::unique_ptr<BlockMap>& blocks = (*fast)[image];
+    std::unique_ptr<BlockMap>& blocks = fast->block_maps[image];
     if (!blocks) blocks = std::make_unique<BlockMap>(*image);
-    if (FastDecodeStretch(MakeConfig(trace, bytes), *blocks, stop, piece.counts, piece.loop))
+    if (FastDecodeStretch(MakeConfig(trace, bytes), *blocks, fast->steps, stop, piece.counts,
+                          piece.loop))
       return;
     piece.by_libipt = true;
   }
@@ -170,18 +178,19 @@ void DecodePiece(const trace::Trace& trace, Plan& plan, Piece& piece, BlockMaps*
 
 // Runs DecodePiece over all pieces on |jobs| threads, reporting progress
 // from the calling thread.
-void DecodeAll(const trace::Trace& trace, Plan& plan, unsigned jobs, bool fast_path,
-               const std::function<void(uint64_t, uint64_t)>& progress) {
+void DecodeAll(const trace::Trace& trace, Plan& plan, unsigned jobs, const DecodeOptions& options) {
+  const bool fast_path = !options.libipt_only;
+  const auto& progress = options.progress;
   std::atomic<size_t> next{0};
   std::atomic<uint64_t> done_bytes{0};
   std::atomic<unsigned> running{0};
   std::exception_ptr failure;
   std::mutex failure_mutex;
   auto worker = [&] {
-    BlockMaps block_maps;
+    FastPathState fast{{}, StepCache(fast_path ? options.step_cache_entries : 0)};
     for (size_t i = next++; i < plan.pieces.size(); i = next++) {
       try {
-        DecodePiece(trace, plan, plan.pieces[i], fast_path ? &block_maps : nullptr);
+        DecodePiece(trace, plan, plan.pieces[i], fast_path ? &fast : nullptr);
         Fold(plan, plan.pieces[i]);
       } catch (...) {
         std::lock_guard<std::mutex> lock(failure_mutex);
@@ -190,6 +199,8 @@ void DecodeAll(const trace::Trace& trace, Plan& plan, unsigned jobs, bool fast_p
       const Stretch& s = plan.pieces[i].stretch;
       done_bytes += std::min(s.stop_offset, s.end) - s.begin;
     }
+    plan.step_lookups += fast.steps.lookups();
+    plan.step_misses += fast.steps.misses();
     --running;
   };
   const unsigned threads = std::max(1u, std::min<unsigned>(jobs, plan.pieces.size()));
@@ -237,7 +248,7 @@ ExecutionProfile Decode(const trace::Trace& trace, const DecodeOptions& options)
   const unsigned jobs = Jobs(options);
   Plan plan;
   BuildPlan(trace, context, jobs, options.stretch_bytes, plan);
-  DecodeAll(trace, plan, jobs, !options.libipt_only, options.progress);
+  DecodeAll(trace, plan, jobs, options);
 
   // Merge in stream order. Where a stretch stopped at its bound and the next
   // one continues there, the edge between them (a conditional branch at the
@@ -263,6 +274,8 @@ ExecutionProfile Decode(const trace::Trace& trace, const DecodeOptions& options)
   }
   ProfileBuilder builder;
   profile.trace_bytes = plan.total_bytes;
+  profile.fast_path_step_lookups = plan.step_lookups;
+  profile.fast_path_step_misses = plan.step_misses;
   for (const auto& [image, counts] : plan.by_image) builder.Add(counts, *image, profile);
   for (Gap& gap : RecordedLossGaps(trace)) profile.gaps.push_back(std::move(gap));
   builder.MoveInto(profile);

@@ -1,7 +1,11 @@
 #include "fast_decode.h"
 
 #include <algorithm>
+#include <cstring>
 #include <optional>
+#include <unordered_map>
+
+#include "packet_parser.h"
 
 namespace hwcov::decoder {
 namespace {
@@ -11,10 +15,11 @@ constexpr int kReturnStackSize = 64;
 // A walk this long without a packet is a loop with no exit in the trace
 // (or a corrupt one): libipt's decoder gets to deal with it.
 constexpr uint64_t kMaxBlocksWithoutPacket = uint64_t{1} << 24;
-
-bool IsDirect(InsnKind kind) {
-  return kind == InsnKind::kDirectJump || kind == InsnKind::kDirectCall;
-}
+// TNT bits per step: a TNT-64 packet's 47 are looked up in pieces, so that
+// the steps of a program's hot paths fit the cache (on the gzip trace of
+// docs/benchmarks.md 12 bits gave the fewest lookups plus misses: 0.9% of
+// 38 M lookups missed; 47 bits missed 18%, 8 needed 57 M lookups).
+constexpr int kStepBits = 12;
 
 // Last-IP decompression (Intel SDM 33.4.2.2), reset at every PSB.
 class LastIp {
@@ -52,7 +57,7 @@ class LastIp {
 // and the counts, mirroring what libipt's block decoder would report.
 class Walker {
  public:
-  explicit Walker(BlockMap& blocks) : blocks_(blocks) {}
+  Walker(BlockMap& blocks, StepCache& steps) : blocks_(blocks), steps_(steps) {}
 
   bool enabled() const { return enabled_; }
 
@@ -71,8 +76,38 @@ class Walker {
   }
 
   // The |n| bits of a TNT packet, first branch in bit n-1: conditional
-  // branches and compressed returns. The hot loop of the decoder.
+  // branches and compressed returns. The hot loop of the decoder: one step
+  // of the cache per packet, or a few when the packet returns from calls
+  // made before it.
   bool Tnt(uint64_t bits, int n) {
+    if (!steps_.enabled()) return TntBitByBit(bits, n);
+    while (n > 0) {
+      if (cur_ < 0 && !Resolve()) return TntBitByBit(bits, n);
+      const int chunk = std::min(n, kStepBits);
+      const uint64_t key =
+          Step::Key(cur_, (bits >> (n - chunk)) & ((uint64_t{1} << chunk) - 1), chunk);
+      Step* step = steps_.Find(key);
+      if (!step) {
+        Step built;
+        StepDetail detail;
+        if (!BuildStep(cur_, (bits >> (n - chunk)) & ((uint64_t{1} << chunk) - 1), chunk, built,
+                       detail))
+          return TntBitByBit(bits, n);
+        built.key = key;
+        step = &steps_.Insert(built, detail, blocks_);
+      }
+      ApplyStep(*step);
+      n -= step->consumed;
+      if (step->external_return) {
+        if (!CompressedReturn(static_cast<int>((bits >> (n - 1)) & 1))) return false;
+        --n;
+      }
+    }
+    return true;
+  }
+
+  // The reference walk: one loop iteration per bit.
+  bool TntBitByBit(uint64_t bits, int n) {
     for (int i = n - 1; i >= 0; --i) {
       const int taken = static_cast<int>((bits >> i) & 1);
       if (cur_ < 0 || blocks_[cur_].kind != InsnKind::kCondJump) {
@@ -84,7 +119,7 @@ class Walker {
       }
       FastBlock& b = blocks_[cur_];
       // Counted now, taken back by Unpend() if an event comes first.
-      ++b.outcome[taken];
+      ++b.counter[FastBlock::kFellThrough + taken];
       if (!first_ip_) first_ip_ = b.ip;
       pending_ = cur_;
       pending_taken_ = taken;
@@ -106,9 +141,20 @@ class Walker {
     if (kind != InsnKind::kIndirectJump && kind != InsnKind::kIndirectCall &&
         kind != InsnKind::kReturn)
       return false;
-    Emit(cur_);
-    if (kind == InsnKind::kIndirectCall) Push(cur_);
+    const int32_t from = cur_;
+    Emit(from);
+    if (kind == InsnKind::kIndirectCall) Push(from);
+    FastBlock& b = blocks_[from];
+    if (b.successor[1] >= 0 && b.indirect_target == ip) {
+      cur_ = b.successor[1];
+      cur_ip_ = ip;
+      return true;
+    }
     MoveTo(ip);
+    if (Resolve()) {
+      blocks_[from].successor[1] = cur_;
+      blocks_[from].indirect_target = ip;
+    }
     return true;
   }
 
@@ -171,17 +217,20 @@ class Walker {
     else if (last_ >= 0)
       counts.pending_end = blocks_[last_].end_ip;
     Unpend();
+    steps_.Expand(blocks_);
     for (size_t id = 0; id < blocks_.size(); ++id) {
       FastBlock& b = blocks_[static_cast<int32_t>(id)];
-      const uint64_t runs = b.hits + b.outcome[0] + b.outcome[1];
+      uint64_t* c = b.counter;
+      const uint64_t runs = c[FastBlock::kHits] + c[FastBlock::kFellThrough] + c[FastBlock::kTaken];
       if (!runs) continue;
       RuntimeBlock& total = counts.blocks[{b.ip, b.end_ip}];
       total.count += runs;
       total.instructions = b.ninsn;
       counts.instructions += runs * b.ninsn;
-      if (b.outcome[0]) counts.edges[{b.end_ip, b.next_ip}] += b.outcome[0];
-      if (b.outcome[1]) counts.edges[{b.end_ip, b.target}] += b.outcome[1];
-      b.hits = b.outcome[0] = b.outcome[1] = 0;
+      if (c[FastBlock::kFellThrough])
+        counts.edges[{b.end_ip, b.next_ip}] += c[FastBlock::kFellThrough];
+      if (c[FastBlock::kTaken]) counts.edges[{b.end_ip, b.target}] += c[FastBlock::kTaken];
+      c[0] = c[1] = c[2] = 0;
     }
     for (const auto& [range, partial] : partials_) {
       RuntimeBlock& total = counts.blocks[range];
@@ -194,10 +243,10 @@ class Walker {
   }
 
   void Discard() {
+    steps_.Discard();
     for (size_t id = 0; id < blocks_.size(); ++id) {
-      FastBlock& b = blocks_[static_cast<int32_t>(id)];
-      b.hits = 0;
-      b.outcome[0] = b.outcome[1] = 0;
+      uint64_t* c = blocks_[static_cast<int32_t>(id)].counter;
+      c[0] = c[1] = c[2] = 0;
     }
     partials_.clear();
   }
@@ -222,16 +271,98 @@ class Walker {
 
   // Moves to the successor |which| of block |id|.
   bool Follow(int32_t id, int which) {
-    const int32_t next = blocks_[id].successor[which];
-    if (next >= 0) {
-      cur_ = next;
-      cur_ip_ = blocks_[next].ip;
-      return true;
-    }
     const FastBlock& b = blocks_[id];
-    MoveTo(which ? b.target : b.next_ip);
-    if (Resolve()) blocks_[id].successor[which] = cur_;
+    const uint64_t ip = which ? b.target : b.next_ip;
+    const int32_t next = blocks_.Successor(id, which);
+    MoveTo(ip);
+    cur_ = next;
     return true;
+  }
+
+  // What TntBitByBit() would do from block |start| over the |n| bits of
+  // |bits|, worked out without touching the walk's state, up to the end of
+  // the bits or a compressed return to a call made before the step (its
+  // target is on the return stack: the step ends there). False when a step
+  // cannot describe it (no code, an unexpected instruction, a walk that uses
+  // no bit): the bit-by-bit walk takes it and finds the same thing.
+  bool BuildStep(int32_t start, uint64_t bits, int n, Step& step, StepDetail& detail) {
+    int32_t cur = start;
+    int actions = 0;
+    // One more block or branch outcome, unless the step is full.
+    auto act = [&](int32_t block, int counter, bool pending) {
+      if (++actions > Step::kMaxActions) return false;
+      int i = 0;
+      StepEffect* e = detail.effect;
+      while (i < step.neffects && (e[i].block != block || e[i].counter != counter)) ++i;
+      if (i == step.neffects) {
+        if (i == Step::kMaxEffects) return false;
+        e[step.neffects++] = {block, static_cast<uint16_t>(counter), 0};
+      }
+      ++e[i].times;
+      if (detail.first < 0) detail.first = block;
+      step.last = block;
+      step.pending = pending;
+      return true;
+    };
+    int i = n - 1;
+    for (; i >= 0; --i) {
+      const int taken = static_cast<int>((bits >> i) & 1);
+      while (IsDirect(blocks_[cur].kind)) {
+        const FastBlock& b = blocks_[cur];
+        const bool call = b.kind == InsnKind::kDirectCall && b.target != b.next_ip;
+        if (call && step.npush == Step::kMaxDepth) goto full;
+        if (!act(cur, FastBlock::kHits, false)) goto full;
+        if (call) {
+          detail.push[step.npush++] = cur;
+          step.depth = std::max(step.depth, step.npush);
+        }
+        cur = blocks_.Successor(cur, 1);
+        if (cur < 0) return false;
+      }
+      if (blocks_[cur].kind == InsnKind::kCondJump) {
+        if (!act(cur, FastBlock::kFellThrough + taken, true)) goto full;
+        step.pending_taken = static_cast<uint8_t>(taken);
+        cur = blocks_.Successor(cur, taken);
+        if (cur < 0) return false;
+        continue;
+      }
+      if (blocks_[cur].kind != InsnKind::kReturn || !taken) return false;
+      if (step.npush == 0) {
+        step.external_return = true;
+        break;
+      }
+      if (!act(cur, FastBlock::kHits, false)) goto full;
+      cur = blocks_.Successor(detail.push[--step.npush], 0);
+      if (cur < 0) return false;
+    }
+    step.consumed = static_cast<uint8_t>(n - 1 - i);
+    step.end = cur;
+    return true;
+  full:
+    step.consumed = static_cast<uint8_t>(n - 1 - i);
+    step.end = cur;
+    return step.consumed > 0;
+  }
+
+  // What the step's walk does to the walk's state; its counts wait in the
+  // cache (StepCache::Expand).
+  void ApplyStep(Step& step) {
+    steps_.Count(step);
+    if (step.neffects) {
+      if (!first_ip_) first_ip_ = blocks_[steps_.Detail(step).first].ip;
+      last_ = step.last;
+      pending_ = step.pending ? step.last : -1;
+      pending_taken_ = step.pending_taken;
+    }
+    if (step.depth) {
+      // Entries the step's calls pushed out of the ring are gone, even
+      // those it popped again (libipt's ring overwrites the oldest).
+      size_ = std::min(size_, kReturnStackSize - step.depth);
+      const StepDetail& detail = steps_.Detail(step);
+      for (int i = 0; i < step.npush; ++i) Push(detail.push[i]);
+    }
+    cur_ = step.end;
+    cur_ip_ = blocks_[step.end].ip;
   }
 
   // Execution goes on at |ip|. Its block is built when the flow needs it:
@@ -259,7 +390,7 @@ class Walker {
   // Block |id| ran to its end (not a conditional branch: see Tnt()).
   void Emit(int32_t id) {
     FastBlock& b = blocks_[id];
-    ++b.hits;
+    ++b.counter[FastBlock::kHits];
     if (!first_ip_) first_ip_ = b.ip;
     pending_ = -1;  // the branch before it went here: its outcome stays
     last_ = id;
@@ -270,8 +401,8 @@ class Walker {
   void Unpend() {
     if (pending_ < 0) return;
     FastBlock& b = blocks_[pending_];
-    --b.outcome[pending_taken_];
-    ++b.hits;
+    --b.counter[FastBlock::kFellThrough + pending_taken_];
+    ++b.counter[FastBlock::kHits];
     pending_ = -1;
   }
 
@@ -313,6 +444,7 @@ class Walker {
   }
 
   BlockMap& blocks_;
+  StepCache& steps_;
   bool enabled_ = false;
   int32_t cur_ = -1;     // the block where execution is, or -1:
   uint64_t cur_ip_ = 0;  // execution is here, its block not built yet
@@ -339,17 +471,15 @@ bool InTransaction(const pt_packet_mode& mode) {
   return mode.leaf == pt_mol_tsx && (mode.bits.tsx.intx || mode.bits.tsx.abrt);
 }
 
-// The packets of one stretch, in order, through libipt's packet decoder.
+// The packets of one stretch, in order, parsed inline (packet_parser.h);
+// libipt's packet decoder finds the first sync point.
 class StretchDecoder {
  public:
-  StretchDecoder(const pt_config& config, BlockMap& blocks, uint64_t stop_offset)
-      : config_(config), walker_(blocks), stop_offset_(stop_offset) {}
+  StretchDecoder(const pt_config& config, BlockMap& blocks, StepCache& steps, uint64_t stop_offset)
+      : config_(config), walker_(blocks, steps), stop_offset_(stop_offset) {}
 
   bool Run(RuntimeCounts& counts, LoopResult& result) {
-    pt_packet_decoder* decoder = pt_pkt_alloc_decoder(&config_);
-    if (!decoder) return false;
-    const bool ok = Decode(decoder, result);
-    pt_pkt_free_decoder(decoder);
+    const bool ok = Decode(result);
     if (ok)
       walker_.Flush(counts);
     else
@@ -358,25 +488,61 @@ class StretchDecoder {
   }
 
  private:
-  bool Decode(pt_packet_decoder* decoder, LoopResult& result) {
+  // The offset of the first PSB, or nullopt.
+  std::optional<uint64_t> FirstSync() {
+    pt_packet_decoder* decoder = pt_pkt_alloc_decoder(&config_);
+    if (!decoder) return std::nullopt;
+    std::optional<uint64_t> sync;
+    uint64_t offset = 0;
+    if (pt_pkt_sync_forward(decoder) >= 0 && pt_pkt_get_sync_offset(decoder, &offset) >= 0)
+      sync = offset;
+    pt_pkt_free_decoder(decoder);
+    return sync;
+  }
+
+  bool Decode(LoopResult& result) {
     const uint64_t total = static_cast<uint64_t>(config_.end - config_.begin);
-    if (pt_pkt_sync_forward(decoder) < 0) return false;  // libipt reports the missing PSB
-    uint64_t sync = 0;
-    pt_pkt_get_sync_offset(decoder, &sync);
-    if (sync >= stop_offset_) return true;  // all of it is the next stretch's
+    const std::optional<uint64_t> sync = FirstSync();
+    if (!sync) return false;                 // libipt reports the missing PSB
+    if (*sync >= stop_offset_) return true;  // all of it is the next stretch's
+    pos_ = config_.begin + *sync;
+    const uint8_t* const end = config_.end;
     bool stopped = false;
     bool started = false;
-    for (;;) {
-      uint64_t offset = 0;
-      pt_pkt_get_offset(decoder, &offset);
+    while (pos_ < end) {
+      const uint8_t opc = *pos_;
+      // TNT-8, most packets by far: any even byte but PAD (0) and the
+      // extended opcode (2).
+      if ((opc & 1) == 0 && opc > 2) {
+        ++pos_;
+        if (!walker_.enabled() || fup_pending_ || mode_pending_) return false;
+        const int n = 30 - __builtin_clz(opc);
+        if (!walker_.Tnt((opc >> 1) & ~(1u << n), n)) return false;
+        moved_ = true;
+        continue;
+      }
+      // TNT-64: 02 a3 and six bytes.
+      if (opc == 2 && end - pos_ >= 8 && pos_[1] == 0xa3) {
+        uint64_t payload = 0;
+        std::memcpy(&payload, pos_ + 2, 6);  // little-endian, as x86
+        if (payload < 2) return false;       // libipt: a bad packet
+        pos_ += 8;
+        if (!walker_.enabled() || fup_pending_ || mode_pending_) return false;
+        const int n = 63 - __builtin_clzll(payload);
+        if (!walker_.Tnt(payload & ~(uint64_t{1} << n), n)) return false;
+        moved_ = true;
+        continue;
+      }
+      const uint64_t offset = static_cast<uint64_t>(pos_ - config_.begin);
       pt_packet packet;
-      const int status = pt_pkt_next(decoder, &packet, sizeof packet);
-      if (status == -pte_eos) break;
-      if (status < 0) return false;
+      const int size = ParsePacket(pos_, end, packet);
+      if (size == -pte_eos) break;
+      if (size < 0) return false;
+      pos_ += size;
       if (packet.type == ppt_psb) {
         moved_ = started;
         std::optional<uint64_t> fup;
-        if (!ReadPsbPlus(decoder, fup)) return false;
+        if (!ReadPsbPlus(fup)) return false;
         if (offset >= stop_offset_) {
           // The next stretch's PSB+: execution up to its FUP is ours.
           if (fup.has_value() != walker_.enabled()) return false;
@@ -401,17 +567,20 @@ class StretchDecoder {
     // without a packet depends on where its block ended, which the pt_decoder
     // fuzz target found no simple rule for: that stretch is libipt's.
     if (!stopped && walker_.enabled() && moved_) return false;
-    result.decoded_bytes += std::min(total, stop_offset_) - sync;
+    result.decoded_bytes += std::min(total, stop_offset_) - *sync;
     result.stopped_at_bound = stopped;
     return true;
   }
 
   // The packets after a PSB up to its PSBEND: status only.
-  bool ReadPsbPlus(pt_packet_decoder* decoder, std::optional<uint64_t>& fup) {
+  bool ReadPsbPlus(std::optional<uint64_t>& fup) {
     last_ip_.Reset();
     for (;;) {
       pt_packet packet;
-      if (pt_pkt_next(decoder, &packet, sizeof packet) < 0) return false;
+      if (pos_ >= config_.end) return false;
+      const int size = ParsePacket(pos_, config_.end, packet);
+      if (size < 0) return false;
+      pos_ += size;
       switch (packet.type) {
         case ppt_psbend:
           return true;
@@ -491,6 +660,7 @@ class StretchDecoder {
   const pt_config& config_;
   Walker walker_;
   const uint64_t stop_offset_;
+  const uint8_t* pos_ = nullptr;  // the next packet
   LastIp last_ip_;
   // A flow packet or another PSB+ came after the stretch's first PSB+.
   bool moved_ = false;
@@ -500,36 +670,10 @@ class StretchDecoder {
 
 }  // namespace
 
-int32_t BlockMap::At(uint64_t ip) {
-  auto [it, inserted] = by_ip_.try_emplace(ip, -1);
-  if (!inserted) return it->second;
-  FastBlock block;
-  block.ip = ip;
-  uint64_t at = ip;
-  for (;;) {
-    const InsnInfo insn = ClassifyInsn(image_.CodeAt(at, 15), at);
-    if (insn.length == 0) return -1;  // no code here: stays -1 in by_ip_
-    ++block.ninsn;
-    if (insn.kind != InsnKind::kOther) {
-      block.end_ip = at;
-      block.next_ip = at + insn.length;
-      block.kind = insn.kind;
-      if (IsDirect(insn.kind) || insn.kind == InsnKind::kCondJump) {
-        if (!insn.target) return -1;
-        block.target = *insn.target;
-      }
-      break;
-    }
-    at += insn.length;
-  }
-  it->second = static_cast<int32_t>(blocks_.size());
-  blocks_.push_back(block);
-  return it->second;
-}
-
-bool FastDecodeStretch(const pt_config& config, BlockMap& blocks, uint64_t stop_offset,
-                       RuntimeCounts& counts, LoopResult& result) {
-  return StretchDecoder(config, blocks, stop_offset).Run(counts, result);
+bool FastDecodeStretch(const pt_config& config, BlockMap& blocks, StepCache& steps,
+                       uint64_t stop_offset, RuntimeCounts& counts, LoopResult& result) {
+  steps.Bind(&blocks);
+  return StretchDecoder(config, blocks, steps, stop_offset).Run(counts, result);
 }
 
 }  // namespace hwcov::decoder

@@ -3,7 +3,9 @@
 // processes (libraries, ld.so, signals, threads, fork, dlopen) and of the
 // program's own code only (tracing enabled and disabled at every library
 // call), and emu traces. Profiles must be identical, field by field, however
-// the streams are cut; and the fast path must have decoded them itself.
+// the streams are cut and whatever the size of the fast path's step cache
+// (none, tiny: evicting all the time, the default); and the fast path must
+// have decoded them itself.
 #include <gtest/gtest.h>
 
 #include "decode_test_support.h"
@@ -66,14 +68,37 @@ TEST_P(FastPath, SameProfileAsLibiptBlockDecoder) {
   ASSERT_GT(expected.instructions, 0u);
   ASSERT_TRUE(expected.gaps.empty()) << expected.gaps[0].detail;
   for (auto [jobs, stretch] : {std::pair<unsigned, uint64_t>{1, UINT64_MAX}, {2, 1}, {1, 4096}}) {
-    DecodeOptions options;
-    options.jobs = jobs;
-    options.stretch_bytes = stretch;
-    SCOPED_TRACE("-j" + std::to_string(jobs) + ", stretches of " + std::to_string(stretch));
-    const ExecutionProfile fast = decoder::Decode(trace, options);
-    testing::ExpectSameProfile(expected, fast);
-    // It decoded them: nothing in these clean traces is beyond it.
-    EXPECT_EQ(fast.libipt_stretch_bytes, 0u) << "of " << fast.trace_bytes << " bytes";
+    // The step cache as configured by default, a two-step cache that evicts
+    // all the time (counts added at eviction), and none (bit by bit).
+    uint64_t default_misses = 0, default_hits = 0;
+    for (size_t entries : {DecodeOptions{}.step_cache_entries, size_t{2}, size_t{0}}) {
+      DecodeOptions options;
+      options.jobs = jobs;
+      options.stretch_bytes = stretch;
+      options.step_cache_entries = entries;
+      SCOPED_TRACE("-j" + std::to_string(jobs) + ", stretches of " + std::to_string(stretch) +
+                   ", step cache of " + std::to_string(entries));
+      const ExecutionProfile fast = decoder::Decode(trace, options);
+      testing::ExpectSameProfile(expected, fast);
+      // It decoded them: nothing in these clean traces is beyond it.
+      EXPECT_EQ(fast.libipt_stretch_bytes, 0u) << "of " << fast.trace_bytes << " bytes";
+      if (entries == 0) {
+        EXPECT_EQ(fast.fast_path_step_lookups, 0u);
+      } else {
+        // Every trace has TNT packets: the steps did the walking.
+        EXPECT_GT(fast.fast_path_step_lookups, 0u);
+        EXPECT_GT(fast.fast_path_step_misses, 0u);
+      }
+      if (entries == DecodeOptions{}.step_cache_entries) {
+        default_misses = fast.fast_path_step_misses;
+        default_hits = fast.fast_path_step_lookups - default_misses;
+      }
+      // Steps used again and again, more of them than slots: the tiny cache
+      // evicted steps it then needed again.
+      if (entries == 2 && default_misses > 2 && default_hits > 1000) {
+        EXPECT_GT(fast.fast_path_step_misses, default_misses);
+      }
+    }
   }
 }
 
@@ -96,7 +121,11 @@ TEST(FastPathHardware, SameGapsAsLibiptOnRealTraces) {
     reference.libipt_only = true;
     const ExecutionProfile expected = decoder::Decode(trace, reference);
     ASSERT_FALSE(expected.gaps.empty());
-    testing::ExpectSameProfile(expected, decoder::Decode(trace, {}));
+    for (size_t entries : {DecodeOptions{}.step_cache_entries, size_t{2}}) {
+      DecodeOptions options;
+      options.step_cache_entries = entries;
+      testing::ExpectSameProfile(expected, decoder::Decode(trace, options));
+    }
   }
 }
 

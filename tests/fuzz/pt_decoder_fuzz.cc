@@ -114,6 +114,37 @@ trace::Trace MakeFixedTrace() {
   return t;
 }
 
+// Differential: hwcov's fast path against libipt's block decoder |r|, which
+// decodes whatever the fast path declines.
+void ExpectSameAsLibipt(const hwcov::decoder::ExecutionProfile& r,
+                        const hwcov::decoder::ExecutionProfile& p) {
+  if (r.instructions != p.instructions || r.decoded_bytes != p.decoded_bytes ||
+      r.gaps.size() != p.gaps.size() || r.blocks.size() != p.blocks.size())
+    std::fprintf(stderr,
+                 "fast path: %llu instructions, %llu bytes decoded, %zu gaps, %zu blocks; "
+                 "libipt: %llu, %llu, %zu, %zu\n",
+                 static_cast<unsigned long long>(p.instructions),
+                 static_cast<unsigned long long>(p.decoded_bytes), p.gaps.size(), p.blocks.size(),
+                 static_cast<unsigned long long>(r.instructions),
+                 static_cast<unsigned long long>(r.decoded_bytes), r.gaps.size(), r.blocks.size());
+  Check(r.instructions == p.instructions && r.decoded_bytes == p.decoded_bytes &&
+            r.unmapped_instructions == p.unmapped_instructions && r.gaps.size() == p.gaps.size() &&
+            r.blocks.size() == p.blocks.size() && r.branches.size() == p.branches.size(),
+        "fast path totals equal libipt's");
+  for (size_t i = 0; i < p.blocks.size(); ++i)
+    Check(r.blocks[i].begin == p.blocks[i].begin && r.blocks[i].last == p.blocks[i].last &&
+              r.blocks[i].count == p.blocks[i].count,
+          "fast path blocks equal libipt's");
+  for (size_t i = 0; i < p.branches.size(); ++i)
+    Check(r.branches[i].offset == p.branches[i].offset &&
+              r.branches[i].taken == p.branches[i].taken &&
+              r.branches[i].not_taken == p.branches[i].not_taken,
+          "fast path branches equal libipt's");
+  for (size_t i = 0; i < p.gaps.size(); ++i)
+    Check(r.gaps[i].kind == p.gaps[i].kind && r.gaps[i].trace_offset == p.gaps[i].trace_offset,
+          "fast path gaps equal libipt's");
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -135,8 +166,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     for (const auto& b : p.blocks)
       Check(b.module < p.modules.size() && b.begin <= b.last && b.count > 0, "valid block");
     for (const auto& b : p.branches) Check(b.module < p.modules.size(), "valid branch");
-    // Differential: hwcov's fast path against libipt's block decoder, which
-    // decodes whatever the fast path declines. The profiles must be equal
+    // Differential (ExpectSameAsLibipt). The profiles must be equal
     // when libipt found no error: where it did, how many instructions it
     // decodes before noticing depends on what its block cache (shared through
     // the image section cache) holds from the stretches decoded before, so
@@ -148,33 +178,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       return g.kind == hwcov::decoder::GapKind::kDecodeError;
     });
     if (comparable) {
-      if (r.instructions != p.instructions || r.decoded_bytes != p.decoded_bytes ||
-          r.gaps.size() != p.gaps.size() || r.blocks.size() != p.blocks.size())
-        std::fprintf(stderr,
-                     "fast path: %llu instructions, %llu bytes decoded, %zu gaps, %zu blocks; "
-                     "libipt: %llu, %llu, %zu, %zu\n",
-                     static_cast<unsigned long long>(p.instructions),
-                     static_cast<unsigned long long>(p.decoded_bytes), p.gaps.size(),
-                     p.blocks.size(), static_cast<unsigned long long>(r.instructions),
-                     static_cast<unsigned long long>(r.decoded_bytes), r.gaps.size(),
-                     r.blocks.size());
-      Check(r.instructions == p.instructions && r.decoded_bytes == p.decoded_bytes &&
-                r.unmapped_instructions == p.unmapped_instructions &&
-                r.gaps.size() == p.gaps.size() && r.blocks.size() == p.blocks.size() &&
-                r.branches.size() == p.branches.size(),
-            "fast path totals equal libipt's");
-      for (size_t i = 0; i < p.blocks.size(); ++i)
-        Check(r.blocks[i].begin == p.blocks[i].begin && r.blocks[i].last == p.blocks[i].last &&
-                  r.blocks[i].count == p.blocks[i].count,
-              "fast path blocks equal libipt's");
-      for (size_t i = 0; i < p.branches.size(); ++i)
-        Check(r.branches[i].offset == p.branches[i].offset &&
-                  r.branches[i].taken == p.branches[i].taken &&
-                  r.branches[i].not_taken == p.branches[i].not_taken,
-              "fast path branches equal libipt's");
-      for (size_t i = 0; i < p.gaps.size(); ++i)
-        Check(r.gaps[i].kind == p.gaps[i].kind && r.gaps[i].trace_offset == p.gaps[i].trace_offset,
-              "fast path gaps equal libipt's");
+      ExpectSameAsLibipt(r, p);
+      // The fast path's step cache: evicting at every other step, or none.
+      for (size_t entries : {size_t{2}, size_t{0}}) {
+        hwcov::decoder::DecodeOptions options;
+        options.step_cache_entries = entries;
+        ExpectSameAsLibipt(r, hwcov::decoder::Decode(t, options));
+      }
     }
     uint64_t insns = 0;
     hwcov::decoder::ListInstructions(

@@ -10,6 +10,7 @@
 
 #include <cstring>
 #include <map>
+#include <string>
 #include <vector>
 
 namespace hwcov::collector {
@@ -105,10 +106,10 @@ int ReadCode(uint8_t* buffer, size_t size, const pt_asid*, uint64_t ip, void* co
 
 std::vector<uint8_t> Encode(const std::vector<uint8_t>& code,
                             const std::vector<std::pair<uint64_t, uint64_t>>& steps,
-                            uint64_t psb_period) {
+                            uint64_t psb_period, PtEncoding encoding = {}) {
   std::vector<uint8_t> pt;
   PtEncoder encoder([&](std::span<const uint8_t> b) { pt.insert(pt.end(), b.begin(), b.end()); },
-                    psb_period);
+                    psb_period, nullptr, encoding);
   for (auto [ip, next] : steps) {
     const uint64_t off = ip - kBase;
     encoder.Executed(ip, ClassifyInsn({code.data() + off, code.size() - off}, ip), next);
@@ -198,6 +199,59 @@ TEST(PtEncoder, LibiptReconstructsTheExecutedSequence) {
   Decoded decoded = DecodeInsns(pt, code);
   EXPECT_EQ(decoded.errors, 0);
   EXPECT_EQ(decoded.ips, Ips(steps));
+}
+
+// Without return compression every return is a TIP, so the TNT bits are the
+// conditional branches alone; with TNT-8 only there is no TNT-64. libipt
+// reconstructs the run either way.
+TEST(PtEncoder, NoReturnCompressionAndTnt8Only) {
+  auto code = Code();
+  auto steps = Execute(code, 100, 10);
+  uint64_t conditional = 0, returns = 0;
+  for (auto [ip, next] : steps) {
+    const uint64_t off = ip - kBase;
+    const InsnKind kind = ClassifyInsn({code.data() + off, code.size() - off}, ip).kind;
+    conditional += kind == InsnKind::kCondJump;
+    returns += kind == InsnKind::kReturn;
+  }
+  ASSERT_GT(returns, 100u);
+  for (bool compress : {true, false})
+    for (bool long_tnt : {true, false}) {
+      SCOPED_TRACE(std::string(compress ? "retcomp" : "noretcomp") + (long_tnt ? "" : ", TNT-8"));
+      PtEncoding encoding;
+      encoding.return_compression = compress;
+      encoding.long_tnt = long_tnt;
+      auto pt = Encode(code, steps, 4096, encoding);
+      Decoded decoded = DecodeInsns(pt, code);
+      EXPECT_EQ(decoded.errors, 0);
+      EXPECT_EQ(decoded.ips, Ips(steps));
+      pt_config config;
+      pt_config_init(&config);
+      config.begin = pt.data();
+      config.end = pt.data() + pt.size();
+      pt_packet_decoder* decoder = pt_pkt_alloc_decoder(&config);
+      ASSERT_GE(pt_pkt_sync_forward(decoder), 0);
+      uint64_t bits = 0, tips = 0, long_tnts = 0;
+      pt_packet packet;
+      while (pt_pkt_next(decoder, &packet, sizeof packet) > 0) {
+        if (packet.type == ppt_tnt_8 || packet.type == ppt_tnt_64)
+          bits += packet.payload.tnt.bit_size;
+        long_tnts += packet.type == ppt_tnt_64;
+        tips += packet.type == ppt_tip;
+      }
+      pt_pkt_free_decoder(decoder);
+      if (compress) {
+        EXPECT_GT(bits, conditional);  // compressed returns are bits too
+      } else {
+        EXPECT_EQ(bits, conditional);
+        EXPECT_GE(tips, returns);
+      }
+      if (!long_tnt) {
+        EXPECT_EQ(long_tnts, 0u);
+      } else if (compress) {
+        EXPECT_GT(long_tnts, 0u);  // 200 bits between TIPs
+      }
+    }
 }
 
 TEST(PtEncoder, DeepRecursionOverflowsTheReturnStackWithoutDesync) {

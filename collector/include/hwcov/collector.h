@@ -51,6 +51,12 @@ struct RecordOptions {
   // intel_pt's psb_period (hardware default 4 KiB). Smaller: finer-grained
   // parallel decoding and resynchronisation, slightly larger traces.
   uint64_t psb_period = 4096;
+  // Soft and emu backends: the packets, for decoders that support less than
+  // what hardware writes by default. no_return_compression: every return a
+  // TIP (intel_pt's noretcomp config bit, recorded in the trace's attr);
+  // tnt8_only: short TNT packets only (6 branches each), never TNT-64.
+  bool no_return_compression = false;
+  bool tnt8_only = false;
   bool inherit = true;
   // Run the command once untraced first, to report the slowdown. It runs
   // twice, so only for commands without side effects that matter.

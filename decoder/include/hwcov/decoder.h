@@ -6,6 +6,7 @@
 //   profile.blocks / profile.branches / profile.gaps / profile.decoded_share()
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -82,12 +83,18 @@ struct ExecutionProfile {
   // Bytes of stretches the fast path gave to libipt's block decoder (flow it
   // does not model: overflows, TSX, errors, code with no image).
   uint64_t libipt_stretch_bytes = 0;
+  // The fast path's step cache (docs/architecture.md, "The fast path"):
+  // lookups, and how many of them found no step and built one.
+  uint64_t fast_path_step_lookups = 0;
+  uint64_t fast_path_step_misses = 0;
 
   double decoded_share() const {
     return trace_bytes ? static_cast<double>(decoded_bytes) / static_cast<double>(trace_bytes)
                        : 1.0;
   }
 };
+
+inline constexpr size_t kStepCacheBytesPerEntry = 244;
 
 struct DecodeOptions {
   // Recorded paths are looked up under this directory (like perf --symfs):
@@ -104,6 +111,11 @@ struct DecodeOptions {
   // Decode every stretch with libipt's block decoder instead of hwcov's
   // fast path (the reference the fast path is tested against).
   bool libipt_only = false;
+  // Multi-bit steps the fast path caches per worker thread (a power of two;
+  // 0: walk every TNT bit on its own), kStepCacheBytesPerEntry each: the
+  // default is 3.8 MiB per worker. Tests set a tiny cache to force evictions;
+  // the profile does not depend on it.
+  size_t step_cache_entries = size_t{1} << 14;
   // Called now and then from the calling thread: PT bytes decoded so far
   // and in all.
   std::function<void(uint64_t done, uint64_t total)> progress;

@@ -1,0 +1,41 @@
+#include "block_map.h"
+
+namespace hwcov::decoder {
+
+int32_t BlockMap::At(uint64_t ip) {
+  auto [it, inserted] = by_ip_.try_emplace(ip, -1);
+  if (!inserted) return it->second;
+  FastBlock block;
+  block.ip = ip;
+  uint64_t at = ip;
+  for (;;) {
+    const InsnInfo insn = ClassifyInsn(image_.CodeAt(at, 15), at);
+    if (insn.length == 0) return -1;  // no code here: stays -1 in by_ip_
+    ++block.ninsn;
+    if (insn.kind != InsnKind::kOther) {
+      block.end_ip = at;
+      block.next_ip = at + insn.length;
+      block.kind = insn.kind;
+      if (IsDirect(insn.kind) || insn.kind == InsnKind::kCondJump) {
+        if (!insn.target) return -1;
+        block.target = *insn.target;
+      }
+      break;
+    }
+    at += insn.length;
+  }
+  it->second = static_cast<int32_t>(blocks_.size());
+  blocks_.push_back(block);
+  return it->second;
+}
+
+int32_t BlockMap::Successor(int32_t id, int which) {
+  const int32_t known = blocks_[static_cast<size_t>(id)].successor[which];
+  if (known >= 0) return known;
+  const FastBlock& b = blocks_[static_cast<size_t>(id)];
+  const int32_t next = At(which ? b.target : b.next_ip);  // may grow blocks_
+  if (next >= 0) blocks_[static_cast<size_t>(id)].successor[which] = next;
+  return next;
+}
+
+}  // namespace hwcov::decoder

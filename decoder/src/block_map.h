@@ -1,0 +1,62 @@
+// The fast path's map of basic blocks, built on demand from the code of one
+// image, with each block's successors cached as block ids once used (as
+// libxdc caches its control-flow graph) and the block's counts of the
+// stretch being decoded.
+#pragma once
+
+#include <cstdint>
+#include <unordered_map>
+#include <vector>
+
+#include "code_image.h"
+
+namespace hwcov::decoder {
+
+inline bool IsDirect(InsnKind kind) {
+  return kind == InsnKind::kDirectJump || kind == InsnKind::kDirectCall;
+}
+
+// A basic block: instructions from |ip| up to and including the first
+// control-flow instruction at |end_ip|.
+struct FastBlock {
+  uint64_t ip = 0;
+  uint64_t end_ip = 0;
+  uint64_t next_ip = 0;  // after end_ip: fall-through and return address
+  uint64_t target = 0;   // of a direct branch at end_ip
+  uint32_t ninsn = 0;
+  InsnKind kind = InsnKind::kOther;
+  // Successor block ids, resolved on first use: [0] at next_ip, [1] at target
+  // or, for an indirect branch, at indirect_target, where it went last.
+  int32_t successor[2] = {-1, -1};
+  uint64_t indirect_target = 0;
+  // Counts of the stretch being decoded, moved out when it ends: runs are
+  // counter[kHits] plus, for a conditional branch, its outcomes
+  // (counter[kFellThrough], counter[kTaken]; runs whose outcome libipt would
+  // not know are hits). Unsigned arithmetic: an outcome taken back before
+  // the step cache has added it wraps and comes right when it does.
+  enum Counter { kHits = 0, kFellThrough = 1, kTaken = 2 };
+  uint64_t counter[3] = {0, 0, 0};
+};
+
+// The blocks of one image, built on demand. One per worker thread and image:
+// it is not shared, so it needs no lock.
+class BlockMap {
+ public:
+  explicit BlockMap(const CodeImage& image) : image_(image) {}
+  // The id of the block starting at |ip|, building it first; -1 when the
+  // code there is not in the image or does not decode.
+  int32_t At(uint64_t ip);
+  FastBlock& operator[](int32_t id) { return blocks_[static_cast<size_t>(id)]; }
+  size_t size() const { return blocks_.size(); }
+  const CodeImage& image() const { return image_; }
+  // The successor |which| (0: next_ip, 1: target) of block |id|, resolved
+  // and cached; -1 when there is no code there.
+  int32_t Successor(int32_t id, int which);
+
+ private:
+  const CodeImage& image_;
+  std::vector<FastBlock> blocks_;
+  std::unordered_map<uint64_t, int32_t> by_ip_;
+};
+
+}  // namespace hwcov::decoder

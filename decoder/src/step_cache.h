@@ -1,0 +1,129 @@
+// The fast path's multi-bit steps: for a (block, TNT payload) pair, what the
+// walk over that payload from that block does — which blocks run, which
+// branch outcomes, the return-stack pushes and pops, where it ends — worked
+// out once and replayed afterwards with one lookup. Steps are counted, not
+// their effects: the effects are added to the block counters, times the
+// step's count, when the stretch ends or the step is evicted, so the counts
+// are exact.
+//
+// The cache is a direct-mapped table of a fixed number of steps per worker
+// thread (DecodeOptions::step_cache_entries, kStepCacheBytesPerEntry each;
+// bytes() is its whole memory):
+// a new step evicts the one in its slot, after adding that one's counts.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "block_map.h"
+#include "hwcov/decoder.h"
+
+namespace hwcov::decoder {
+
+// A counter of a block (FastBlock::counter) incremented |times| per step.
+struct StepEffect {
+  int32_t block = 0;
+  uint16_t counter = 0;
+  uint16_t times = 0;
+};
+
+// What a step does to the walk, looked up on every TNT packet: half a cache
+// line, so that the steps of a large program's hot paths stay in the CPU's
+// caches. What is read only now and then (the counter increments, when the
+// count is added; the calls it leaves open) is kept apart, in StepDetail.
+struct alignas(32) Step {
+  static constexpr int kMaxEffects = 24;  // distinct counters
+  static constexpr int kMaxDepth = 4;     // calls still open inside the step
+  static constexpr int kMaxActions = 1024;
+  static constexpr uint64_t kEmpty = ~uint64_t{0};
+
+  // The block the step starts at and the TNT bits it takes (first in bit
+  // nbits-1), or kEmpty.
+  static uint64_t Key(int32_t start, uint64_t bits, int nbits) {
+    return static_cast<uint64_t>(static_cast<uint32_t>(start)) << 32 | bits << 8 |
+           static_cast<uint64_t>(nbits);
+  }
+
+  uint64_t key = kEmpty;
+  uint64_t count = 0;    // times it ran in this stretch, not yet added
+  int32_t end = -1;      // the block where the walk goes on
+  int32_t last = -1;     // the last block it ran (neffects > 0)
+  uint8_t consumed = 0;  // TNT bits the step used
+  uint8_t depth = 0;     // deepest nesting of calls made inside the step
+  uint8_t npush = 0;     // calls made inside and still open at its end
+  uint8_t neffects = 0;
+  bool external_return = false;  // it ends at a compressed return whose call is older
+  // Its last action was the conditional branch at |last|, whose next block
+  // has yet to run (libipt learns the outcome only then).
+  bool pending = false;
+  uint8_t pending_taken = 0;
+  bool listed = false;  // the slot is in the cache's list of counted slots
+};
+static_assert(sizeof(Step) == 32);
+
+struct StepDetail {
+  int32_t first = -1;             // the first block it ran (neffects > 0)
+  int32_t push[Step::kMaxDepth];  // return stack entries it leaves, oldest first
+  StepEffect effect[Step::kMaxEffects];
+};
+static_assert(sizeof(Step) + sizeof(StepDetail) == kStepCacheBytesPerEntry);
+
+class StepCache {
+ public:
+  // |entries| is rounded down to a power of two (at least 2); 0 disables
+  // the cache.
+  explicit StepCache(size_t entries);
+
+  bool enabled() const { return !slots_.empty(); }
+  size_t bytes() const { return slots_.size() * (sizeof(Step) + sizeof(StepDetail)); }
+
+  // The cache holds steps of one block map at a time: another one forgets
+  // them all (between stretches, when nothing is counted).
+  void Bind(const BlockMap* owner);
+
+  Step* Find(uint64_t key) {
+    ++lookups_;
+    Step& s = slots_[Index(key)];
+    return s.key == key ? &s : nullptr;
+  }
+  const StepDetail& Detail(const Step& s) const {
+    return details_[static_cast<size_t>(&s - slots_.data())];
+  }
+
+  // Stores |step| in its slot, adding the counts of the one it evicts.
+  Step& Insert(const Step& step, const StepDetail& detail, BlockMap& blocks);
+
+  void Count(Step& s) {
+    if (s.count++ == 0 && !s.listed) {
+      s.listed = true;
+      counted_.push_back(static_cast<uint32_t>(&s - slots_.data()));
+    }
+  }
+
+  uint64_t lookups() const { return lookups_; }
+  uint64_t misses() const { return misses_; }
+
+  // Adds the counts of every counted step to |blocks| (or drops them).
+  void Expand(BlockMap& blocks);
+  void Discard();
+
+ private:
+  size_t Index(uint64_t key) const {
+    return static_cast<size_t>(
+        ((key >> 32) * 0x9e3779b97f4a7c15ull ^ (key & 0xffffffff) * 0xc2b2ae3d27d4eb4full) >>
+        shift_);
+  }
+  void ExpandOne(size_t slot, BlockMap& blocks);
+
+  std::vector<Step> slots_;
+  std::vector<StepDetail> details_;  // of each slot
+  int shift_ = 64;
+  std::vector<uint32_t> counted_;  // slots whose count may be non-zero
+  const BlockMap* owner_ = nullptr;
+  uint64_t lookups_ = 0;
+  uint64_t misses_ = 0;  // of which built anew (Insert)
+};
+
+}  // namespace hwcov::decoder
