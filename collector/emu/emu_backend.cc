@@ -7,10 +7,12 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <cstdlib>
 #include <exception>
 #include <filesystem>
+#include <fstream>
 #include <ostream>
 #include <thread>
 
@@ -42,8 +44,12 @@ class RecordingDir {
     std::string pattern = (fs::path(base) / "hwcov-emu-XXXXXX").string();
     // The directory is passed in QEMU's comma-separated plugin arguments.
     if (pattern.find(',') != std::string::npos) pattern = "/tmp/hwcov-emu-XXXXXX";
+    RemoveStale(base);
     if (!mkdtemp(pattern.data())) ThrowFileError(pattern, "cannot create a directory");
     path_ = pattern;
+    // Whose it is: a run killed with SIGKILL cannot remove its directory, so
+    // the next run removes those whose hwcov is gone.
+    std::ofstream(path_ / "owner") << getpid() << "\n";
   }
   ~RecordingDir() {
     std::error_code ec;
@@ -52,6 +58,19 @@ class RecordingDir {
   const fs::path& path() const { return path_; }
 
  private:
+  // Removes the hwcov-emu-* directories in |base| whose owning hwcov process
+  // no longer exists (a live or reused pid keeps its directory).
+  static void RemoveStale(const fs::path& base) {
+    std::error_code ec;
+    for (const fs::directory_entry& entry : fs::directory_iterator(base, ec)) {
+      if (entry.path().filename().string().rfind("hwcov-emu-", 0) != 0) continue;
+      pid_t owner = 0;
+      std::ifstream(entry.path() / "owner") >> owner;
+      if (owner <= 0 || kill(owner, 0) == 0 || errno != ESRCH) continue;
+      fs::remove_all(entry.path(), ec);
+    }
+  }
+
   fs::path path_;
 };
 

@@ -144,5 +144,31 @@ TEST(Cli, UsageErrors) {
   ExpectOneLineError(r, "unknown backend 'quantum'");
 }
 
+// hwcov dump: what a bug report needs, consistent with libipt's own view of
+// the same trace (its instruction decoder's count, via decode --list-insns).
+TEST(Cli, DumpShowsSetupSidebandAndProfile) {
+  testing::TempDir dir("cli-dump");
+  const fs::path trace = dir.path() / "t.data";
+  ASSERT_EQ(RunCommand({HWCOV_BINARY, "record", "--backend", "soft", "--no-return-compression",
+                        "-o", trace.string(), "--", HWCOV_EXAMPLE_PRIMES})
+                .exit_code,
+            0);
+  const testing::CommandResult dump = RunCommand({HWCOV_BINARY, "dump", trace.string()});
+  ASSERT_EQ(dump.exit_code, 0) << dump.err;
+  EXPECT_NE(dump.out.find("per-thread noretcomp"), std::string::npos) << dump.out;
+  EXPECT_NE(dump.out.find("queue 0 tid "), std::string::npos) << dump.out;
+  EXPECT_NE(dump.out.find(" PSB=1 "), std::string::npos) << dump.out;
+  EXPECT_NE(dump.out.find(std::string(" r-x ") + HWCOV_EXAMPLE_PRIMES), std::string::npos)
+      << dump.out;
+  const testing::CommandResult insns =
+      RunCommand({HWCOV_BINARY, "decode", "--list-insns", trace.string()});
+  ASSERT_EQ(insns.exit_code, 0) << insns.err;
+  const size_t n = testing::SplitLines(insns.out).size();
+  ASSERT_GT(n, 1000u);
+  EXPECT_NE(dump.out.find("profile: " + std::to_string(n) + " instructions, "), std::string::npos)
+      << "libipt's instruction decoder counted " << n << "\n"
+      << dump.out.substr(0, 2000);
+}
+
 }  // namespace
 }  // namespace hwcov

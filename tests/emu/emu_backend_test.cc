@@ -14,6 +14,8 @@
 // same instructions in it as hwcov's decoder.
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -330,6 +332,34 @@ TEST(EmuBackend, MissingProgramIsOneLineError) {
   EXPECT_EQ(r.exit_code, testing::kHwcovFailure);
   EXPECT_EQ(r.err, "hwcov: ./no-such-program: cannot run: No such file or directory\n");
   EXPECT_FALSE(fs::exists(dir.path() / "t.data"));
+}
+
+// A run killed with SIGKILL leaves its recording directory in /dev/shm; the
+// next run removes those whose hwcov is gone, and only those.
+TEST(EmuBackend, StaleRecordingDirectoriesOfKilledRunsAreRemoved) {
+  SKIP_WITHOUT_EMU();
+  testing::TempDir dir("emu-stale");
+  const fs::path base = dir.path() / "shm";
+  const pid_t gone = fork();
+  if (gone == 0) _exit(0);
+  ASSERT_GT(gone, 0);
+  waitpid(gone, nullptr, 0);
+  for (const auto& [name, owner] : {std::pair<std::string, pid_t>{"hwcov-emu-stale1", gone},
+                                    std::pair<std::string, pid_t>{"hwcov-emu-live1", getpid()}}) {
+    fs::create_directories(base / name);
+    std::ofstream(base / name / "owner") << owner << "\n";
+    std::ofstream(base / name / "1.0.tbs") << "x";
+  }
+  const CommandResult r = testing::RunShell("HWCOV_EMU_DIR=" + base.string() + " " + HWCOV_BINARY +
+                                                " record --backend emu -o t.data -- " +
+                                                (kPrograms / "loops").string() + " 3 >/dev/null",
+                                            dir.path());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_FALSE(fs::exists(base / "hwcov-emu-stale1"));
+  EXPECT_TRUE(fs::exists(base / "hwcov-emu-live1"));
+  size_t left = 0;
+  for (const auto& e : fs::directory_iterator(base)) left += e.path() != base / "hwcov-emu-live1";
+  EXPECT_EQ(left, 0u) << "the run's own directory was not removed";
 }
 
 }  // namespace

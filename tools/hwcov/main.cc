@@ -232,6 +232,8 @@ struct RecordArgs {
   bool trace_everything = false;
   bool no_inherit = false;
   bool baseline = false;
+  bool no_return_compression = false;
+  bool tnt8_only = false;
   uint64_t psb_period = 4096;
   std::string buffer_size;
   int pid = 0;
@@ -263,8 +265,13 @@ void AddRecordOptions(po::options_description& desc, RecordArgs& args) {
       "intel-pt: perf-style address filter, e.g. 'filter main @ ./prog' (repeatable)")(
       "psb-period", po::value(&args.psb_period)->value_name("BYTES"),
       "soft/emu: bytes of trace between sync points (PSB+), as intel_pt's psb_period "
-      "(default 4096)")("step-log", po::value(&args.step_log)->value_name("FILE"),
-                        "soft tracer: write each single-stepped address to FILE (debugging)");
+      "(default 4096)")("no-return-compression", po::bool_switch(&args.no_return_compression),
+                        "soft/emu: write every return as a TIP packet, as Intel PT's noretcomp "
+                        "config bit (for decoders without return compression)")(
+      "tnt8-only", po::bool_switch(&args.tnt8_only),
+      "soft/emu: short TNT packets only, never TNT-64 (for decoders without TNT-64)")(
+      "step-log", po::value(&args.step_log)->value_name("FILE"),
+      "soft tracer: write each single-stepped address to FILE (debugging)");
 }
 
 uint64_t ParseSize(const std::string& text) {
@@ -324,6 +331,8 @@ void CheckBackendOptions(const po::variables_map& vm, hwcov::collector::Backend 
       {"duration", {Backend::kIntelPt}, ""},
       {"filter", {Backend::kIntelPt}, " (for a source filter, use --include/--exclude)"},
       {"psb-period", {Backend::kSoft, Backend::kEmu}, ""},
+      {"no-return-compression", {Backend::kSoft, Backend::kEmu}, ""},
+      {"tnt8-only", {Backend::kSoft, Backend::kEmu}, ""},
       {"step-log", {Backend::kSoft}, ""},
   };
   for (const auto& owned : kOwned) {
@@ -363,6 +372,8 @@ hwcov::collector::RecordResult DoRecord(const RecordArgs& args, const po::variab
   options.inherit = !args.no_inherit;
   options.measure_baseline = args.baseline;
   options.psb_period = args.psb_period;
+  options.no_return_compression = args.no_return_compression;
+  options.tnt8_only = args.tnt8_only;
   if (!args.buffer_size.empty()) options.buffer_size = ParseSize(args.buffer_size);
   options.attach_pid = args.pid;
   options.duration = args.duration;
