@@ -40,13 +40,12 @@ uint64_t NowNs() {
   return static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec);
 }
 
-bool InCodeFilter(const RecordOptions& options, const std::string& path, const std::string& exe) {
+bool InCodeFilter(const RecordOptions& options, const std::string& path) {
   if (options.trace_everything) return true;
   if (!options.only_paths.empty()) return MatchesAny(options.only_paths, path);
   // The project's binaries: its executables and its own shared libraries
   // (a libtool .libs/libfoo.so.0 included), not libc, ctest or the shell
   // running a test script; --only or --all-code trace system binaries.
-  (void)exe;
   return !IsSystemPath(path);
 }
 

@@ -27,10 +27,10 @@ PtEncoding EncodingOf(const RecordOptions& options);
 // CLOCK_MONOTONIC in nanoseconds: the time of sideband records and TSC packets.
 uint64_t NowNs();
 
-// Whether code in the binary at |path| is traced in a program whose
-// executable is |exe|: --all-code, --only globs, or by default every binary
-// outside the system directories (program_selection.h: IsSystemPath).
-bool InCodeFilter(const RecordOptions& options, const std::string& path, const std::string& exe);
+// Whether code in the binary at |path| is traced: --all-code, --only globs,
+// or by default every binary outside the system directories
+// (program_selection.h: IsSystemPath), whichever program loaded it.
+bool InCodeFilter(const RecordOptions& options, const std::string& path);
 
 // A thread's encoder writing its own AUX queue (perf's per-thread mode),
 // announced by ITRACE_START. |clock| gives the time of its TSC packets and

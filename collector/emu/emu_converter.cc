@@ -139,7 +139,7 @@ class Converter {
     recording_.RefreshTable(inst);
     for (; v.own_maps < inst.maps.size(); ++v.own_maps) {
       const EmuMap& m = inst.maps[v.own_maps];
-      const bool in = InCodeFilter(options_, m.path, inst.exe);
+      const bool in = InCodeFilter(options_, m.path);
       v.maps.push_back(&m);
       v.map_in_filter.push_back(in);
       if (in) v.filter.Add(m.start, m.end);

@@ -424,7 +424,7 @@ void SoftTracer::SetFilterProtection(Thread& via, Process& p, bool on) {
 void SoftTracer::ComputeFilter(Process& p) {
   p.filter.Clear();
   for (const auto& [key, m] : p.mappings)
-    if (InCodeFilter(options_, m.path, p.exe)) p.filter.Add(m.start, m.end);
+    if (InCodeFilter(options_, m.path)) p.filter.Add(m.start, m.end);
 }
 
 void SoftTracer::RefreshMappings(Thread& via, Process& p) {
