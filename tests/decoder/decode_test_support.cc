@@ -34,7 +34,7 @@ std::string Describe(const ExecutionProfile& p) {
 
 }  // namespace
 
-void ExpectSameProfile(const ExecutionProfile& a, const ExecutionProfile& b) {
+void ExpectSameCounts(const ExecutionProfile& a, const ExecutionProfile& b) {
   ASSERT_EQ(a.blocks.size(), b.blocks.size()) << Describe(a) << " vs " << Describe(b);
   for (size_t i = 0; i < a.blocks.size(); ++i) {
     EXPECT_EQ(a.blocks[i].module, b.blocks[i].module);
@@ -49,6 +49,11 @@ void ExpectSameProfile(const ExecutionProfile& a, const ExecutionProfile& b) {
     EXPECT_EQ(a.branches[i].not_taken, b.branches[i].not_taken)
         << "branch at " << a.branches[i].offset;
   }
+}
+
+void ExpectSameProfile(const ExecutionProfile& a, const ExecutionProfile& b) {
+  ExpectSameCounts(a, b);
+  if (::testing::Test::HasFatalFailure()) return;
   EXPECT_EQ(a.instructions, b.instructions);
   EXPECT_EQ(a.unmapped_instructions, b.unmapped_instructions);
   EXPECT_EQ(a.decoded_bytes, b.decoded_bytes);

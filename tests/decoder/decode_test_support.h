@@ -24,6 +24,8 @@ std::filesystem::path Record(const TempDir& dir, const std::string& name,
 
 // Expects |a| and |b| to count the same blocks, branches, instructions,
 // decoded bytes and gaps.
+// Block and branch counts only: what two encodings of one run share.
+void ExpectSameCounts(const decoder::ExecutionProfile& a, const decoder::ExecutionProfile& b);
 void ExpectSameProfile(const decoder::ExecutionProfile& a, const decoder::ExecutionProfile& b);
 
 // A copy of |path| named |name|.data whose PT bytes, the first AUX buffer of

@@ -57,22 +57,6 @@ std::map<int, uint64_t> PacketTypes(const trace::Trace& trace) {
   return types;
 }
 
-void ExpectSameCoverage(const ExecutionProfile& a, const ExecutionProfile& b) {
-  ASSERT_EQ(a.blocks.size(), b.blocks.size());
-  for (size_t i = 0; i < a.blocks.size(); ++i) {
-    EXPECT_EQ(a.blocks[i].module, b.blocks[i].module);
-    EXPECT_EQ(a.blocks[i].begin, b.blocks[i].begin);
-    EXPECT_EQ(a.blocks[i].last, b.blocks[i].last);
-    EXPECT_EQ(a.blocks[i].count, b.blocks[i].count) << "block at " << a.blocks[i].begin;
-  }
-  ASSERT_EQ(a.branches.size(), b.branches.size());
-  for (size_t i = 0; i < a.branches.size(); ++i) {
-    EXPECT_EQ(a.branches[i].offset, b.branches[i].offset);
-    EXPECT_EQ(a.branches[i].taken, b.branches[i].taken);
-    EXPECT_EQ(a.branches[i].not_taken, b.branches[i].not_taken);
-  }
-}
-
 struct Program {
   const char* name;
   collector::Backend backend;
@@ -130,7 +114,7 @@ TEST_P(PtEncodings, DecodersAgreeAndCoverageDoesNotChange) {
       first = expected;
     } else {
       EXPECT_EQ(first->instructions, expected.instructions);
-      ExpectSameCoverage(*first, expected);
+      testing::ExpectSameCounts(*first, expected);
     }
   }
 }
