@@ -123,6 +123,7 @@ class Converter {
     const auto pid = static_cast<uint32_t>(inst.pid);
     if (inst.parent_pid < 0) {
       writer_.AddComm(pid, pid, inst.comm, true, inst.time);
+      writer_.AddTestName(pid, inst.test_name);
     } else {
       const int ptid = inst.parent_tid > 0 ? inst.parent_tid : inst.parent_pid;
       writer_.AddFork(pid, static_cast<uint32_t>(inst.parent_pid), pid, static_cast<uint32_t>(ptid),

@@ -76,6 +76,7 @@ void ParseRecord(const fs::path& path, std::span<const uint8_t> bytes, size_t at
       inst.time = r.time;
       inst.exe = String(body, sizeof r, r.exe_len, path);
       inst.comm = String(body, sizeof r + r.exe_len, r.comm_len, path);
+      inst.test_name = String(body, sizeof r + r.exe_len + r.comm_len, r.test_len, path);
       inst.known = true;
       return;
     }

@@ -48,6 +48,7 @@ struct EmuInstance {
   bool traced = false;
   uint64_t time = 0;
   std::string exe, comm;
+  std::string test_name;  // test_name.h's rule, applied in the plugin
   std::deque<EmuTb> tbs;    // ids inherited_tbs, inherited_tbs + 1, ...
   std::deque<EmuMap> maps;  // indexes inherited_maps, ...
   std::set<uint64_t> handlers;

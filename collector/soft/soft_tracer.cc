@@ -16,6 +16,7 @@
 #include "process.h"
 #include "program_selection.h"
 #include "software_pt.h"
+#include "test_name_of_process.h"
 
 namespace hwcov::collector {
 namespace {
@@ -204,6 +205,7 @@ void SoftTracer::ProgramStarted(Thread& t) {
   }
   writer_.AddComm(static_cast<uint32_t>(p.pid), static_cast<uint32_t>(t.tid), CommName(p.pid), true,
                   NowNs());
+  writer_.AddTestName(static_cast<uint32_t>(p.pid), TestNameOfProcess(p.pid));
   // The dynamic loader runs free up to the program's entry point.
   p.entry = EntryPoint(p.pid);
   errno = 0;

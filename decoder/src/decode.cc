@@ -16,6 +16,7 @@
 #include "decode_loop.h"
 #include "epochs.h"
 #include "fast_decode.h"
+#include "test_names.h"
 
 namespace hwcov::decoder {
 namespace {
@@ -71,10 +72,14 @@ std::optional<uint32_t> ProcessOf(const trace::AuxQueue& queue, const AddressSpa
 }
 
 // Single-threaded: binaries are located and images built once, here.
+// Queues a decode takes (empty: all).
+using QueueSelection = std::set<const trace::AuxQueue*>;
+
 void BuildPlan(const trace::Trace& trace, DecodeContext& context, unsigned jobs,
-               uint64_t stretch_bytes, Plan& plan) {
+               uint64_t stretch_bytes, Plan& plan, const QueueSelection& selected = {}) {
   AddressSpaces spaces(trace);
   for (const trace::AuxQueue& queue : trace.queues) {
+    if (!selected.empty() && !selected.count(&queue)) continue;
     QueuePlan& q = plan.queues.emplace_back();
     q.queue = &queue;
     q.stream = std::make_unique<QueueStream>(trace, queue);
@@ -242,12 +247,16 @@ std::string GapKindName(GapKind kind) {
   return "?";
 }
 
-ExecutionProfile Decode(const trace::Trace& trace, const DecodeOptions& options) {
+namespace {
+
+// Decode() of the |selected| queues, with |loss_gaps| as the recorded losses.
+ExecutionProfile DecodeQueues(const trace::Trace& trace, const DecodeOptions& options,
+                              const QueueSelection& selected, std::vector<Gap> loss_gaps) {
   ExecutionProfile profile;
   DecodeContext context(trace, options);
   const unsigned jobs = Jobs(options);
   Plan plan;
-  BuildPlan(trace, context, jobs, options.stretch_bytes, plan);
+  BuildPlan(trace, context, jobs, options.stretch_bytes, plan, selected);
   DecodeAll(trace, plan, jobs, options);
 
   // Merge in stream order. Where a stretch stopped at its bound and the next
@@ -277,7 +286,7 @@ ExecutionProfile Decode(const trace::Trace& trace, const DecodeOptions& options)
   profile.fast_path_step_lookups = plan.step_lookups;
   profile.fast_path_step_misses = plan.step_misses;
   for (const auto& [image, counts] : plan.by_image) builder.Add(counts, *image, profile);
-  for (Gap& gap : RecordedLossGaps(trace)) profile.gaps.push_back(std::move(gap));
+  for (Gap& gap : loss_gaps) profile.gaps.push_back(std::move(gap));
   builder.MoveInto(profile);
   profile.modules = std::move(context.modules.modules());
   profile.warnings.insert(profile.warnings.begin(), context.warnings.begin(),
@@ -294,6 +303,44 @@ ExecutionProfile Decode(const trace::Trace& trace, const DecodeOptions& options)
   std::set<std::string> seen;
   std::erase_if(profile.warnings, [&](const std::string& w) { return !seen.insert(w).second; });
   return profile;
+}
+
+}  // namespace
+
+ExecutionProfile Decode(const trace::Trace& trace, const DecodeOptions& options) {
+  return DecodeQueues(trace, options, {}, RecordedLossGaps(trace));
+}
+
+std::vector<TestProfile> DecodeByTest(const trace::Trace& trace, const DecodeOptions& options) {
+  std::map<std::string, QueueSelection> tests;
+  std::map<const trace::AuxQueue*, std::string> test_of_queue;
+  const AddressSpaces spaces(trace);
+  for (const trace::AuxQueue& queue : trace.queues) {
+    const std::optional<uint32_t> pid = ProcessOf(queue, spaces);
+    if (!pid)
+      throw Error(trace.path.string() +
+                  ": per-test coverage needs a per-thread trace (this one was recorded per "
+                  "CPU, where one queue holds every process)");
+    const std::string name = TestNameOfProcess(trace, *pid);
+    tests[name].insert(&queue);
+    test_of_queue[&queue] = name;
+  }
+  // Each recorded loss goes to the test of its queue; one no queue holds
+  // (lost sideband, an unfinished file) to the first test, once.
+  std::vector<const trace::AuxQueue*> loss_queues;
+  std::vector<Gap> losses = RecordedLossGaps(trace, &loss_queues);
+  std::map<std::string, std::vector<Gap>> losses_of_test;
+  for (size_t i = 0; i < losses.size(); ++i) {
+    const auto it = test_of_queue.find(loss_queues[i]);
+    if (it != test_of_queue.end())
+      losses_of_test[it->second].push_back(std::move(losses[i]));
+    else if (!tests.empty())
+      losses_of_test[tests.begin()->first].push_back(std::move(losses[i]));
+  }
+  std::vector<TestProfile> out;
+  for (const auto& [name, queues] : tests)
+    out.push_back({name, DecodeQueues(trace, options, queues, std::move(losses_of_test[name]))});
+  return out;
 }
 
 void ListInstructions(const trace::Trace& trace, const std::function<void(uint64_t ip)>& on_insn,

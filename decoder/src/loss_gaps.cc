@@ -65,8 +65,13 @@ Gap UnfinishedGap(const trace::Trace& trace) {
 
 }  // namespace
 
-std::vector<Gap> RecordedLossGaps(const trace::Trace& trace) {
+std::vector<Gap> RecordedLossGaps(const trace::Trace& trace,
+                                  std::vector<const trace::AuxQueue*>* queues) {
   std::vector<Gap> gaps;
+  auto add = [&](const trace::SampleId* sample, Gap gap) {
+    if (queues) queues->push_back(sample ? QueueOf(trace, *sample) : nullptr);
+    gaps.push_back(std::move(gap));
+  };
   for (const auto& aux : trace.aux_events) {
     if (aux.flags & trace::kAuxTruncated) {
       // The record covers what was written; the loss follows it.
@@ -74,27 +79,27 @@ std::vector<Gap> RecordedLossGaps(const trace::Trace& trace) {
       gap.detail = "AUX buffer full" + Where(aux.sample) +
                    ": the CPU stopped tracing until hwcov drained it, so execution in between "
                    "is missing (TRUNCATED; record with a larger --buffer-size or a --filter)";
-      gaps.push_back(gap);
+      add(&aux.sample, gap);
     }
     if (aux.flags & trace::kAuxPartial) {
       Gap gap = LossGap(trace, aux.sample, aux.aux_offset);
       gap.detail = "trace has holes in the " + std::to_string(aux.aux_size) + " bytes here" +
                    Where(aux.sample) + " (PARTIAL: tracing was suspended, e.g. in VMX root mode)";
-      gaps.push_back(gap);
+      add(&aux.sample, gap);
     }
     if (aux.flags & trace::kAuxCollision) {
       Gap gap = LossGap(trace, aux.sample, aux.aux_offset);
       gap.detail = "AUX data collided with another sample" + Where(aux.sample) + " (COLLISION)";
-      gaps.push_back(gap);
+      add(&aux.sample, gap);
     }
   }
   for (const auto& lost : trace.lost) {
     Gap gap = LossGap(trace, lost.sample, std::nullopt);
     gap.detail = std::to_string(lost.lost) + " sideband records lost" + Where(lost.sample) +
                  " (the data buffer was full): mappings or context switches may be missing";
-    gaps.push_back(gap);
+    add(&lost.sample, gap);
   }
-  if (!trace.finished) gaps.push_back(UnfinishedGap(trace));
+  if (!trace.finished) add(nullptr, UnfinishedGap(trace));
   return gaps;
 }
 

@@ -55,6 +55,9 @@ struct DecodeContext {
 };
 
 // Gaps for data the kernel reported lost (PERF_RECORD_AUX flags, LOST).
-std::vector<Gap> RecordedLossGaps(const trace::Trace& trace);
+// |queues|, when given, gets each gap's queue (nullptr: none, e.g. lost
+// sideband).
+std::vector<Gap> RecordedLossGaps(const trace::Trace& trace,
+                                  std::vector<const trace::AuxQueue*>* queues = nullptr);
 
 }  // namespace hwcov::decoder

@@ -201,6 +201,9 @@ class Reader {
       case kFeatureHwcovSnapshots:
         ParseSnapshots(c);
         break;
+      case kFeatureHwcovTestNames:
+        ParseTestNames(c);
+        break;
       default:
         break;
     }
@@ -233,6 +236,15 @@ class Reader {
       auto bytes = c.Take(size);
       s.bytes.assign(bytes.begin(), bytes.end());
       trace_.snapshots.push_back(std::move(s));
+    }
+  }
+
+  void ParseTestNames(ByteCursor& c) {
+    const uint32_t n = c.Get<uint32_t>();
+    for (uint32_t i = 0; i < n; ++i) {
+      const uint32_t pid = c.Get<uint32_t>();
+      const uint32_t size = c.Get<uint32_t>();
+      trace_.test_names.emplace(pid, c.FixedString(size));
     }
   }
 

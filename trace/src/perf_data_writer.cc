@@ -51,6 +51,7 @@ struct PerfDataWriter::Impl {
   std::vector<std::pair<uint64_t, uint64_t>> auxtrace_index;
   std::vector<BuildIdEntry> build_ids;
   std::vector<CodeSnapshot> snapshots;
+  std::map<uint32_t, std::string> test_names;
   std::map<std::string, std::string> strings;
   // The attr section's shape: one intel_pt attr of 128 bytes unless the
   // hardware-recording constructor set others.
@@ -311,6 +312,10 @@ void PerfDataWriter::AddSnapshot(const CodeSnapshot& snapshot) {
   impl_->snapshots.push_back(snapshot);
 }
 
+void PerfDataWriter::AddTestName(uint32_t pid, const std::string& name) {
+  impl_->test_names.emplace(pid, name);
+}
+
 void PerfDataWriter::SetStrings(const std::map<std::string, std::string>& strings) {
   impl_->strings = strings;
 }
@@ -395,6 +400,16 @@ void PerfDataWriter::Finish() {
       b.PutBytes(s.bytes);
     }
     features.emplace_back(kFeatureHwcovSnapshots, std::move(b));
+  }
+  if (!w.test_names.empty()) {
+    Buffer b;
+    b.Put(static_cast<uint32_t>(w.test_names.size()));
+    for (const auto& [pid, name] : w.test_names) {
+      b.Put(pid);
+      b.Put(static_cast<uint32_t>(name.size()));
+      b.PutBytes({reinterpret_cast<const uint8_t*>(name.data()), name.size()});
+    }
+    features.emplace_back(kFeatureHwcovTestNames, std::move(b));
   }
 
   // Feature table {offset,size} per set bit in ascending order, then payloads.

@@ -32,11 +32,14 @@
 /* --- <pid>.<seq>.tbs ---------------------------------------------------- */
 
 enum hwcov_emu_record_type {
-  HWCOV_EMU_REC_INSTANCE = 1, /* struct hwcov_emu_instance, then exe and comm strings */
+  HWCOV_EMU_REC_INSTANCE = 1, /* struct hwcov_emu_instance, then exe, comm and test strings */
   HWCOV_EMU_REC_TB = 2,       /* struct hwcov_emu_tb, sizes[n], bytes[] */
   HWCOV_EMU_REC_MAP = 3,      /* struct hwcov_emu_map, then the path */
   HWCOV_EMU_REC_HANDLER = 4,  /* struct hwcov_emu_handler */
 };
+
+/* The longest test name an instance record holds (bytes, with the NUL). */
+#define HWCOV_EMU_TEST_NAME_MAX 4096
 
 struct hwcov_emu_record {
   uint32_t type;
@@ -55,7 +58,9 @@ struct hwcov_emu_instance {
   uint32_t inherited_maps;    /* map indexes below this belong to the fork parent */
   int32_t parent_tid;         /* thread that forked, or -1 */
   uint32_t traced;            /* 0: only followed (--only-exe, --no-inherit) */
-  uint32_t exe_len, comm_len; /* strings follow, NUL-terminated */
+  uint32_t exe_len, comm_len; /* strings follow, NUL-terminated: exe, comm, test */
+  uint32_t test_len;          /* the test it runs for (test_name.h) */
+  uint32_t reserved;
 };
 
 /* TB flags */

@@ -126,6 +126,22 @@ struct DecodeOptions {
 // bounded exactly at the next stretch's start, and the counts are summed.
 ExecutionProfile Decode(const trace::Trace& trace, const DecodeOptions& options = {});
 
+// One test's share of a trace (docs/user-guide.md, "Per-test coverage").
+struct TestProfile {
+  std::string name;
+  ExecutionProfile profile;
+};
+
+// Decode() once per test: the queues of the processes that ran for one test
+// decoded together, sorted by test name. A process's test is the name its
+// collector recorded (Trace::test_names), else its fork parent's, else the
+// name of the program it exec'd (COMM: hardware traces), else "pid N". A
+// recorded loss goes to its queue's test; one of no queue (lost sideband,
+// an unfinished file) to the first test. Throws hwcov::Error for a per-CPU
+// trace (a queue holds every process).
+std::vector<TestProfile> DecodeByTest(const trace::Trace& trace,
+                                      const DecodeOptions& options = {});
+
 // Debug view: every executed instruction's address in trace order, decoded
 // by libipt's instruction decoder (the reference for `perf script
 // --itrace=i1i -F ip`). Decode errors are reported through |on_gap|.

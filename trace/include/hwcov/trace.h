@@ -163,6 +163,9 @@ struct Trace {
   std::vector<AuxQueue> queues;
   std::vector<BuildIdEntry> build_ids;
   std::vector<CodeSnapshot> snapshots;
+  // The test each traced program ran for, by pid, as the collector named it
+  // (docs/user-guide.md, "Per-test coverage"). hwcov's own feature section.
+  std::map<uint32_t, std::string> test_names;
   std::map<std::string, std::string> strings;  // hostname, osrelease, cpuid, cmdline...
   std::map<uint32_t, uint64_t> record_counts;  // by PERF_RECORD_* type
   std::vector<std::string> warnings;           // readable but imperfect input
@@ -224,6 +227,8 @@ class PerfDataWriter {
   void AddExit(uint32_t pid, uint32_t ppid, uint32_t tid, uint32_t ptid, uint64_t time);
   void AddAux(uint32_t idx, uint32_t tid, std::span<const uint8_t> bytes, uint64_t time);
   void AddSnapshot(const CodeSnapshot& snapshot);
+  // The test process |pid| runs for; the first name given for a pid stays.
+  void AddTestName(uint32_t pid, const std::string& name);
   void SetStrings(const std::map<std::string, std::string>& strings);
   uint64_t aux_bytes() const;
 
@@ -259,5 +264,7 @@ class PerfDataWriter {
 // Feature bit of hwcov's code-snapshot section. perf iterates only the
 // feature bits it knows and skips later ones, so a high bit is invisible to it.
 inline constexpr int kFeatureHwcovSnapshots = 250;
+// Feature bit of hwcov's test-name section (Trace::test_names).
+inline constexpr int kFeatureHwcovTestNames = 251;
 
 }  // namespace hwcov::trace
