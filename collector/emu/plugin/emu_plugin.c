@@ -55,23 +55,23 @@ struct tb_info {
 
 struct vcpu {
   int open, fd;
-  struct tb_info* cur; /* TB entered last */
-  struct hwcov_emu_stream_header* h;
-  uint64_t* window;
+  struct tb_info *cur; /* TB entered last */
+  struct hwcov_emu_stream_header *h;
+  uint64_t *window;
   uint64_t window_base; /* word index of window[0] */
-  uint32_t* succ;       /* predictor once multi-threaded: 1 + the last successor of each TB id */
+  uint32_t *succ;       /* predictor once multi-threaded: 1 + the last successor of each TB id */
   uint32_t cap;
 };
 
 struct known_map {
   uint64_t start, end, pgoff;
-  char* path;
+  char *path;
   uint32_t index;
 };
 
 struct host_map {
   uint64_t start, end, pgoff;
-  char* path;
+  char *path;
 };
 
 static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -83,14 +83,14 @@ static unsigned g_parent_seq;
 static uint32_t g_inherited_tbs, g_inherited_maps;
 static int g_tbs_fd = -1;
 static uint32_t g_next_tb, g_next_map, g_streams;
-static volatile uint64_t* g_counter; /* inline-op target: its address never changes */
+static volatile uint64_t *g_counter; /* inline-op target: its address never changes */
 static int g_multi;                  /* a second vCPU exists: position mode */
-static struct vcpu* g_vcpu[MAX_VCPUS];
-static struct tb_info** g_infos; /* by TB id */
+static struct vcpu *g_vcpu[MAX_VCPUS];
+static struct tb_info **g_infos; /* by TB id */
 static uint32_t g_cap_infos;
-static struct known_map* g_known;
+static struct known_map *g_known;
 static size_t g_n_known, g_cap_known;
-static struct host_map* g_maps;
+static struct host_map *g_maps;
 static size_t g_n_maps;
 static int g_maps_stale = 1;
 
@@ -102,7 +102,7 @@ static uint64_t Now(void) {
 
 /* The plugin cannot throw or return errors to anyone: a broken recording
  * must not pass for a complete one, so it stops the program loudly. */
-static void Fatal(const char* what) {
+static void Fatal(const char *what) {
   static const char kPrefix[] = "hwcov emu plugin: ";
   char line[PATH_MAX + 128];
   snprintf(line, sizeof line, "%s%s: %s\n", kPrefix, what, strerror(errno));
@@ -113,7 +113,7 @@ static void Fatal(const char* what) {
   if (g_out[0] && snprintf(path, sizeof path, "%s/%d.%u.fatal", g_out, getpid(), g_seq) > 0) {
     int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (fd >= 0) {
-      const char* reason = line + sizeof kPrefix - 1;
+      const char *reason = line + sizeof kPrefix - 1;
       (void)!write(fd, reason, strlen(reason));
       close(fd);
     }
@@ -121,13 +121,13 @@ static void Fatal(const char* what) {
   _exit(125);
 }
 
-static void FilePath(char* out, size_t size, const char* suffix) {
+static void FilePath(char *out, size_t size, const char *suffix) {
   const int n = snprintf(out, size, "%s/%d.%u.%s", g_out, g_pid, g_seq, suffix);
   if (n < 0 || (size_t)n >= size) Fatal("output directory path too long");
 }
 
-static void WriteAll(int fd, const void* data, size_t size) {
-  const char* p = data;
+static void WriteAll(int fd, const void *data, size_t size) {
+  const char *p = data;
   while (size) {
     ssize_t n = write(fd, p, size);
     if (n < 0 && errno == EINTR) continue;
@@ -138,9 +138,9 @@ static void WriteAll(int fd, const void* data, size_t size) {
 }
 
 /* One record: |head| (its rec.size covers everything), then |tail|, padded. */
-static void AppendRecord(void* head, size_t head_size, const void* tail, size_t tail_size,
-                         const void* tail2, size_t tail2_size) {
-  struct hwcov_emu_record* rec = head;
+static void AppendRecord(void *head, size_t head_size, const void *tail, size_t tail_size,
+                         const void *tail2, size_t tail2_size) {
+  struct hwcov_emu_record *rec = head;
   size_t total = head_size + tail_size + tail2_size;
   size_t padded = (total + 7) & ~(size_t)7;
   rec->size = (uint32_t)padded;
@@ -161,20 +161,20 @@ static void AppendRecord(void* head, size_t head_size, const void* tail, size_t 
 }
 
 /* Copies guest memory (the same addresses in user mode) without trusting it. */
-static int SafeRead(void* out, uint64_t address, size_t size) {
-  struct iovec local = {out, size}, remote = {(void*)(uintptr_t)address, size};
+static int SafeRead(void *out, uint64_t address, size_t size) {
+  struct iovec local = {out, size}, remote = {(void *)(uintptr_t)address, size};
   return process_vm_readv(getpid(), &local, 1, &remote, 1, 0) == (ssize_t)size;
 }
 
 /* --- configuration ------------------------------------------------------- */
 
 static void ReadConfig(void) {
-  FILE* f = fopen(g_cfg, "re");
+  FILE *f = fopen(g_cfg, "re");
   if (!f) Fatal(g_cfg);
   char line[PATH_MAX + 32];
   while (fgets(line, sizeof line, f)) {
     line[strcspn(line, "\n")] = '\0';
-    char* value = strchr(line, ' ');
+    char *value = strchr(line, ' ');
     if (!value) continue;
     *value++ = '\0';
     if (!strcmp(line, "out"))
@@ -202,7 +202,7 @@ static void MapCounter(void) {
   int fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd < 0 || ftruncate(fd, HWCOV_EMU_PAGE) != 0) Fatal(path);
   const uint64_t value = g_counter ? *g_counter : 0, multi = g_multi;
-  void* at = mmap((void*)g_counter, HWCOV_EMU_PAGE, PROT_READ | PROT_WRITE,
+  void *at = mmap((void *)g_counter, HWCOV_EMU_PAGE, PROT_READ | PROT_WRITE,
                   MAP_SHARED | (g_counter ? MAP_FIXED : 0), fd, 0);
   if (at == MAP_FAILED) Fatal(path);
   close(fd);
@@ -211,7 +211,7 @@ static void MapCounter(void) {
   g_counter[1] = multi;
 }
 
-static void WriteInstance(const char* exe, const char* comm, const char* test) {
+static void WriteInstance(const char *exe, const char *comm, const char *test) {
   struct hwcov_emu_instance r;
   memset(&r, 0, sizeof r);
   r.rec.type = HWCOV_EMU_REC_INSTANCE;
@@ -241,8 +241,8 @@ static char g_exe[PATH_MAX], g_comm[32], g_test[HWCOV_EMU_TEST_NAME_MAX];
  * which QEMU passes on to the program unchanged. */
 static void FindTestName(void) {
   static char cmdline[65536];
-  const char* words[1024];
-  size_t n = 0, argc = 0;
+  static const char *words[1024], *argv[1024];
+  size_t n = 0, argc = 0, k = 0;
   int fd = open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
   if (fd >= 0) {
     ssize_t got;
@@ -253,8 +253,6 @@ static void FindTestName(void) {
   cmdline[n] = '\0';
   for (size_t at = 0; at < n && argc < 1024; at += strlen(cmdline + at) + 1)
     words[argc++] = cmdline + at;
-  const char* argv[1024];
-  size_t k = 0;
   if (argc >= 6 && strcmp(words[1], "-0") == 0 && strcmp(words[3], "-plugin") == 0) {
     argv[k++] = words[2];
     for (size_t i = 6; i < argc; ++i) argv[k++] = words[i];
@@ -266,10 +264,10 @@ static void FindTestName(void) {
 /* At the first translation: QEMU has loaded the program (path_to_binary is
  * not usable earlier) and nothing has run yet. */
 static void StartInstance(void) {
-  const char* binary = qemu_plugin_path_to_binary();
+  const char *binary = qemu_plugin_path_to_binary();
   if (!binary || !realpath(binary, g_exe))
     snprintf(g_exe, sizeof g_exe, "%s", binary ? binary : "");
-  const char* slash = binary ? strrchr(binary, '/') : NULL;
+  const char *slash = binary ? strrchr(binary, '/') : NULL;
   snprintf(g_comm, sizeof g_comm, "%.15s", slash ? slash + 1 : binary ? binary : "");
   g_traced = 1; /* hwcov ran this program under QEMU because it is selected */
   FindTestName();
@@ -279,7 +277,7 @@ static void StartInstance(void) {
   g_started = 1;
 }
 
-static void CloseStream(struct vcpu* v) {
+static void CloseStream(struct vcpu *v) {
   if (!v || !v->open) return;
   munmap(v->window, (size_t)WINDOW_WORDS * 8);
   munmap(v->h, HWCOV_EMU_PAGE);
@@ -295,7 +293,7 @@ static void CloseStream(struct vcpu* v) {
  * mapped (shared with the parent) and must be dropped untouched. */
 static void StartForkChild(unsigned vcpu_index) {
   pthread_mutex_init(&g_lock, NULL); /* another thread may have held it */
-  struct vcpu* self = g_vcpu[vcpu_index];
+  struct vcpu *self = g_vcpu[vcpu_index];
   g_parent_tid = self && self->open ? self->h->tid : -1;
   for (unsigned i = 0; i < MAX_VCPUS; ++i) CloseStream(g_vcpu[i]);
   g_parent_pid = g_pid;
@@ -316,7 +314,7 @@ static void StartForkChild(unsigned vcpu_index) {
 
 /* --- thread streams -------------------------------------------------------- */
 
-static void MapWindow(struct vcpu* v) {
+static void MapWindow(struct vcpu *v) {
   const off_t end = (off_t)HWCOV_EMU_PAGE + (off_t)(v->window_base + WINDOW_WORDS) * 8;
   if (ftruncate(v->fd, end) != 0) Fatal("cannot grow a thread stream");
   v->window = mmap(NULL, (size_t)WINDOW_WORDS * 8, PROT_READ | PROT_WRITE, MAP_SHARED, v->fd,
@@ -324,9 +322,9 @@ static void MapWindow(struct vcpu* v) {
   if (v->window == MAP_FAILED) Fatal("cannot map a thread stream");
 }
 
-static struct vcpu* OpenStream(unsigned vcpu_index) {
+static struct vcpu *OpenStream(unsigned vcpu_index) {
   if (!g_traced || vcpu_index >= MAX_VCPUS) return NULL;
-  struct vcpu* v = g_vcpu[vcpu_index];
+  struct vcpu *v = g_vcpu[vcpu_index];
   if (!v) v = g_vcpu[vcpu_index] = calloc(1, sizeof *v);
   const int tid = (int)syscall(SYS_gettid);
   char suffix[64], path[PATH_MAX];
@@ -346,7 +344,7 @@ static struct vcpu* OpenStream(unsigned vcpu_index) {
   return v;
 }
 
-static void Put(struct vcpu* v, uint64_t word) {
+static void Put(struct vcpu *v, uint64_t word) {
   uint64_t i = v->h->words - v->window_base;
   if (unlikely(i >= WINDOW_WORDS)) {
     munmap(v->window, (size_t)WINDOW_WORDS * 8);
@@ -360,13 +358,13 @@ static void Put(struct vcpu* v, uint64_t word) {
 }
 
 /* An event: the pending run of predicted transitions goes first. */
-static void PutEvent(struct vcpu* v, uint32_t type, const uint64_t* payload, uint32_t n) {
+static void PutEvent(struct vcpu *v, uint32_t type, const uint64_t *payload, uint32_t n) {
   Put(v, hwcov_emu_control(v->h->run, type, n));
   v->h->run = 0;
   for (uint32_t i = 0; i < n; ++i) Put(v, payload[i]);
 }
 
-static void SetSuccessor(struct vcpu* v, uint32_t tb, uint32_t next) {
+static void SetSuccessor(struct vcpu *v, uint32_t tb, uint32_t next) {
   if (tb >= v->cap) {
     uint32_t cap = v->cap ? v->cap : 4096;
     while (cap <= tb) cap *= 2;
@@ -380,15 +378,15 @@ static void SetSuccessor(struct vcpu* v, uint32_t tb, uint32_t next) {
 
 /* --- execution callbacks (the hot path) ----------------------------------- */
 
-static void OnTbExec(unsigned int vcpu_index, void* udata) {
-  struct tb_info* tb = udata;
-  struct vcpu* v = vcpu_index < MAX_VCPUS ? g_vcpu[vcpu_index] : NULL;
+static void OnTbExec(unsigned int vcpu_index, void *udata) {
+  struct tb_info *tb = udata;
+  struct vcpu *v = vcpu_index < MAX_VCPUS ? g_vcpu[vcpu_index] : NULL;
   if (unlikely(!v || !v->open)) {
     v = OpenStream(vcpu_index);
     if (!v) return;
   }
-  struct hwcov_emu_stream_header* h = v->h;
-  struct tb_info* prev = v->cur;
+  struct hwcov_emu_stream_header *h = v->h;
+  struct tb_info *prev = v->cur;
   uint64_t hit = 0;
   if (likely(prev != NULL)) {
     /* How many instructions of the previous TB began. A TB translated for
@@ -402,7 +400,7 @@ static void OnTbExec(unsigned int vcpu_index, void* udata) {
     if (unlikely(started != prev->n)) PutEvent(v, HWCOV_EMU_EV_LEFT_EARLY, &started, 1);
     /* One thread: the slot is in the TB's own data, already in cache. Several:
      * each thread has its own table (both replay the same way). */
-    uint32_t* slot = &prev->succ;
+    uint32_t *slot = &prev->succ;
     if (unlikely(g_multi)) {
       if (unlikely(prev->id >= v->cap)) SetSuccessor(v, prev->id, HWCOV_EMU_NONE - 1);
       slot = &v->succ[prev->id];
@@ -430,8 +428,8 @@ static void OnTbExec(unsigned int vcpu_index, void* udata) {
   h->cur_pos = 0;
 }
 
-static void OnInsnExec(unsigned int vcpu_index, void* udata) {
-  struct vcpu* v = vcpu_index < MAX_VCPUS ? g_vcpu[vcpu_index] : NULL;
+static void OnInsnExec(unsigned int vcpu_index, void *udata) {
+  struct vcpu *v = vcpu_index < MAX_VCPUS ? g_vcpu[vcpu_index] : NULL;
   if (likely(v && v->open)) v->h->cur_pos = (uintptr_t)udata;
 }
 
@@ -440,7 +438,7 @@ static void OnInsnExec(unsigned int vcpu_index, void* udata) {
 static void ReadHostMaps(void) {
   for (size_t i = 0; i < g_n_maps; ++i) free(g_maps[i].path);
   g_n_maps = 0;
-  FILE* f = fopen("/proc/self/maps", "re");
+  FILE *f = fopen("/proc/self/maps", "re");
   if (!f) Fatal("/proc/self/maps");
   size_t cap = 0;
   char line[PATH_MAX + 128];
@@ -450,7 +448,7 @@ static void ReadHostMaps(void) {
     int path_at = 0;
     if (sscanf(line, "%llx-%llx %7s %llx %*s %*s %n", &start, &end, perms, &pgoff, &path_at) < 4)
       continue;
-    char* path = line + path_at;
+    char *path = line + path_at;
     path[strcspn(path, "\n")] = '\0';
     if (path_at == 0 || path[0] != '/') continue; /* anonymous, [stack], [vsyscall]... */
     if (g_n_maps == cap) {
@@ -469,12 +467,12 @@ static void ReadHostMaps(void) {
  * guest addresses are host addresses, so the host's maps tell. */
 static uint32_t MapOf(uint64_t address) {
   if (g_maps_stale) ReadHostMaps();
-  const struct host_map* m = NULL;
+  const struct host_map *m = NULL;
   for (size_t i = 0; i < g_n_maps && !m; ++i)
     if (address >= g_maps[i].start && address < g_maps[i].end) m = &g_maps[i];
   if (!m) return HWCOV_EMU_NONE;
   for (size_t i = 0; i < g_n_known; ++i) {
-    const struct known_map* k = &g_known[i];
+    const struct known_map *k = &g_known[i];
     if (k->start == m->start && k->end == m->end && k->pgoff == m->pgoff &&
         !strcmp(k->path, m->path))
       return k->index;
@@ -484,7 +482,7 @@ static uint32_t MapOf(uint64_t address) {
     g_known = realloc(g_known, g_cap_known * sizeof *g_known);
     if (!g_known) Fatal("out of memory");
   }
-  struct known_map* k = &g_known[g_n_known++];
+  struct known_map *k = &g_known[g_n_known++];
   *k = (struct known_map){m->start, m->end, m->pgoff, strdup(m->path), g_next_map++};
   struct hwcov_emu_map r;
   memset(&r, 0, sizeof r);
@@ -507,7 +505,7 @@ static ZydisDecoder g_decoder;
  * floating-point and vector instructions may raise unmasked exceptions or be
  * missing from QEMU's CPU. Only these (and a TB's last instruction) need the
  * instructions-started marker: the rest cannot be where a TB stops early. */
-static int MayFault(const uint8_t* bytes, size_t size) {
+static int MayFault(const uint8_t *bytes, size_t size) {
   ZydisDecodedInstruction insn;
   ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
   if (!ZYAN_SUCCESS(ZydisDecoderDecodeFull(&g_decoder, bytes, size, &insn, ops))) return 1;
@@ -515,7 +513,7 @@ static int MayFault(const uint8_t* bytes, size_t size) {
     return 0; /* "nopl 0(%rax)" names memory without touching it */
   if (insn.encoding != ZYDIS_INSTRUCTION_ENCODING_LEGACY) return 1;
   for (unsigned i = 0; i < insn.operand_count; ++i) {
-    const ZydisDecodedOperand* op = &ops[i];
+    const ZydisDecodedOperand *op = &ops[i];
     if (op->type == ZYDIS_OPERAND_TYPE_MEMORY && op->mem.type != ZYDIS_MEMOP_TYPE_AGEN) return 1;
     if (op->type == ZYDIS_OPERAND_TYPE_REGISTER &&
         ZydisRegisterGetClass(op->reg.value) == ZYDIS_REGCLASS_SEGMENT)
@@ -553,16 +551,16 @@ static int MayFault(const uint8_t* bytes, size_t size) {
 /* QEMU 7.2 lists an instruction that crosses a page end in the middle of a
  * TB although the translator rolled it back (it starts the next TB): its
  * size is truncated and it has no valid disassembly. */
-static int IsPhantom(const struct qemu_plugin_insn* insn) {
+static int IsPhantom(const struct qemu_plugin_insn *insn) {
   const uint64_t vaddr = qemu_plugin_insn_vaddr(insn);
   if (HWCOV_EMU_PAGE - (vaddr & (HWCOV_EMU_PAGE - 1)) >= 16) return 0;
-  char* text = qemu_plugin_insn_disas(insn);
+  char *text = qemu_plugin_insn_disas(insn);
   const int phantom = text && strncmp(text, ".byte", 5) == 0;
   free(text);
   return phantom;
 }
 
-static void OnTbTrans(qemu_plugin_id_t id, struct qemu_plugin_tb* tb) {
+static void OnTbTrans(qemu_plugin_id_t id, struct qemu_plugin_tb *tb) {
   (void)id;
   pthread_mutex_lock(&g_lock);
   if (!g_started) StartInstance();
@@ -576,7 +574,7 @@ static void OnTbTrans(qemu_plugin_id_t id, struct qemu_plugin_tb* tb) {
     pthread_mutex_unlock(&g_lock);
     return;
   }
-  struct tb_info* info = calloc(1, sizeof *info); /* lives as long as the TB may run */
+  struct tb_info *info = calloc(1, sizeof *info); /* lives as long as the TB may run */
   if (!info) Fatal("out of memory");
   info->id = g_next_tb++;
   if (info->id >= g_cap_infos) {
@@ -592,7 +590,7 @@ static void OnTbTrans(qemu_plugin_id_t id, struct qemu_plugin_tb* tb) {
   static uint8_t bytes[0x10000 * 16];
   size_t total = 0;
   for (size_t i = 0; i < n; ++i) {
-    const struct qemu_plugin_insn* insn = qemu_plugin_tb_get_insn(tb, i);
+    const struct qemu_plugin_insn *insn = qemu_plugin_tb_get_insn(tb, i);
     const size_t size = qemu_plugin_insn_size(insn);
     sizes[i] = (uint8_t)size;
     memcpy(bytes + total, qemu_plugin_insn_data(insn), size);
@@ -619,13 +617,13 @@ static void OnTbTrans(qemu_plugin_id_t id, struct qemu_plugin_tb* tb) {
     const int mark = i == n - 1 || MayFault(bytes + offset, sizes[i]);
     offset += sizes[i];
     if (!mark) continue;
-    struct qemu_plugin_insn* insn = qemu_plugin_tb_get_insn(tb, i);
+    struct qemu_plugin_insn *insn = qemu_plugin_tb_get_insn(tb, i);
     if (info->flags & HWCOV_EMU_TB_POS)
       qemu_plugin_register_vcpu_insn_exec_cb(insn, OnInsnExec, QEMU_PLUGIN_CB_NO_REGS,
-                                             (void*)(uintptr_t)i);
+                                             (void *)(uintptr_t)i);
     else
-      qemu_plugin_register_vcpu_insn_exec_inline(insn, QEMU_PLUGIN_INLINE_ADD_U64, (void*)g_counter,
-                                                 i - marked);
+      qemu_plugin_register_vcpu_insn_exec_inline(insn, QEMU_PLUGIN_INLINE_ADD_U64,
+                                                 (void *)g_counter, i - marked);
     marked = i;
   }
   pthread_mutex_unlock(&g_lock); /* |bytes| is shared */
@@ -643,10 +641,10 @@ static void SetExited(uint32_t exited) {
  * (hwcov stops waiting for them) if the program would start; a failed
  * execve (a shell searching $PATH) reopens them on its return. */
 static void EndBeforeExec(uint64_t path) {
-  const char* out[16];
+  const char *out[16];
   char line[PATH_MAX + 64];
-  char* const no_args[] = {NULL};
-  if (hwcov_emu_exec_argv("", "", (const char*)(uintptr_t)path, no_args, out, 16, line,
+  char *const no_args[] = {NULL};
+  if (hwcov_emu_exec_argv("", "", (const char *)(uintptr_t)path, no_args, out, 16, line,
                           sizeof line) == 0)
     SetExited(1);
 }
@@ -657,7 +655,7 @@ static void OnSyscall(qemu_plugin_id_t id, unsigned int vcpu_index, int64_t num,
   (void)id;
   (void)a7;
   (void)a8;
-  struct vcpu* v = vcpu_index < MAX_VCPUS ? g_vcpu[vcpu_index] : NULL;
+  struct vcpu *v = vcpu_index < MAX_VCPUS ? g_vcpu[vcpu_index] : NULL;
   if (g_traced && v && v->open) {
     const uint64_t payload[8] = {Now(), (uint64_t)num, a1, a2, a3, a4, a5, a6};
     PutEvent(v, HWCOV_EMU_EV_SYSCALL, payload, 8);
@@ -702,7 +700,7 @@ static void OnSyscallReturn(qemu_plugin_id_t id, unsigned int vcpu_index, int64_
     default:
       break;
   }
-  struct vcpu* v = vcpu_index < MAX_VCPUS ? g_vcpu[vcpu_index] : NULL;
+  struct vcpu *v = vcpu_index < MAX_VCPUS ? g_vcpu[vcpu_index] : NULL;
   if (g_traced && v && v->open) {
     const uint64_t payload[3] = {Now(), (uint64_t)num, (uint64_t)ret};
     PutEvent(v, HWCOV_EMU_EV_SYSRET, payload, 3);
@@ -728,21 +726,21 @@ static void OnVcpuInit(qemu_plugin_id_t id, unsigned int vcpu_index) {
 
 static void OnVcpuExit(qemu_plugin_id_t id, unsigned int vcpu_index) {
   (void)id;
-  struct vcpu* v = vcpu_index < MAX_VCPUS ? g_vcpu[vcpu_index] : NULL;
+  struct vcpu *v = vcpu_index < MAX_VCPUS ? g_vcpu[vcpu_index] : NULL;
   if (v && v->open) {
     __atomic_store_n(&v->h->exited, 1, __ATOMIC_RELEASE);
     CloseStream(v); /* a thread reusing this vCPU index gets a stream of its own */
   }
 }
 
-static void OnExit(qemu_plugin_id_t id, void* userdata) {
+static void OnExit(qemu_plugin_id_t id, void *userdata) {
   (void)id;
   (void)userdata;
   SetExited(1);
 }
 
-QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_t* info, int argc,
-                                           char** argv) {
+QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_t *info, int argc,
+                                           char **argv) {
   (void)info;
   for (int i = 0; i < argc; ++i) {
     if (!strncmp(argv[i], "cfg=", 4))
