@@ -1,14 +1,16 @@
 // Merge(): the sum of two coverages, through the same builder that
 // accumulates binaries within one profile, so both follow one rule (also for
 // unknown lines: covered anywhere wins, unknown and 0 stays unknown).
+#include <algorithm>
+
 #include "coverage_builder.h"
 #include "hwcov/mapper.h"
 
 namespace hwcov::mapper {
 namespace {
 
-void Add(CoverageBuilder& builder, const Coverage& coverage) {
-  for (const FileCoverage& f : coverage.files) {
+void Add(CoverageBuilder& builder, const std::vector<FileCoverage>& files) {
+  for (const FileCoverage& f : files) {
     for (const LineCount& l : f.lines) builder.AddLine(f.path, l.line, l.count, l.unknown);
     for (const FunctionCount& fn : f.functions) builder.AddFunction(f.path, fn);
     for (const BranchOutcome& b : f.branches) builder.AddBranch(f.path, b);
@@ -19,9 +21,23 @@ void Add(CoverageBuilder& builder, const Coverage& coverage) {
 
 void Merge(Coverage& into, const Coverage& from) {
   CoverageBuilder builder;
-  Add(builder, into);
-  Add(builder, from);
+  Add(builder, into.files);
+  Add(builder, from.files);
   into.files = builder.Build();
+  for (const TestCoverage& test : from.tests) {
+    auto at = std::lower_bound(into.tests.begin(), into.tests.end(), test.name,
+                               [](const TestCoverage& t, const std::string& name) {
+                                 return t.name < name;
+                               });
+    if (at == into.tests.end() || at->name != test.name) {
+      into.tests.insert(at, test);
+      continue;
+    }
+    CoverageBuilder test_builder;
+    Add(test_builder, at->files);
+    Add(test_builder, test.files);
+    at->files = test_builder.Build();
+  }
   TraceQuality& q = into.quality;
   const TraceQuality& o = from.quality;
   q.trace_bytes += o.trace_bytes;

@@ -13,6 +13,7 @@
 #pragma GCC diagnostic pop
 
 #include "hwcov/report.h"
+#include "test_alignment.h"
 #include "hwcov/support.h"
 #include "paths.h"
 
@@ -138,6 +139,7 @@ mapper::Coverage Filter(mapper::Coverage coverage, const FilterOptions& options,
   for (size_t i = 0; i < exclude.size(); ++i)
     if (!exclude_used[i]) n.unmatched_patterns.push_back("--exclude '" + options.exclude[i] + "'");
   coverage.files = std::move(kept);
+  AlignTests(coverage);  // the tests lose what the total lost
   return coverage;
 }
 

@@ -15,6 +15,7 @@
 
 #include "hwcov/report.h"
 #include "hwcov/support.h"
+#include "test_alignment.h"
 #include "xml_escape.h"
 
 namespace hwcov::report {
@@ -204,8 +205,10 @@ class HtmlWriter : public ReportWriter {
     std::error_code ec;
     std::filesystem::create_directories(dir_, ec);
     if (ec) ThrowFileError(dir_, "cannot create the HTML directory: " + ec.message());
+    CheckTestsAligned(coverage);
     for (size_t i = 0; i < coverage.files.size(); ++i)
-      FilePage(coverage.files[i], summary.files[i], dir_ / PageName(i));
+      FilePage(coverage.files[i], summary.files[i], TestsOfLines(coverage, i),
+               dir_ / PageName(i));
     // The index last: its presence means the pages it links to are there.
     AtomicFile file(dir_ / "index.html");
     std::ostream& out = file.stream();
@@ -233,7 +236,35 @@ class HtmlWriter : public ReportWriter {
   }
 
  private:
+  // Per line of file |i| (Coverage::tests), the names of the tests that ran
+  // it; empty without per-test coverage.
+  static std::vector<std::vector<const std::string*>> TestsOfLines(
+      const mapper::Coverage& coverage, size_t i) {
+    if (coverage.tests.empty()) return {};
+    std::vector<std::vector<const std::string*>> out(coverage.files[i].lines.size());
+    for (const mapper::TestCoverage& test : coverage.tests)
+      for (size_t j = 0; j < out.size(); ++j)
+        if (test.files[i].lines[j].count > 0) out[j].push_back(&test.name);
+    return out;
+  }
+
+  // "covered by 3 tests: a, b, c": the first names, all of them in the title.
+  static std::string TestsCell(const std::vector<const std::string*>& names) {
+    if (names.empty()) return "<td></td>";
+    constexpr size_t kShown = 5;
+    std::string all, shown;
+    for (size_t k = 0; k < names.size(); ++k) {
+      all += (k ? ", " : "") + *names[k];
+      if (k < kShown) shown += (k ? ", " : "") + *names[k];
+    }
+    if (names.size() > kShown) shown += ", ...";
+    const std::string count = std::to_string(names.size()) + (names.size() == 1 ? " test" : " tests");
+    return "<td class=\"tests\" title=\"" + XmlEscape(all) + "\">covered by " + count + ": " +
+           XmlEscape(shown) + "</td>";
+  }
+
   void FilePage(const mapper::FileCoverage& f, const FileSummary& s,
+                const std::vector<std::vector<const std::string*>>& tests,
                 const std::filesystem::path& page) const {
     AtomicFile file(page);
     std::ostream& out = file.stream();
@@ -272,7 +303,10 @@ class HtmlWriter : public ReportWriter {
     std::ifstream in(f.path, std::ios::binary);
     for (std::string text; in && std::getline(in, text);) source.push_back(std::move(text));
     if (!in.is_open()) out << "<p>Source not readable at this path; counted lines only.</p>\n";
-    out << "<table>\n<tr><th>Line</th><th>Count</th><th>Branches</th><th></th></tr>\n";
+    const bool per_test = !tests.empty();
+    if (per_test) out << "<style>td.tests{text-align:left;font-size:smaller}</style>\n";
+    out << "<table>\n<tr><th>Line</th><th>Count</th><th>Branches</th>"
+        << (per_test ? "<th>Tests</th>" : "") << "<th></th></tr>\n";
     auto line = f.lines.begin();
     auto branch = f.branches.begin();
     const size_t last = std::max<size_t>(source.size(), f.lines.empty() ? 0 : f.lines.back().line);
@@ -302,7 +336,9 @@ class HtmlWriter : public ReportWriter {
       out << "</td><td>";
       if (outcomes.found && !(counted && line->unknown))
         out << outcomes.hit << "/" << outcomes.found << " " << BranchMarkers(line_branches, branch);
-      out << "</td><td class=\"src\">" << (has_text ? XmlEscape(source[n - 1]) : "")
+      out << "</td>";
+      if (per_test) out << (counted ? TestsCell(tests[line - f.lines.begin()]) : "<td></td>");
+      out << "<td class=\"src\">" << (has_text ? XmlEscape(source[n - 1]) : "")
           << "</td></tr>\n";
       if (counted) ++line;
     }

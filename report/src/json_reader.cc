@@ -89,16 +89,46 @@ class Reader {
     return false;
   }
 
-  mapper::FileCoverage File(const Value& f, size_t index) const {
+  // Per-test counts of one item: [[test, count], ...], tests ascending, counts
+  // above 0 that add up to the item's |count|.
+  std::vector<std::pair<size_t, uint64_t>> TestCounts(const Value& v, uint64_t count,
+                                                      const std::string& where) const {
+    if (v.kind != Kind::kArray) Fail(where + " is not an array");
+    std::vector<std::pair<size_t, uint64_t>> out;
+    uint64_t sum = 0;
+    for (const Value& pair : v.array) {
+      const auto& t = Tuple(pair, 2, where + "[]");
+      const uint64_t test = Int(t[0], where + ": test");
+      const uint64_t n = Int(t[1], where + ": count");
+      if (test >= tests_.size()) Fail(where + ": test " + std::to_string(test) + " does not exist");
+      if (!out.empty() && test <= out.back().first) Fail(where + ": tests not ascending");
+      if (n == 0 || n > count - sum) Fail(where + ": the test counts do not add up to the count");
+      sum += n;
+      out.emplace_back(static_cast<size_t>(test), n);
+    }
+    if (sum != count) Fail(where + ": the test counts do not add up to the count");
+    return out;
+  }
+
+  mapper::FileCoverage File(const Value& f, size_t index,
+                            std::vector<mapper::FileCoverage>* per_test) const {
+    const bool tested = !tests_.empty();
+    struct Pending {
+      size_t item;
+      std::vector<std::pair<size_t, uint64_t>> counts;
+    };
+    std::vector<Pending> line_tests, function_tests, branch_tests;
     mapper::FileCoverage out;
     const std::string at = "files[" + std::to_string(index) + "]";
     out.path = Field(f, "path", Kind::kString, at).string;
     if (out.path.empty()) Fail(at + ".path is empty");
     const std::string where = "file " + json::Printable(out.path);
     for (const Value& v : Field(f, "lines", Kind::kArray, at).array) {
-      const auto& t = Tuple(v, 2, where + ": lines[]");
+      const auto& t = Tuple(v, tested ? 3 : 2, where + ": lines[]");
       mapper::LineCount line{Line(t[0], where + ": line"), 0, false};
       line.unknown = CountOrUnknown(t[1], line.count, where + ": line count");
+      if (tested)
+        line_tests.push_back({out.lines.size(), TestCounts(t[2], line.count, where + ": line tests")});
       out.lines.push_back(line);
     }
     for (const Value& v : Field(f, "functions", Kind::kArray, at).array) {
@@ -113,10 +143,16 @@ class Reader {
       auto count = v.object.find("count");
       if (count == v.object.end()) Fail(fw + " has no \"count\"");
       fn.unknown = CountOrUnknown(count->second, fn.entry_count, fw + ".count");
+      if (auto end = v.object.find("end_line"); end != v.object.end())
+        fn.end_line = Line(end->second, fw + ".end_line");
+      if (tested)
+        function_tests.push_back({out.functions.size(),
+                                  TestCounts(Field(v, "tests", Kind::kArray, fw), fn.entry_count,
+                                             fw + ".tests")});
       out.functions.push_back(std::move(fn));
     }
     for (const Value& v : Field(f, "branches", Kind::kArray, at).array) {
-      const auto& t = Tuple(v, 4, where + ": branches[]");
+      const auto& t = Tuple(v, tested ? 5 : 4, where + ": branches[]");
       mapper::BranchOutcome b;
       b.line = Line(t[0], where + ": branch line");
       // Refused, not clamped: two blocks above 2^32 would become one.
@@ -128,10 +164,42 @@ class Reader {
       if (branch > 1) Fail(where + ": branch id " + std::to_string(branch) + " is not 0 or 1");
       b.branch = static_cast<uint32_t>(branch);
       if (t[3].kind != Kind::kNull) b.count = Int(t[3], where + ": branch count");
+      if (tested)
+        branch_tests.push_back(
+            {out.branches.size(), TestCounts(t[4], b.count.value_or(0), where + ": branch tests")});
       out.branches.push_back(b);
     }
     Check(out, where);
+    if (tested) SplitByTest(out, line_tests, function_tests, branch_tests, *per_test);
     return out;
+  }
+
+  // Each test's copy of |total| with its own counts. A test ran a jump when
+  // one of the jump's two outcomes has a count of that test (every run takes
+  // one); its other outcome then counts 0, and both are "-" otherwise.
+  template <typename Pending>
+  void SplitByTest(const mapper::FileCoverage& total, const std::vector<Pending>& lines,
+                   const std::vector<Pending>& functions, const std::vector<Pending>& branches,
+                   std::vector<mapper::FileCoverage>& per_test) const {
+    per_test.assign(tests_.size(), total);
+    for (mapper::FileCoverage& f : per_test) {
+      for (mapper::LineCount& l : f.lines) l.count = 0;
+      for (mapper::FunctionCount& fn : f.functions) fn.entry_count = 0;
+      for (mapper::BranchOutcome& b : f.branches) b.count.reset();
+    }
+    for (const Pending& p : lines)
+      for (auto [t, n] : p.counts) per_test[t].lines[p.item].count = n;
+    for (const Pending& p : functions)
+      for (auto [t, n] : p.counts) per_test[t].functions[p.item].entry_count = n;
+    for (const Pending& p : branches)
+      for (auto [t, n] : p.counts) {
+        // A jump's outcomes are neighbours (sorted by line, block, branch).
+        std::vector<mapper::BranchOutcome>& b = per_test[t].branches;
+        for (size_t k = p.item ? p.item - 1 : 0; k <= p.item + 1 && k < b.size(); ++k)
+          if (b[k].line == b[p.item].line && b[k].block == b[p.item].block && !b[k].count)
+            b[k].count = 0;
+        b[p.item].count = n;
+      }
   }
 
   // The order the mapper produces, so readers and writers need not re-sort.
@@ -206,8 +274,22 @@ class Reader {
     out.quality = Quality(Field(doc, "quality", Kind::kObject, "the document"));
     if (out.quality.decoded_bytes > out.quality.trace_bytes)
       Fail("quality.decoded_bytes exceeds quality.trace_bytes");
+    if (auto tests = doc.object.find("tests"); tests != doc.object.end()) {
+      if (tests->second.kind != Kind::kArray) Fail("the document.tests has the wrong type");
+      for (const Value& name : tests->second.array) {
+        tests_.push_back(String(name, "tests[]"));
+        if (tests_.size() > 1 && tests_[tests_.size() - 2] >= tests_.back())
+          Fail("tests not sorted by name and unique (" + json::Printable(tests_.back()) + ")");
+      }
+      for (const std::string& name : tests_) out.tests.push_back({name, {}});
+    }
     const auto& files = Field(doc, "files", Kind::kArray, "the document").array;
-    for (size_t i = 0; i < files.size(); ++i) out.files.push_back(File(files[i], i));
+    for (size_t i = 0; i < files.size(); ++i) {
+      std::vector<mapper::FileCoverage> per_test;
+      out.files.push_back(File(files[i], i, &per_test));
+      for (size_t t = 0; t < per_test.size(); ++t)
+        out.tests[t].files.push_back(std::move(per_test[t]));
+    }
     for (size_t i = 1; i < out.files.size(); ++i)
       if (out.files[i - 1].path >= out.files[i].path)
         Fail("files not sorted by path and unique (" + json::Printable(out.files[i].path) + ")");
@@ -216,7 +298,8 @@ class Reader {
 
  private:
   std::filesystem::path path_;
-  uint64_t version_ = 0;  // of the document being read
+  uint64_t version_ = 0;             // of the document being read
+  std::vector<std::string> tests_;  // its "tests", per-test coverage
 };
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include "hwcov/report.h"
 #include "hwcov/support.h"
 #include "json_value.h"
+#include "test_alignment.h"
 
 namespace hwcov::report {
 namespace {
@@ -67,6 +68,20 @@ void Quality(std::ostream& out, const mapper::TraceQuality& q) {
   out << "\n  },\n";
 }
 
+// Per-test counts of one item (docs/json-format.md): [[test, count], ...] for
+// the tests (indexes into "tests") with a count above 0.
+template <typename Count>
+void TestCounts(std::ostream& out, const mapper::Coverage& coverage, Count count) {
+  out << "[";
+  const char* sep = "";
+  for (size_t t = 0; t < coverage.tests.size(); ++t)
+    if (const uint64_t n = count(coverage.tests[t]); n > 0) {
+      out << sep << "[" << t << ", " << n << "]";
+      sep = ", ";
+    }
+  out << "]";
+}
+
 class JsonWriter : public ReportWriter {
  public:
   explicit JsonWriter(std::filesystem::path path) : path_(std::move(path)) {}
@@ -78,6 +93,12 @@ class JsonWriter : public ReportWriter {
     Quality(out, coverage.quality);
     out << "  \"totals\": ";
     Totals(out, summary.total);
+    const bool per_test = !coverage.tests.empty();
+    if (per_test) {
+      CheckTestsAligned(coverage);
+      out << ",\n  \"tests\": ";
+      List(out, coverage.tests, "    ", [&](const mapper::TestCoverage& t) { out << Quote(t.name); });
+    }
     out << ",\n  \"files\": [";
     for (size_t i = 0; i < coverage.files.size(); ++i) {
       const mapper::FileCoverage& f = coverage.files[i];
@@ -85,25 +106,47 @@ class JsonWriter : public ReportWriter {
           << ",\n      \"totals\": ";
       Totals(out, summary.files[i]);
       out << ",\n      \"lines\": ";
+      size_t j = 0;
       List(out, f.lines, "        ", [&](const mapper::LineCount& l) {
         out << "[" << l.line << ", ";
         Count(out, l.count, l.unknown);
+        if (per_test) {
+          out << ", ";
+          TestCounts(out, coverage, [&](const auto& t) { return t.files[i].lines[j].count; });
+        }
+        ++j;
         out << "]";
       });
       out << ",\n      \"functions\": ";
+      j = 0;
       List(out, f.functions, "        ", [&](const mapper::FunctionCount& fn) {
         out << "{\"name\": " << Quote(fn.name) << ", \"demangled\": " << Quote(fn.demangled)
-            << ", \"line\": " << fn.line << ", \"count\": ";
+            << ", \"line\": " << fn.line;
+        if (fn.end_line) out << ", \"end_line\": " << fn.end_line;
+        out << ", \"count\": ";
         Count(out, fn.entry_count, fn.unknown);
+        if (per_test) {
+          out << ", \"tests\": ";
+          TestCounts(out, coverage,
+                     [&](const auto& t) { return t.files[i].functions[j].entry_count; });
+        }
+        ++j;
         out << "}";
       });
       out << ",\n      \"branches\": ";
+      j = 0;
       List(out, f.branches, "        ", [&](const mapper::BranchOutcome& b) {
         out << "[" << b.line << ", " << b.block << ", " << b.branch << ", ";
         if (b.count)
           out << *b.count;
         else
           out << "null";
+        if (per_test) {
+          out << ", ";
+          TestCounts(out, coverage,
+                     [&](const auto& t) { return t.files[i].branches[j].count.value_or(0); });
+        }
+        ++j;
         out << "]";
       });
       out << "\n    }";

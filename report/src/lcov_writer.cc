@@ -27,10 +27,16 @@
 // lines have no DA, unknown functions no FN/FNDA and the branches on unknown
 // lines no BRDA; the summary records count the rest, as Summarize() does. A
 // function on an unknown line is always unknown, so every FN keeps its DA.
+//
+// Per-test coverage (Coverage::tests) is written as geninfo writes several
+// tests: every file once per test, under that test's TN (names sanitized to
+// word characters); lcov 1.16 and 2.x sum the sections into the total.
 #include <cctype>
+#include <set>
 
 #include "hwcov/report.h"
 #include "hwcov/support.h"
+#include "test_alignment.h"
 
 namespace hwcov::report {
 namespace {
@@ -49,10 +55,33 @@ class LcovWriter : public ReportWriter {
   void Write(const mapper::Coverage& coverage, const Summary& summary) const override {
     AtomicFile file(path_);
     std::ostream& out = file.stream();
-    for (size_t i = 0; i < coverage.files.size(); ++i) {
-      const mapper::FileCoverage& f = coverage.files[i];
+    if (coverage.tests.empty()) {
+      WriteSections(out, test_name_, coverage.files, summary);
+    } else {
+      // One section per file and test, as geninfo writes the data of several
+      // tests; lcov sums them (the tests have the total's shape).
+      CheckTestsAligned(coverage);
+      std::set<std::string> used;
+      for (const mapper::TestCoverage& test : coverage.tests) {
+        // Names that sanitize alike stay apart ("a b", "a_b": a_b, a_b_2).
+        const std::string base = SanitizeTestName(test.name);
+        std::string name = base;
+        for (int n = 2; !used.insert(name).second; ++n) name = base + "_" + std::to_string(n);
+        mapper::Coverage alone;
+        alone.files = test.files;
+        WriteSections(out, name, test.files, Summarize(alone));
+      }
+    }
+    file.Commit();
+  }
+
+ private:
+  void WriteSections(std::ostream& out, const std::string& test_name,
+                     const std::vector<mapper::FileCoverage>& files, const Summary& summary) const {
+    for (size_t i = 0; i < files.size(); ++i) {
+      const mapper::FileCoverage& f = files[i];
       const FileSummary& s = summary.files[i];
-      out << "TN:" << test_name_ << "\n";
+      out << "TN:" << test_name << "\n";
       out << "SF:" << f.path << "\n";
       for (const auto& fn : f.functions) {
         if (fn.unknown) continue;
@@ -75,10 +104,8 @@ class LcovWriter : public ReportWriter {
       out << "LH:" << s.lines.hit << "\n";
       out << "end_of_record\n";
     }
-    file.Commit();
   }
 
- private:
   // DA and BRDA records interleaved in line order, as geninfo writes them.
   static void WriteLines(std::ostream& out, const mapper::FileCoverage& f) {
     auto branch = f.branches.begin();

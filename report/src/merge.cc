@@ -1,6 +1,7 @@
 #include <algorithm>
 
 #include "hwcov/report.h"
+#include "test_alignment.h"
 
 namespace hwcov::report {
 
@@ -13,6 +14,7 @@ mapper::Coverage MergeCoverage(const std::vector<mapper::Coverage>& inputs) {
             [](const auto& a, const auto& b) { return a.path < b.path; });
   std::sort(merged.quality.gap_details.begin(), merged.quality.gap_details.end());
   std::sort(merged.quality.warnings.begin(), merged.quality.warnings.end());
+  AlignTests(merged);
   return merged;
 }
 

@@ -80,9 +80,19 @@ struct TraceQuality {
   }
 };
 
+// One test's coverage (docs/user-guide.md, "Per-test coverage"): what the
+// processes that ran for it covered, with the counts of that test alone.
+struct TestCoverage {
+  std::string name;
+  std::vector<FileCoverage> files;  // sorted by path
+};
+
 struct Coverage {
   std::vector<FileCoverage> files;  // sorted by path
   TraceQuality quality;
+  // Per test, sorted by name (empty unless per-test coverage was asked for):
+  // |files| is their sum.
+  std::vector<TestCoverage> tests;
 };
 
 struct MapOptions {
@@ -108,7 +118,7 @@ Coverage MapProfile(const decoder::ExecutionProfile& profile, const MapOptions& 
 // where neither ran the jump, trace-quality figures add up. Unknown states:
 // covered anywhere wins (a count > 0 in either makes the line known); a line
 // or function unknown in one and uncovered (0) or absent in the other stays
-// unknown.
+// unknown. Tests of one name merge the same way; the others are kept.
 void Merge(Coverage& into, const Coverage& from);
 
 }  // namespace hwcov::mapper

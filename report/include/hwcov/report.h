@@ -116,7 +116,10 @@ std::unique_ptr<ReportWriter> MakeJsonWriter(std::filesystem::path path);
 mapper::Coverage ReadCoverageJson(const std::filesystem::path& path);
 
 // The sum of |inputs| through mapper::Merge, files sorted by path and trace
-// messages sorted: the same result whatever the order of |inputs|.
+// messages sorted: the same result whatever the order of |inputs|. Tests of
+// one name merge; every test then has the total's files, lines, functions
+// and branch outcomes, with its own counts (0 or "-" where it has none), so
+// the lcov test sections sum to the total.
 mapper::Coverage MergeCoverage(const std::vector<mapper::Coverage>& inputs);
 
 // What a report covers. Regexes are ECMAScript. With a root, files outside it
