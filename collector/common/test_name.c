@@ -28,7 +28,10 @@ void hwcov_test_name(char* out, size_t size, const char* hwcov_test_name,
     return;
   }
   for (size_t i = 0; i < argc; ++i) {
+    const char* word = argv[i];
+    const char* slash = i == 0 ? strrchr(word, '/') : NULL;
+    if (slash && slash[1]) word = slash + 1;
     if (i) Append(out, size, &used, " ", 1);
-    Append(out, size, &used, argv[i], strlen(argv[i]));
+    Append(out, size, &used, word, strlen(word));
   }
 }

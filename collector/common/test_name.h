@@ -19,7 +19,8 @@ extern "C" {
 /* Writes the test's name to |out| (at most |size| - 1 bytes, NUL-terminated):
  * |hwcov_test_name| when set and not empty, else |pytest_current_test|
  * without its " (setup)", " (call)" or " (teardown)" suffix, else the |argc|
- * words of |argv| joined by single spaces. Either variable may be NULL. */
+ * words of |argv| joined by single spaces, the first without its directory
+ * ("t01_sum 9" for "/build/t01_sum 9"). Either variable may be NULL. */
 void hwcov_test_name(char* out, size_t size, const char* hwcov_test_name,
                      const char* pytest_current_test, const char* const* argv, size_t argc);
 

@@ -1,4 +1,5 @@
 // The record-independent half of hwcov: inputs to checked reports.
+#include <algorithm>
 #include <cstdio>
 #include <utility>
 
@@ -31,8 +32,31 @@ mapper::Coverage CoverageOfTrace(const fs::path& path, const ReportRequest& requ
   decode.jobs = request.decode.jobs;
   decode.libipt_only = request.decode.libipt_only;
   decode.progress = request.decode.progress;
-  return mapper::MapProfile(decoder::Decode(trace, decode),
-                            mapper::MapOptions{request.decode.debug_dirs});
+  const mapper::MapOptions map{request.decode.debug_dirs};
+  if (!request.per_test) return mapper::MapProfile(decoder::Decode(trace, decode), map);
+  // Each test on its own, then summed: the total is what merging the
+  // coverage of separate runs of each test gives.
+  std::vector<mapper::Coverage> tests;
+  for (decoder::TestProfile& test : decoder::DecodeByTest(trace, decode)) {
+    mapper::Coverage coverage = mapper::MapProfile(test.profile, map);
+    coverage.tests.push_back({test.name, coverage.files});
+    tests.push_back(std::move(coverage));
+  }
+  mapper::Coverage all = report::MergeCoverage(tests);
+  std::vector<std::string>& warnings = all.quality.warnings;  // one per test otherwise
+  warnings.erase(std::unique(warnings.begin(), warnings.end()), warnings.end());
+  return all;
+}
+
+mapper::Coverage CoverageOfJson(const fs::path& path, const ReportRequest& request) {
+  mapper::Coverage coverage = report::ReadCoverageJson(path);
+  if (!request.per_test)
+    coverage.tests.clear();
+  else if (coverage.tests.empty() && !coverage.files.empty())
+    throw Error(path.string() +
+                ": has no per-test coverage (it was written without --per-test), so its "
+                "lines cannot be given to tests");
+  return coverage;
 }
 
 struct ResolvedScope {
@@ -114,7 +138,7 @@ ReportResult RunReport(const std::vector<fs::path>& inputs, const ReportRequest&
   // Several traces and JSON coverage files merge by summing their coverage.
   std::vector<mapper::Coverage> coverages;
   for (const fs::path& path : inputs)
-    coverages.push_back(IsCoverageJson(path) ? report::ReadCoverageJson(path)
+    coverages.push_back(IsCoverageJson(path) ? CoverageOfJson(path, request)
                                              : CoverageOfTrace(path, request));
   mapper::Coverage all = report::MergeCoverage(coverages);
   report::FilterCounts counts;

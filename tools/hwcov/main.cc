@@ -158,6 +158,10 @@ void AddReportOptions(po::options_description& desc, ReportOptions& options) {
       "list the uncovered line ranges of each file in the summary")(
       "test-name", po::value(&r.outputs.test_name)->value_name("NAME"),
       "test name for the lcov TN: record")(
+      "per-test", po::bool_switch(&r.per_test),
+      "per-test coverage: every traced program is a test run, named by $HWCOV_TEST_NAME, else "
+      "pytest's $PYTEST_CURRENT_TEST, else its command line; the JSON, lcov (one TN: section per "
+      "test) and HTML outputs say which tests covered each line, function and branch")(
       "lcov-format-version",
       po::value<std::string>()->value_name("1.x|2.0")->notifier([&](const std::string& v) {
         if (v != "1.x" && v != "2.0")

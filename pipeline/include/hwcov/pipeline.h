@@ -78,6 +78,10 @@ struct ReportRequest {
   // Below this share of the trace decoded cleanly, the report says so and
   // every gate fails, unless |allow_partial|.
   bool allow_partial = false;
+  // Per-test coverage (docs/user-guide.md, "Per-test coverage"): each
+  // trace's tests decoded and mapped apart and kept in Coverage::tests; JSON
+  // inputs must have per-test data. Without it, JSON inputs' tests are dropped.
+  bool per_test = false;
   DecodeSettings decode;
   // hwcov's messages about the inputs (warnings, filters that matched
   // nothing), one line each without the "hwcov: " prefix.
