@@ -25,10 +25,9 @@ void Merge(Coverage& into, const Coverage& from) {
   Add(builder, from.files);
   into.files = builder.Build();
   for (const TestCoverage& test : from.tests) {
-    auto at = std::lower_bound(into.tests.begin(), into.tests.end(), test.name,
-                               [](const TestCoverage& t, const std::string& name) {
-                                 return t.name < name;
-                               });
+    auto at = std::lower_bound(
+        into.tests.begin(), into.tests.end(), test.name,
+        [](const TestCoverage& t, const std::string& name) { return t.name < name; });
     if (at == into.tests.end() || at->name != test.name) {
       into.tests.insert(at, test);
       continue;

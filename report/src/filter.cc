@@ -13,9 +13,9 @@
 #pragma GCC diagnostic pop
 
 #include "hwcov/report.h"
-#include "test_alignment.h"
 #include "hwcov/support.h"
 #include "paths.h"
+#include "test_alignment.h"
 
 namespace hwcov::report {
 namespace {

@@ -207,8 +207,7 @@ class HtmlWriter : public ReportWriter {
     if (ec) ThrowFileError(dir_, "cannot create the HTML directory: " + ec.message());
     CheckTestsAligned(coverage);
     for (size_t i = 0; i < coverage.files.size(); ++i)
-      FilePage(coverage.files[i], summary.files[i], TestsOfLines(coverage, i),
-               dir_ / PageName(i));
+      FilePage(coverage.files[i], summary.files[i], TestsOfLines(coverage, i), dir_ / PageName(i));
     // The index last: its presence means the pages it links to are there.
     AtomicFile file(dir_ / "index.html");
     std::ostream& out = file.stream();
@@ -238,8 +237,8 @@ class HtmlWriter : public ReportWriter {
  private:
   // Per line of file |i| (Coverage::tests), the names of the tests that ran
   // it; empty without per-test coverage.
-  static std::vector<std::vector<const std::string*>> TestsOfLines(
-      const mapper::Coverage& coverage, size_t i) {
+  static std::vector<std::vector<const std::string*>> TestsOfLines(const mapper::Coverage& coverage,
+                                                                   size_t i) {
     if (coverage.tests.empty()) return {};
     std::vector<std::vector<const std::string*>> out(coverage.files[i].lines.size());
     for (const mapper::TestCoverage& test : coverage.tests)
@@ -258,7 +257,8 @@ class HtmlWriter : public ReportWriter {
       if (k < kShown) shown += (k ? ", " : "") + *names[k];
     }
     if (names.size() > kShown) shown += ", ...";
-    const std::string count = std::to_string(names.size()) + (names.size() == 1 ? " test" : " tests");
+    const std::string count =
+        std::to_string(names.size()) + (names.size() == 1 ? " test" : " tests");
     return "<td class=\"tests\" title=\"" + XmlEscape(all) + "\">covered by " + count + ": " +
            XmlEscape(shown) + "</td>";
   }
@@ -338,8 +338,7 @@ class HtmlWriter : public ReportWriter {
         out << outcomes.hit << "/" << outcomes.found << " " << BranchMarkers(line_branches, branch);
       out << "</td>";
       if (per_test) out << (counted ? TestsCell(tests[line - f.lines.begin()]) : "<td></td>");
-      out << "<td class=\"src\">" << (has_text ? XmlEscape(source[n - 1]) : "")
-          << "</td></tr>\n";
+      out << "<td class=\"src\">" << (has_text ? XmlEscape(source[n - 1]) : "") << "</td></tr>\n";
       if (counted) ++line;
     }
     out << "</table>\n" << kSortScript << kNavigateScript << "</body></html>\n";

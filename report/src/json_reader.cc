@@ -128,7 +128,8 @@ class Reader {
       mapper::LineCount line{Line(t[0], where + ": line"), 0, false};
       line.unknown = CountOrUnknown(t[1], line.count, where + ": line count");
       if (tested)
-        line_tests.push_back({out.lines.size(), TestCounts(t[2], line.count, where + ": line tests")});
+        line_tests.push_back(
+            {out.lines.size(), TestCounts(t[2], line.count, where + ": line tests")});
       out.lines.push_back(line);
     }
     for (const Value& v : Field(f, "functions", Kind::kArray, at).array) {
@@ -146,9 +147,9 @@ class Reader {
       if (auto end = v.object.find("end_line"); end != v.object.end())
         fn.end_line = Line(end->second, fw + ".end_line");
       if (tested)
-        function_tests.push_back({out.functions.size(),
-                                  TestCounts(Field(v, "tests", Kind::kArray, fw), fn.entry_count,
-                                             fw + ".tests")});
+        function_tests.push_back(
+            {out.functions.size(),
+             TestCounts(Field(v, "tests", Kind::kArray, fw), fn.entry_count, fw + ".tests")});
       out.functions.push_back(std::move(fn));
     }
     for (const Value& v : Field(f, "branches", Kind::kArray, at).array) {
@@ -298,7 +299,7 @@ class Reader {
 
  private:
   std::filesystem::path path_;
-  uint64_t version_ = 0;             // of the document being read
+  uint64_t version_ = 0;            // of the document being read
   std::vector<std::string> tests_;  // its "tests", per-test coverage
 };
 

@@ -97,7 +97,8 @@ class JsonWriter : public ReportWriter {
     if (per_test) {
       CheckTestsAligned(coverage);
       out << ",\n  \"tests\": ";
-      List(out, coverage.tests, "    ", [&](const mapper::TestCoverage& t) { out << Quote(t.name); });
+      List(out, coverage.tests, "    ",
+           [&](const mapper::TestCoverage& t) { out << Quote(t.name); });
     }
     out << ",\n  \"files\": [";
     for (size_t i = 0; i < coverage.files.size(); ++i) {

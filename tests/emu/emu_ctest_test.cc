@@ -3,12 +3,14 @@
 // them, and a test checking that the driver runs natively):
 //   - gives the same line, branch and function counts as tracing each test's
 //     command alone (as `ctest -N -V` lists it) and merging the JSON files;
+//   - with --per-test, each test's lcov section is that test traced alone;
 //   - passes ctest's own exit status through, also when a test fails;
 //   - runs ctest and sh natively: driver_native.sh finds no QEMU mapped in
 //     ctest or in itself, and the same script does find it when sh is put
 //     under QEMU (--only-exe '*'), so the check can fail.
 #include <gtest/gtest.h>
 
+#include <cctype>
 #include <filesystem>
 #include <sstream>
 #include <string>
@@ -69,13 +71,35 @@ std::string Coverage(const fs::path& json) {
   return at == std::string::npos ? text : text.substr(at);
 }
 
+int Hwcov(std::vector<std::string> args) {
+  args.insert(args.begin(), HWCOV_BINARY);
+  const CommandResult r = RunCommand(args, kProject);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  return r.exit_code;
+}
+
+// The lcov TN of a test of ctest_project: "pair" names itself
+// (HWCOV_TEST_NAME), the others are named by their command lines, the
+// program without its directory; lcov's test names are word characters.
+std::string LcovTestName(const std::vector<std::string>& argv) {
+  std::string name = fs::path(argv[0]).filename().string();
+  if (name == "sh") {
+    name = "pair";
+  } else {
+    for (size_t k = 1; k < argv.size(); ++k) name += " " + argv[k];
+  }
+  for (char& c : name)
+    if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
+  return name;
+}
+
 TEST(EmuCtest, SuiteEqualsEachTestTracedAloneAndMerged) {
   SKIP_WITHOUT_EMU();
   testing::TempDir dir("emu-ctest");
   const fs::path suite_json = dir.path() / "suite.json";
   CommandResult suite =
-      RunCommand({HWCOV_BINARY, "run", "--backend", "emu", "-o", (dir.path() / "s.data").string(),
-                  "--json", suite_json.string(), "--", "ctest"},
+      RunCommand({HWCOV_BINARY, "run", "--backend", "emu", "--per-test", "-o",
+                  (dir.path() / "s.data").string(), "--json", suite_json.string(), "--", "ctest"},
                  kProject);
   ASSERT_EQ(suite.exit_code, 0) << suite.out << suite.err;
   EXPECT_NE(suite.out.find("100% tests passed, 0 tests failed out of 12"), std::string::npos)
@@ -111,7 +135,32 @@ TEST(EmuCtest, SuiteEqualsEachTestTracedAloneAndMerged) {
   ASSERT_EQ(merge.size(), 4u + commands.size() - 1) << "one test (the driver check) traces nothing";
   CommandResult merged = RunCommand(merge);
   ASSERT_EQ(merged.exit_code, 0) << merged.err;
-  EXPECT_EQ(Coverage(suite_json), Coverage(dir.path() / "merged.json"));
+  // The suite's totals (its JSON read without --per-test) are the merge.
+  const fs::path totals_json = dir.path() / "totals.json";
+  ASSERT_EQ(Hwcov({"report", "-q", "--json", totals_json.string(), suite_json.string()}), 0);
+  EXPECT_EQ(Coverage(totals_json), Coverage(dir.path() / "merged.json"));
+  // Per test: the suite's section of each test is that test traced alone
+  // (and zero in the files only other tests ran).
+  const fs::path suite_info = dir.path() / "suite.info";
+  ASSERT_EQ(
+      Hwcov({"report", "-q", "--per-test", "--lcov", suite_info.string(), suite_json.string()}), 0);
+  auto sections = testing::LcovSections(suite_info);
+  EXPECT_EQ(sections.size(), commands.size() - 1) << "the driver check traces nothing";
+  for (size_t i = 0; i < commands.size(); ++i) {
+    const fs::path json = dir.path() / ("test" + std::to_string(i) + ".json");
+    if (!fs::exists(json)) continue;
+    const std::string name = LcovTestName(commands[i]);
+    SCOPED_TRACE(name);
+    const fs::path info = dir.path() / ("test" + std::to_string(i) + ".info");
+    ASSERT_EQ(Hwcov({"report", "-q", "--lcov", info.string(), json.string()}), 0);
+    const testing::LcovRecords alone = testing::LcovSections(info)[""];
+    ASSERT_TRUE(sections.count(name));
+    for (const auto& [key, count] : sections[name]) {
+      const auto it = alone.find(key);
+      EXPECT_EQ(count, it != alone.end() ? it->second : count == "-" ? "-" : "0") << key;
+    }
+    for (const auto& [key, count] : alone) EXPECT_TRUE(sections[name].count(key)) << key;
+  }
   // All ten programs' sources are in the suite's coverage.
   for (int i = 1; i <= 10; ++i) {
     const std::string prefix = (i < 10 ? "t0" : "t") + std::to_string(i) + "_";

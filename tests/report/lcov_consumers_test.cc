@@ -250,6 +250,120 @@ TEST_F(Lcov2Consumers, MergeEqualsHwcovMerge) {
   ExpectTotals(out, Summary("ab.json").total);
 }
 
+// Per-test coverage: one run of a two-test suite (./prog, then ./prog x y z,
+// each a test named by its command line) against each test traced alone.
+class PerTest : public LcovConsumers {
+ protected:
+  void SetUp() override {
+    LcovConsumers::SetUp();
+    if (HasFatalFailure()) return;
+    Hwcov({"run", "-q", "--backend", "soft", "--per-test", "-o", "s.data", "--lcov", "s.info",
+           "--json", "s.json", "--", "sh", "-c", "./prog; ./prog x y z"});
+    Hwcov({"report", "-q", "--per-test", "--lcov-format-version", "2.0", "--lcov", "s-v2.info",
+           "s.data"});
+    Hwcov({"merge", "-o", "ab.json", "a.json", "b.json"});
+  }
+
+  testing::CommandResult Hwcov(const std::vector<std::string>& args, int status = 0) const {
+    const auto r = RunCommand(With({HWCOV_BINARY}, args), dir_.path());
+    EXPECT_EQ(r.exit_code, status) << r.err;
+    return r;
+  }
+
+  // The JSON's coverage without the trace quality (bytes differ between runs).
+  std::string Coverage(const std::string& json) const {
+    const std::string text = testing::ReadFile(dir_.path() / json);
+    return text.substr(std::min(text.find("\"totals\""), text.size()));
+  }
+};
+
+std::map<std::string, testing::LcovRecords> Sections(const fs::path& info) {
+  return testing::LcovSections(info);
+}
+
+TEST_F(PerTest, EachSectionIsThatTestTracedAlone) {
+  const auto suite = Sections(dir_.path() / "s.info");
+  ASSERT_EQ(suite.size(), 2u) << testing::ReadFile(dir_.path() / "s.info");
+  ASSERT_TRUE(suite.count("prog") && suite.count("prog_x_y_z"));
+  EXPECT_EQ(suite.at("prog"), Sections(dir_.path() / "a.info").at(""));
+  EXPECT_EQ(suite.at("prog_x_y_z"), Sections(dir_.path() / "b.info").at(""));
+  EXPECT_NE(suite.at("prog"), suite.at("prog_x_y_z"))
+      << "the tests differ: nothing trivially equal";
+}
+
+TEST_F(PerTest, Lcov116ReadsTheSectionsAsTheMergedRuns) {
+  ExpectTotals(Lcov({"lcov", "--summary", "s.info", "--rc", "lcov_branch_coverage=1"}),
+               Summary("ab.json").total);
+  const std::string out =
+      Lcov({"genhtml", "s.info", "-o", "genhtml", "--branch-coverage", "--show-details"});
+  ExpectTotals(out.substr(out.find("Overall coverage rate")), Summary("ab.json").total);
+  bool listed = false;  // genhtml names the tests on its detail pages
+  for (const auto& entry : fs::recursive_directory_iterator(dir_.path() / "genhtml"))
+    listed |= entry.path().filename() == "index-detail.html" &&
+              testing::ReadFile(entry.path()).find("prog_x_y_z") != std::string::npos;
+  EXPECT_TRUE(listed);
+}
+
+TEST_F(PerTest, Lcov2ReadsTheSectionsWithoutWarning) {
+  if (!testing::Lcov2("lcov")) GTEST_SKIP() << testing::NoOracle("lcov 2.3.2");
+  ExpectTotals(Lcov2("lcov", {"--summary", "s-v2.info", "--branch-coverage"}),
+               Summary("ab.json").total);
+  const std::string out =
+      Lcov2("genhtml", {"s-v2.info", "-o", "genhtml2", "--branch-coverage", "--show-details"});
+  ExpectTotals(out.substr(out.find("Overall coverage rate")), Summary("ab.json").total);
+}
+
+TEST_F(PerTest, MergeKeepsTheTests) {
+  // Each test traced alone with --per-test, merged: the suite's run.
+  Hwcov({"run", "-q", "--backend", "soft", "--per-test", "-o", "pa.data", "--json", "pa.json", "--",
+         "./prog"});
+  Hwcov({"run", "-q", "--backend", "soft", "--per-test", "-o", "pb.data", "--json", "pb.json", "--",
+         "./prog", "x", "y", "z"});
+  Hwcov({"merge", "-o", "pab.json", "pb.json", "pa.json"});
+  EXPECT_EQ(Coverage("pab.json"), Coverage("s.json"));
+  // Read back, the per-test JSON gives the same tracefile as its trace did.
+  Hwcov({"report", "-q", "--per-test", "--lcov", "from-json.info", "s.json"});
+  EXPECT_EQ(testing::ReadFile(dir_.path() / "from-json.info"),
+            testing::ReadFile(dir_.path() / "s.info"));
+  // A test of the same name in two inputs is one test, with the counts summed.
+  Hwcov({"merge", "-o", "twice.json", "s.json", "pa.json"});
+  Hwcov({"report", "-q", "--per-test", "--lcov", "twice.info", "twice.json"});
+  auto twice = Sections(dir_.path() / "twice.info");
+  ASSERT_EQ(twice.size(), 2u) << testing::ReadFile(dir_.path() / "twice.info");
+  EXPECT_EQ(twice["prog_x_y_z"], Sections(dir_.path() / "s.info")["prog_x_y_z"]);
+  auto alone = Sections(dir_.path() / "a.info")[""];
+  ASSERT_FALSE(alone.empty());
+  for (const auto& [key, count] : alone)
+    if (count != "-") EXPECT_EQ(twice["prog"][key], std::to_string(2 * std::stoull(count))) << key;
+  // Without --per-test, the per-test JSON is read as its totals.
+  Hwcov({"report", "-q", "--lcov", "plain.info", "s.json"});
+  Hwcov({"report", "-q", "--lcov", "ab.info", "ab.json"});
+  EXPECT_EQ(testing::ReadFile(dir_.path() / "plain.info"),
+            testing::ReadFile(dir_.path() / "ab.info"));
+}
+
+TEST_F(PerTest, NeedsPerTestInputs) {
+  const auto r = Hwcov({"report", "-q", "--per-test", "--lcov", "x.info", "a.json"}, 70);
+  EXPECT_NE(r.err.find("a.json: has no per-test coverage"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(dir_.path() / "x.info"));
+}
+
+TEST_F(PerTest, OneNameGivenByTheEnvironmentIsOneTest) {
+  Hwcov({"run", "-q", "--backend", "soft", "--per-test", "-o", "n.data", "--json", "n.json", "--",
+         "sh", "-c", "HWCOV_TEST_NAME=both ./prog; HWCOV_TEST_NAME=both ./prog x y z; ./prog 1"});
+  const mapper::Coverage c = report::ReadCoverageJson(dir_.path() / "n.json");
+  ASSERT_EQ(c.tests.size(), 2u);
+  EXPECT_EQ(c.tests[0].name, "both");
+  EXPECT_EQ(c.tests[1].name, "prog 1");
+  // "both" is the two runs: the suite's totals.
+  mapper::Coverage both;
+  both.files = c.tests[0].files;
+  const report::FileSummary expected = Summary("ab.json").total;
+  const report::FileSummary got = report::Summarize(both).total;
+  EXPECT_EQ(std::tie(got.lines.hit, got.functions.hit, got.branches.hit),
+            std::tie(expected.lines.hit, expected.functions.hit, expected.branches.hit));
+}
+
 // "lines: 53.8% (7 out of 13)" -> {7, 13}
 std::pair<uint64_t, uint64_t> GcovrStated(const std::string& out, const std::string& what) {
   std::smatch m;

@@ -76,6 +76,22 @@ std::vector<std::string> SplitLines(const std::string& text) {
   return lines;
 }
 
+std::map<std::string, LcovRecords> LcovSections(const std::filesystem::path& info) {
+  std::map<std::string, LcovRecords> out;
+  std::string test, file;
+  for (const std::string& line : SplitLines(ReadFile(info))) {
+    if (line.rfind("TN:", 0) == 0) test = line.substr(3);
+    if (line.rfind("SF:", 0) == 0) file = line.substr(3);
+    const size_t comma = line.rfind(',');
+    if (comma == std::string::npos) continue;
+    if (line.rfind("FNDA:", 0) == 0)
+      out[test][file + " ; FNDA:" + line.substr(comma + 1)] = line.substr(5, comma - 5);
+    else if (line.rfind("DA:", 0) == 0 || line.rfind("BRDA:", 0) == 0)
+      out[test][file + " ; " + line.substr(0, comma)] = line.substr(comma + 1);
+  }
+  return out;
+}
+
 TempDir::TempDir(const std::string& name) {
   const char* base = std::getenv("TEST_TMPDIR");
   path_ = std::filesystem::path(base ? base : "/tmp") /

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <filesystem>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -37,6 +38,11 @@ class TempDir {
  private:
   std::filesystem::path path_;
 };
+
+// The records of an lcov tracefile by test: TN -> "SF ; DA:line" -> count,
+// "SF ; FNDA:name" -> count and "SF ; BRDA:line,block,branch" -> count or "-".
+using LcovRecords = std::map<std::string, std::string>;
+std::map<std::string, LcovRecords> LcovSections(const std::filesystem::path& info);
 
 // Whether |tool| is on PATH.
 bool HaveTool(const std::string& tool);

@@ -142,6 +142,8 @@ WrittenTrace WriteSample(const fs::path& dir) {
   writer.AddAux(0, 4243, w.pt2, 1006);
   writer.AddExit(4242, 4242, 4243, 4243, 1007);
   writer.AddSnapshot(w.snapshot);
+  writer.AddTestName(4242, "suite / case 1");
+  writer.AddTestName(4242, "a second name for the pid, ignored");
   writer.SetStrings({{"hostname", "testhost"}, {"osrelease", "6.1.0-test"}, {"arch", "x86_64"}});
   writer.Finish();
   return w;
@@ -248,6 +250,7 @@ TEST(perf_data_reader, RoundTripsWhatTheWriterWrites) {
   EXPECT_EQ(t.snapshots[0].start, w.snapshot.start);
   EXPECT_EQ(t.snapshots[0].name, w.snapshot.name);
   EXPECT_EQ(t.snapshots[0].bytes, w.snapshot.bytes);
+  EXPECT_EQ(t.test_names, (std::map<uint32_t, std::string>{{4242, "suite / case 1"}}));
 
   EXPECT_EQ(t.strings.at("hostname"), "testhost");
   EXPECT_EQ(t.strings.at("osrelease"), "6.1.0-test");
