@@ -4,8 +4,9 @@
 // must stay text (a <script> in a comment does not run, markup in a string
 // is not markup), uncovered lines are marked, the tables sort in the browser
 // (by #sort=KEY on load, and by clicks on the headers, driven through
-// chromedriver's WebDriver HTTP API), and screenshots are kept as test
-// artefacts (HWCOV_ARTIFACT_DIR, printed in the log).
+// chromedriver's WebDriver HTTP API), per-test reports name the tests of
+// each line, and screenshots are kept as test artefacts (HWCOV_ARTIFACT_DIR,
+// printed in the log).
 //
 // Chromium and chromedriver are installed by tools/install-deps.sh; when
 // missing, the tests fail rather than skip. Every browser run has its own time
@@ -460,6 +461,60 @@ TEST_F(HtmlInBrowser, SourceIsTextAndUncoveredLinesAreMarked) {
   for (const report::FileSummary& f : summary.files)
     if (fs::path(f.path).filename() == "prog.c")
       ExpectFigures(Row(dom, dom.find(">this file<")), f);
+}
+
+// Per-test coverage (--per-test): a suite of two runs, ./prog and ./prog 1 2
+// 3 4 5 (named by their command lines); each source line names the tests
+// that ran it, as the JSON of the same report says.
+TEST_F(HtmlInBrowser, PerTestLinesNameTheirTests) {
+  const auto r = RunCommand(
+      {HWCOV_BINARY, "run", "-q", "--backend", "soft", "--per-test", "--html", "per-test", "--json",
+       "per-test.json", "--", "sh", "-c", "./prog; ./prog 1 2 3 4 5"},
+      dir_.path());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string page = ProgPage();
+  const std::string dom = Dom("file://" + (dir_.path() / "per-test" / page).string());
+  Screenshot("file://" + (dir_.path() / "per-test" / page).string(), "per-test.png");
+  // Hand-worked: main's line ran in both tests, the printf under if (argc >
+  // 5) only with five arguments.
+  EXPECT_TRUE(std::regex_search(
+      dom, std::regex(R"(<tr id="L5" class="hit"><td>5</td><td>2</td><td></td>)"
+                      R"(<td class="tests" title="prog, prog 1 2 3 4 5">)"
+                      R"(covered by 2 tests: prog, prog 1 2 3 4 5</td><td class="src">int main)")))
+      << dom;
+  EXPECT_TRUE(std::regex_search(
+      dom, std::regex(R"(<tr id="L8" class="hit"><td>8</td><td>1</td><td></td>)"
+                      R"(<td class="tests" title="prog 1 2 3 4 5">covered by 1 test: )"
+                      R"(prog 1 2 3 4 5</td><td class="src">    printf)")))
+      << dom;
+  // Every line's cell is the JSON's list of tests with a count.
+  const mapper::Coverage c = report::ReadCoverageJson(dir_.path() / "per-test.json");
+  ASSERT_EQ(c.tests.size(), 2u);
+  size_t checked = 0;
+  for (size_t i = 0; i < c.files.size(); ++i) {
+    if (fs::path(c.files[i].path).filename() != "prog.c") continue;
+    for (size_t j = 0; j < c.files[i].lines.size(); ++j) {
+      std::vector<std::string> names;
+      for (const mapper::TestCoverage& t : c.tests)
+        if (t.files[i].lines[j].count > 0) names.push_back(t.name);
+      const std::string row = "<tr id=\"L" + std::to_string(c.files[i].lines[j].line) + "\"";
+      const size_t at = dom.find(row);
+      ASSERT_NE(at, std::string::npos) << row;
+      const std::string cells = dom.substr(at, dom.find("<td class=\"src\">", at) - at);
+      if (names.empty()) {
+        EXPECT_EQ(cells.find("covered by"), std::string::npos) << cells;
+      } else {
+        std::string list;
+        for (const std::string& n : names) list += (list.empty() ? "" : ", ") + n;
+        EXPECT_NE(cells.find("covered by " + std::to_string(names.size()) +
+                             (names.size() == 1 ? " test: " : " tests: ") + list + "</td>"),
+                  std::string::npos)
+            << cells;
+      }
+      ++checked;
+    }
+  }
+  EXPECT_GT(checked, 5u);
 }
 
 // PNG: signature, then the IHDR chunk with width and height (big-endian).
