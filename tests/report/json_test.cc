@@ -191,3 +191,87 @@ TEST(Json, MissingFileIsAnError) {
 
 }  // namespace
 }  // namespace hwcov
+
+namespace hwcov {
+namespace {
+
+// FixedProfile as test "a" and OtherProfile as test "b", merged: per-test
+// coverage as a --per-test run of two tests gives it.
+mapper::Coverage TwoTests() {
+  mapper::Coverage a = FixedProfile(), b = OtherProfile();
+  a.tests = {{"a", a.files}};
+  b.tests = {{"b", b.files}};
+  return report::MergeCoverage({b, a});
+}
+
+TEST(Json, PerTestCoverageRoundTripsExactly) {
+  testing::TempDir dir("report-json-per-test");
+  const mapper::Coverage c = TwoTests();
+  ASSERT_EQ(c.tests.size(), 2u);
+  const std::string first = ToJson(c, dir.path() / "a.json");
+  const mapper::Coverage back = report::ReadCoverageJson(dir.path() / "a.json");
+  EXPECT_EQ(ToJson(back, dir.path() / "b.json"), first);
+  // Each test read back has its own counts: those of its input where the
+  // input has the item, 0 (lines, functions) or "-" (branches) elsewhere.
+  const mapper::Coverage inputs[] = {FixedProfile(), OtherProfile()};
+  for (size_t t = 0; t < 2; ++t) {
+    ASSERT_EQ(back.tests[t].files.size(), back.files.size());
+    for (size_t i = 0; i < back.files.size(); ++i) {
+      const mapper::FileCoverage& got = back.tests[t].files[i];
+      const mapper::FileCoverage* in = nullptr;
+      for (const mapper::FileCoverage& f : inputs[t].files)
+        if (f.path == got.path) in = &f;
+      for (const mapper::LineCount& l : got.lines) {
+        uint64_t expected = 0;
+        for (const mapper::LineCount& o : in ? in->lines : std::vector<mapper::LineCount>{})
+          if (o.line == l.line) expected = o.count;
+        EXPECT_EQ(l.count, expected) << got.path << ":" << l.line << " test " << t;
+      }
+      for (const mapper::BranchOutcome& b : got.branches) {
+        std::optional<uint64_t> expected;
+        for (const mapper::BranchOutcome& o :
+             in ? in->branches : std::vector<mapper::BranchOutcome>{})
+          if (o.line == b.line && o.block == b.block && o.branch == b.branch) expected = o.count;
+        EXPECT_EQ(b.count, expected) << got.path << ":" << b.line << " test " << t;
+      }
+    }
+  }
+  // Hand-worked from the two profiles: main.cc line 4 ran in both tests
+  // (FixedProfile once, OtherProfile twice), the jump on line 8 only in
+  // FixedProfile (7 times not taken); OtherProfile never ran it.
+  EXPECT_NE(first.find("[4, 3, [[0, 1], [1, 2]]]"), std::string::npos) << first;
+  EXPECT_NE(first.find("[8, 0, 0, 7, [[0, 7]]]"), std::string::npos) << first;
+}
+
+TEST(Json, PerTestReaderErrors) {
+  const std::string tests = std::string(kHeader) + "\"tests\": [\"a\", \"b\"], ";
+  auto file = [&](const std::string& lines, const std::string& branches = "[]") {
+    return tests + "\"files\": [{\"path\": \"/a.c\", \"lines\": " + lines +
+           ", \"functions\": [], \"branches\": " + branches + "}]}";
+  };
+  ExpectReadError(
+      file("[[1, 2, [[0, 1], [1, 1]]]]").replace(tests.find("\"a\", \"b\""), 8, "\"b\", \"a\""),
+      "tests not sorted by name and unique");
+  ExpectReadError(file("[[1, 1]]"), "lines[] is not an array of 3");
+  ExpectReadError(file("[[1, 1, [[2, 1]]]]"), "test 2 does not exist");
+  ExpectReadError(file("[[1, 3, [[0, 1], [1, 1]]]]"), "do not add up to the count");
+  ExpectReadError(file("[[1, 1, [[0, 1], [1, 1]]]]"), "do not add up to the count");
+  ExpectReadError(file("[[1, 2, [[1, 1], [0, 1]]]]"), "tests not ascending");
+  ExpectReadError(file("[[1, 0, [[0, 0]]]]"), "do not add up to the count");
+  ExpectReadError(file("[[1, 1, [[0, 1]]]]", "[[1, 0, 0, null, [[0, 1]]]]"),
+                  "do not add up to the count");
+  ExpectReadError(file("[[1, 1, [[0, 1]]]]", "[[1, 0, 0, 1]]"), "branches[] is not an array of 5");
+}
+
+TEST(Json, FunctionEndLinesRoundTrip) {
+  testing::TempDir dir("report-json-end-lines");
+  mapper::Coverage c;
+  c.files = {{"/a.c", {{3, 1}, {9, 1}}, {{"main", "main", 3, 1}}, {}}};
+  c.files[0].functions[0].end_line = 9;
+  const std::string json = ToJson(c, dir.path() / "a.json");
+  EXPECT_NE(json.find("\"line\": 3, \"end_line\": 9, \"count\": 1"), std::string::npos) << json;
+  EXPECT_EQ(report::ReadCoverageJson(dir.path() / "a.json").files[0].functions[0].end_line, 9u);
+}
+
+}  // namespace
+}  // namespace hwcov

@@ -193,6 +193,12 @@ TEST_F(LcovConsumers, FunctionEndLinesOnlyInTheV2Format) {
   EXPECT_NE(v2.find("\nFN:6,12,main\n"), std::string::npos) << v2;
   // Nothing else differs.
   EXPECT_EQ(std::regex_replace(v2, std::regex("FN:([0-9]+),[0-9]+,"), "FN:$1,"), v1);
+  // The JSON keeps the end lines: the same tracefile from the run's JSON.
+  const auto r = RunCommand({HWCOV_BINARY, "report", "-q", "--lcov-format-version", "2.0", "--lcov",
+                             "from-json-v2.info", "a.json"},
+                            dir_.path());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(testing::ReadFile(dir_.path() / "from-json-v2.info"), v2);
 }
 
 class Lcov2Consumers : public LcovConsumers {
