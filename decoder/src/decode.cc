@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <map>
 #include <mutex>
 #include <set>
@@ -191,6 +192,10 @@ void DecodeAll(const trace::Trace& trace, Plan& plan, unsigned jobs, const Decod
   std::atomic<unsigned> running{0};
   std::exception_ptr failure;
   std::mutex failure_mutex;
+  // The last worker to finish wakes the progress loop at once (a per-test
+  // decode runs one such loop per test: a full poll period each would add up).
+  std::mutex finish_mutex;
+  std::condition_variable finished;
   auto worker = [&] {
     FastPathState fast{{}, StepCache(fast_path ? options.step_cache_entries : 0)};
     for (size_t i = next++; i < plan.pieces.size(); i = next++) {
@@ -206,7 +211,8 @@ void DecodeAll(const trace::Trace& trace, Plan& plan, unsigned jobs, const Decod
     }
     plan.step_lookups += fast.steps.lookups();
     plan.step_misses += fast.steps.misses();
-    --running;
+    std::lock_guard<std::mutex> lock(finish_mutex);
+    if (--running == 0) finished.notify_all();
   };
   const unsigned threads = std::max(1u, std::min<unsigned>(jobs, plan.pieces.size()));
   if (threads == 1 && !progress) {
@@ -216,10 +222,16 @@ void DecodeAll(const trace::Trace& trace, Plan& plan, unsigned jobs, const Decod
     std::vector<std::thread> pool;
     running = threads;
     for (unsigned t = 0; t < threads; ++t) pool.emplace_back(worker);
+    std::unique_lock<std::mutex> lock(finish_mutex);
     while (running > 0) {
-      if (progress) progress(done_bytes, plan.total_bytes);
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      if (progress) {
+        lock.unlock();
+        progress(done_bytes, plan.total_bytes);
+        lock.lock();
+      }
+      finished.wait_for(lock, std::chrono::milliseconds(100), [&] { return running == 0; });
     }
+    lock.unlock();
     for (std::thread& t : pool) t.join();
     if (progress) progress(plan.total_bytes, plan.total_bytes);
   }
