@@ -81,6 +81,10 @@ class TextWriter : public ReportWriter {
     out_ << rule << "\n";
     Row("TOTAL", summary.total, width, "");
     Completeness(coverage.quality, summary.total);
+    if (!coverage.tests.empty())
+      out_ << "Tests: " << coverage.tests.size()
+           << " (per-test coverage: which tests ran each line is in the JSON, lcov and HTML "
+              "outputs)\n";
   }
 
  private:

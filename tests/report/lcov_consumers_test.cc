@@ -339,8 +339,9 @@ TEST_F(PerTest, MergeKeepsTheTests) {
   EXPECT_EQ(twice["prog_x_y_z"], Sections(dir_.path() / "s.info")["prog_x_y_z"]);
   auto alone = Sections(dir_.path() / "a.info")[""];
   ASSERT_FALSE(alone.empty());
-  for (const auto& [key, count] : alone)
+  for (const auto& [key, count] : alone) {
     if (count != "-") EXPECT_EQ(twice["prog"][key], std::to_string(2 * std::stoull(count))) << key;
+  }
   // Without --per-test, the per-test JSON is read as its totals.
   Hwcov({"report", "-q", "--lcov", "plain.info", "s.json"});
   Hwcov({"report", "-q", "--lcov", "ab.info", "ab.json"});
@@ -352,11 +353,17 @@ TEST_F(PerTest, NeedsPerTestInputs) {
   const auto r = Hwcov({"report", "-q", "--per-test", "--lcov", "x.info", "a.json"}, 70);
   EXPECT_NE(r.err.find("a.json: has no per-test coverage"), std::string::npos) << r.err;
   EXPECT_FALSE(fs::exists(dir_.path() / "x.info"));
+  // Nor does merge mix them: the tests' sum would not be the total.
+  const auto m = Hwcov({"merge", "-o", "m.json", "s.json", "a.json"}, 70);
+  EXPECT_NE(m.err.find("a.json: has no per-test coverage"), std::string::npos) << m.err;
+  EXPECT_FALSE(fs::exists(dir_.path() / "m.json"));
 }
 
 TEST_F(PerTest, OneNameGivenByTheEnvironmentIsOneTest) {
-  Hwcov({"run", "-q", "--backend", "soft", "--per-test", "-o", "n.data", "--json", "n.json", "--",
-         "sh", "-c", "HWCOV_TEST_NAME=both ./prog; HWCOV_TEST_NAME=both ./prog x y z; ./prog 1"});
+  const auto r = Hwcov(
+      {"run", "-q", "--backend", "soft", "--per-test", "-o", "n.data", "--json", "n.json", "--",
+       "sh", "-c", "HWCOV_TEST_NAME=both ./prog; HWCOV_TEST_NAME=both ./prog x y z; ./prog 1"});
+  EXPECT_NE(r.err.find("\nTests: 2 (per-test coverage"), std::string::npos) << r.err;
   const mapper::Coverage c = report::ReadCoverageJson(dir_.path() / "n.json");
   ASSERT_EQ(c.tests.size(), 2u);
   EXPECT_EQ(c.tests[0].name, "both");

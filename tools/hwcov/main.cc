@@ -500,6 +500,12 @@ int CmdMerge(int argc, char** argv) {
   if (files.empty()) throw hwcov::Error("merge: no input files given");
   std::vector<hwcov::mapper::Coverage> inputs;
   for (const std::string& f : files) inputs.push_back(hwcov::report::ReadCoverageJson(f));
+  // Per-test files merge with per-test files only: name the first odd one out.
+  for (size_t i = 0; i < inputs.size(); ++i)
+    for (size_t j = 0; j < inputs.size(); ++j)
+      if (!inputs[i].tests.empty() && inputs[j].tests.empty() && !inputs[j].files.empty())
+        throw hwcov::Error(files[j] + ": has no per-test coverage (written without --per-test), " +
+                           files[i] + " has: they cannot be merged");
   hwcov::mapper::Coverage merged = hwcov::report::MergeCoverage(inputs);
   hwcov::report::MakeJsonWriter(output)->Write(merged, hwcov::report::Summarize(merged));
   return 0;
