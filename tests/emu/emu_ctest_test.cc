@@ -153,13 +153,13 @@ TEST(EmuCtest, SuiteEqualsEachTestTracedAloneAndMerged) {
     SCOPED_TRACE(name);
     const fs::path info = dir.path() / ("test" + std::to_string(i) + ".info");
     ASSERT_EQ(Hwcov({"report", "-q", "--lcov", info.string(), json.string()}), 0);
-    const testing::LcovRecords alone = testing::LcovSections(info)[""];
+    const testing::LcovRecords by_itself = testing::LcovSections(info)[""];
     ASSERT_TRUE(sections.count(name));
     for (const auto& [key, count] : sections[name]) {
-      const auto it = alone.find(key);
-      EXPECT_EQ(count, it != alone.end() ? it->second : count == "-" ? "-" : "0") << key;
+      const auto it = by_itself.find(key);
+      EXPECT_EQ(count, it != by_itself.end() ? it->second : count == "-" ? "-" : "0") << key;
     }
-    for (const auto& [key, count] : alone) EXPECT_TRUE(sections[name].count(key)) << key;
+    for (const auto& [key, count] : by_itself) EXPECT_TRUE(sections[name].count(key)) << key;
   }
   // All ten programs' sources are in the suite's coverage.
   for (int i = 1; i <= 10; ++i) {
