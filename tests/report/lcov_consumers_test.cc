@@ -340,7 +340,8 @@ TEST_F(PerTest, MergeKeepsTheTests) {
   auto alone = Sections(dir_.path() / "a.info")[""];
   ASSERT_FALSE(alone.empty());
   for (const auto& [key, count] : alone) {
-    if (count != "-") EXPECT_EQ(twice["prog"][key], std::to_string(2 * std::stoull(count))) << key;
+    if (count == "-") continue;
+    EXPECT_EQ(twice["prog"][key], std::to_string(2 * std::stoull(count))) << key;
   }
   // Without --per-test, the per-test JSON is read as its totals.
   Hwcov({"report", "-q", "--lcov", "plain.info", "s.json"});
