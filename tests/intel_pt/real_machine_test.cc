@@ -316,21 +316,6 @@ TEST(RealMachine, TooManyOpenFilesRaisesTheSoftLimitAndRetries) {
 
 // --- 5. ESRCH for every event ------------------------------------------------
 
-collector::SessionPlan AttachPlan(bool per_cpu) {
-  const collector::PtPmu pmu = collector::PtPmu::Detect(kSysfs / "skylake");
-  collector::SessionPlan plan;
-  plan.events.per_cpu = per_cpu;
-  plan.events.launch = false;
-  plan.events.aux_bytes = kAuxSize;
-  plan.pt = collector::PtAttr(pmu, 0x300e601, plan.events);
-  plan.tracking = collector::TrackingAttr(plan.events);
-  plan.cpus = {0, 1};
-  plan.tids = {500, 501, 502};
-  plan.attach_pid = 500;
-  plan.page_size = static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
-  return plan;
-}
-
 TEST(RealMachine, AThreadEndingBetweenItsTwoEventsIsSkipped) {
   for (bool per_cpu : {true, false}) {
     FakeKernel kernel;
