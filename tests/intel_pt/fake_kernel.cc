@@ -518,7 +518,8 @@ void FakeKernel::Exit(size_t ring, pid_t tid, uint64_t at) {
   if (tracking >= 0) {
     const Event& e = events_.at(tracking);
     auto process = process_of_.find(tid);
-    const uint32_t pid = static_cast<uint32_t>(process == process_of_.end() ? tid : process->second);
+    const uint32_t pid =
+        static_cast<uint32_t>(process == process_of_.end() ? tid : process->second);
     auto parent = parent_of_.find(tid);
     const uint32_t ppid =
         parent == parent_of_.end() ? static_cast<uint32_t>(getpid()) : parent->second;

@@ -190,12 +190,12 @@ class FakeKernel : public collector::PerfEventSys {
   // The PT driver's output handle (struct perf_output_handle) of the event
   // running on a ring's CPU, between perf_aux_output_begin and _end.
   struct AuxHandle {
-    int event = -1;         // -1: no transaction (nothing traced)
-    uint64_t head = 0;      // rb->aux_head when it began
-    uint64_t size = 0;      // room granted: CIRC_SPACE(head, aux_tail)
-    uint64_t written = 0;   // by the hardware since
-    uint64_t int_at = 0;    // stream position of the ToPA INT marker
-    uint64_t flags = 0;     // perf_aux_output_flag
+    int event = -1;        // -1: no transaction (nothing traced)
+    uint64_t head = 0;     // rb->aux_head when it began
+    uint64_t size = 0;     // room granted: CIRC_SPACE(head, aux_tail)
+    uint64_t written = 0;  // by the hardware since
+    uint64_t int_at = 0;   // stream position of the ToPA INT marker
+    uint64_t flags = 0;    // perf_aux_output_flag
   };
   struct Ring {
     int fd = -1;
@@ -237,7 +237,7 @@ class FakeKernel : public collector::PerfEventSys {
   uint64_t next_id_ = 1000;
   uint64_t now_ = 1;  // perf time of the step being run
   uint64_t aux_lost_ = 0, aux_committed_ = 0;
-  std::map<pid_t, pid_t> process_of_;  // tid -> pid, for forked children
+  std::map<pid_t, pid_t> process_of_;    // tid -> pid, for forked children
   std::map<pid_t, uint32_t> parent_of_;  // forked child -> the parent's pid
   std::map<void*, size_t> mappings_;
   struct Charge {

@@ -86,7 +86,6 @@ class Replay {
   std::vector<uint8_t> pt;            // the PT stream, trailing padding dropped
   std::vector<size_t> packet_starts;  // where chunks may end
 
-
   // The PT stream cut as the hardware's output pointer moves: about
   // |about| bytes at a time, ending where a packet starts. [begin, end) offsets.
   std::vector<std::pair<size_t, size_t>> Chunks(size_t about = 300) const {
@@ -702,6 +701,52 @@ TEST(FakeKernel, AForkedChildIsTracedIntoItsParentsBufferUnderItsPid) {
   EXPECT_TRUE(ips == expected);
   for (const auto& g : decoder::Decode(hw).gaps) ADD_FAILURE() << g.detail;
   EXPECT_EQ(kernel.aux_lost_bytes(), 0u);
+}
+
+// A full AUX area while the forked child runs: the kernel disables the
+// child's inherited event (perf_event_disable_inatomic(handle->event)), and
+// hwcov's ENABLE on the parent's fd enables it again (_perf_ioctl applies
+// it with perf_event_for_each_child), so the child's later trace arrives.
+TEST(FakeKernel, AChildStoppedByAFullBufferIsEnabledThroughItsParent) {
+  const Replay& replay = Replay::Get();
+  const auto chunks = replay.Chunks(64);
+  ASSERT_GT(chunks.size(), 5u);
+  constexpr pid_t kChild = 77778;
+  FakeMachine machine("pt-fake-fork-full");
+  FakeKernel kernel;
+  kernel.script = [&](FakeKernel& k) {
+    return replay.Steps(k, {.child = kChild, .chunk_bytes = 64});
+  };
+  // The padding, chunk 1, the fork and switch, chunk 2 (the child's): all
+  // before hwcov reads, so the hardware stops inside chunk 2.
+  kernel.aux_steps_per_poll = kPadWrites + 4;
+  const fs::path out = machine.dir.path() / "hw.data";
+  collector::RecordOptions options = Options(out, nullptr);
+  RunWhileKernelWrites(options, kernel, machine.dir.path());
+  RecordIntelPt(options, machine.Host(&kernel));
+
+  const uint64_t stop = kAuxSize - 1;
+  ASSERT_GT(kPadBytes + chunks[1].second, stop);
+  ASSERT_LT(kPadBytes + chunks[1].first, stop);
+  int child_truncations = 0;
+  for (const auto& e : kernel.events())
+    if (e.parent >= 0 && e.attr.type == 8) child_truncations += e.truncations;
+  EXPECT_EQ(child_truncations, 1);
+  EXPECT_EQ(kernel.aux_lost_bytes(), kPadBytes + chunks[1].second - stop);
+  trace::Trace hw = trace::ReadPerfData(out);
+  bool truncated = false, child_after = false;
+  for (const auto& a : hw.aux_events) {
+    if (a.flags & trace::kAuxTruncated) {
+      EXPECT_EQ(a.sample.tid, static_cast<uint32_t>(kChild));
+      EXPECT_EQ(a.aux_offset + a.aux_size, stop);
+      truncated = true;
+    } else if (truncated && !child_after && a.sample.tid == static_cast<uint32_t>(kChild)) {
+      child_after = true;
+      EXPECT_EQ(a.aux_offset, stop);  // traced again from the stop on
+    }
+  }
+  EXPECT_TRUE(truncated);
+  EXPECT_TRUE(child_after) << "the child's event was not enabled again";
 }
 
 TEST(FakeKernel, DefaultFilterIsTheCommandsExecutable) {
