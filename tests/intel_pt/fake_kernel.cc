@@ -533,10 +533,17 @@ void FakeKernel::Exit(size_t ring, pid_t tid, uint64_t at) {
 
 void FakeKernel::Pump() {
   if (!script_loaded_) {
-    script_loaded_ = true;
     // The launched program's exec: perf_event_enable_on_exec.
-    for (auto& [key, e] : events_)
+    bool tracing = false;
+    for (auto& [key, e] : events_) {
       if (e.attr.enable_on_exec && !e.closed) e.enabled = true;
+      tracing |= e.enabled && IsAuxEvent(e.attr);
+    }
+    // The script is what runs while hwcov traces: it starts once tracing
+    // is on (an attached process is enabled by ioctl after the first Poll
+    // may have come).
+    if (!tracing) return;
+    script_loaded_ = true;
     if (script) {
       mu_.unlock();  // the script inspects events()
       std::vector<Step> steps = script(*this);
@@ -580,7 +587,7 @@ void FakeKernel::Poll(std::span<const int>, int) {
   {
     std::lock_guard lock(mu_);
     Pump();
-    report = next_step_ >= steps_.size() && !done_reported_;
+    report = script_loaded_ && next_step_ >= steps_.size() && !done_reported_;
     done_reported_ |= report;
   }
   if (report && on_script_done) on_script_done();

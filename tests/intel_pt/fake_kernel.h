@@ -119,8 +119,8 @@ class FakeKernel : public collector::PerfEventSys {
   int aux_map_error = 0;           // errno for the AUX mmap, 0: succeed
   int data_map_error = 0;          // errno for the data mmap
   collector::TimeConversion time;  // what the user pages offer
-  // Called once, at the first Poll (everything is open and mapped then):
-  // the kernel writes to perform, in order.
+  // Called once, at the first Poll with an intel_pt event enabled
+  // (everything is open and mapped then): what happens, in order.
   std::function<std::vector<Step>(FakeKernel&)> script;
   // Steps other than data records (PT writes, switches, forks, exits)
   // per Poll: the machine runs between hwcov's reads.
