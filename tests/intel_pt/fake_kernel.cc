@@ -196,13 +196,6 @@ void FakeKernel::Unmap(void* address, size_t length) {
   std::lock_guard lock(mu_);
   auto it = mappings_.find(address);
   if (it == mappings_.end() || it->second != length) std::abort();  // a bad munmap is a bug
-  std::free(address);
-  mappings_.erase(it);
-  // perf_mmap_close / perf_aux_close hand the pages back.
-  const Charge c = charges_[address];
-  *user_locked_pages -= c.user;
-  pinned_pages_ -= c.pinned;
-  charges_.erase(address);
   for (size_t i = 0; i < rings_.size(); ++i) {
     Ring& r = rings_[i];
     // perf_mmap_close stops the AUX transaction before the pages go.
@@ -210,6 +203,13 @@ void FakeKernel::Unmap(void* address, size_t length) {
     if (r.base == address) r.base = nullptr;
     if (r.aux == address) r.aux = nullptr;
   }
+  std::free(address);
+  mappings_.erase(it);
+  // perf_mmap_close / perf_aux_close hand the pages back.
+  const Charge c = charges_[address];
+  *user_locked_pages -= c.user;
+  pinned_pages_ -= c.pinned;
+  charges_.erase(address);
 }
 
 void FakeKernel::Close(int fd) {
