@@ -504,7 +504,8 @@ TEST(FakeKernel, AFullAuxAreaStopsTheTraceUntilHwcovEnablesItAgain) {
   ASSERT_GE(chunks.size(), 2u);
   const size_t pad = kPadBytes, stop = kAuxSize - 1, kept = stop - pad;
   ASSERT_LT(kept, chunks[0].second);
-  const FakeKernel::Event* pt = Find(kernel.events(), 8, 0);
+  const auto events = kernel.events();
+  const FakeKernel::Event* pt = Find(events, 8, 0);
   EXPECT_EQ(pt->truncations, 1);
   EXPECT_EQ(kernel.aux_lost_bytes(), chunks[0].second - kept);
   std::vector<uint8_t> expected(pad, 0);
