@@ -232,7 +232,13 @@ TEST(RealMachine, ConcurrentRecordingsShareTheBudgetAndShrink) {
   collector::RecordOptions options = Options(machine.dir.path() / "hw.data", &log);
   options.buffer_size = 0;
   std::vector<size_t> sizes;
-  kernel.on_script_done = [&] { sizes = kernel.aux_sizes(); };
+  // The program runs until the fake kernel has been polled once (else the
+  // reader thread may never poll before /bin/true is gone).
+  RunWhileKernelWrites(options, kernel, machine.dir.path());
+  kernel.on_script_done = [&, done = kernel.on_script_done] {
+    sizes = kernel.aux_sizes();
+    done();
+  };
   EXPECT_EQ(ErrorOf([&] { RecordIntelPt(options, machine.Host(&kernel)); }), "(no error)");
   EXPECT_TRUE(Contains(log.str(), "halved them")) << log.str();
   ASSERT_EQ(sizes.size(), 2u);
