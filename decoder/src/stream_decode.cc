@@ -38,29 +38,45 @@ struct StreamDecoder::Impl {
     uint64_t base = 0;
   };
 
-  // Decodes |q| up to its last complete PSB+ (|final|: to its end). False
-  // when there is no such sync point after the range's start yet.
-  bool DecodeRange(Pending& q, bool final) {
+  // Decodes |q| up to its last complete PSB+ (|final|: to its end), a range
+  // of about half the bound at a time, each cut at a sync point. False when
+  // there is no sync point to cut at after the range's start yet.
+  bool DecodeQueue(Pending& q, bool final) {
     std::vector<SyncPoint> syncs = FindSyncPoints(q.bytes);
+    std::vector<const SyncPoint*> cuts;  // complete PSB+, after the start
     for (SyncPoint& p : syncs) {
       p.offset += q.base;
       p.end += q.base;
     }
-    std::optional<SyncPoint> cut;
-    if (!final) {
-      for (auto it = syncs.rbegin(); it != syncs.rend() && !cut; ++it)
-        if (it->offset > q.base && it->end > it->offset) cut = *it;
-      if (!cut) return false;
+    for (const SyncPoint& p : syncs)
+      if (p.offset > q.base && p.end > p.offset) cuts.push_back(&p);
+    const uint64_t range = std::max<uint64_t>(options.stream_buffer_bytes / 2, 1);
+    uint64_t from = q.base;
+    for (size_t next = 0; next < cuts.size();) {
+      size_t pick = next;  // the last cut within |range|, or the first after
+      while (pick + 1 < cuts.size() && cuts[pick + 1]->offset <= from + range) ++pick;
+      const SyncPoint cut = *cuts[pick];
+      Run(q, from, syncs, &cut);
+      from = cut.offset;
+      next = pick + 1;
     }
-    const uint64_t end = cut ? cut->offset : q.base + q.bytes.size();
-    session->Plan(q.queue, std::make_unique<QueueStream>(q.bytes, q.base), q.base,
-                  std::move(syncs), cut ? &*cut : nullptr);
+    if (final) {
+      Run(q, from, syncs, nullptr);
+      from = q.base + q.bytes.size();
+    }
+    const bool progressed = from > q.base;
+    q.bytes.erase(q.bytes.begin(), q.bytes.begin() + static_cast<long>(from - q.base));
+    held -= from - q.base;
+    q.base = from;
+    return progressed;
+  }
+
+  // Decodes |q|'s stream from |from| to |cut| (none: to its end).
+  void Run(Pending& q, uint64_t from, const std::vector<SyncPoint>& syncs, const SyncPoint* cut) {
+    auto bytes = std::span<const uint8_t>(q.bytes).subspan(from - q.base);
+    session->Plan(q.queue, std::make_unique<QueueStream>(bytes, from), from, syncs, cut);
     session->Run();
     ++runs;
-    q.bytes.erase(q.bytes.begin(), q.bytes.begin() + static_cast<long>(end - q.base));
-    held -= end - q.base;
-    q.base = end;
-    return true;
   }
 
   // Decodes the largest queues until half the bound is free (or nothing
@@ -72,7 +88,7 @@ struct StreamDecoder::Impl {
               [](const Pending* a, const Pending* b) { return a->bytes.size() > b->bytes.size(); });
     for (Pending* q : order) {
       if (held < options.stream_buffer_bytes / 2) break;
-      DecodeRange(*q, false);
+      DecodeQueue(*q, false);
     }
   }
 
@@ -168,7 +184,7 @@ void StreamDecoder::Finish() {
   Impl& d = *impl_;
   if (d.finished) return;
   d.finished = true;
-  for (auto& [idx, q] : d.queues) d.DecodeRange(q, true);
+  for (auto& [idx, q] : d.queues) d.DecodeQueue(q, true);
   d.profile = d.session->Finish();
 }
 
