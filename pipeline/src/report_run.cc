@@ -167,6 +167,7 @@ struct LiveReport::Impl {
   explicit Impl(const ReportRequest& r) : request(r), decoder(DecodeOptionsOf(r.decode)) {}
   ReportRequest request;
   decoder::StreamDecoder decoder;
+  std::optional<mapper::Coverage> coverage;  // once mapped
 };
 
 LiveReport::LiveReport(const ReportRequest& request) : impl_(std::make_unique<Impl>(request)) {
@@ -179,9 +180,18 @@ LiveReport::~LiveReport() = default;
 trace::TraceSink& LiveReport::sink() { return impl_->decoder; }
 
 ReportResult LiveReport::Report() {
-  mapper::Coverage coverage = mapper::MapProfile(impl_->decoder.TakeProfile(),
-                                                 mapper::MapOptions{impl_->request.decode.debug_dirs});
-  return ReportCoverages({std::move(coverage)}, impl_->request);
+  impl_->coverage = mapper::MapProfile(impl_->decoder.TakeProfile(),
+                                       mapper::MapOptions{impl_->request.decode.debug_dirs});
+  return ReportCoverages({*impl_->coverage}, impl_->request);
+}
+
+bool LiveReport::KeepCoverage(const fs::path& path) const {
+  if (!impl_->coverage) return false;
+  StagedOutputs staged;
+  report::MakeJsonWriter(staged.Stage(path))
+      ->Write(*impl_->coverage, report::Summarize(*impl_->coverage));
+  staged.Commit();
+  return true;
 }
 
 }  // namespace hwcov::pipeline

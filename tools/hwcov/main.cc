@@ -438,9 +438,16 @@ int RunDecodingLive(const Args& args, const RecordArgs& record, ReportOptions& r
     return result.exit_status != 0 ? result.exit_status : gate;
   } catch (const hwcov::Error& e) {
     std::cerr << "hwcov: " << e.what() << "\n";
-    if (!record.output.empty())
-      std::cerr << "hwcov: the trace is in " << record.output << " (hwcov report "
-                << record.output << ")\n";
+    // The recording may have taken an hour: its trace (with -o) or its
+    // coverage stays for `hwcov report`.
+    fs::path kept = record.output;
+    if (kept.empty()) {
+      kept = fs::temp_directory_path() / ("hwcov-" + std::to_string(getpid()) + ".json");
+      if (!live.KeepCoverage(kept)) kept.clear();
+    }
+    if (!kept.empty())
+      std::cerr << "hwcov: the " << (record.output.empty() ? "coverage" : "trace")
+                << " is kept in " << kept.string() << " (hwcov report " << kept.string() << ")\n";
     return result.exit_status != 0 ? result.exit_status : kErrorExit;
   }
 }

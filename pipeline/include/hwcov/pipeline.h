@@ -118,6 +118,11 @@ class LiveReport {
   ~LiveReport();
   trace::TraceSink& sink();
   ReportResult Report();
+  // When Report() failed after mapping (nothing in scope, a bad output...):
+  // writes the whole coverage, unscoped, as hwcov JSON to |path|, so that
+  // the recording is not lost (`hwcov report PATH` with other options).
+  // False when there is nothing mapped to keep.
+  bool KeepCoverage(const std::filesystem::path& path) const;
 
  private:
   struct Impl;
