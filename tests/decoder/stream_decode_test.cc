@@ -8,6 +8,8 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <map>
 
 #include "decode_test_support.h"
@@ -101,6 +103,39 @@ INSTANTIATE_TEST_SUITE_P(
                       Case{"loops_default_bound", "loops", true,
                            DecodeOptions{}.stream_buffer_bytes, 1}),
     [](const ::testing::TestParamInfo<Case>& param) { return std::string(param.param.name); });
+
+std::string Slurp(const fs::path& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// `hwcov run` (soft) without -o writes no trace anywhere, and reports what
+// record-then-report does on the same (deterministic) program.
+TEST(StreamDecodeCli, RunWritesNoTraceAndReportsAsRecordThenReport) {
+  testing::TempDir dir("stream-decode-cli");
+  const fs::path tmp = dir.path() / "tmp";
+  fs::create_directories(tmp);
+  const std::string program = (testing::kPrograms / "loops").string();
+  const std::string root = HWCOV_SOURCE_DIR;
+  const auto live = testing::RunCommand({"/usr/bin/env", "TMPDIR=" + tmp.string(), HWCOV_BINARY,
+                                         "run", "-q", "--backend", "soft", "--root", root,
+                                         "--json", (dir.path() / "live.json").string(), "--",
+                                         program});
+  ASSERT_EQ(live.exit_code, 0) << live.err;
+  EXPECT_NE(live.err.find("decoded as recorded (no trace file)"), std::string::npos) << live.err;
+  EXPECT_TRUE(fs::is_empty(tmp));
+  const fs::path trace = dir.path() / "t.data";
+  ASSERT_EQ(testing::RunCommand({HWCOV_BINARY, "record", "--backend", "soft", "-o",
+                                 trace.string(), "--", program})
+                .exit_code,
+            0);
+  const auto after = testing::RunCommand({HWCOV_BINARY, "report", "-q", "--root", root, "--json",
+                                          (dir.path() / "after.json").string(), trace.string()});
+  ASSERT_EQ(after.exit_code, 0) << after.err;
+  EXPECT_EQ(Slurp(dir.path() / "live.json"), Slurp(dir.path() / "after.json"));
+}
 
 TEST(StreamDecoderSink, NoProfileBeforeTheEnd) {
   decoder::StreamDecoder live;
