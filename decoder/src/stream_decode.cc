@@ -66,6 +66,9 @@ struct StreamDecoder::Impl {
     }
     const bool progressed = from > q.base;
     q.bytes.erase(q.bytes.begin(), q.bytes.begin() + static_cast<long>(from - q.base));
+    // A queue keeps the room it once needed; many threads' queues must not
+    // each keep a bound's worth.
+    if (q.bytes.capacity() > 4 * q.bytes.size() + (64 << 10)) q.bytes.shrink_to_fit();
     held -= from - q.base;
     q.base = from;
     return progressed;
