@@ -75,7 +75,8 @@ using MmapKey = std::vector<uint32_t>;
 MmapKey KeyOf(const trace::Trace& trace, const std::vector<const trace::MmapEvent*>& mmaps) {
   MmapKey key;
   key.reserve(mmaps.size());
-  for (const trace::MmapEvent* m : mmaps) key.push_back(static_cast<uint32_t>(m - trace.mmaps.data()));
+  for (const trace::MmapEvent* m : mmaps)
+    key.push_back(static_cast<uint32_t>(m - trace.mmaps.data()));
   return key;
 }
 
@@ -126,13 +127,13 @@ struct DecodeSession::State {
   // with the trace: a piece keeps only what joins it to its neighbours.
   std::map<const CodeImage*, RuntimeCounts> by_image;
   std::mutex by_image_mutex;
-  std::vector<QueueRange> ranges;  // planned, not yet run
-  std::vector<Piece> pieces;       // in stream order per queue
-  std::map<uint32_t, QueueCarry> carry;  // by queue idx
+  std::vector<QueueRange> ranges;                    // planned, not yet run
+  std::vector<Piece> pieces;                         // in stream order per queue
+  std::map<uint32_t, QueueCarry> carry;              // by queue idx
   std::vector<std::unique_ptr<FastPathState>> fast;  // per worker thread
-  ExecutionProfile profile;  // what the runs so far added
-  uint64_t total_bytes = 0;  // of all ranges planned
-  uint64_t planned_bytes = 0;  // of the ranges not yet run
+  ExecutionProfile profile;                          // what the runs so far added
+  uint64_t total_bytes = 0;                          // of all ranges planned
+  uint64_t planned_bytes = 0;                        // of the ranges not yet run
 };
 
 namespace {

@@ -9,8 +9,8 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 #include <map>
+#include <sstream>
 
 #include "decode_test_support.h"
 #include "hwcov/collector.h"
@@ -95,14 +95,17 @@ TEST_P(StreamDecode, SameProfileAsTheFileOfTheSameRun) {
 // loops: one process, one queue. threads: a queue per thread, interleaved.
 // dl: dlopen/dlclose, new epochs mid-stream. forker: fork and exec, each
 // process its own address space, with libc (--all-code) and the [vdso].
-INSTANTIATE_TEST_SUITE_P(
-    Programs, StreamDecode,
-    ::testing::Values(Case{"loops", "loops", false, 128, 2}, Case{"loops_all", "loops", true, 256, 4},
-                      Case{"threads", "threads", true, 256, 6}, Case{"dl", "dl", true, 256, 8},
-                      Case{"forker", "forker", true, 256, 4},
-                      Case{"loops_default_bound", "loops", true,
-                           DecodeOptions{}.stream_buffer_bytes, 1}),
-    [](const ::testing::TestParamInfo<Case>& param) { return std::string(param.param.name); });
+INSTANTIATE_TEST_SUITE_P(Programs, StreamDecode,
+                         ::testing::Values(Case{"loops", "loops", false, 128, 2},
+                                           Case{"loops_all", "loops", true, 256, 4},
+                                           Case{"threads", "threads", true, 256, 6},
+                                           Case{"dl", "dl", true, 256, 8},
+                                           Case{"forker", "forker", true, 256, 4},
+                                           Case{"loops_default_bound", "loops", true,
+                                                DecodeOptions{}.stream_buffer_bytes, 1}),
+                         [](const ::testing::TestParamInfo<Case>& param) {
+                           return std::string(param.param.name);
+                         });
 
 std::string Slurp(const fs::path& path) {
   std::ifstream in(path);
@@ -120,15 +123,14 @@ TEST(StreamDecodeCli, RunWritesNoTraceAndReportsAsRecordThenReport) {
   const std::string program = (testing::kPrograms / "loops").string();
   const std::string root = HWCOV_SOURCE_DIR;
   const auto live = testing::RunCommand({"/usr/bin/env", "TMPDIR=" + tmp.string(), HWCOV_BINARY,
-                                         "run", "-q", "--backend", "soft", "--root", root,
-                                         "--json", (dir.path() / "live.json").string(), "--",
-                                         program});
+                                         "run", "-q", "--backend", "soft", "--root", root, "--json",
+                                         (dir.path() / "live.json").string(), "--", program});
   ASSERT_EQ(live.exit_code, 0) << live.err;
   EXPECT_NE(live.err.find("decoded as recorded (no trace file)"), std::string::npos) << live.err;
   EXPECT_TRUE(fs::is_empty(tmp));
   const fs::path trace = dir.path() / "t.data";
-  ASSERT_EQ(testing::RunCommand({HWCOV_BINARY, "record", "--backend", "soft", "-o",
-                                 trace.string(), "--", program})
+  ASSERT_EQ(testing::RunCommand(
+                {HWCOV_BINARY, "record", "--backend", "soft", "-o", trace.string(), "--", program})
                 .exit_code,
             0);
   const auto after = testing::RunCommand({HWCOV_BINARY, "report", "-q", "--root", root, "--json",

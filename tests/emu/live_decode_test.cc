@@ -93,17 +93,16 @@ TEST(LiveDecode, DiskStaysFarBelowTheTraceAndCoverageIsRecordThenReport) {
 
   // Record, then report: the baseline, and the size of the trace.
   const fs::path trace = dir.path() / "t.data", after_json = dir.path() / "after.json";
-  const auto rec = RunCommand({HWCOV_BINARY, "record", "--backend", "emu",
-                               "--no-return-compression", "-o", trace.string(), "--",
-                               kDense.string(), kIterations});
+  const auto rec =
+      RunCommand({HWCOV_BINARY, "record", "--backend", "emu", "--no-return-compression", "-o",
+                  trace.string(), "--", kDense.string(), kIterations});
   ASSERT_EQ(rec.exit_code, 0) << rec.err;
   const auto rep = RunCommand({HWCOV_BINARY, "report", "-q", "--root", root, "--json",
                                after_json.string(), trace.string()});
   ASSERT_EQ(rep.exit_code, 0) << rep.err;
   const uint64_t trace_size = fs::file_size(trace);
   EXPECT_GT(trace_size, kDiskBound) << "the trace is too small to show the bound";
-  EXPECT_LT(peak, kDiskBound) << "peak disk use " << peak << " bytes for a trace of "
-                              << trace_size;
+  EXPECT_LT(peak, kDiskBound) << "peak disk use " << peak << " bytes for a trace of " << trace_size;
   EXPECT_EQ(Slurp(live_json), Slurp(after_json));
   RecordProperty("peak_disk_bytes", std::to_string(peak));
   RecordProperty("trace_bytes", std::to_string(trace_size));
