@@ -49,7 +49,7 @@ bool InCodeFilter(const RecordOptions& options, const std::string& path) {
   return !IsSystemPath(path);
 }
 
-std::unique_ptr<PtEncoder> StartThreadTrace(trace::PerfDataWriter& writer, uint32_t queue,
+std::unique_ptr<PtEncoder> StartThreadTrace(trace::TraceSink& writer, uint32_t queue,
                                             uint32_t pid, uint32_t tid,
                                             const RecordOptions& options, PtEncoder::Clock clock) {
   auto encoder = std::make_unique<PtEncoder>(

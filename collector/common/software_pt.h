@@ -36,7 +36,7 @@ bool InCodeFilter(const RecordOptions& options, const std::string& path);
 // announced by ITRACE_START. |clock| gives the time of its TSC packets and
 // of the AUX records; options.psb_period (0: 4 KiB) and EncodingOf(options)
 // how it encodes.
-std::unique_ptr<PtEncoder> StartThreadTrace(trace::PerfDataWriter& writer, uint32_t queue,
+std::unique_ptr<PtEncoder> StartThreadTrace(trace::TraceSink& writer, uint32_t queue,
                                             uint32_t pid, uint32_t tid,
                                             const RecordOptions& options, PtEncoder::Clock clock);
 

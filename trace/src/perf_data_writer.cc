@@ -118,7 +118,15 @@ struct PerfDataWriter::Impl {
 };
 
 PerfDataWriter::PerfDataWriter(const std::filesystem::path& path, const PtEventParams& params)
-    : impl_(std::make_unique<Impl>(path)) {
+    : PerfDataWriter(path) {
+  Begin(params);
+}
+
+PerfDataWriter::PerfDataWriter(const std::filesystem::path& path)
+    : impl_(std::make_unique<Impl>(path)) {}
+
+void PerfDataWriter::Begin(const PtEventParams& params) {
+  if (impl_->written) ThrowFileError(impl_->path, "the trace's event was already written");
   impl_->params = params;
   // Header placeholder, rewritten by Finish().
   std::vector<uint8_t> zeros(abi::kFileHeaderSize, 0);
@@ -236,6 +244,39 @@ void PerfDataWriter::SetCpuCounts(uint32_t available, uint32_t online) {
 }
 
 PerfDataWriter::~PerfDataWriter() = default;
+
+void TraceTee::Begin(const PtEventParams& params) {
+  for (TraceSink* s : sinks_) s->Begin(params);
+}
+void TraceTee::AddComm(uint32_t pid, uint32_t tid, const std::string& name, bool exec,
+                       uint64_t time) {
+  for (TraceSink* s : sinks_) s->AddComm(pid, tid, name, exec, time);
+}
+void TraceTee::AddMmap(const MmapEvent& mmap, uint64_t time) {
+  for (TraceSink* s : sinks_) s->AddMmap(mmap, time);
+}
+void TraceTee::AddItraceStart(uint32_t pid, uint32_t tid, uint64_t time) {
+  for (TraceSink* s : sinks_) s->AddItraceStart(pid, tid, time);
+}
+void TraceTee::AddFork(uint32_t pid, uint32_t ppid, uint32_t tid, uint32_t ptid, uint64_t time) {
+  for (TraceSink* s : sinks_) s->AddFork(pid, ppid, tid, ptid, time);
+}
+void TraceTee::AddExit(uint32_t pid, uint32_t ppid, uint32_t tid, uint32_t ptid, uint64_t time) {
+  for (TraceSink* s : sinks_) s->AddExit(pid, ppid, tid, ptid, time);
+}
+void TraceTee::AddAux(uint32_t idx, uint32_t tid, std::span<const uint8_t> bytes, uint64_t time) {
+  for (TraceSink* s : sinks_) s->AddAux(idx, tid, bytes, time);
+  aux_bytes_ += bytes.size();
+}
+void TraceTee::AddSnapshot(const CodeSnapshot& snapshot) {
+  for (TraceSink* s : sinks_) s->AddSnapshot(snapshot);
+}
+void TraceTee::SetStrings(const std::map<std::string, std::string>& strings) {
+  for (TraceSink* s : sinks_) s->SetStrings(strings);
+}
+void TraceTee::Finish() {
+  for (TraceSink* s : sinks_) s->Finish();
+}
 
 void PerfDataWriter::AddComm(uint32_t pid, uint32_t tid, const std::string& name, bool exec,
                              uint64_t time) {

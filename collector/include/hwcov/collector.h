@@ -12,6 +12,10 @@
 #include <string>
 #include <vector>
 
+namespace hwcov::trace {
+class TraceSink;
+}
+
 namespace hwcov::collector {
 
 enum class Backend { kAuto, kIntelPt, kEmu, kSoft };
@@ -31,6 +35,10 @@ BackendChoice ChooseBackend(Backend requested);
 struct RecordOptions {
   std::vector<std::string> command;
   std::filesystem::path output = "perf.data";
+  // Decoding while recording (soft and emu backends): every part of the
+  // trace also goes here as it is produced (pipeline::LiveReport hands the
+  // decoder's sink). With an empty |output| no perf.data is written at all.
+  trace::TraceSink* live = nullptr;
   Backend backend = Backend::kAuto;
   std::ostream* log = nullptr;  // hwcov's own messages; nullptr = silent
   // Debug aid for tests: the soft tracer writes every single-stepped
