@@ -125,8 +125,9 @@ std::vector<Candidate> FunctionsOfTable(const ElfHandle& file, Elf_Scn* scn, con
   const std::string where = " (section " + std::to_string(elf_ndxscn(scn)) + ")";
   GElf_Shdr strtab;
   Elf_Scn* strscn = elf_getscn(elf, shdr.sh_link);
-  if (!strscn || !gelf_getshdr(strscn, &strtab))
-    ThrowFileError(path, "symbol table" + where + " links to no string table");
+  if (!strscn || !gelf_getshdr(strscn, &strtab) || strtab.sh_type != SHT_STRTAB)
+    ThrowFileError(path, "symbol table" + where + " links to section " +
+                             std::to_string(shdr.sh_link) + ", not a string table");
   // Names are read in place: the whole string table must be in the file.
   if (strtab.sh_type != SHT_NOBITS &&
       (strtab.sh_offset > file.size() || strtab.sh_size > file.size() - strtab.sh_offset))
@@ -136,7 +137,8 @@ std::vector<Candidate> FunctionsOfTable(const ElfHandle& file, Elf_Scn* scn, con
   Elf_Data* data = elf_getdata(scn, nullptr);
   if (!data) ThrowFileError(path, "unreadable symbol table" + where + ": " + elf_errmsg(-1));
   std::vector<Candidate> out;
-  const size_t count = shdr.sh_entsize ? shdr.sh_size / shdr.sh_entsize : 0;
+  // libelf converts entries of its own size, whatever sh_entsize says.
+  const size_t count = data->d_size / gelf_fsize(elf, ELF_T_SYM, 1, EV_CURRENT);
   for (size_t i = 0; i < count; ++i) {
     GElf_Sym sym;
     if (!gelf_getsym(data, static_cast<int>(i), &sym) || !IsFunction(sym)) continue;
@@ -180,14 +182,32 @@ std::vector<ElfSymbol> SettleSizes(std::vector<Candidate> candidates) {
   return out;
 }
 
+// libelf reads a file whose header tables are cut off as one without
+// them: a truncated binary would pass for one without symbols.
+void CheckTablesInFile(const ElfHandle& file, const std::filesystem::path& path) {
+  GElf_Ehdr eh;
+  size_t shnum = 0, phnum = 0;
+  if (!gelf_getehdr(file.elf(), &eh) || elf_getshdrnum(file.elf(), &shnum) != 0 ||
+      elf_getphdrnum(file.elf(), &phnum) != 0)
+    ThrowFileError(path, std::string("bad ELF header: ") + elf_errmsg(-1));
+  auto check = [&](const char* what, uint64_t offset, uint64_t count, uint64_t entry) {
+    if (count && (offset > file.size() || count * entry > file.size() - offset))
+      ThrowFileError(path, std::string(what) + " (" + std::to_string(count) + " at offset " +
+                               std::to_string(offset) + ") lie outside the file (" +
+                               std::to_string(file.size()) + " bytes): truncated?");
+  };
+  // The header's own counts: libelf reports 0 for a table beyond the file
+  // (0 and PN_XNUM mean the count is in section 0, which libelf read).
+  check("program headers", eh.e_phoff, eh.e_phnum == PN_XNUM ? phnum : eh.e_phnum, eh.e_phentsize);
+  check("section headers", eh.e_shoff, eh.e_shnum ? eh.e_shnum : shnum, eh.e_shentsize);
+}
+
 }  // namespace
 
 ElfImage ReadElfImage(const std::filesystem::path& path) {
   const ElfHandle file(path);
   if (!file.elf()) ThrowFileError(path, file.why());
-  size_t shnum = 0;
-  if (elf_getshdrnum(file.elf(), &shnum) != 0)
-    ThrowFileError(path, std::string("bad section headers: ") + elf_errmsg(-1));
+  CheckTablesInFile(file, path);
   ElfImage out;
   out.file_size = file.size();
   out.segments = LoadSegments(file.elf(), path);

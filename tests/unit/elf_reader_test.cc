@@ -1,10 +1,8 @@
-// The one ELF reader (hwcov/elf.h) and its symbol rule, on a program whose
-// symbol table exercises each clause of the rule. Addresses come from
-// binutils' readelf, sizes from the byte counts of the assembly below
+// The one ELF reader (hwcov/elf.h) and its symbol rule. Addresses come from
+// binutils' readelf, sizes from the byte counts of elf_symbols.S
 // (hand-worked).
 #include <gtest/gtest.h>
 
-#include <fstream>
 #include <map>
 #include <sstream>
 
@@ -17,51 +15,15 @@ namespace {
 namespace fs = std::filesystem;
 using testing::RunShell;
 
-// _start   9 bytes, no .size: ends where `sized` starts;
-// sized    4 bytes, .size 3: st_size is kept as given;
-// unsized  5 bytes, local, no .size: the NOTYPE `marker` inside it is not a
-//          function, so it ends where `chooser` starts;
-// chooser  an IFUNC resolver (lea 7 + ret 1 = 8 bytes, .size from the assembler);
-// tail     2 bytes, no .size, last in .text: ends at the section end;
-// table    an object, not a function.
-constexpr const char* kAssembly = R"(
-  .text
-  .globl _start
-  .type _start, @function
-_start:
-  mov $60, %eax
-  xor %edi, %edi
-  syscall
-  .globl sized
-  .type sized, @function
-sized:
-  nop; nop; nop; ret
-  .size sized, 3
-  .type unsized, @function
-unsized:
-  nop; nop
-marker:
-  nop; nop; ret
-  .globl chooser
-  .type chooser, @gnu_indirect_function
-chooser:
-  lea unsized(%rip), %rax
-  ret
-  .size chooser, .-chooser
-  .type tail, @function
-tail:
-  nop; ret
-  .data
-  .type table, @object
-table: .quad 0
-  .size table, 8
-)";
+// elf_symbols.S: a program whose symbol table exercises each clause of
+// the rule (its comments give the byte counts the sizes below come from).
+const fs::path kAssembly = fs::path(HWCOV_SOURCE_DIR) / "tests/unit/elf_symbols.S";
 
 class ElfReader : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     dir_ = new testing::TempDir("elf-reader");
-    std::ofstream(dir_->path() / "symbols.S") << kAssembly;
+    fs::copy_file(kAssembly, dir_->path() / "symbols.S");
     Build("-static", "symbols");
     Build("-shared", "symbols.so");
     const auto strip = RunShell("strip --strip-all -o stripped.so symbols.so", dir_->path());
