@@ -11,6 +11,7 @@
 #include <cstring>
 
 #include "hwcov/support.h"
+#include "stop_signals.h"
 
 namespace hwcov::collector {
 namespace {
@@ -144,10 +145,13 @@ std::optional<int> ChildProcess::ExecError() {
   return exec_error;
 }
 
-int ChildProcess::Wait() {
+int ChildProcess::Wait(StopSignalRelay* relay) {
   int status = 0;
-  while (waitpid(pid_, &status, 0) < 0)
+  while (waitpid(pid_, &status, 0) < 0) {
     if (errno != EINTR) ThrowErrno("waitpid");
+    if (relay)
+      if (const int signal = relay->Poll()) kill(pid_, signal);
+  }
   reaped_ = true;
   return status;
 }

@@ -13,6 +13,8 @@
 
 namespace hwcov::collector {
 
+class StopSignalRelay;
+
 // Throws hwcov::Error("<what>: <strerror(errno)>").
 [[noreturn]] void ThrowErrno(const std::string& what);
 
@@ -54,8 +56,11 @@ class ChildProcess {
   void Release();
   // Once the child exec'd or ended: the errno of its failed exec, if it failed.
   std::optional<int> ExecError();
-  // Waits for the child to end; its wait status.
-  int Wait();
+  // Waits for the child to end; its wait status. With a |relay|, a stop
+  // request that interrupts the wait is passed on to the child (Ctrl-C
+  // reaches it from the terminal anyway; a SIGTERM sent to hwcov alone must
+  // too).
+  int Wait(StopSignalRelay* relay = nullptr);
   // The caller reaped the child itself (a waitpid(-1) loop).
   void MarkReaped() { reaped_ = true; }
 

@@ -16,9 +16,17 @@ namespace hwcov::collector {
 struct StopRequest {
   volatile sig_atomic_t signal = 0;
   volatile sig_atomic_t count = 0;
+  // The terminal sent it (Ctrl-C, Ctrl-\\): the whole foreground process
+  // group, the traced programs included, got it at the same time.
+  volatile sig_atomic_t from_terminal = 0;
 };
 
 enum class StopSignalMode { kIgnore, kRecord };
+
+// Whether a process killed by |signal| was stopped from outside (Ctrl-C,
+// SIGTERM, SIGQUIT, a closed terminal, or the SIGKILL of a second request),
+// rather than failing by itself.
+bool IsStopSignal(int signal);
 
 // Installs the disposition (kRecord: a handler without SA_RESTART, so that a
 // blocking waitpid returns to notice the request) and restores the previous
@@ -37,8 +45,14 @@ class TerminalSignals {
   struct sigaction old_[3];
 };
 
+// Blocks SIGINT, SIGTERM and SIGQUIT in the calling thread, for the helper
+// threads of a recording: the thread that waits for the program must be the
+// one whose blocking call they interrupt.
+void BlockStopSignalsInThisThread();
+
 // Turns stop requests into the signal to send to the traced programs: the
-// first request's own signal, SIGKILL for any later one.
+// first request's own signal (none when it came from the terminal, which
+// sent it to them too), SIGKILL for any later one.
 class StopSignalRelay {
  public:
   StopSignalRelay(const StopRequest& request, std::ostream* log) : request_(request), log_(log) {}

@@ -23,6 +23,7 @@
 #include "hwcov/support.h"
 #include "process.h"
 #include "software_pt.h"
+#include "stop_signals.h"
 
 namespace hwcov::collector {
 namespace {
@@ -41,15 +42,17 @@ class RecordingDir {
       base = dir;
     else if (access(base.c_str(), W_OK) != 0)
       base = std::getenv("TMPDIR") ? std::getenv("TMPDIR") : "/tmp";
-    std::string pattern = (fs::path(base) / "hwcov-emu-XXXXXX").string();
+    // Named after this process: a run killed with SIGKILL cannot remove its
+    // directory, so the next run removes those whose hwcov is gone.
+    const std::string prefix = "hwcov-emu-";
+    std::string pattern =
+        (fs::path(base) / (prefix + std::to_string(getpid()) + "-XXXXXX")).string();
     // The directory is passed in QEMU's comma-separated plugin arguments.
-    if (pattern.find(',') != std::string::npos) pattern = "/tmp/hwcov-emu-XXXXXX";
-    RemoveStale(base);
+    if (pattern.find(',') != std::string::npos)
+      pattern = "/tmp/" + prefix + std::to_string(getpid()) + "-XXXXXX";
+    RemoveStaleOwnedEntries(fs::path(pattern).parent_path(), prefix);
     if (!mkdtemp(pattern.data())) ThrowFileError(pattern, "cannot create a directory");
     path_ = pattern;
-    // Whose it is: a run killed with SIGKILL cannot remove its directory, so
-    // the next run removes those whose hwcov is gone.
-    std::ofstream(path_ / "owner") << getpid() << "\n";
   }
   ~RecordingDir() {
     std::error_code ec;
@@ -58,19 +61,6 @@ class RecordingDir {
   const fs::path& path() const { return path_; }
 
  private:
-  // Removes the hwcov-emu-* directories in |base| whose owning hwcov process
-  // no longer exists (a live or reused pid keeps its directory).
-  static void RemoveStale(const fs::path& base) {
-    std::error_code ec;
-    for (const fs::directory_entry& entry : fs::directory_iterator(base, ec)) {
-      if (entry.path().filename().string().rfind("hwcov-emu-", 0) != 0) continue;
-      pid_t owner = 0;
-      std::ifstream(entry.path() / "owner") >> owner;
-      if (owner <= 0 || kill(owner, 0) == 0 || errno != ESRCH) continue;
-      fs::remove_all(entry.path(), ec);
-    }
-  }
-
   fs::path path_;
 };
 
@@ -89,11 +79,7 @@ class EmuBackend : public TraceBackend {
     std::exception_ptr failure;
     EmuRecording recording(dir.path());
     std::thread converter([&] {
-      // Ctrl-C and SIGTERM must interrupt the launcher's waitpid, not this.
-      sigset_t stop;
-      sigemptyset(&stop);
-      for (int sig : {SIGINT, SIGTERM, SIGQUIT}) sigaddset(&stop, sig);
-      pthread_sigmask(SIG_BLOCK, &stop, nullptr);
+      BlockStopSignalsInThisThread();  // Ctrl-C must interrupt the launcher's waitpid
       try {
         result.stats =
             ConvertEmuRecording(recording, options, writer, [&] { return finished.load(); });

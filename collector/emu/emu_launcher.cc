@@ -13,6 +13,7 @@
 #include "hwcov/support.h"
 #include "process.h"
 #include "program_selection.h"
+#include "stop_signals.h"
 
 namespace hwcov::collector {
 namespace {
@@ -58,9 +59,13 @@ EmuTools Probe() {
   const std::string program = IsExecutableFile("/bin/true") ? "/bin/true" : "/usr/bin/true";
   ChildProcess probe({tools.qemu, "-plugin", tools.plugin.string() + ",probe=on", program},
                      SpawnOptions{.search_path = false, .quiet = true});
-  if (const int status = ExitCode(probe.Wait()); status != 0)
+  const int status = probe.Wait();
+  if (IsStopSignal(KillingSignal(status)))  // Ctrl-C with hwcov ignoring it (nohup, `&`)
+    throw Interrupted(KillingSignal(status), "interrupted by " + SignalName(KillingSignal(status)) +
+                                                 " before the program started");
+  if (ExitCode(status) != 0)
     throw Error(tools.qemu.string() + " does not run programs with " + tools.plugin.string() +
-                " (status " + std::to_string(status) + ")");
+                " (status " + std::to_string(ExitCode(status)) + ")");
   return tools;
 }
 
@@ -73,7 +78,8 @@ void WriteConfig(const RecordOptions& options, const fs::path& dir, const fs::pa
 
 // A recording that is not whole is an error, never a program's exit status:
 // the plugin leaves PID.SEQ.fatal with its reason before it exits (125), and
-// a process QEMU was asked to run but never started has no PID.SEQ.tbs.
+// a process QEMU was asked to run but never started has no PID.SEQ.tbs
+// (unless it was stopped from outside first: then there is nothing to keep).
 void CheckRecording(const fs::path& dir, const SuperviseResult& run) {
   std::error_code ec;
   for (const fs::directory_entry& entry : fs::directory_iterator(dir, ec)) {
@@ -85,7 +91,8 @@ void CheckRecording(const fs::path& dir, const SuperviseResult& run) {
                 ": " + reason);
   }
   for (const SuperviseResult::Emulated& e : run.emulated)
-    if (!fs::exists(dir / (std::to_string(e.pid) + "." + std::to_string(e.seq) + ".tbs"), ec))
+    if (!IsStopSignal(KillingSignal(e.status)) &&
+        !fs::exists(dir / (std::to_string(e.pid) + "." + std::to_string(e.seq) + ".tbs"), ec))
       throw Error("QEMU could not run " + e.program + " (process " + std::to_string(e.pid) +
                   ", exit status " + std::to_string(ExitCode(e.status)) + ")");
 }

@@ -203,6 +203,7 @@ class ReaderThread {
   }
 
   void Run() {
+    BlockStopSignalsInThisThread();  // they must interrupt the workload's waitpid
     try {
       while (!stop_) {
         session_.Wait(100);
@@ -362,13 +363,16 @@ void SynthesizeRunningProcess(pid_t pid, const std::vector<pid_t>& tids, uint64_
 // Lets the traced program run while the reader thread drains; returns its
 // wait status (0 for an attached process, which keeps running).
 int TraceUntilDone(const RecordOptions& options, PtSession& session, ChildProcess* workload,
-                   trace::PerfDataWriter& writer, RingSink& sink) {
+                   const StopRequest& stop, trace::PerfDataWriter& writer, RingSink& sink) {
   ReaderThread reader(session, writer, sink);
   int wait_status = 0;
   try {
     if (workload) {
       workload->Start();  // exec: enable_on_exec starts the trace
-      wait_status = workload->Wait();
+      // A SIGTERM to hwcov alone (a CI runner's timeout) ends the program as
+      // it would have without hwcov; the trace is then written as usual.
+      StopSignalRelay relay(stop, options.log);
+      wait_status = workload->Wait(&relay);
     } else {
       session.Enable();
       const auto deadline =
@@ -496,7 +500,7 @@ RecordResult RecordIntelPt(const RecordOptions& options, const IntelPtHost& host
   sp.data_bytes = access.privileged() ? 512 << 10 : 256 << 10;
   sp.attach_pid = options.attach_pid;
 
-  TerminalSignals signals(attach ? StopSignalMode::kRecord : StopSignalMode::kIgnore);
+  TerminalSignals signals(StopSignalMode::kRecord);
   std::optional<ChildProcess> workload;
   if (attach) {
     sp.tids = ThreadsOf(options.attach_pid);
@@ -531,8 +535,8 @@ RecordResult RecordIntelPt(const RecordOptions& options, const IntelPtHost& host
     SynthesizeRunningProcess(options.attach_pid, session.traced_tids(), sample_type,
                              session.tracking_id(), sink);
 
-  const int wait_status =
-      TraceUntilDone(options, session, workload ? &*workload : nullptr, writer, sink);
+  const int wait_status = TraceUntilDone(options, session, workload ? &*workload : nullptr,
+                                         signals.request(), writer, sink);
   AddBinaries(sink, writer);
   writer.Finish();
   for (const std::string& line : sink.loss().Summary(session.aux_bytes())) Log(options, line);

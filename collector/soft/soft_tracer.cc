@@ -202,6 +202,7 @@ void SoftTracer::ProgramStarted(Thread& t) {
     t.mode = Mode::kUntraced;
     return Resume(t);
   }
+  CountTraced(t);
   writer_.AddComm(static_cast<uint32_t>(p.pid), static_cast<uint32_t>(t.tid), CommName(p.pid), true,
                   NowNs());
   // The dynamic loader runs free up to the program's entry point.
@@ -253,6 +254,7 @@ void SoftTracer::NewTask(Thread& parent, pid_t child) {
       }
     }
     c.mode = parent.mode;
+    if (pp.traced) CountTraced(c);
   } else {
     Process& cp = processes_[child];
     cp = pp;  // a copy of the address space, its filter and instruction cache
@@ -264,6 +266,7 @@ void SoftTracer::NewTask(Thread& parent, pid_t child) {
       c.mode = Mode::kUntraced;
       cp.traced = false;
     }
+    if (cp.traced) CountTraced(c);
     if (cp.traced)
       writer_.AddFork(static_cast<uint32_t>(child), static_cast<uint32_t>(parent.pid),
                       static_cast<uint32_t>(child), static_cast<uint32_t>(parent.tid), now);
@@ -392,9 +395,12 @@ bool SoftTracer::IsFaultOnTracedCode(const Thread& t, const Process& p) const {
          p.filter.Contains(rip);
 }
 
+// An empty filter (a selected program with none of the project's code
+// mapped yet, e.g. a system shell under --only-exe '*') runs free too: its
+// protection is vacuous until a mapping brings code to trace, and
+// RefreshMappings protects that code at the mmap that maps it.
 bool SoftTracer::CanRunFree(const Process& p) const {
-  return !options_.trace_everything && p.threads.size() == 1 && p.syscall_gadget != 0 &&
-         !p.filter.empty();
+  return !options_.trace_everything && p.threads.size() == 1 && p.syscall_gadget != 0;
 }
 
 void SoftTracer::GoFree(Thread& t) {
@@ -493,10 +499,16 @@ PtEncoder& SoftTracer::EncoderOf(Thread& t) {
     t.queue = next_queue_++;
     t.encoder = StartThreadTrace(writer_, t.queue, static_cast<uint32_t>(t.pid),
                                  static_cast<uint32_t>(t.tid), options_, NowNs);
-    ++stats_.threads;
-    if (traced_pids_.insert(t.pid).second) ++stats_.processes;
   }
   return *t.encoder;
+}
+
+// The statistics count what was selected for tracing, whether or not it
+// reached the project's code before it ended (or was interrupted): the
+// single steps it took are then still accounted to a process.
+void SoftTracer::CountTraced(const Thread& t) {
+  if (traced_tids_.insert(t.tid).second) ++stats_.threads;
+  if (traced_pids_.insert(t.pid).second) ++stats_.processes;
 }
 
 void SoftTracer::Step(Thread& t) {

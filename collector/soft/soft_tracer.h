@@ -93,6 +93,7 @@ class SoftTracer {
   void ComputeFilter(Process& p);
   const InsnInfo& Classify(Process& p, uint64_t ip);
   PtEncoder& EncoderOf(Thread& t);
+  void CountTraced(const Thread& t);
   void Executed(Thread& t, const InsnInfo& insn, uint64_t next);
   Process& ProcessOf(const Thread& t) { return processes_.at(t.pid); }
 
@@ -108,7 +109,8 @@ class SoftTracer {
   std::optional<int> root_status_;
   uint32_t next_queue_ = 0;
   RecordStats stats_;
-  std::set<pid_t> traced_pids_;
+  std::set<pid_t> traced_pids_;  // selected for tracing (stats_.processes)
+  std::set<pid_t> traced_tids_;
   uint64_t steps_ = 0;
   std::ofstream step_log_;
 };

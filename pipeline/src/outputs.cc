@@ -60,6 +60,13 @@ void CheckOutputs(const Outputs& outputs) {
 }
 
 fs::path StagedOutputs::Stage(const fs::path& final_path) {
+  // What runs killed with SIGKILL left beside the same output.
+  const fs::path staged = StagingPath(final_path);
+  const std::string name = staged.filename().string();
+  const std::string base = name.substr(0, name.rfind('-') + 1);  // "<name>.hwcov-"
+  const fs::path dir = staged.has_parent_path() ? staged.parent_path() : fs::path(".");
+  RemoveStaleOwnedEntries(dir, base);
+  RemoveStaleOwnedEntries(dir, base + "old-");
   entries_.push_back({StagingPath(final_path), final_path.lexically_normal()});
   return entries_.back().staged;
 }
@@ -73,7 +80,7 @@ void StagedOutputs::Commit() {
     // goes aside first and is removed once the new one is in place.
     fs::path old;
     if (fs::is_directory(e.staged, ec) && fs::exists(target, ec)) {
-      old = target.string() + ".hwcov-old-" + std::to_string(getpid());
+      old = target.string() + ".hwcov-old-" + std::to_string(getpid());  // see Stage()
       fs::rename(target, old, ec);
       if (ec) ThrowFileError(target, "cannot replace the old report: " + ec.message());
     }

@@ -344,10 +344,11 @@ TEST(EmuBackend, StaleRecordingDirectoriesOfKilledRunsAreRemoved) {
   if (gone == 0) _exit(0);
   ASSERT_GT(gone, 0);
   waitpid(gone, nullptr, 0);
-  for (const auto& [name, owner] : {std::pair<std::string, pid_t>{"hwcov-emu-stale1", gone},
-                                    std::pair<std::string, pid_t>{"hwcov-emu-live1", getpid()}}) {
+  // Named as RecordingDir names them: "hwcov-emu-<owner pid>-XXXXXX".
+  const std::string stale = "hwcov-emu-" + std::to_string(gone) + "-stale1";
+  const std::string live = "hwcov-emu-" + std::to_string(getpid()) + "-live1";
+  for (const std::string& name : {stale, live}) {
     fs::create_directories(base / name);
-    std::ofstream(base / name / "owner") << owner << "\n";
     std::ofstream(base / name / "1.0.tbs") << "x";
   }
   const CommandResult r = testing::RunShell("HWCOV_EMU_DIR=" + base.string() + " " + HWCOV_BINARY +
@@ -355,10 +356,10 @@ TEST(EmuBackend, StaleRecordingDirectoriesOfKilledRunsAreRemoved) {
                                                 (kPrograms / "loops").string() + " 3 >/dev/null",
                                             dir.path());
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_FALSE(fs::exists(base / "hwcov-emu-stale1"));
-  EXPECT_TRUE(fs::exists(base / "hwcov-emu-live1"));
+  EXPECT_FALSE(fs::exists(base / stale));
+  EXPECT_TRUE(fs::exists(base / live));
   size_t left = 0;
-  for (const auto& e : fs::directory_iterator(base)) left += e.path() != base / "hwcov-emu-live1";
+  for (const auto& e : fs::directory_iterator(base)) left += e.path() != base / live;
   EXPECT_EQ(left, 0u) << "the run's own directory was not removed";
 }
 

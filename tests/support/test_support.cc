@@ -76,6 +76,22 @@ std::vector<std::string> SplitLines(const std::string& text) {
   return lines;
 }
 
+namespace {
+
+// hwcov's own temporaries (a `run`'s trace, and the traces it keeps after a
+// failed report) go under the test's temporary directory too, not /tmp.
+[[maybe_unused]] const bool kTmpdirSet = [] {
+  if (const char* base = std::getenv("TEST_TMPDIR")) {
+    const std::filesystem::path tmp = std::filesystem::path(base) / "tmp";
+    std::error_code ec;
+    std::filesystem::create_directories(tmp, ec);
+    if (!ec) setenv("TMPDIR", tmp.c_str(), 1);
+  }
+  return true;
+}();
+
+}  // namespace
+
 TempDir::TempDir(const std::string& name) {
   const char* base = std::getenv("TEST_TMPDIR");
   path_ = std::filesystem::path(base ? base : "/tmp") /

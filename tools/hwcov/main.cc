@@ -386,12 +386,9 @@ hwcov::collector::RecordResult DoRecord(const RecordArgs& args, const po::variab
   options.filters = args.filters;
   hwcov::collector::RecordResult result = hwcov::collector::Record(options);
   std::cerr << "hwcov: " << Stats(result.stats, output) << "\n";
-  if (result.killed_by_signal) {
-    const char* name = sigabbrev_np(result.killed_by_signal);
+  if (result.killed_by_signal)
     std::cerr << "hwcov: the traced program was killed by "
-              << (name ? "SIG" + std::string(name) : std::to_string(result.killed_by_signal))
-              << "; coverage up to then\n";
-  }
+              << hwcov::SignalName(result.killed_by_signal) << "; coverage up to then\n";
   return result;
 }
 
@@ -434,7 +431,7 @@ int CmdRun(int argc, char** argv) {
   fs::path trace = record.output;
   const bool temporary = trace.empty();
   if (temporary)
-    trace = fs::temp_directory_path() / ("hwcov-" + std::to_string(getpid()) + ".data");
+    trace = hwcov::pipeline::TemporaryTracePath();
   else
     hwcov::pipeline::CheckOutputFile(trace);
   struct Cleanup {
@@ -453,11 +450,14 @@ int CmdRun(int argc, char** argv) {
     return result.exit_status != 0 ? result.exit_status : gate;
   } catch (const hwcov::Error& e) {
     std::cerr << "hwcov: " << e.what() << "\n";
+    const int status = result.exit_status != 0 ? result.exit_status : kErrorExit;
+    if (temporary && result.stats.trace_bytes == 0) return status;  // nothing worth keeping
     // The recording may have taken an hour: it stays for `hwcov report`.
+    if (cleanup.active) trace = hwcov::pipeline::KeepTemporaryTrace(trace);
     cleanup.active = false;
     std::cerr << "hwcov: the trace is kept in " << trace.string() << " (hwcov report "
               << trace.string() << ")\n";
-    return result.exit_status != 0 ? result.exit_status : kErrorExit;
+    return status;
   }
 }
 
@@ -588,6 +588,9 @@ int main(int argc, char** argv) {
     return it->second(argc, argv);
   } catch (const po::error& e) {
     std::cerr << "hwcov " << command << ": " << e.what() << "\n";
+  } catch (const hwcov::Interrupted& e) {
+    std::cerr << "hwcov: " << e.what() << "\n";
+    return 128 + e.signal();
   } catch (const hwcov::Error& e) {
     std::cerr << "hwcov: " << e.what() << "\n";
   } catch (const std::exception& e) {

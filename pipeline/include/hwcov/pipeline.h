@@ -39,6 +39,15 @@ struct Outputs {
 void CheckOutputs(const Outputs& outputs);
 void CheckOutputFile(const std::filesystem::path& path);  // one file, e.g. the trace
 
+// The trace of a `hwcov run` without -o: "$TMPDIR/hwcov-run-<pid>.data",
+// removed when the run ends. Those of runs killed with SIGKILL are removed
+// first (RemoveStaleOwnedEntries).
+std::filesystem::path TemporaryTracePath();
+// Renames a temporary trace to "hwcov-<pid>.data" beside it, a name no later
+// run removes, when a failed report leaves it to `hwcov report`. Returns the
+// new path.
+std::filesystem::path KeepTemporaryTrace(const std::filesystem::path& trace);
+
 // What part of the coverage is the project's: sources below |root| (empty:
 // ProjectRoot() of the working directory), not system headers, unless
 // |all_code|; then the --include/--exclude regexes.

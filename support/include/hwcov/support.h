@@ -10,6 +10,7 @@
 #include <span>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 namespace hwcov {
 
@@ -20,6 +21,21 @@ class Error : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
 };
+
+// Ctrl-C, SIGTERM or SIGQUIT stopped the work before there was anything to
+// keep (e.g. before the program started): not hwcov's failure, so the CLI
+// exits as a shell reports a program killed by |signal| (128 + signal).
+class Interrupted : public Error {
+ public:
+  Interrupted(int signal, const std::string& what) : Error(what), signal_(signal) {}
+  int signal() const { return signal_; }
+
+ private:
+  int signal_;
+};
+
+// "SIGINT", "SIGSEGV"... (the number for a signal without a name).
+std::string SignalName(int signal);
 
 // "<path>: <what>", the shape every file-related error takes.
 [[noreturn]] void ThrowFileError(const std::filesystem::path& path, const std::string& what);
@@ -44,6 +60,12 @@ class AtomicFile {
   std::ofstream out_;
   bool committed_ = false;
 };
+
+// Temporary files and directories that a run names "<prefix><pid>..." and
+// removes when it ends. A run killed with SIGKILL cannot, so later runs call
+// this: it removes those in |dir| whose hwcov process no longer exists (a
+// live pid, or one reused by another process, keeps them).
+void RemoveStaleOwnedEntries(const std::filesystem::path& dir, std::string_view prefix);
 
 // A read-only memory mapping of a whole file (empty files map to no bytes).
 class MappedFile {
