@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <iostream>
 #include <map>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -338,19 +339,24 @@ std::string Stats(const hwcov::collector::RecordStats& s, const fs::path& output
 // than silently ignored (gcovr users mean a source filter by --filter).
 void CheckBackendOptions(const po::variables_map& vm, hwcov::collector::Backend backend) {
   using hwcov::collector::Backend;
+  using hwcov::collector::IntelPtOptions;
+  using hwcov::collector::SoftOptions;
+  using hwcov::collector::SoftwarePtOptions;
+  // Each option by the options struct it fills: the struct says which
+  // backends read it.
   static const struct {
     const char* option;
-    std::vector<Backend> backends;
+    std::span<const Backend> backends;
     const char* hint;
   } kOwned[] = {
-      {"buffer-size", {Backend::kIntelPt}, ""},
-      {"pid", {Backend::kIntelPt}, ""},
-      {"duration", {Backend::kIntelPt}, ""},
-      {"filter", {Backend::kIntelPt}, " (for a source filter, use --include/--exclude)"},
-      {"psb-period", {Backend::kSoft, Backend::kEmu}, ""},
-      {"no-return-compression", {Backend::kSoft, Backend::kEmu}, ""},
-      {"tnt8-only", {Backend::kSoft, Backend::kEmu}, ""},
-      {"step-log", {Backend::kSoft}, ""},
+      {"buffer-size", IntelPtOptions::kBackends, ""},
+      {"pid", IntelPtOptions::kBackends, ""},
+      {"duration", IntelPtOptions::kBackends, ""},
+      {"filter", IntelPtOptions::kBackends, " (for a source filter, use --include/--exclude)"},
+      {"psb-period", SoftwarePtOptions::kBackends, ""},
+      {"no-return-compression", SoftwarePtOptions::kBackends, ""},
+      {"tnt8-only", SoftwarePtOptions::kBackends, ""},
+      {"step-log", SoftOptions::kBackends, ""},
   };
   for (const auto& owned : kOwned) {
     if (!vm.count(owned.option) || vm[owned.option].defaulted()) continue;

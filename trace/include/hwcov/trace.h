@@ -15,6 +15,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "hwcov/support.h"
@@ -104,6 +105,29 @@ struct LostEvent {
   SampleId sample;
   uint64_t id = 0, lost = 0;
 };
+
+// One kernel sideband record (PERF_RECORD_MMAP ... LOST, the types below
+// 64) as the kernel writes it into a data ring and perf.data holds it: the
+// header, the event of its kind (its |sample| is the trailer's), and the
+// sample_id trailer. Types without an event here leave |event| empty.
+struct KernelRecord {
+  uint32_t type = 0;
+  uint16_t misc = 0;  // decoding: as found; encoding: ORed with the event's own bits
+  SampleId sample;    // the sample_id trailer
+  uint64_t id = 0;    // its ID / IDENTIFIER
+  std::variant<std::monostate, MmapEvent, CommEvent, TaskEvent, ItraceStartEvent, SwitchEvent,
+               AuxEvent, LostEvent>
+      event;
+};
+
+// The one codec of these records (the perf.data reader and writer and the
+// Intel PT collector's ring reader use it). |sample_type| is the trailer's
+// layout: the attr's sample_type with sample_id_all, 0 without. Decoding
+// |record| (header.size bytes) throws hwcov::Error "too small for its
+// sample_id trailer" or "... for its fields"; callers add where it was.
+KernelRecord DecodeKernelRecord(std::span<const uint8_t> record, uint64_t sample_type);
+// Encodes a record (COMM names cut to the kernel's 15 characters).
+std::vector<uint8_t> EncodeKernelRecord(const KernelRecord& record, uint64_t sample_type);
 
 // One PERF_RECORD_AUXTRACE: |size| bytes of PT stored at |file_offset|.
 struct AuxBuffer {
