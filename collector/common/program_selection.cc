@@ -20,13 +20,13 @@ bool IsSystemPath(const std::string& executable) {
   return false;
 }
 
-bool IsSelectedExecutable(const RecordOptions& options, const std::string& executable) {
+bool IsSelectedExecutable(const CommonOptions& options, const std::string& executable) {
   if (options.trace_everything) return true;
   if (!options.only_exe.empty()) return MatchesAny(options.only_exe, executable);
   return !IsSystemPath(executable);
 }
 
-std::string NothingTracedNote(const RecordOptions& options) {
+std::string NothingTracedNote(const CommonOptions& options) {
   if (!options.only_exe.empty())
     return "hwcov: no program of the run matched --only-exe: nothing was traced\n";
   return "hwcov: no program of the run was traced: those in system directories (/usr, /bin, "

@@ -24,9 +24,9 @@ bool IsSystemPath(const std::string& path);
 // with --all-code (options.trace_everything), else one matching an
 // --only-exe glob (hwcov_glob_match), or, without any, one that is not a
 // system executable.
-bool IsSelectedExecutable(const RecordOptions& options, const std::string& executable);
+bool IsSelectedExecutable(const CommonOptions& options, const std::string& executable);
 
 // Said when a run traced no process at all: which rule left them untraced.
-std::string NothingTracedNote(const RecordOptions& options);
+std::string NothingTracedNote(const CommonOptions& options);
 
 }  // namespace hwcov::collector

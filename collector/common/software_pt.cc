@@ -17,7 +17,7 @@ constexpr uint64_t kPsbPeriod = 4096;
 
 }  // namespace
 
-trace::PtEventParams SoftwarePtEventParams(const RecordOptions& options) {
+trace::PtEventParams SoftwarePtEventParams(const SoftwarePtOptions& options) {
   // AUXTRACE_INFO priv[] as perf's intel_pt_info_fill writes it. Time
   // conversion is the identity (time_mult 1, shift 0, zero 0,
   // cap_user_time_zero 1): TSC packets carry the sideband's clock.
@@ -27,7 +27,7 @@ trace::PtEventParams SoftwarePtEventParams(const RecordOptions& options) {
           {kSoftPmuType, 0, 1, 0, 1, 0x400, 0x800, 0, 0, 0, 0x200, 0x3c000, 0, 0, 0x2, 0, 0, 0}};
 }
 
-PtEncoding EncodingOf(const RecordOptions& options) {
+PtEncoding EncodingOf(const SoftwarePtOptions& options) {
   PtEncoding encoding;
   encoding.return_compression = !options.no_return_compression;
   encoding.long_tnt = !options.tnt8_only;
@@ -40,7 +40,7 @@ uint64_t NowNs() {
   return static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec);
 }
 
-bool InCodeFilter(const RecordOptions& options, const std::string& path) {
+bool InCodeFilter(const CommonOptions& options, const std::string& path) {
   if (options.trace_everything) return true;
   if (!options.only_paths.empty()) return MatchesAny(options.only_paths, path);
   // The project's binaries: its executables and its own shared libraries
@@ -49,9 +49,10 @@ bool InCodeFilter(const RecordOptions& options, const std::string& path) {
   return !IsSystemPath(path);
 }
 
-std::unique_ptr<PtEncoder> StartThreadTrace(trace::PerfDataWriter& writer, uint32_t queue,
+std::unique_ptr<PtEncoder> StartThreadTrace(trace::TraceSink& writer, uint32_t queue,
                                             uint32_t pid, uint32_t tid,
-                                            const RecordOptions& options, PtEncoder::Clock clock) {
+                                            const SoftwarePtOptions& options,
+                                            PtEncoder::Clock clock) {
   auto encoder = std::make_unique<PtEncoder>(
       [&writer, queue, tid, clock](std::span<const uint8_t> bytes) {
         writer.AddAux(queue, tid, bytes, clock());

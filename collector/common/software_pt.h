@@ -19,10 +19,10 @@ namespace hwcov::collector {
 // config has noretcomp, as perf would record it), TSC packets in the
 // sideband's clock (CLOCK_MONOTONIC, identity time conversion). See
 // docs/soft-tracer.md.
-trace::PtEventParams SoftwarePtEventParams(const RecordOptions& options);
+trace::PtEventParams SoftwarePtEventParams(const SoftwarePtOptions& options);
 
 // The packet choices of options (no_return_compression, tnt8_only).
-PtEncoding EncodingOf(const RecordOptions& options);
+PtEncoding EncodingOf(const SoftwarePtOptions& options);
 
 // CLOCK_MONOTONIC in nanoseconds: the time of sideband records and TSC packets.
 uint64_t NowNs();
@@ -30,15 +30,16 @@ uint64_t NowNs();
 // Whether code in the binary at |path| is traced: --all-code, --only globs,
 // or by default every binary outside the system directories
 // (program_selection.h: IsSystemPath), whichever program loaded it.
-bool InCodeFilter(const RecordOptions& options, const std::string& path);
+bool InCodeFilter(const CommonOptions& options, const std::string& path);
 
 // A thread's encoder writing its own AUX queue (perf's per-thread mode),
 // announced by ITRACE_START. |clock| gives the time of its TSC packets and
 // of the AUX records; options.psb_period (0: 4 KiB) and EncodingOf(options)
 // how it encodes.
-std::unique_ptr<PtEncoder> StartThreadTrace(trace::PerfDataWriter& writer, uint32_t queue,
+std::unique_ptr<PtEncoder> StartThreadTrace(trace::TraceSink& writer, uint32_t queue,
                                             uint32_t pid, uint32_t tid,
-                                            const RecordOptions& options, PtEncoder::Clock clock);
+                                            const SoftwarePtOptions& options,
+                                            PtEncoder::Clock clock);
 
 // The instruction at |ip|, inside the filter, ran and control went to
 // |next|: packets as an address filter makes them (TIP.PGD when |next| is

@@ -23,6 +23,7 @@
 #include "hwcov/support.h"
 #include "process.h"
 #include "software_pt.h"
+#include "trace_output.h"
 #include "stop_signals.h"
 
 namespace hwcov::collector {
@@ -70,7 +71,8 @@ class EmuBackend : public TraceBackend {
     if (options.attach_pid) throw Error("-p (attach) needs --backend intel-pt");
     const EmuTools& tools = FindEmuTools();
     const auto start = std::chrono::steady_clock::now();
-    trace::PerfDataWriter writer(options.output, SoftwarePtEventParams(options));
+    TraceOutput output(options);
+    trace::TraceSink& writer = output.sink();
     RecordingDir dir;
     RecordResult result;
     // The trace is converted while the programs run, on another core: the
@@ -100,7 +102,7 @@ class EmuBackend : public TraceBackend {
     converter.join();
     if (failure) std::rethrow_exception(failure);
     writer.Finish();
-    result.stats.trace_bytes = writer.aux_bytes();
+    result.stats.trace_bytes = output.aux_bytes();
     result.stats.seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     return result;

@@ -62,7 +62,7 @@ struct ThreadState {
 
 class Converter {
  public:
-  Converter(const RecordOptions& options, EmuRecording& recording, trace::PerfDataWriter& writer,
+  Converter(const RecordOptions& options, EmuRecording& recording, trace::TraceSink& writer,
             std::function<bool()> finished)
       : options_(options), recording_(recording), writer_(writer), finished_(std::move(finished)) {}
 
@@ -445,7 +445,7 @@ class Converter {
 
   const RecordOptions& options_;
   EmuRecording& recording_;
-  trace::PerfDataWriter& writer_;
+  trace::TraceSink& writer_;
   std::function<bool()> finished_;
   std::map<std::pair<int, unsigned>, View> views_;
   std::unordered_map<const EmuTb*, Code> code_;
@@ -458,7 +458,7 @@ class Converter {
 }  // namespace
 
 RecordStats ConvertEmuRecording(EmuRecording& recording, const RecordOptions& options,
-                                trace::PerfDataWriter& writer, std::function<bool()> finished) {
+                                trace::TraceSink& writer, std::function<bool()> finished) {
   return Converter(options, recording, writer, std::move(finished)).Run();
 }
 

@@ -18,6 +18,6 @@ namespace hwcov::collector {
 // stream is done; the caller finishes the writer. Returns the
 // instructions, threads and processes traced.
 RecordStats ConvertEmuRecording(EmuRecording& recording, const RecordOptions& options,
-                                trace::PerfDataWriter& writer, std::function<bool()> finished);
+                                trace::TraceSink& writer, std::function<bool()> finished);
 
 }  // namespace hwcov::collector

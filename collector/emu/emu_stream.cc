@@ -223,9 +223,23 @@ EmuStreamReader::EmuStreamReader(const fs::path& path, std::function<bool()> fin
   }
   header_ = header;
   words_ = reinterpret_cast<const uint64_t*>(map_ + HWCOV_EMU_PAGE);
+  // Tells the plugin how far this reader is, so that it does not run ahead
+  // by more than HWCOV_EMU_AHEAD_WINDOWS (a read-only file: no back-pressure).
+  if (header != &kEmptyStream) {
+    void* control = mmap(nullptr, HWCOV_EMU_PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, fd_, 0);
+    if (control != MAP_FAILED) {
+      control_ = static_cast<hwcov_emu_stream_header*>(control);
+      __atomic_store_n(&control_->read_words, 0, __ATOMIC_RELEASE);
+      __atomic_store_n(&control_->reading, 1u, __ATOMIC_RELEASE);
+    }
+  }
 }
 
 EmuStreamReader::~EmuStreamReader() {
+  if (control_) {
+    __atomic_store_n(&control_->reading, 0u, __ATOMIC_RELEASE);  // no longer waited for
+    munmap(control_, HWCOV_EMU_PAGE);
+  }
   munmap(const_cast<uint8_t*>(map_), kStreamReserve);
   close(fd_);
 }
@@ -247,9 +261,18 @@ void EmuStreamReader::Release() {
   released_ = end;
 }
 
-bool EmuStreamReader::Available() {
-  if (at_ < known_) return true;
+void EmuStreamReader::Publish() {
   Release();
+  if (control_) __atomic_store_n(&control_->read_words, at_, __ATOMIC_RELEASE);
+  publish_at_ = at_ + kWindowWords / 8;
+}
+
+bool EmuStreamReader::Available() {
+  if (at_ < known_) {
+    if (at_ >= publish_at_) Publish();
+    return true;
+  }
+  Publish();
   for (unsigned wait_us = 20;; wait_us = std::min(wait_us * 2, 2000u)) {
     // The end is certain only if nothing came after the thread or the run
     // was seen to be over.

@@ -120,6 +120,7 @@ class EmuStreamReader {
   bool NextWord(EmuEvent& event);
   bool Available();  // waits for a word at at_; false at the end
   void Release();    // frees the file's windows read in full
+  void Publish();    // Release(), and tells the plugin how far this reader is
   [[noreturn]] void BadPrediction() const;
 
   std::filesystem::path path_;
@@ -131,6 +132,8 @@ class EmuStreamReader {
   uint64_t known_ = 0;     // words known to be written
   uint64_t released_ = 0;  // words freed from the file
   uint64_t at_ = 0;
+  uint64_t publish_at_ = 0;  // at_ where Publish() runs next
+  hwcov_emu_stream_header* control_ = nullptr;  // the header page, writable
   uint64_t run_ = 0;  // predicted transitions still to replay
   bool tail_done_ = false;
   uint32_t cur_ = HWCOV_EMU_NONE;

@@ -1,5 +1,6 @@
 // The little of an ELF file that address filters need: function symbols
-// and where code lies in the file. Kernel address filters on a file are
+// and where code lies in the file, read by the one ELF reader
+// (hwcov/elf.h, its symbol rule). Kernel address filters on a file are
 // file offsets, so everything here is converted from virtual addresses
 // through the PT_LOAD program headers.
 #pragma once
@@ -15,7 +16,7 @@ namespace hwcov::collector {
 struct ElfFunction {
   std::string name;
   uint64_t offset = 0;  // file offset of the first byte
-  uint64_t size = 0;    // st_size, or the distance to the next function when 0
+  uint64_t size = 0;    // never 0 (hwcov/elf.h)
   bool global = false;  // STB_GLOBAL (perf's "#g")
 };
 
@@ -27,11 +28,12 @@ struct ElfCodeRange {
 
 class ElfCode {
  public:
-  // Reads |path| (64-bit little-endian ELF). Throws hwcov::Error naming it.
+  // Reads |path|. Throws hwcov::Error naming it.
   explicit ElfCode(const std::filesystem::path& path);
 
   uint64_t file_size() const { return file_size_; }
-  // Every function called |name|, in symbol-table order (.symtab, else .dynsym).
+  // Every function called |name| that the file holds bytes of, in
+  // symbol-table order.
   std::vector<ElfFunction> Functions(const std::string& name) const;
   // The executable PT_LOAD segments' file ranges.
   const std::vector<ElfCodeRange>& exec_segments() const { return exec_segments_; }

@@ -1,8 +1,8 @@
 // Kernel sideband records as they come out of the data ring: the fields
 // the collector acts on (losses, binaries mapped, processes seen), and
 // records perf synthesizes for a process that was already running
-// (COMM and MMAP2 from /proc, as perf's synthetic-events.c does).
-// Layouts: include/uapi/linux/perf_event.h, enum perf_event_type.
+// (COMM and MMAP2 from /proc, as perf's synthetic-events.c does). The
+// layouts are trace/'s one record codec (trace::DecodeKernelRecord).
 #pragma once
 
 #include <cstdint>

@@ -72,7 +72,7 @@ uint64_t FindSyscallGadget(pid_t pid, const std::vector<ExecMapping>& mappings,
 }  // namespace
 
 SoftTracer::SoftTracer(const RecordOptions& options, pid_t root, const StopRequest* stop)
-    : options_(options), root_(root), writer_(options.output, SoftwarePtEventParams(options)) {
+    : options_(options), root_(root), output_(options) {
   if (stop) stop_relay_.emplace(*stop, options.log);
   if (!options.step_log.empty()) {
     step_log_.open(options.step_log);
@@ -113,7 +113,7 @@ RecordResult SoftTracer::Run() {
   RecordResult result;
   result.exit_status = ExitCode(root_status_.value_or(0));
   result.killed_by_signal = KillingSignal(root_status_.value_or(0));
-  stats_.trace_bytes = writer_.aux_bytes();
+  stats_.trace_bytes = output_.aux_bytes();
   stats_.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   stats_.steps = steps_;
   result.stats = stats_;

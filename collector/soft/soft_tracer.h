@@ -23,6 +23,7 @@
 #include "pt_encoder.h"
 #include "ptrace_tracee.h"
 #include "stop_signals.h"
+#include "trace_output.h"
 
 namespace hwcov::collector {
 
@@ -102,7 +103,8 @@ class SoftTracer {
   const RecordOptions& options_;
   pid_t root_;
   std::optional<StopSignalRelay> stop_relay_;  // none without a stop request to watch
-  trace::PerfDataWriter writer_;
+  TraceOutput output_;
+  trace::TraceSink& writer_ = output_.sink();
   std::map<pid_t, Thread> threads_;
   std::map<pid_t, Process> processes_;
   std::map<pid_t, int> early_stops_;  // stops of new tasks seen before their parent's event

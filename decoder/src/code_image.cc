@@ -52,9 +52,11 @@ CodeImage::CodeImage(const trace::Trace& trace, const std::vector<const trace::M
     const std::string& file = modules.modules()[*module].path;
     Mapping mapping{m.start, m.start + m.len, m.pgoff, *module, file, nullptr};
     if (m.filename.empty() || m.filename[0] == '[') {
+      const trace::CodeSnapshot* snapshot = nullptr;
       for (const auto& s : trace.snapshots)
-        if (s.start == m.start && (!pid || s.pid == *pid)) mapping.snapshot = &s;
-      if (!mapping.snapshot) continue;  // [vdso] not captured: decodes as a no-map gap
+        if (s.start == m.start && (!pid || s.pid == *pid)) snapshot = &s;
+      if (!snapshot) continue;  // [vdso] not captured: decodes as a no-map gap
+      mapping.snapshot = std::make_shared<const std::vector<uint8_t>>(snapshot->bytes);  // [vdso] not captured: decodes as a no-map gap
     } else {
       // Clip to the file: a mapping may extend past EOF into zero-filled pages.
       const uint64_t file_size = std::filesystem::file_size(file);
@@ -105,9 +107,9 @@ std::span<const uint8_t> CodeImage::CodeAt(uint64_t ip, size_t max) const {
   const size_t n = std::min<uint64_t>(max, m->end - ip);
   if (m->snapshot) {
     const uint64_t at = ip - m->start;
-    if (at >= m->snapshot->bytes.size()) return {};
-    return std::span<const uint8_t>(m->snapshot->bytes)
-        .subspan(at, std::min<size_t>(n, m->snapshot->bytes.size() - at));
+    if (at >= m->snapshot->size()) return {};
+    return std::span<const uint8_t>(*m->snapshot).subspan(at,
+                                                          std::min<size_t>(n, m->snapshot->size() - at));
   }
   auto bytes = const_cast<FileCache&>(files_).Bytes(m->path);
   const uint64_t at = ip - m->start + m->pgoff;

@@ -25,7 +25,9 @@ struct Mapping {
   uint64_t start = 0, end = 0, pgoff = 0;
   uint32_t module = 0;
   std::string path;
-  const trace::CodeSnapshot* snapshot = nullptr;
+  // Code captured at record time (no file holds it), copied: the trace's
+  // list of snapshots may grow while the image is in use (StreamDecoder).
+  std::shared_ptr<const std::vector<uint8_t>> snapshot;
 };
 
 // Memory-mapped binaries, shared by all images of one decode.

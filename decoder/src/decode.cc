@@ -1,6 +1,9 @@
 // Decode(): every queue's stream cut into stretches at its sync points (and
-// where the address space changed), the stretches decoded in parallel with
-// libipt's block decoder, the counts summed into one profile.
+// where the address space changed), the stretches decoded in parallel (by
+// the fast path, or libipt's block decoder where it declines), the counts
+// summed into one profile. DecodeSession does it a range of stream at a
+// time, for Decode(), DecodeByTest() (a session per test, of its queues)
+// and StreamDecoder.
 // ListInstructions(): the same stretches, serially, with the instruction
 // decoder, in trace order.
 #include <algorithm>
@@ -15,6 +18,7 @@
 #include "address_spaces.h"
 #include "block_counts.h"
 #include "decode_loop.h"
+#include "decode_session.h"
 #include "epochs.h"
 #include "fast_decode.h"
 #include "test_names.h"
@@ -28,16 +32,16 @@ namespace {
 constexpr uint64_t kMinStretchBytes = 64 << 10;
 constexpr uint64_t kMaxStretchBytes = 4 << 20;
 
-// One queue's stream and the images of its epochs.
-struct QueuePlan {
+// One planned range of a queue's stream and the images of its epochs.
+struct QueueRange {
   const trace::AuxQueue* queue = nullptr;
   std::unique_ptr<QueueStream> stream;
-  std::vector<const CodeImage*> images;  // one per epoch, owned by the Plan
+  std::vector<const CodeImage*> images;  // one per epoch, owned by the session
 };
 
 // A stretch decoded by one worker, and what it found.
 struct Piece {
-  size_t queue = 0;  // index into the plans
+  size_t range = 0;  // index into the planned ranges
   size_t epoch = 0;
   Stretch stretch;
   pt_image* image = nullptr;  // the worker's own copy
@@ -50,61 +54,50 @@ struct Piece {
 // A worker thread's block maps, one per image it has decoded with.
 using BlockMaps = std::map<const CodeImage*, std::unique_ptr<BlockMap>>;
 
-struct Plan {
-  std::vector<QueuePlan> queues;
-  // Images by address space: epochs that see the same mappings (a program
-  // that dlopens and dlcloses in a loop) share one.
-  std::map<std::vector<const trace::MmapEvent*>, std::unique_ptr<CodeImage>> images;
-  // Counts summed per image as pieces finish, so that memory does not grow
-  // with the trace: a piece keeps only what joins it to its neighbours.
-  std::map<const CodeImage*, RuntimeCounts> by_image;
-  std::mutex by_image_mutex;
-  std::vector<Piece> pieces;  // in stream order per queue
-  uint64_t total_bytes = 0;
-  std::atomic<uint64_t> step_lookups{0}, step_misses{0};  // of all workers' step caches
-  ~Plan() {
-    for (Piece& p : pieces) pt_image_free(p.image);
-  }
+// A worker thread's fast path: its block maps and its step cache, kept from
+// one run to the next.
+struct FastPathState {
+  BlockMaps block_maps;
+  StepCache steps;
 };
+
+// Where a queue's last planned range left it: the next range's first piece
+// continues its last one (the edge between them), in its last epoch.
+struct QueueCarry {
+  bool has_piece = false;
+  bool stopped_at_bound = false;
+  std::optional<uint64_t> pending_end;
+  const CodeImage* image = nullptr;
+  std::optional<std::vector<uint32_t>> mmaps;  // the last epoch's, as indices
+};
+
+// Mappings named by their index in trace.mmaps (a list that only grows):
+// pointers would not survive its growth between runs.
+using MmapKey = std::vector<uint32_t>;
+
+MmapKey KeyOf(const trace::Trace& trace, const std::vector<const trace::MmapEvent*>& mmaps) {
+  MmapKey key;
+  key.reserve(mmaps.size());
+  for (const trace::MmapEvent* m : mmaps)
+    key.push_back(static_cast<uint32_t>(m - trace.mmaps.data()));
+  return key;
+}
+
+std::vector<const trace::MmapEvent*> MmapsOf(const trace::Trace& trace, const MmapKey& key) {
+  std::vector<const trace::MmapEvent*> out;
+  out.reserve(key.size());
+  for (uint32_t i : key) out.push_back(&trace.mmaps[i]);
+  return out;
+}
 
 std::optional<uint32_t> ProcessOf(const trace::AuxQueue& queue, const AddressSpaces& spaces) {
   if (queue.cpu != UINT32_MAX) return std::nullopt;  // per-CPU: the process changes
   return spaces.PidOfThread(queue.tid);
 }
 
-// Single-threaded: binaries are located and images built once, here.
-// Queues a decode takes (empty: all).
-using QueueSelection = std::set<const trace::AuxQueue*>;
-
-void BuildPlan(const trace::Trace& trace, DecodeContext& context, unsigned jobs,
-               uint64_t stretch_bytes, Plan& plan, const QueueSelection& selected = {}) {
-  AddressSpaces spaces(trace);
-  for (const trace::AuxQueue& queue : trace.queues) {
-    if (!selected.empty() && !selected.count(&queue)) continue;
-    QueuePlan& q = plan.queues.emplace_back();
-    q.queue = &queue;
-    q.stream = std::make_unique<QueueStream>(trace, queue);
-    const uint64_t size = q.stream->size();
-    plan.total_bytes += size;
-    const std::optional<uint32_t> pid = ProcessOf(queue, spaces);
-    const std::vector<SyncPoint> syncs = FindSyncPoints(*q.stream);
-    const uint64_t target =
-        stretch_bytes
-            ? stretch_bytes
-            : std::clamp<uint64_t>(size / (16 * jobs) + 1, kMinStretchBytes, kMaxStretchBytes);
-    std::vector<Epoch> epochs = PlanEpochs(trace, spaces, pid, size, syncs);
-    for (size_t e = 0; e < epochs.size(); ++e) {
-      std::unique_ptr<CodeImage>& image = plan.images[epochs[e].mmaps];
-      if (!image) image = context.ImageFor(epochs[e].mmaps, pid);
-      q.images.push_back(image.get());
-      for (const Stretch& stretch : SplitStretch(epochs[e], syncs, target)) {
-        Piece& piece = plan.pieces.emplace_back();
-        piece.queue = plan.queues.size() - 1;
-        piece.epoch = e;
-        piece.stretch = stretch;
-      }
-    }
-  }
+unsigned Jobs(const DecodeOptions& options) {
+  if (options.jobs) return options.jobs;
+  return std::max(1u, std::thread::hardware_concurrency());
 }
 
 void AddCounts(const RuntimeCounts& from, RuntimeCounts& to) {
@@ -116,12 +109,89 @@ void AddCounts(const RuntimeCounts& from, RuntimeCounts& to) {
   for (const auto& [edge, n] : from.edges) to.edges[edge] += n;
 }
 
+}  // namespace
+
+struct DecodeSession::State {
+  State(const trace::Trace& t, const DecodeOptions& o)
+      : trace(t), options(o), jobs(Jobs(o)), context(t, o) {}
+  ~State() {
+    for (Piece& p : pieces) pt_image_free(p.image);
+  }
+
+  const trace::Trace& trace;
+  DecodeOptions options;
+  unsigned jobs;
+  // Binaries are located and images built once, on the calling thread.
+  DecodeContext context;
+  // Images by address space: epochs that see the same mappings (a program
+  // that dlopens and dlcloses in a loop) share one.
+  std::map<MmapKey, std::unique_ptr<CodeImage>> images;
+  // Counts summed per image as pieces finish, so that memory does not grow
+  // with the trace: a piece keeps only what joins it to its neighbours.
+  std::map<const CodeImage*, RuntimeCounts> by_image;
+  std::mutex by_image_mutex;
+  std::vector<QueueRange> ranges;                    // planned, not yet run
+  std::vector<Piece> pieces;                         // in stream order per queue
+  std::map<uint32_t, QueueCarry> carry;              // by queue idx
+  std::vector<std::unique_ptr<FastPathState>> fast;  // per worker thread
+  ExecutionProfile profile;                          // what the runs so far added
+  uint64_t total_bytes = 0;                          // of all ranges planned
+  uint64_t planned_bytes = 0;                        // of the ranges not yet run
+};
+
+namespace {
+
+using State = DecodeSession::State;
+
+// Single-threaded: binaries are located and images built here.
+void PlanRange(State& s, const trace::AuxQueue& queue, std::unique_ptr<QueueStream> stream,
+               uint64_t begin, std::vector<SyncPoint> syncs, const SyncPoint* cut) {
+  AddressSpaces spaces(s.trace);
+  const size_t index = s.ranges.size();
+  QueueRange& r = s.ranges.emplace_back();
+  r.queue = &queue;
+  r.stream = std::move(stream);
+  const uint64_t end = cut ? cut->offset : r.stream->size();
+  s.total_bytes += end - begin;
+  s.planned_bytes += end - begin;
+  const std::optional<uint32_t> pid = ProcessOf(queue, spaces);
+  std::erase_if(syncs, [&](const SyncPoint& p) { return p.offset < begin || p.offset >= end; });
+  const uint64_t target = s.options.stretch_bytes
+                              ? s.options.stretch_bytes
+                              : std::clamp<uint64_t>((end - begin) / (16 * s.jobs) + 1,
+                                                     kMinStretchBytes, kMaxStretchBytes);
+  QueueCarry& carry = s.carry[queue.idx];
+  std::vector<const trace::MmapEvent*> initial;
+  if (carry.mmaps) initial = MmapsOf(s.trace, *carry.mmaps);
+  std::vector<Epoch> epochs = PlanEpochs(s.trace, spaces, pid, begin, r.stream->size(), syncs,
+                                         carry.mmaps ? &initial : nullptr);
+  // A range after a cut starts at the cut's PSB: execution continues there
+  // when its PSB+ has a FUP, as at any stretch boundary.
+  if (begin > 0 && !syncs.empty() && syncs.front().offset == begin)
+    epochs.front().continues = syncs.front().tracing;
+  if (cut) EndAt(epochs.back(), *cut);
+  std::erase_if(epochs, [](const Epoch& e) { return e.stop_offset <= e.begin; });
+  for (size_t e = 0; e < epochs.size(); ++e) {
+    MmapKey key = KeyOf(s.trace, epochs[e].mmaps);
+    std::unique_ptr<CodeImage>& image = s.images[key];
+    if (!image) image = s.context.ImageFor(epochs[e].mmaps, pid);
+    r.images.push_back(image.get());
+    if (e + 1 == epochs.size()) carry.mmaps = std::move(key);
+    for (const Stretch& stretch : SplitStretch(epochs[e], syncs, target)) {
+      Piece& piece = s.pieces.emplace_back();
+      piece.range = index;
+      piece.epoch = e;
+      piece.stretch = stretch;
+    }
+  }
+}
+
 // Folds a decoded piece's counts into its image's sum and frees them.
-void Fold(Plan& plan, Piece& piece) {
-  const CodeImage* image = plan.queues[piece.queue].images[piece.epoch];
+void Fold(State& s, Piece& piece) {
+  const CodeImage* image = s.ranges[piece.range].images[piece.epoch];
   {
-    std::lock_guard<std::mutex> lock(plan.by_image_mutex);
-    AddCounts(piece.counts, plan.by_image[image]);
+    std::lock_guard<std::mutex> lock(s.by_image_mutex);
+    AddCounts(piece.counts, s.by_image[image]);
   }
   piece.counts.blocks = {};
   piece.counts.edges = {};
@@ -129,28 +199,22 @@ void Fold(Plan& plan, Piece& piece) {
   piece.image = nullptr;
 }
 
-// A worker thread's fast path: its block maps and its step cache.
-struct FastPathState {
-  BlockMaps block_maps;
-  StepCache steps;
-};
-
-void DecodePiece(const trace::Trace& trace, Plan& plan, Piece& piece, FastPathState* fast) {
-  const QueuePlan& q = plan.queues[piece.queue];
-  const Stretch& s = piece.stretch;
+void DecodePiece(State& s, Piece& piece, FastPathState* fast) {
+  const QueueRange& q = s.ranges[piece.range];
+  const Stretch& st = piece.stretch;
   std::vector<uint8_t> scratch;
-  auto bytes = q.stream->Range(s.begin, s.end, scratch);
-  const uint64_t stop = s.stop_offset == UINT64_MAX ? UINT64_MAX : s.stop_offset - s.begin;
+  auto bytes = q.stream->Range(st.begin, st.end, scratch);
+  const uint64_t stop = st.stop_offset == UINT64_MAX ? UINT64_MAX : st.stop_offset - st.begin;
   struct Releaser {  // the stretch's own bytes: the next stretch reads its PSB+ again
     const QueueStream& stream;
     uint64_t begin, end;
     ~Releaser() { stream.Release(begin, end); }
-  } releaser{*q.stream, s.begin, std::min(s.stop_offset, s.end)};
+  } releaser{*q.stream, st.begin, std::min(st.stop_offset, st.end)};
   if (fast) {
     const CodeImage* image = q.images[piece.epoch];
     std::unique_ptr<BlockMap>& blocks = fast->block_maps[image];
     if (!blocks) blocks = std::make_unique<BlockMap>(*image);
-    if (FastDecodeStretch(MakeConfig(trace, bytes), *blocks, fast->steps, stop, piece.counts,
+    if (FastDecodeStretch(MakeConfig(s.trace, bytes), *blocks, fast->steps, stop, piece.counts,
                           piece.loop))
       return;
     piece.by_libipt = true;
@@ -158,7 +222,7 @@ void DecodePiece(const trace::Trace& trace, Plan& plan, Piece& piece, FastPathSt
   {
     // A libipt image per decoder, copied from the epoch's when needed, so
     // that a long trace never holds one per stretch.
-    std::lock_guard<std::mutex> lock(plan.by_image_mutex);
+    std::lock_guard<std::mutex> lock(s.by_image_mutex);
     piece.image = q.images[piece.epoch]->NewDecoderImage();
   }
   auto on_block = [&](const pt_block& block) {
@@ -178,15 +242,15 @@ void DecodePiece(const trace::Trace& trace, Plan& plan, Piece& piece, FastPathSt
       piece.overflows.push_back(gap);
     }
   };
-  piece.loop = RunDecodeLoop<BlockApi>(MakeConfig(trace, bytes), piece.image, q.queue->idx,
-                                       on_block, on_event, s.begin, stop);
+  piece.loop = RunDecodeLoop<BlockApi>(MakeConfig(s.trace, bytes), piece.image, q.queue->idx,
+                                       on_block, on_event, st.begin, stop);
 }
 
-// Runs DecodePiece over all pieces on |jobs| threads, reporting progress
-// from the calling thread.
-void DecodeAll(const trace::Trace& trace, Plan& plan, unsigned jobs, const DecodeOptions& options) {
-  const bool fast_path = !options.libipt_only;
-  const auto& progress = options.progress;
+// Runs DecodePiece over all pieces on the session's threads, reporting
+// progress from the calling thread.
+void DecodeAll(State& s) {
+  const bool fast_path = !s.options.libipt_only;
+  const auto& progress = s.options.progress;
   std::atomic<size_t> next{0};
   std::atomic<uint64_t> done_bytes{0};
   std::atomic<unsigned> running{0};
@@ -196,51 +260,144 @@ void DecodeAll(const trace::Trace& trace, Plan& plan, unsigned jobs, const Decod
   // decode runs one such loop per test: a full poll period each would add up).
   std::mutex finish_mutex;
   std::condition_variable finished;
-  auto worker = [&] {
-    FastPathState fast{{}, StepCache(fast_path ? options.step_cache_entries : 0)};
-    for (size_t i = next++; i < plan.pieces.size(); i = next++) {
+  const unsigned threads = std::max(1u, std::min<unsigned>(s.jobs, s.pieces.size()));
+  while (s.fast.size() < threads)
+    s.fast.push_back(std::make_unique<FastPathState>(
+        FastPathState{{}, StepCache(fast_path ? s.options.step_cache_entries : 0)}));
+  auto worker = [&](FastPathState& fast) {
+    for (size_t i = next++; i < s.pieces.size(); i = next++) {
       try {
-        DecodePiece(trace, plan, plan.pieces[i], fast_path ? &fast : nullptr);
-        Fold(plan, plan.pieces[i]);
+        DecodePiece(s, s.pieces[i], fast_path ? &fast : nullptr);
+        Fold(s, s.pieces[i]);
       } catch (...) {
         std::lock_guard<std::mutex> lock(failure_mutex);
         if (!failure) failure = std::current_exception();
       }
-      const Stretch& s = plan.pieces[i].stretch;
-      done_bytes += std::min(s.stop_offset, s.end) - s.begin;
+      const Stretch& st = s.pieces[i].stretch;
+      done_bytes += std::min(st.stop_offset, st.end) - st.begin;
     }
-    plan.step_lookups += fast.steps.lookups();
-    plan.step_misses += fast.steps.misses();
     std::lock_guard<std::mutex> lock(finish_mutex);
     if (--running == 0) finished.notify_all();
   };
-  const unsigned threads = std::max(1u, std::min<unsigned>(jobs, plan.pieces.size()));
   if (threads == 1 && !progress) {
     running = 1;
-    worker();
+    worker(*s.fast[0]);
   } else {
     std::vector<std::thread> pool;
     running = threads;
-    for (unsigned t = 0; t < threads; ++t) pool.emplace_back(worker);
-    std::unique_lock<std::mutex> lock(finish_mutex);
-    while (running > 0) {
-      if (progress) {
+    for (unsigned t = 0; t < threads; ++t) pool.emplace_back(worker, std::ref(*s.fast[t]));
+    if (progress) {
+      std::unique_lock<std::mutex> lock(finish_mutex);
+      while (running > 0) {
         lock.unlock();
-        progress(done_bytes, plan.total_bytes);
+        progress(done_bytes, s.planned_bytes);
         lock.lock();
+        finished.wait_for(lock, std::chrono::milliseconds(100), [&] { return running == 0; });
       }
-      finished.wait_for(lock, std::chrono::milliseconds(100), [&] { return running == 0; });
     }
-    lock.unlock();
     for (std::thread& t : pool) t.join();
-    if (progress) progress(plan.total_bytes, plan.total_bytes);
+    if (progress) progress(s.planned_bytes, s.planned_bytes);
   }
   if (failure) std::rethrow_exception(failure);
 }
 
-unsigned Jobs(const DecodeOptions& options) {
-  if (options.jobs) return options.jobs;
-  return std::max(1u, std::thread::hardware_concurrency());
+// Adds the decoded pieces to the profile in stream order. Where a stretch
+// stopped at its bound and the next one continues there, the edge between
+// them (a conditional branch at the end of one, the next block at the start
+// of the other) is restored, across runs too.
+void MergePieces(State& s) {
+  ExecutionProfile& profile = s.profile;
+  for (Piece& p : s.pieces) {
+    const QueueRange& r = s.ranges[p.range];
+    const CodeImage* image = r.images[p.epoch];
+    QueueCarry& carry = s.carry[r.queue->idx];
+    if (carry.has_piece && carry.stopped_at_bound && carry.pending_end && p.stretch.continues &&
+        p.counts.first_ip)
+      ++s.by_image[carry.image].edges[{*carry.pending_end, *p.counts.first_ip}];
+    carry.has_piece = true;
+    carry.stopped_at_bound = p.loop.stopped_at_bound;
+    carry.pending_end = p.counts.pending_end;
+    carry.image = image;
+    profile.decoded_bytes += p.loop.decoded_bytes;
+    if (p.by_libipt) profile.libipt_stretch_bytes += p.stretch.end - p.stretch.begin;
+    profile.instructions += p.counts.instructions;
+    for (std::vector<Gap>* gaps : {&p.loop.gaps, &p.overflows})
+      for (Gap& gap : *gaps) {
+        gap.location = image->Locate(gap.ip);
+        profile.gaps.push_back(std::move(gap));
+      }
+  }
+}
+
+}  // namespace
+
+DecodeSession::DecodeSession(const trace::Trace& trace, const DecodeOptions& options)
+    : state_(std::make_unique<State>(trace, options)) {}
+
+DecodeSession::~DecodeSession() = default;
+
+void DecodeSession::Plan(const trace::AuxQueue& queue, std::unique_ptr<QueueStream> stream,
+                         uint64_t begin, std::vector<SyncPoint> syncs, const SyncPoint* cut) {
+  PlanRange(*state_, queue, std::move(stream), begin, std::move(syncs), cut);
+}
+
+void DecodeSession::Run() {
+  State& s = *state_;
+  DecodeAll(s);
+  MergePieces(s);
+  s.pieces.clear();
+  s.ranges.clear();
+  s.planned_bytes = 0;
+}
+
+ExecutionProfile DecodeSession::Finish() { return Finish(RecordedLossGaps(state_->trace)); }
+
+ExecutionProfile DecodeSession::Finish(std::vector<Gap> loss_gaps) {
+  State& s = *state_;
+  ExecutionProfile profile = std::move(s.profile);
+  // Gaps by queue, in stream order within each (runs interleave queues).
+  std::stable_sort(profile.gaps.begin(), profile.gaps.end(),
+                   [](const Gap& a, const Gap& b) { return a.queue < b.queue; });
+  ProfileBuilder builder;
+  profile.trace_bytes = s.total_bytes;
+  for (const auto& fast : s.fast) {
+    profile.fast_path_step_lookups += fast->steps.lookups();
+    profile.fast_path_step_misses += fast->steps.misses();
+  }
+  for (const auto& [image, counts] : s.by_image) builder.Add(counts, *image, profile);
+  for (Gap& gap : loss_gaps) profile.gaps.push_back(std::move(gap));
+  builder.MoveInto(profile);
+  profile.modules = std::move(s.context.modules.modules());
+  profile.warnings.insert(profile.warnings.begin(), s.context.warnings.begin(),
+                          s.context.warnings.end());
+  if (profile.trace_bytes > 0 && profile.instructions == 0)
+    // The hardware writes sync and timing packets while the filter keeps
+    // tracing off: a trace without one TIP.PGE. Never a silent 0%.
+    profile.warnings.push_back(
+        "the trace holds " + std::to_string(profile.trace_bytes) +
+        " bytes of Intel PT but not one executed instruction: tracing never switched on "
+        "(no TIP.PGE). An address filter matched nothing (a binary on overlayfs or in another "
+        "mount namespace, see docs/howto_capture.md) or the traced code never ran");
+  // Each distinct warning once, in first-seen order.
+  std::set<std::string> seen;
+  std::erase_if(profile.warnings, [&](const std::string& w) { return !seen.insert(w).second; });
+  return profile;
+}
+
+namespace {
+
+// Queues a decode takes (empty: all).
+using QueueSelection = std::set<const trace::AuxQueue*>;
+
+// Plans the whole stream of every queue (of the |selected| ones).
+void PlanWholeTrace(const trace::Trace& trace, DecodeSession& session,
+                    const QueueSelection& selected = {}) {
+  for (const trace::AuxQueue& queue : trace.queues) {
+    if (!selected.empty() && !selected.count(&queue)) continue;
+    auto stream = std::make_unique<QueueStream>(trace, queue);
+    std::vector<SyncPoint> syncs = FindSyncPoints(*stream);
+    session.Plan(queue, std::move(stream), 0, std::move(syncs), nullptr);
+  }
 }
 
 }  // namespace
@@ -259,68 +416,11 @@ std::string GapKindName(GapKind kind) {
   return "?";
 }
 
-namespace {
-
-// Decode() of the |selected| queues, with |loss_gaps| as the recorded losses.
-ExecutionProfile DecodeQueues(const trace::Trace& trace, const DecodeOptions& options,
-                              const QueueSelection& selected, std::vector<Gap> loss_gaps) {
-  ExecutionProfile profile;
-  DecodeContext context(trace, options);
-  const unsigned jobs = Jobs(options);
-  Plan plan;
-  BuildPlan(trace, context, jobs, options.stretch_bytes, plan, selected);
-  DecodeAll(trace, plan, jobs, options);
-
-  // Merge in stream order. Where a stretch stopped at its bound and the next
-  // one continues there, the edge between them (a conditional branch at the
-  // end of one, the next block at the start of the other) is restored. The
-  // counts of all stretches decoded with one image are summed first and
-  // translated once.
-  for (size_t j = 0; j < plan.pieces.size(); ++j) {
-    Piece& p = plan.pieces[j];
-    const bool has_next = j + 1 < plan.pieces.size() && plan.pieces[j + 1].queue == p.queue;
-    if (has_next && p.loop.stopped_at_bound && p.counts.pending_end &&
-        plan.pieces[j + 1].stretch.continues && plan.pieces[j + 1].counts.first_ip)
-      ++plan.by_image[plan.queues[p.queue].images[p.epoch]]
-            .edges[{*p.counts.pending_end, *plan.pieces[j + 1].counts.first_ip}];
-    profile.decoded_bytes += p.loop.decoded_bytes;
-    if (p.by_libipt) profile.libipt_stretch_bytes += p.stretch.end - p.stretch.begin;
-    profile.instructions += p.counts.instructions;
-    const CodeImage& image = *plan.queues[p.queue].images[p.epoch];
-    for (std::vector<Gap>* gaps : {&p.loop.gaps, &p.overflows})
-      for (Gap& gap : *gaps) {
-        gap.location = image.Locate(gap.ip);
-        profile.gaps.push_back(std::move(gap));
-      }
-  }
-  ProfileBuilder builder;
-  profile.trace_bytes = plan.total_bytes;
-  profile.fast_path_step_lookups = plan.step_lookups;
-  profile.fast_path_step_misses = plan.step_misses;
-  for (const auto& [image, counts] : plan.by_image) builder.Add(counts, *image, profile);
-  for (Gap& gap : loss_gaps) profile.gaps.push_back(std::move(gap));
-  builder.MoveInto(profile);
-  profile.modules = std::move(context.modules.modules());
-  profile.warnings.insert(profile.warnings.begin(), context.warnings.begin(),
-                          context.warnings.end());
-  if (profile.trace_bytes > 0 && profile.instructions == 0)
-    // The hardware writes sync and timing packets while the filter keeps
-    // tracing off: a trace without one TIP.PGE. Never a silent 0%.
-    profile.warnings.push_back(
-        "the trace holds " + std::to_string(profile.trace_bytes) +
-        " bytes of Intel PT but not one executed instruction: tracing never switched on "
-        "(no TIP.PGE). An address filter matched nothing (a binary on overlayfs or in another "
-        "mount namespace, see docs/howto_capture.md) or the traced code never ran");
-  // Each distinct warning once, in first-seen order.
-  std::set<std::string> seen;
-  std::erase_if(profile.warnings, [&](const std::string& w) { return !seen.insert(w).second; });
-  return profile;
-}
-
-}  // namespace
-
 ExecutionProfile Decode(const trace::Trace& trace, const DecodeOptions& options) {
-  return DecodeQueues(trace, options, {}, RecordedLossGaps(trace));
+  DecodeSession session(trace, options);
+  PlanWholeTrace(trace, session);
+  session.Run();
+  return session.Finish();
 }
 
 std::vector<TestProfile> DecodeByTest(const trace::Trace& trace, const DecodeOptions& options) {
@@ -349,27 +449,37 @@ std::vector<TestProfile> DecodeByTest(const trace::Trace& trace, const DecodeOpt
     else if (!tests.empty())
       losses_of_test[tests.begin()->first].push_back(std::move(losses[i]));
   }
+  // A session per test: its queues planned whole, as Decode() plans all.
   std::vector<TestProfile> out;
-  for (const auto& [name, queues] : tests)
-    out.push_back({name, DecodeQueues(trace, options, queues, std::move(losses_of_test[name]))});
+  for (const auto& [name, queues] : tests) {
+    DecodeSession session(trace, options);
+    PlanWholeTrace(trace, session, queues);
+    session.Run();
+    out.push_back({name, session.Finish(std::move(losses_of_test[name]))});
+  }
   return out;
 }
 
 void ListInstructions(const trace::Trace& trace, const std::function<void(uint64_t ip)>& on_insn,
                       const std::function<void(const Gap&)>& on_gap, const DecodeOptions& options) {
-  DecodeContext context(trace, options);
-  Plan plan;
-  BuildPlan(trace, context, 1, options.stretch_bytes, plan);
-  for (Piece& piece : plan.pieces) {
-    const QueuePlan& q = plan.queues[piece.queue];
-    const Stretch& s = piece.stretch;
+  DecodeOptions serial = options;
+  serial.jobs = 1;
+  State s(trace, serial);
+  for (const trace::AuxQueue& queue : trace.queues) {
+    auto stream = std::make_unique<QueueStream>(trace, queue);
+    std::vector<SyncPoint> syncs = FindSyncPoints(*stream);
+    PlanRange(s, queue, std::move(stream), 0, std::move(syncs), nullptr);
+  }
+  for (Piece& piece : s.pieces) {
+    const QueueRange& q = s.ranges[piece.range];
+    const Stretch& st = piece.stretch;
     piece.image = q.images[piece.epoch]->NewDecoderImage();
     std::vector<uint8_t> scratch;
-    auto bytes = q.stream->Range(s.begin, s.end, scratch);
-    const uint64_t stop = s.stop_offset == UINT64_MAX ? UINT64_MAX : s.stop_offset - s.begin;
+    auto bytes = q.stream->Range(st.begin, st.end, scratch);
+    const uint64_t stop = st.stop_offset == UINT64_MAX ? UINT64_MAX : st.stop_offset - st.begin;
     LoopResult loop = RunDecodeLoop<InsnApi>(
         MakeConfig(trace, bytes), piece.image, q.queue->idx,
-        [&](const pt_insn& insn) { on_insn(insn.ip); }, [](const pt_event&, uint64_t) {}, s.begin,
+        [&](const pt_insn& insn) { on_insn(insn.ip); }, [](const pt_event&, uint64_t) {}, st.begin,
         stop);
     for (const Gap& gap : loop.gaps) on_gap(gap);
   }

@@ -1,15 +1,10 @@
 #include "epochs.h"
 
 namespace hwcov::decoder {
-namespace {
-
-// Ends |previous| at |sync|, where the next stretch begins.
 void EndAt(Stretch& previous, const SyncPoint& sync) {
   previous.end = sync.tracing ? sync.end : sync.offset;
   previous.stop_offset = sync.offset;
 }
-
-}  // namespace
 
 std::optional<uint64_t> PerfTime(const trace::PtInfo& pt, uint64_t tsc) {
   if (pt.priv.size() < 6 || pt.priv[4] == 0 || !(pt.config & pt.priv[5])) return std::nullopt;
@@ -21,14 +16,22 @@ std::optional<uint64_t> PerfTime(const trace::PtInfo& pt, uint64_t tsc) {
 }
 
 std::vector<Epoch> PlanEpochs(const trace::Trace& trace, const AddressSpaces& spaces,
-                              std::optional<uint32_t> pid, uint64_t size,
-                              const std::vector<SyncPoint>& syncs) {
+                              std::optional<uint32_t> pid, uint64_t begin, uint64_t size,
+                              const std::vector<SyncPoint>& syncs,
+                              const std::vector<const trace::MmapEvent*>* initial) {
   Epoch whole;
+  whole.begin = begin;
   whole.end = size;
   whole.mmaps = pid ? spaces.At(*pid, UINT64_MAX) : spaces.All();
   if (!pid || !trace.pt) return {whole};
 
   std::vector<Epoch> epochs;
+  if (initial) {
+    Epoch& epoch = epochs.emplace_back();
+    epoch.begin = begin;
+    epoch.end = size;
+    epoch.mmaps = *initial;
+  }
   for (const SyncPoint& sync : syncs) {
     if (!sync.tsc) continue;
     std::optional<uint64_t> time = PerfTime(*trace.pt, *sync.tsc);
@@ -37,7 +40,7 @@ std::vector<Epoch> PlanEpochs(const trace::Trace& trace, const AddressSpaces& sp
     if (!epochs.empty() && mmaps == epochs.back().mmaps) continue;
     if (!epochs.empty()) EndAt(epochs.back(), sync);
     Epoch epoch;
-    epoch.begin = epochs.empty() ? 0 : sync.offset;
+    epoch.begin = epochs.empty() ? begin : sync.offset;
     epoch.continues = !epochs.empty() && sync.tracing;
     epoch.end = size;
     epoch.mmaps = std::move(mmaps);

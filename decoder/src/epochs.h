@@ -36,12 +36,18 @@ struct Epoch : Stretch {
 // AUXTRACE_INFO), or nullopt when the trace is timeless.
 std::optional<uint64_t> PerfTime(const trace::PtInfo& pt, uint64_t tsc);
 
-// Epochs of a per-thread queue's stream of |size| bytes with sync points
-// |syncs|, traced in process |pid|; a single epoch with every mapping when
-// the process is unknown or the trace has no usable time.
+// Epochs of bytes [begin, size) of a per-thread queue's stream with sync
+// points |syncs|, traced in process |pid|; a single epoch with every mapping
+// when the process is unknown or the trace has no usable time. |initial|:
+// the mappings of the epoch |begin| is in, when the stream is planned a
+// range at a time (StreamDecoder); else the first timed sync point's.
 std::vector<Epoch> PlanEpochs(const trace::Trace& trace, const AddressSpaces& spaces,
-                              std::optional<uint32_t> pid, uint64_t size,
-                              const std::vector<SyncPoint>& syncs);
+                              std::optional<uint32_t> pid, uint64_t begin, uint64_t size,
+                              const std::vector<SyncPoint>& syncs,
+                              const std::vector<const trace::MmapEvent*>* initial = nullptr);
+
+// Ends |previous| at |sync|, where the next stretch begins.
+void EndAt(Stretch& previous, const SyncPoint& sync);
 
 // Cuts |whole| at its sync points into stretches of at least |target| bytes.
 std::vector<Stretch> SplitStretch(const Stretch& whole, const std::vector<SyncPoint>& syncs,

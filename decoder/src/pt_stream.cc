@@ -15,6 +15,9 @@ QueueStream::QueueStream(const trace::Trace& trace, const trace::AuxQueue& queue
   }
 }
 
+QueueStream::QueueStream(std::span<const uint8_t> bytes, uint64_t base)
+    : segments_{{base, bytes}}, size_(base + bytes.size()) {}
+
 std::span<const uint8_t> QueueStream::Range(uint64_t begin, uint64_t end,
                                             std::vector<uint8_t>& scratch) const {
   end = std::min(end, size_);

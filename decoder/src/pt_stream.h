@@ -18,7 +18,10 @@ namespace hwcov::decoder {
 class QueueStream {
  public:
   QueueStream(const trace::Trace& trace, const trace::AuxQueue& queue);
-  uint64_t size() const { return size_; }
+  // Bytes held in memory that are the stream from offset |base| on (a
+  // StreamDecoder's unread part); Range() then takes offsets >= |base|.
+  QueueStream(std::span<const uint8_t> bytes, uint64_t base);
+  uint64_t size() const { return size_; }  // the offset of the end
   // Bytes [begin, end) of the stream: a view into the trace file when they
   // lie in one buffer, else copied into |scratch|.
   std::span<const uint8_t> Range(uint64_t begin, uint64_t end, std::vector<uint8_t>& scratch) const;

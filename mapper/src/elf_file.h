@@ -1,7 +1,9 @@
 // The parts of a binary the mapper needs: load segments (file offset <->
 // link-time address), code bytes, function symbols (the fallback without
 // DWARF, and the names of call targets), PLT stub names, build id and
-// .gnu_debuglink (to find separate debug info).
+// .gnu_debuglink (to find separate debug info). Segments, symbols and the
+// build id come from the one ELF reader (hwcov/elf.h), so the mapper and the
+// collector's address filters agree on what a function is.
 #pragma once
 
 #include <cstdint>
@@ -12,19 +14,13 @@
 #include <string>
 #include <vector>
 
+#include "hwcov/elf.h"
 #include "hwcov/support.h"
 
 namespace hwcov::mapper {
 
-struct LoadSegment {
-  uint64_t offset = 0, vaddr = 0, filesz = 0;
-  bool executable = false;
-};
-
-struct Symbol {
-  std::string name;
-  uint64_t address = 0, size = 0;
-};
+using LoadSegment = ElfSegment;
+using Symbol = ElfSymbol;
 
 struct DebugLink {
   std::string name;  // file name of the debug file
@@ -34,7 +30,7 @@ struct DebugLink {
 struct ElfFile {
   std::string path;
   std::vector<LoadSegment> segments;
-  std::vector<Symbol> functions;          // STT_FUNC symbols with a size, .symtab and .dynsym
+  std::vector<Symbol> functions;          // hwcov/elf.h's function symbols
   std::map<uint64_t, std::string> plt;    // PLT stub address -> imported function
   std::map<uint64_t, std::string> names;  // function symbols and PLT stubs by address
   std::optional<BuildId> build_id;

@@ -22,16 +22,21 @@ void Tell(const ReportRequest& request, const std::string& line) {
   if (request.message) request.message(line);
 }
 
+decoder::DecodeOptions DecodeOptionsOf(const DecodeSettings& settings) {
+  decoder::DecodeOptions decode;
+  decode.sysroot = settings.sysroot;
+  decode.jobs = settings.jobs;
+  decode.libipt_only = settings.libipt_only;
+  decode.progress = settings.progress;
+  return decode;
+}
+
 mapper::Coverage CoverageOfTrace(const fs::path& path, const ReportRequest& request) {
   trace::Trace trace = trace::ReadPerfData(path);
   if (!trace.pt)
     throw Error(path.string() + ": the trace has no Intel PT data (no AUXTRACE_INFO record)");
   for (const std::string& w : trace.warnings) Tell(request, path.string() + ": " + w);
-  decoder::DecodeOptions decode;
-  decode.sysroot = request.decode.sysroot;
-  decode.jobs = request.decode.jobs;
-  decode.libipt_only = request.decode.libipt_only;
-  decode.progress = request.decode.progress;
+  const decoder::DecodeOptions decode = DecodeOptionsOf(request.decode);
   const mapper::MapOptions map{request.decode.debug_dirs};
   if (!request.per_test) return mapper::MapProfile(decoder::Decode(trace, decode), map);
   // Each test on its own, then summed: the total is what merging the
@@ -131,15 +136,13 @@ std::optional<std::string> DiffGate(const DiffSource& source, const report::Diff
 
 }  // namespace
 
-ReportResult RunReport(const std::vector<fs::path>& inputs, const ReportRequest& request) {
-  ValidateRequest(request);
-  CheckOutputs(request.outputs);  // before a decode that may take minutes
+namespace {
+
+// Merges |coverages| (several traces and JSON coverage files merge by
+// summing), scopes, writes and gates them.
+ReportResult ReportCoverages(const std::vector<mapper::Coverage>& coverages,
+                             const ReportRequest& request) {
   const ResolvedScope scope = Resolve(request.scope);
-  // Several traces and JSON coverage files merge by summing their coverage.
-  std::vector<mapper::Coverage> coverages;
-  for (const fs::path& path : inputs)
-    coverages.push_back(IsCoverageJson(path) ? CoverageOfJson(path, request)
-                                             : CoverageOfTrace(path, request));
   mapper::Coverage all = report::MergeCoverage(coverages);
   report::FilterCounts counts;
   ReportResult result;
@@ -171,6 +174,54 @@ ReportResult RunReport(const std::vector<fs::path>& inputs, const ReportRequest&
           why + ": the gates fail on a partial trace (--allow-partial accepts it)";
   }
   return result;
+}
+
+}  // namespace
+
+ReportResult RunReport(const std::vector<fs::path>& inputs, const ReportRequest& request) {
+  ValidateRequest(request);
+  CheckOutputs(request.outputs);  // before a decode that may take minutes
+  std::vector<mapper::Coverage> coverages;
+  for (const fs::path& path : inputs)
+    coverages.push_back(IsCoverageJson(path) ? CoverageOfJson(path, request)
+                                             : CoverageOfTrace(path, request));
+  return ReportCoverages(coverages, request);
+}
+
+struct LiveReport::Impl {
+  explicit Impl(const ReportRequest& r) : request(r), decoder(DecodeOptionsOf(r.decode)) {}
+  ReportRequest request;
+  decoder::StreamDecoder decoder;
+  std::optional<mapper::Coverage> coverage;  // once mapped
+};
+
+LiveReport::LiveReport(const ReportRequest& request) : impl_(std::make_unique<Impl>(request)) {
+  // The stream decoder decodes the whole run as one: per test needs a file.
+  if (request.per_test)
+    throw Error(
+        "per-test coverage is not decoded while recording (record to a file, then "
+        "report it with --per-test)");
+  ValidateRequest(request);
+  CheckOutputs(request.outputs);
+}
+
+LiveReport::~LiveReport() = default;
+
+trace::TraceSink& LiveReport::sink() { return impl_->decoder; }
+
+ReportResult LiveReport::Report() {
+  impl_->coverage = mapper::MapProfile(impl_->decoder.TakeProfile(),
+                                       mapper::MapOptions{impl_->request.decode.debug_dirs});
+  return ReportCoverages({*impl_->coverage}, impl_->request);
+}
+
+bool LiveReport::KeepCoverage(const fs::path& path) const {
+  if (!impl_->coverage) return false;
+  StagedOutputs staged;
+  report::MakeJsonWriter(staged.Stage(path))
+      ->Write(*impl_->coverage, report::Summarize(*impl_->coverage));
+  staged.Commit();
+  return true;
 }
 
 }  // namespace hwcov::pipeline

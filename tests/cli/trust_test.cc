@@ -144,12 +144,13 @@ TEST(Trust, OutputPathsAreCheckedBeforeTheProgramRuns) {
   }
 }
 
-TEST(Trust, FailedReportKeepsTheTemporaryTrace) {
+// Decoded while recording, no trace file: the coverage is what stays.
+TEST(Trust, FailedReportKeepsTheCoverage) {
   Project p("trust-keep");
   const CommandResult r =
       p.Hwcov({"run", "-q", "--backend", "soft", "--include", "nomatch", "--", p.prog().string()});
   EXPECT_EQ(r.exit_code, testing::kHwcovFailure);
-  const std::string marker = "the trace is kept in ";
+  const std::string marker = "the coverage is kept in ";
   const size_t at = r.err.find(marker);
   ASSERT_NE(at, std::string::npos) << r.err;
   const std::string rest = r.err.substr(at + marker.size());

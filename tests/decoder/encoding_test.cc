@@ -8,6 +8,7 @@
 #include <intel-pt.h>
 
 #include <map>
+#include <ostream>
 #include <string>
 
 #include "decode_test_support.h"
@@ -62,6 +63,16 @@ struct Program {
   collector::Backend backend;
   bool all_code;
 };
+
+std::string TestName(const Program& program) {
+  return std::string(program.name) + "_" +
+         (program.backend == collector::Backend::kEmu ? "emu" : "soft");
+}
+
+// Failure messages name the program, not the struct's bytes.
+void PrintTo(const Program& program, std::ostream* os) {
+  *os << TestName(program) << (program.all_code ? " --all-code" : "");
+}
 
 class PtEncodings : public ::testing::TestWithParam<Program> {};
 
@@ -124,9 +135,7 @@ INSTANTIATE_TEST_SUITE_P(Programs, PtEncodings,
                                            Program{"funcptr", collector::Backend::kSoft, false},
                                            Program{"shapes", collector::Backend::kEmu, true}),
                          [](const ::testing::TestParamInfo<Program>& param) {
-                           return std::string(param.param.name) +
-                                  (param.param.backend == collector::Backend::kEmu ? "_emu"
-                                                                                   : "_soft");
+                           return TestName(param.param);
                          });
 
 }  // namespace

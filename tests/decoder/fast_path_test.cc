@@ -48,6 +48,12 @@ std::vector<Case> Cases() {
   };
 }
 
+// Failure messages show the case, not the struct's bytes.
+void PrintTo(const Case& c, std::ostream* os) {
+  *os << c.name << ": hwcov record --backend " << c.backend;
+  for (const std::string& arg : c.args) *os << " " << arg;
+}
+
 class FastPath : public ::testing::TestWithParam<Case> {
  protected:
   static void SetUpTestSuite() { dir_ = new testing::TempDir("fast-path"); }

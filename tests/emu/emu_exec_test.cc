@@ -65,6 +65,11 @@ struct Mode {
   int exit_status;  // spawner's, with t01_sum exiting 0
 };
 
+// Failure messages name the mode, not the struct's bytes.
+void PrintTo(const Mode& mode, std::ostream* os) {
+  *os << mode.name << " (spawner exits " << mode.exit_status << ")";
+}
+
 class ExecModes : public ::testing::TestWithParam<Mode> {};
 
 // t01_sum is traced however spawner starts it, with spawner itself traced

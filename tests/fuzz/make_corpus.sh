@@ -199,5 +199,6 @@ g++ -O2 -g "$pm/templates.cc" -o "$m/templates-O2"
 gcc -O2 -g -fPIC -shared "$pm/mlib.c" -o "$m/libmlib.so"
 gcc -O2 -g -I"$pm" "$pm/inline.c" -o "$m/inline-O2"
 gcc -O1 "$src" -o "$m/loops-nodebug"
+bash "$here/make_elf_corpus.sh"
 chmod 644 "$corpus"/*/*
 echo "corpus regenerated in $corpus"

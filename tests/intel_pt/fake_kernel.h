@@ -2,9 +2,18 @@
 // PerfEventSys seam: it hands out event fds and ids, checks the ioctls and
 // mmaps the way the kernel does (SET_OUTPUT only into a mapped buffer on
 // the same CPU, the AUX area where the user page says), and plays a script
-// of kernel writes into the rings -- sideband records into the data ring,
-// PT bytes into the AUX area -- advancing data_head/aux_head and honouring
-// data_tail/aux_tail as kernel/events/ring_buffer.c does.
+// of what happens on the traced machine -- sideband records into the data
+// ring, PT bytes the hardware writes, context switches, forks and exits.
+//
+// The AUX area is run as the kernel runs it (kernel/events/ring_buffer.c,
+// arch/x86/events/intel/pt.c): the hardware writes into the room
+// perf_aux_output_begin granted from aux_tail; aux_head and PERF_RECORD_AUX
+// are published only by perf_aux_output_end, i.e. at a PMI (the aux
+// watermark, or one page before the hard stop), when the event is
+// scheduled out or disabled, and when its task exits; running out of room
+// ends the transaction TRUNCATED and disables the event until user space
+// enables it again. Inherited child events (attr.inherit) are created at a
+// fork, write into their parent's buffers and flush at the child's exit.
 //
 // It also models what decides whether a recording works on a real machine:
 // the tasks' address spaces and how address filters bind to them (by inode
@@ -67,12 +76,36 @@ class FakeKernel : public collector::PerfEventSys {
     std::vector<FakeFilter> filters;  // as the kernel parsed |filter|
     int enables = 0, disables = 0;
     bool closed = false;
+    // The event's state: counting (ENABLE, enable_on_exec, attr.disabled 0)
+    // or off (DISABLE, or perf_event_disable_inatomic after a TRUNCATED
+    // AUX transaction).
+    bool enabled = false;
+    int truncations = 0;  // times the kernel disabled it for a full AUX area
+    // An inherited child event (inherit_event): the key of the event the
+    // user opened, or -1. Children have no fd; events() lists them with
+    // keys from kChildKeys.
+    int parent = -1;
+    bool exited = false;  // its task exited (perf_event_exit_task)
   };
-  // One kernel write: a record into the data ring or bytes into the AUX area.
+  static constexpr int kChildKeys = 1 << 20;
+  // One thing that happens on the traced machine.
   struct Step {
+    enum Kind {
+      kWrite,     // |bytes|: a record into the data ring, or PT (|aux|)
+      kSchedOut,  // |tid| leaves the ring's CPU (pt_event_stop)
+      kFork,      // |tid| forks |child| (perf_event_init_task, perf_event_fork)
+      kExit,      // |tid| exits (perf_event_exit_task)
+    };
     size_t ring = 0;  // index in mapping order
+    // PT bytes that the hardware produces while |tid| runs on the ring's
+    // CPU (it writes what fits: see above), or else a data-ring record.
     bool aux = false;
     std::vector<uint8_t> bytes;
+    Kind kind = kWrite;
+    pid_t tid = 0;  // the task; 0: the pid the ring's owner event was opened on
+    pid_t child = 0;
+    uint64_t time = 0;       // perf time of the records the kernel writes for it
+    uint64_t aux_flags = 0;  // perf_aux_output_flag while writing (PARTIAL: VMX)
   };
 
   FakeKernel();
@@ -86,10 +119,13 @@ class FakeKernel : public collector::PerfEventSys {
   int aux_map_error = 0;           // errno for the AUX mmap, 0: succeed
   int data_map_error = 0;          // errno for the data mmap
   collector::TimeConversion time;  // what the user pages offer
-  // Called once, at the first Poll (everything is open and mapped then):
-  // the kernel writes to perform, in order.
+  // Called once, at the first Poll with an intel_pt event enabled
+  // (everything is open and mapped then): what happens, in order.
   std::function<std::vector<Step>(FakeKernel&)> script;
-  size_t aux_steps_per_poll = 1;  // spread AUX writes over several reads
+  // Steps other than data records (PT writes, switches, forks, exits)
+  // per Poll: the machine runs between hwcov's reads.
+  size_t aux_steps_per_poll = 1;
+
   // The file mappings of each task (by pid; 0: of any task not listed).
   // For an event opened with enable_on_exec (a launched program) they are
   // the mmaps its exec makes, in order; otherwise the mm of the running
@@ -137,6 +173,10 @@ class FakeKernel : public collector::PerfEventSys {
   size_t rings() const;
   bool aux_wrapped() const { return aux_wrapped_; }
   bool data_wrapped() const { return data_wrapped_; }
+  // PT bytes the hardware had no room for or produced while its event was
+  // off, and bytes committed with PERF_RECORD_AUX (perf_aux_output_end).
+  uint64_t aux_lost_bytes() const;
+  uint64_t aux_committed_bytes() const;
   size_t steps_written() const { return next_step_; }
   size_t open_fds() const;
   size_t live_mappings() const;
@@ -147,14 +187,40 @@ class FakeKernel : public collector::PerfEventSys {
   std::vector<size_t> aux_sizes() const;  // of the AUX areas mapped now
 
  private:
+  // The PT driver's output handle (struct perf_output_handle) of the event
+  // running on a ring's CPU, between perf_aux_output_begin and _end.
+  struct AuxHandle {
+    int event = -1;        // -1: no transaction (nothing traced)
+    uint64_t head = 0;     // rb->aux_head when it began
+    uint64_t size = 0;     // room granted: CIRC_SPACE(head, aux_tail)
+    uint64_t written = 0;  // by the hardware since
+    uint64_t int_at = 0;   // stream position of the ToPA INT marker
+    uint64_t flags = 0;    // perf_aux_output_flag
+  };
   struct Ring {
     int fd = -1;
     void* base = nullptr;
     size_t base_len = 0;
     void* aux = nullptr;
     size_t aux_len = 0;
+    uint64_t aux_head = 0;    // rb->aux_head: what perf_aux_output_end published
+    uint64_t aux_wakeup = 0;  // rb->aux_wakeup
+    pid_t running = 0;        // the task on this CPU (0: none yet)
+    AuxHandle handle;
   };
-  bool WriteStep(const Step& step);  // false: no room yet
+  bool WriteRecord(size_t ring, const std::vector<uint8_t>& bytes);  // false: no room yet
+  void WriteTrace(size_t ring, const Step& step);
+  void SchedIn(size_t ring, pid_t tid);
+  void SchedOut(size_t ring);
+  void Fork(size_t ring, pid_t parent, pid_t child, uint64_t at);
+  void Exit(size_t ring, pid_t tid, uint64_t at);
+  bool AuxBegin(size_t ring, int event);
+  void AuxEnd(size_t ring);
+  void SetEnabled(int key, bool on);
+  std::optional<size_t> RingOf(int key) const;
+  int PtEventOf(size_t ring, pid_t tid) const;
+  int TrackingEventOf(size_t ring, pid_t tid) const;
+  RecordBuilder::Trailer TrailerOf(const Event& e, pid_t tid) const;
   size_t open_fds_locked() const;
   void Pump();
 
@@ -167,7 +233,12 @@ class FakeKernel : public collector::PerfEventSys {
   size_t next_step_ = 0;
   bool aux_wrapped_ = false, data_wrapped_ = false;
   int next_fd_ = 100;
+  int next_child_key_ = kChildKeys;
   uint64_t next_id_ = 1000;
+  uint64_t now_ = 1;  // perf time of the step being run
+  uint64_t aux_lost_ = 0, aux_committed_ = 0;
+  std::map<pid_t, pid_t> process_of_;    // tid -> pid, for forked children
+  std::map<pid_t, uint32_t> parent_of_;  // forked child -> the parent's pid
   std::map<void*, size_t> mappings_;
   struct Charge {
     uint64_t user = 0, pinned = 0;  // pages

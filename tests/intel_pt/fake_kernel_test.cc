@@ -60,6 +60,21 @@ std::vector<size_t> PacketStarts(const std::vector<uint8_t>& pt) {
   return starts;
 }
 
+// The replay's padding before the trace: PAD packets, 256 bytes a write.
+constexpr size_t kPadBytes = kAuxSize - 100, kPadWrite = 256;
+constexpr size_t kPadWrites = (kPadBytes + kPadWrite - 1) / kPadWrite;
+
+struct ReplayOptions {
+  uint64_t flags_at_chunk2 = 0;  // perf_aux_output_flag while the hardware writes it
+  uint64_t lost = 0;             // a PERF_RECORD_LOST of this many records
+  bool with_vdso = true;
+  // The program forks |child| after chunk 1; the child runs chunks 2..4
+  // on the same CPU (inherited events) and exits, then the parent runs
+  // the rest.
+  pid_t child = 0;
+  size_t chunk_bytes = 300;  // the hardware's writes: about this many bytes
+};
+
 // The soft recording replayed as kernel writes.
 class Replay {
  public:
@@ -71,9 +86,22 @@ class Replay {
   std::vector<uint8_t> pt;            // the PT stream, trailing padding dropped
   std::vector<size_t> packet_starts;  // where chunks may end
 
-  // The kernel's writes for a recording of |pid| on ring 0.
-  std::vector<FakeKernel::Step> Steps(const FakeKernel& k, uint64_t aux_flags_at_chunk2 = 0,
-                                      uint64_t lost = 0, bool with_vdso = true) const {
+  // The PT stream cut as the hardware's output pointer moves: about
+  // |about| bytes at a time, ending where a packet starts. [begin, end) offsets.
+  std::vector<std::pair<size_t, size_t>> Chunks(size_t about = 300) const {
+    std::vector<std::pair<size_t, size_t>> chunks;
+    for (size_t begin = 0; begin < pt.size();) {
+      auto end_it = std::upper_bound(packet_starts.begin(), packet_starts.end(), begin + about);
+      size_t end = end_it == packet_starts.end() ? pt.size() : *end_it;
+      if (end <= begin) end = pt.size();
+      chunks.emplace_back(begin, end);
+      begin = end;
+    }
+    return chunks;
+  }
+
+  // What happens on ring 0's CPU during a recording of its event's pid.
+  std::vector<FakeKernel::Step> Steps(const FakeKernel& k, const ReplayOptions& o = {}) const {
     std::vector<FakeKernel::Step> steps;
     const auto events = k.events();
     const FakeKernel::Event *pt_ev = nullptr, *tracking = nullptr, *sw = nullptr;
@@ -94,15 +122,32 @@ class Replay {
     const uint64_t st = pt_ev->attr.sample_type;
     uint64_t time = 5000;
     auto data = [&](std::vector<uint8_t> r) { steps.push_back({0, false, std::move(r)}); };
-    auto by = [&](const FakeKernel::Event* e) {
-      return RecordBuilder::Trailer{pid, pid, time++, cpu, e->id};
+    auto by = [&](const FakeKernel::Event* e, uint32_t tid) {
+      return RecordBuilder::Trailer{tid, tid, time++, cpu, e->id};
+    };
+    auto other = [&](FakeKernel::Step::Kind kind, uint32_t tid, pid_t child = 0) {
+      FakeKernel::Step step;
+      step.kind = kind;
+      step.tid = static_cast<pid_t>(tid);
+      step.child = child;
+      step.time = time++;
+      steps.push_back(step);
+    };
+    auto switch_record = [&](uint32_t tid, uint16_t misc) {
+      if (sw)
+        data(RecordBuilder(PERF_RECORD_SWITCH_CPU_WIDE, misc)
+                 .Put(uint32_t{0})
+                 .Put(uint32_t{0})
+                 .Build(st, by(sw, tid)));
+      else if (pt_ev->cpu >= 0)
+        data(RecordBuilder(PERF_RECORD_SWITCH, misc).Build(st, by(tracking, tid)));
     };
 
     RecordBuilder comm(PERF_RECORD_COMM, PERF_RECORD_MISC_USER | PERF_RECORD_MISC_COMM_EXEC);
     comm.Put(pid).Put(pid).String(soft.comms.empty() ? "loops" : soft.comms[0].name);
-    data(comm.Build(st, by(tracking)));
+    data(comm.Build(st, by(tracking, pid)));
     for (const trace::MmapEvent& m : soft.mmaps) {
-      if (!with_vdso && m.filename == "[vdso]") continue;
+      if (!o.with_vdso && m.filename == "[vdso]") continue;
       uint16_t misc = PERF_RECORD_MISC_USER;
       uint8_t id[24] = {};
       if (m.build_id) {
@@ -114,44 +159,50 @@ class Replay {
       b.Put(pid).Put(pid).Put(m.start).Put(m.len).Put(m.pgoff);
       for (uint8_t byte : id) b.Put(byte);
       b.Put(m.prot).Put(m.flags).String(m.filename);
-      data(b.Build(st, by(tracking)));
+      data(b.Build(st, by(tracking, pid)));
     }
-    if (sw)
-      data(RecordBuilder(PERF_RECORD_SWITCH_CPU_WIDE, 0)
-               .Put(uint32_t{0})
-               .Put(uint32_t{0})
-               .Build(st, by(sw)));
-    else if (pt_ev->cpu >= 0)
-      data(RecordBuilder(PERF_RECORD_SWITCH, 0).Build(st, by(tracking)));
-    data(RecordBuilder(PERF_RECORD_ITRACE_START, 0).Put(pid).Put(pid).Build(st, by(pt_ev)));
+    switch_record(pid, 0);
+    data(RecordBuilder(PERF_RECORD_ITRACE_START, 0).Put(pid).Put(pid).Build(st, by(pt_ev, pid)));
 
+    // The hardware's output; the kernel writes the PERF_RECORD_AUX records.
+    auto aux = [&](std::vector<uint8_t> bytes, uint32_t tid, uint64_t flags = 0) {
+      FakeKernel::Step step{0, true, std::move(bytes)};
+      step.tid = static_cast<pid_t>(tid);
+      step.time = time++;
+      step.aux_flags = flags;
+      steps.push_back(std::move(step));
+    };
     // PAD packets up to 100 bytes before the end of the AUX area, so that
     // the first real chunk wraps around it.
-    uint64_t aux_pos = 0;
-    auto aux = [&](std::vector<uint8_t> bytes, uint64_t flags) {
-      const uint64_t n = bytes.size();
-      steps.push_back({0, true, std::move(bytes)});
-      data(RecordBuilder(PERF_RECORD_AUX, 0).Put(aux_pos).Put(n).Put(flags).Build(st, by(pt_ev)));
-      aux_pos += n;
-    };
-    aux(std::vector<uint8_t>(kAuxSize - 100, 0), 0);
-    size_t begin = 0, chunk = 0;
-    while (begin < pt.size()) {
-      // About 300 bytes, ending where a packet starts.
-      auto end_it = std::upper_bound(packet_starts.begin(), packet_starts.end(), begin + 300);
-      size_t end = end_it == packet_starts.end() ? pt.size() : *end_it;
-      if (end <= begin) end = pt.size();
-      aux(std::vector<uint8_t>(pt.begin() + begin, pt.begin() + end),
-          ++chunk == 2 ? aux_flags_at_chunk2 : 0);
-      begin = end;
+    for (size_t done = 0; done < kPadBytes; done += kPadWrite)
+      aux(std::vector<uint8_t>(std::min(kPadWrite, kPadBytes - done), 0), pid);
+    size_t chunk = 0;
+    uint32_t runs = pid;
+    for (const auto& [begin, end] : Chunks(o.chunk_bytes)) {
+      ++chunk;
+      if (o.child && chunk == 2) {  // fork, and the child takes the CPU
+        other(FakeKernel::Step::kFork, pid, o.child);
+        switch_record(pid, PERF_RECORD_MISC_SWITCH_OUT);
+        other(FakeKernel::Step::kSchedOut, pid);
+        runs = static_cast<uint32_t>(o.child);
+        switch_record(runs, 0);
+      }
+      if (o.child && chunk == 5) {  // the child exits, the parent runs again
+        other(FakeKernel::Step::kExit, runs);
+        runs = pid;
+        switch_record(pid, 0);
+      }
+      aux(std::vector<uint8_t>(pt.begin() + static_cast<ptrdiff_t>(begin),
+                               pt.begin() + static_cast<ptrdiff_t>(end)),
+          runs, chunk == 2 ? o.flags_at_chunk2 : 0);
     }
-    if (lost)
-      data(RecordBuilder(PERF_RECORD_LOST, 0).Put(tracking->id).Put(lost).Build(st, by(tracking)));
-    if (!sw && pt_ev->cpu >= 0)
-      data(RecordBuilder(PERF_RECORD_SWITCH, PERF_RECORD_MISC_SWITCH_OUT).Build(st, by(tracking)));
-    RecordBuilder exit(PERF_RECORD_EXIT, 0);
-    exit.Put(pid).Put(uint32_t{1}).Put(pid).Put(uint32_t{1}).Put(time);
-    data(exit.Build(st, by(tracking)));
+    if (o.lost)
+      data(RecordBuilder(PERF_RECORD_LOST, 0)
+               .Put(tracking->id)
+               .Put(o.lost)
+               .Build(st, by(tracking, pid)));
+    if (!sw) switch_record(runs, PERF_RECORD_MISC_SWITCH_OUT);
+    other(FakeKernel::Step::kExit, runs);  // flushes the last AUX data, writes EXIT
     return steps;
   }
 
@@ -178,6 +229,29 @@ std::vector<uint64_t> Instructions(const trace::Trace& t) {
   decoder::ListInstructions(
       t, [&](uint64_t ip) { ips.push_back(ip); }, [](const decoder::Gap&) {});
   return ips;
+}
+
+// The queue's AUX-area stream as the file holds it, by position: perf pads
+// each AUXTRACE buffer to 8 bytes (PAD packets), and the next buffer starts
+// where the data ended, inside that padding.
+std::vector<uint8_t> QueueBytes(const trace::Trace& t, size_t queue) {
+  std::vector<uint8_t> out;
+  for (const auto& b : t.queues.at(queue).buffers) {
+    auto bytes = t.AuxBytes(b);
+    out.resize(b.offset);
+    out.insert(out.end(), bytes.begin(), bytes.end());
+  }
+  return out;
+}
+
+// |got| is |expected| and at most the last buffer's padding.
+void ExpectStream(const std::vector<uint8_t>& got, const std::vector<uint8_t>& expected) {
+  ASSERT_GE(got.size(), expected.size());
+  EXPECT_LT(got.size() - expected.size(), 8u);
+  EXPECT_TRUE(std::equal(expected.begin(), expected.end(), got.begin()))
+      << "every committed byte once, in order";
+  EXPECT_TRUE(std::all_of(got.begin() + static_cast<ptrdiff_t>(expected.size()), got.end(),
+                          [](uint8_t b) { return b == 0; }));
 }
 
 TEST(FakeKernel, ReplayedRecordingDecodesLikeTheOriginal) {
@@ -277,7 +351,9 @@ TEST(FakeKernel, PerfScriptDecodesTheHardwareLayout) {
     auto first = line.find_first_not_of(' ');
     if (first != std::string::npos) ips.push_back(std::stoull(line.substr(first), nullptr, 16));
   }
-  EXPECT_EQ(ips, Instructions(replay.soft)) << r.err;
+  const auto expected = Instructions(replay.soft);
+  EXPECT_EQ(ips.size(), expected.size()) << r.err;
+  EXPECT_TRUE(ips == expected);
   auto evlist = testing::RunCommand({"perf", "evlist", "-f", "-i", out.string()});
   EXPECT_TRUE(Contains(evlist.out, "intel_pt//u")) << evlist.out << evlist.err;
   EXPECT_TRUE(Contains(evlist.out, "dummy:u")) << evlist.out;
@@ -291,7 +367,7 @@ TEST(FakeKernel, HwcovReadsTheFileAsPerfRewritesIt) {
   const Replay& replay = Replay::Get();
   FakeMachine machine("pt-fake-inject");
   FakeKernel kernel;
-  kernel.script = [&](FakeKernel& k) { return replay.Steps(k, 0, 0, /*with_vdso=*/false); };
+  kernel.script = [&](FakeKernel& k) { return replay.Steps(k, {.with_vdso = false}); };
   const fs::path out = machine.dir.path() / "hw.data";
   collector::RecordOptions options = Options(out, nullptr);
   RunWhileKernelWrites(options, kernel, machine.dir.path());
@@ -363,14 +439,17 @@ TEST(FakeKernel, PerThreadWithoutInherit) {
 }
 
 // Losses the kernel reports become per-CPU counts in the log and lost-data
-// gaps that `hwcov report` shows.
+// gaps that `hwcov report` shows: TRUNCATED from an AUX area the hardware
+// filled faster than hwcov drained it, PARTIAL from a VMX transition during
+// a transaction, PERF_RECORD_LOST.
 TEST(FakeKernel, LossesAreCountedAndReported) {
   const Replay& replay = Replay::Get();
   FakeMachine machine("pt-fake-loss");
   FakeKernel kernel;
   kernel.script = [&](FakeKernel& k) {
-    return replay.Steps(k, PERF_AUX_FLAG_TRUNCATED | PERF_AUX_FLAG_PARTIAL, 3);
+    return replay.Steps(k, {.flags_at_chunk2 = PERF_AUX_FLAG_PARTIAL, .lost = 3});
   };
+  kernel.aux_steps_per_poll = kPadWrites + 1;  // the hardware outruns the reader
   std::ostringstream log;
   const fs::path out = machine.dir.path() / "hw.data";
   collector::RecordOptions options = Options(out, &log);
@@ -390,10 +469,6 @@ TEST(FakeKernel, LossesAreCountedAndReported) {
     truncated += Contains(g.detail, "TRUNCATED");
     partial += Contains(g.detail, "PARTIAL");
     lost += Contains(g.detail, "3 sideband records lost (cpu 0");
-    if (Contains(g.detail, "TRUNCATED")) {
-      EXPECT_GT(g.trace_offset, kAuxSize - 100);  // after the second chunk, in queue terms
-      EXPECT_LT(g.trace_offset, kAuxSize + 1000);
-    }
   }
   EXPECT_EQ(truncated, 1);
   EXPECT_EQ(partial, 1);
@@ -403,6 +478,276 @@ TEST(FakeKernel, LossesAreCountedAndReported) {
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_TRUE(Contains(r.out, "3 lost-data")) << r.out;
   EXPECT_TRUE(Contains(r.out, "TRUNCATED")) << r.out;
+}
+
+// perf_aux_output_begin / pt_handle_status / perf_aux_output_end: the
+// padding and the first chunk come in one burst, before hwcov reads, so
+// the room the kernel granted at the last interrupt ends inside chunk 1. The
+// hardware stops there, the kernel ends the transaction TRUNCATED and
+// disables the event; hwcov must drain and enable it again, or nothing
+// after that point is traced, and the loss must be a gap at that place.
+TEST(FakeKernel, AFullAuxAreaStopsTheTraceUntilHwcovEnablesItAgain) {
+  const Replay& replay = Replay::Get();
+  FakeMachine machine("pt-fake-full");
+  FakeKernel kernel;
+  kernel.script = [&](FakeKernel& k) { return replay.Steps(k); };
+  kernel.aux_steps_per_poll = kPadWrites + 1;
+  std::ostringstream log;
+  const fs::path out = machine.dir.path() / "hw.data";
+  collector::RecordOptions options = Options(out, &log);
+  RunWhileKernelWrites(options, kernel, machine.dir.path());
+  RecordIntelPt(options, machine.Host(&kernel));
+
+  // One byte stays free: the hardware stopped at kAuxSize - 1, losing the
+  // rest of chunk 1, and traced again from chunk 2 on.
+  const auto chunks = replay.Chunks();
+  ASSERT_GE(chunks.size(), 2u);
+  const size_t pad = kPadBytes, stop = kAuxSize - 1, kept = stop - pad;
+  ASSERT_LT(kept, chunks[0].second);
+  const auto events = kernel.events();
+  const FakeKernel::Event* pt = Find(events, 8, 0);
+  EXPECT_EQ(pt->truncations, 1);
+  EXPECT_EQ(kernel.aux_lost_bytes(), chunks[0].second - kept);
+  std::vector<uint8_t> expected(pad, 0);
+  expected.insert(expected.end(), replay.pt.begin(), replay.pt.begin() + kept);
+  expected.insert(expected.end(), replay.pt.begin() + static_cast<ptrdiff_t>(chunks[1].first),
+                  replay.pt.end());
+  trace::Trace hw = trace::ReadPerfData(out);
+  ASSERT_EQ(hw.queues.size(), 1u);
+  ExpectStream(QueueBytes(hw, 0), expected);
+  EXPECT_EQ(kernel.aux_committed_bytes(), expected.size());
+
+  // The kernel's records: contiguous, one TRUNCATED ending at the stop.
+  uint64_t next = 0;
+  int truncated = 0;
+  for (const auto& a : hw.aux_events) {
+    EXPECT_EQ(a.aux_offset, next);
+    next = a.aux_offset + a.aux_size;
+    if (a.flags & trace::kAuxTruncated) {
+      ++truncated;
+      EXPECT_EQ(next, stop);
+    }
+  }
+  EXPECT_EQ(next, expected.size());
+  EXPECT_EQ(truncated, 1);
+  EXPECT_TRUE(Contains(log.str(), "cpu 0: trace stopped 1 time(s)")) << log.str();
+
+  // The loss is a gap where the stream jumps.
+  decoder::ExecutionProfile p = decoder::Decode(hw);
+  int at_stop = 0;
+  for (const auto& g : p.gaps)
+    at_stop += g.kind == decoder::GapKind::kLostData && Contains(g.detail, "TRUNCATED") &&
+               g.trace_offset == stop;
+  EXPECT_EQ(at_stop, 1);
+}
+
+// A RingSink that keeps what it is given.
+struct CollectingSink : collector::RingSink {
+  struct Aux {
+    uint64_t offset, size, flags;
+    uint32_t tid;
+  };
+  std::vector<Aux> records;  // PERF_RECORD_AUX
+  std::vector<uint8_t> bytes;
+  uint64_t bytes_read = 0;
+  void OnRecord(const collector::RingInfo&, std::span<const uint8_t> r) override {
+    perf_event_header h;
+    std::memcpy(&h, r.data(), sizeof h);
+    if (h.type != PERF_RECORD_AUX) return;
+    Aux a;
+    std::memcpy(&a.offset, r.data() + 8, 8);
+    std::memcpy(&a.size, r.data() + 16, 8);
+    std::memcpy(&a.flags, r.data() + 24, 8);
+    std::memcpy(&a.tid, r.data() + 36, 4);  // sample_id: pid, tid first
+    records.push_back(a);
+  }
+  void OnAux(const collector::RingInfo&, const collector::AuxRead& read) override {
+    bytes.insert(bytes.end(), read.first.begin(), read.first.end());
+    bytes.insert(bytes.end(), read.second.begin(), read.second.end());
+    bytes_read += read.size();
+  }
+};
+
+// perf_aux_output_end runs only from the PMI handler (at the watermark) and
+// from pt_event_stop (schedule-out, disable, exit): what the hardware wrote
+// since is invisible until then. hwcov gets it all, once, by draining after
+// it disables the events.
+TEST(FakeKernel, AuxHeadMovesOnlyAtInterruptsSchedulingAndDisable) {
+  collector::SessionPlan plan = AttachPlan(true);
+  FakeKernel kernel;
+  auto trace = [](pid_t tid, size_t n, uint8_t fill) {
+    FakeKernel::Step s{0, true, std::vector<uint8_t>(n, fill)};
+    s.tid = tid;
+    return s;
+  };
+  FakeKernel::Step out;
+  out.kind = FakeKernel::Step::kSchedOut;
+  out.tid = 500;
+  kernel.script = [&](FakeKernel&) {
+    return std::vector<FakeKernel::Step>{trace(500, 1000, 1), trace(500, 1500, 2),
+                                         trace(500, 300, 4), out, trace(501, 700, 3)};
+  };
+  collector::PtSession session(kernel, plan, collector::PerfAccess{});
+  CollectingSink sink;
+  session.Enable();
+  session.Wait(0);  // 1000 bytes: below the watermark
+  session.Drain(sink);
+  EXPECT_EQ(sink.bytes_read, 0u) << "aux_head moved without an interrupt";
+  session.Wait(0);  // 1500 more: past attr.aux_watermark, a PMI
+  session.Drain(sink);
+  EXPECT_EQ(sink.bytes_read, 2500u);
+  session.Wait(0);  // 300 more
+  session.Drain(sink);
+  EXPECT_EQ(sink.bytes_read, 2500u);
+  session.Wait(0);  // 500 is scheduled out: the rest of its transaction
+  session.Drain(sink);
+  EXPECT_EQ(sink.bytes_read, 2800u);
+  session.Wait(0);  // thread 501 on the same CPU, into the same buffer
+  session.Drain(sink);
+  EXPECT_EQ(sink.bytes_read, 2800u);
+  session.Disable();  // pt_event_stop
+  session.Drain(sink);
+  session.Drain(sink);
+  EXPECT_EQ(sink.bytes_read, 3500u);
+  std::vector<uint8_t> expected(1000, 1);
+  expected.insert(expected.end(), 1500, 2);
+  expected.insert(expected.end(), 300, 4);
+  expected.insert(expected.end(), 700, 3);
+  EXPECT_EQ(sink.bytes, expected);
+  ASSERT_EQ(sink.records.size(), 3u);
+  const uint64_t sizes[] = {2500, 300, 700};
+  const uint32_t tids[] = {500, 500, 501};
+  uint64_t at = 0;
+  for (size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(sink.records[i].offset, at);
+    EXPECT_EQ(sink.records[i].size, sizes[i]);
+    EXPECT_EQ(sink.records[i].flags, 0u);
+    EXPECT_EQ(sink.records[i].tid, tids[i]);
+    at += sizes[i];
+  }
+  EXPECT_EQ(kernel.aux_committed_bytes(), 3500u);
+  EXPECT_EQ(kernel.aux_lost_bytes(), 0u);
+}
+
+// attr.inherit: the launched program forks; the child gets its own events
+// (inherit_event), which write into the parent's per-CPU buffer; the kernel
+// writes PERF_RECORD_FORK, flushes the child's AUX data when it exits
+// (perf_event_exit_task) and writes its EXIT. The child's trace reaches the
+// file in place, its PERF_RECORD_AUX records carry its pid and tid (and the
+// parent event's id), and the whole decodes like the original.
+TEST(FakeKernel, AForkedChildIsTracedIntoItsParentsBufferUnderItsPid) {
+  const Replay& replay = Replay::Get();
+  const auto chunks = replay.Chunks(64);
+  ASSERT_GT(chunks.size(), 5u);
+  constexpr pid_t kChild = 77777;
+  FakeMachine machine("pt-fake-fork");
+  FakeKernel kernel;
+  kernel.script = [&](FakeKernel& k) {
+    return replay.Steps(k, {.child = kChild, .chunk_bytes = 64});
+  };
+  const fs::path out = machine.dir.path() / "hw.data";
+  collector::RecordOptions options = Options(out, nullptr);
+  RunWhileKernelWrites(options, kernel, machine.dir.path());
+  collector::RecordResult result = RecordIntelPt(options, machine.Host(&kernel));
+
+  const auto events = kernel.events();
+  const FakeKernel::Event* parent_pt = Find(events, 8, 0);
+  ASSERT_NE(parent_pt, nullptr);
+  int children = 0;
+  for (const auto& e : events) {
+    if (e.parent < 0) continue;
+    ++children;
+    EXPECT_EQ(e.pid, kChild);
+    EXPECT_TRUE(e.exited);
+    const FakeKernel::Event* from = kernel.EventByFd(e.parent);
+    ASSERT_NE(from, nullptr);
+    EXPECT_EQ(from->pid, parent_pt->pid);
+    EXPECT_EQ(from->cpu, e.cpu);
+    EXPECT_NE(from->id, e.id);
+  }
+  EXPECT_EQ(children, 4);  // intel_pt and tracking, on each CPU
+
+  trace::Trace hw = trace::ReadPerfData(out);
+  ASSERT_EQ(hw.queues.size(), 1u);
+  const uint32_t parent = static_cast<uint32_t>(parent_pt->pid);
+  int forks = 0, exits = 0;
+  for (const auto& t : hw.tasks) {
+    if (!t.exit && t.pid == static_cast<uint32_t>(kChild)) forks += t.ppid == parent;
+    if (t.exit) exits += t.pid == static_cast<uint32_t>(kChild) || t.pid == parent;
+  }
+  EXPECT_EQ(forks, 1);
+  EXPECT_EQ(exits, 2);
+  // The child's bytes: chunks 2 to 4, after the padding.
+  const uint64_t pad = kPadBytes;
+  uint64_t child_begin = UINT64_MAX, child_end = 0, child_bytes = 0;
+  for (const auto& a : hw.aux_events) {
+    if (a.sample.tid != static_cast<uint32_t>(kChild)) {
+      EXPECT_EQ(a.sample.tid, parent);
+      continue;
+    }
+    EXPECT_EQ(a.sample.pid, static_cast<uint32_t>(kChild));
+    child_begin = std::min(child_begin, a.aux_offset);
+    child_end = std::max(child_end, a.aux_offset + a.aux_size);
+    child_bytes += a.aux_size;
+  }
+  EXPECT_EQ(child_begin, pad + chunks[1].first);
+  EXPECT_EQ(child_end, pad + chunks[3].second) << "flushed when the child exited";
+  EXPECT_EQ(child_bytes, chunks[3].second - chunks[1].first);
+  EXPECT_EQ(result.stats.processes, 2u);
+  std::vector<uint8_t> stream(kPadBytes, 0);
+  stream.insert(stream.end(), replay.pt.begin(), replay.pt.end());
+  ExpectStream(QueueBytes(hw, 0), stream);
+  const auto ips = Instructions(hw), expected = Instructions(replay.soft);
+  EXPECT_EQ(ips.size(), expected.size());
+  EXPECT_TRUE(ips == expected);
+  for (const auto& g : decoder::Decode(hw).gaps) ADD_FAILURE() << g.detail;
+  EXPECT_EQ(kernel.aux_lost_bytes(), 0u);
+}
+
+// A full AUX area while the forked child runs: the kernel disables the
+// child's inherited event (perf_event_disable_inatomic(handle->event)), and
+// hwcov's ENABLE on the parent's fd enables it again (_perf_ioctl applies
+// it with perf_event_for_each_child), so the child's later trace arrives.
+TEST(FakeKernel, AChildStoppedByAFullBufferIsEnabledThroughItsParent) {
+  const Replay& replay = Replay::Get();
+  const auto chunks = replay.Chunks(64);
+  ASSERT_GT(chunks.size(), 5u);
+  constexpr pid_t kChild = 77778;
+  FakeMachine machine("pt-fake-fork-full");
+  FakeKernel kernel;
+  kernel.script = [&](FakeKernel& k) {
+    return replay.Steps(k, {.child = kChild, .chunk_bytes = 64});
+  };
+  // The padding, chunk 1, the fork and switch, chunk 2 (the child's): all
+  // before hwcov reads, so the hardware stops inside chunk 2.
+  kernel.aux_steps_per_poll = kPadWrites + 4;
+  const fs::path out = machine.dir.path() / "hw.data";
+  collector::RecordOptions options = Options(out, nullptr);
+  RunWhileKernelWrites(options, kernel, machine.dir.path());
+  RecordIntelPt(options, machine.Host(&kernel));
+
+  const uint64_t stop = kAuxSize - 1;
+  ASSERT_GT(kPadBytes + chunks[1].second, stop);
+  ASSERT_LT(kPadBytes + chunks[1].first, stop);
+  int child_truncations = 0;
+  for (const auto& e : kernel.events())
+    if (e.parent >= 0 && e.attr.type == 8) child_truncations += e.truncations;
+  EXPECT_EQ(child_truncations, 1);
+  EXPECT_EQ(kernel.aux_lost_bytes(), kPadBytes + chunks[1].second - stop);
+  trace::Trace hw = trace::ReadPerfData(out);
+  bool truncated = false, child_after = false;
+  for (const auto& a : hw.aux_events) {
+    if (a.flags & trace::kAuxTruncated) {
+      EXPECT_EQ(a.sample.tid, static_cast<uint32_t>(kChild));
+      EXPECT_EQ(a.aux_offset + a.aux_size, stop);
+      truncated = true;
+    } else if (truncated && !child_after && a.sample.tid == static_cast<uint32_t>(kChild)) {
+      child_after = true;
+      EXPECT_EQ(a.aux_offset, stop);  // traced again from the stop on
+    }
+  }
+  EXPECT_TRUE(truncated);
+  EXPECT_TRUE(child_after) << "the child's event was not enabled again";
 }
 
 TEST(FakeKernel, DefaultFilterIsTheCommandsExecutable) {
@@ -525,6 +870,11 @@ TEST(FakeKernel, AttachToARunningProcess) {
   options.attach_pid = child;
   options.duration = 0.3;
   options.trace_everything = false;
+  // Less PT than the watermark: no PMI, so the kernel publishes it only
+  // when hwcov disables the events at the end (pt_event_stop).
+  kernel.script = [](FakeKernel&) {
+    return std::vector<FakeKernel::Step>{{0, true, std::vector<uint8_t>(1000, 0)}};
+  };
   collector::RecordResult result = RecordIntelPt(options, machine.Host(&kernel));
   kill(child, SIGKILL);
   waitpid(child, nullptr, 0);
@@ -542,6 +892,10 @@ TEST(FakeKernel, AttachToARunningProcess) {
   }
   // perf's synthesized sideband of what already runs.
   trace::Trace hw = trace::ReadPerfData(options.output);
+  ASSERT_EQ(hw.queues.size(), 1u);
+  EXPECT_EQ(QueueBytes(hw, 0), std::vector<uint8_t>(1000, 0)) << "drained after the disable";
+  ASSERT_EQ(hw.aux_events.size(), 1u);
+  EXPECT_EQ(hw.aux_events[0].aux_size, 1000u);
   ASSERT_FALSE(hw.comms.empty());
   EXPECT_EQ(hw.comms[0].name, "sleep");
   EXPECT_EQ(hw.comms[0].pid, static_cast<uint32_t>(child));
@@ -555,18 +909,8 @@ TEST(FakeKernel, AttachToARunningProcess) {
 // are opened is skipped, as perf skips it; the process itself being gone is
 // an error.
 TEST(FakeKernel, ThreadsThatEndWhileAttachingAreSkipped) {
-  const collector::PtPmu pmu = collector::PtPmu::Detect(kSysfs / "skylake");
   for (bool per_cpu : {true, false}) {
-    collector::SessionPlan plan;
-    plan.events.per_cpu = per_cpu;
-    plan.events.launch = false;
-    plan.events.aux_bytes = kAuxSize;
-    plan.pt = collector::PtAttr(pmu, 0x300e601, plan.events);
-    plan.tracking = collector::TrackingAttr(plan.events);
-    plan.cpus = {0, 1};
-    plan.tids = {500, 501, 502};
-    plan.attach_pid = 500;
-    plan.page_size = static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
+    const collector::SessionPlan plan = AttachPlan(per_cpu);
     FakeKernel kernel;
     kernel.on_open = [](const perf_event_attr&, pid_t pid, int) { return pid == 501 ? -ESRCH : 0; };
     {

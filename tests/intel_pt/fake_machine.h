@@ -4,6 +4,8 @@
 // tests share.
 #pragma once
 
+#include <unistd.h>
+
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
@@ -15,7 +17,9 @@
 
 #include "fake_kernel.h"
 #include "hwcov/support.h"
+#include "intel_pt_pmu.h"
 #include "intel_pt_recorder.h"
+#include "intel_pt_session.h"
 #include "test_support.h"
 
 namespace hwcov {
@@ -93,6 +97,23 @@ inline const FakeKernel::Event* Find(const std::vector<FakeKernel::Event>& event
         (type != PERF_TYPE_SOFTWARE || e.attr.config == PERF_COUNT_SW_DUMMY))
       return &e;
   return nullptr;
+}
+
+// A session attaching to process 500 with threads 501 and 502, on CPUs 0
+// and 1 (per_cpu) or per thread, with the smallest AUX buffer.
+inline collector::SessionPlan AttachPlan(bool per_cpu) {
+  const collector::PtPmu pmu = collector::PtPmu::Detect(kSysfs / "skylake");
+  collector::SessionPlan plan;
+  plan.events.per_cpu = per_cpu;
+  plan.events.launch = false;
+  plan.events.aux_bytes = kAuxSize;
+  plan.pt = collector::PtAttr(pmu, 0x300e601, plan.events);
+  plan.tracking = collector::TrackingAttr(plan.events);
+  plan.cpus = {0, 1};
+  plan.tids = {500, 501, 502};
+  plan.attach_pid = 500;
+  plan.page_size = static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
+  return plan;
 }
 
 inline std::string ErrorOf(const std::function<void()>& f) {

@@ -232,7 +232,13 @@ TEST(RealMachine, ConcurrentRecordingsShareTheBudgetAndShrink) {
   collector::RecordOptions options = Options(machine.dir.path() / "hw.data", &log);
   options.buffer_size = 0;
   std::vector<size_t> sizes;
-  kernel.on_script_done = [&] { sizes = kernel.aux_sizes(); };
+  // The program runs until the fake kernel has been polled once (else the
+  // reader thread may never poll before /bin/true is gone).
+  RunWhileKernelWrites(options, kernel, machine.dir.path());
+  kernel.on_script_done = [&, done = kernel.on_script_done] {
+    sizes = kernel.aux_sizes();
+    done();
+  };
   EXPECT_EQ(ErrorOf([&] { RecordIntelPt(options, machine.Host(&kernel)); }), "(no error)");
   EXPECT_TRUE(Contains(log.str(), "halved them")) << log.str();
   ASSERT_EQ(sizes.size(), 2u);
@@ -315,21 +321,6 @@ TEST(RealMachine, TooManyOpenFilesRaisesTheSoftLimitAndRetries) {
 }
 
 // --- 5. ESRCH for every event ------------------------------------------------
-
-collector::SessionPlan AttachPlan(bool per_cpu) {
-  const collector::PtPmu pmu = collector::PtPmu::Detect(kSysfs / "skylake");
-  collector::SessionPlan plan;
-  plan.events.per_cpu = per_cpu;
-  plan.events.launch = false;
-  plan.events.aux_bytes = kAuxSize;
-  plan.pt = collector::PtAttr(pmu, 0x300e601, plan.events);
-  plan.tracking = collector::TrackingAttr(plan.events);
-  plan.cpus = {0, 1};
-  plan.tids = {500, 501, 502};
-  plan.attach_pid = 500;
-  plan.page_size = static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
-  return plan;
-}
 
 TEST(RealMachine, AThreadEndingBetweenItsTwoEventsIsSkipped) {
   for (bool per_cpu : {true, false}) {

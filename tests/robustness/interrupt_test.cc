@@ -170,8 +170,10 @@ INSTANTIATE_TEST_SUITE_P(Moments, Interrupt, ::testing::ValuesIn(Moments()),
                                   (m.options.empty() ? "" : "_all_programs");
                          });
 
-// A run killed with SIGKILL leaves its partial trace (and the emulator's
-// recording directory); the next run removes them, and nothing of its own.
+// A run killed with SIGKILL leaves the emulator's recording directory; the
+// next run removes it, and nothing of its own. The soft backend, decoding
+// while recording, leaves nothing (the intel-pt backend's temporary trace
+// follows the same rule: pipeline::TemporaryTracePath).
 TEST(Interrupt, TheNextRunRemovesWhatAKilledRunLeft) {
   for (const std::string backend : {"soft", "emu"}) {
     if (backend == "emu" && !testing::HaveTool("qemu-x86_64")) continue;
@@ -179,6 +181,10 @@ TEST(Interrupt, TheNextRunRemovesWhatAKilledRunLeft) {
     // "parent" with signal 9: the program SIGKILLs hwcov from inside.
     const CommandResult killed = project.Run(backend, "middle 9 parent");
     EXPECT_NE(killed.exit_code, 0);
+    if (backend == "soft") {  // decoded while recording: it wrote no file to leave
+      EXPECT_EQ(project.Leftovers(), std::vector<std::string>{}) << killed.err;
+      continue;
+    }
     EXPECT_FALSE(project.Leftovers().empty()) << "nothing left to clean: the test proves nothing";
     const CommandResult next = project.Run(backend, "middle 15 parent");
     EXPECT_EQ(next.exit_code, 128 + SIGTERM) << next.err;

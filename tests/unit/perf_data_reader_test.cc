@@ -108,6 +108,8 @@ struct WrittenTrace {
 };
 
 // A per-thread recording of pid 4242 as a collector writes it.
+void WriteCalls(const WrittenTrace& w, trace::TraceSink& sink);
+
 WrittenTrace WriteSample(const fs::path& dir) {
   WrittenTrace w;
   w.path = dir / "sample.data";
@@ -133,20 +135,47 @@ WrittenTrace WriteSample(const fs::path& dir) {
   w.snapshot.bytes = {0xc3, 0x90, 0x90};
 
   trace::PerfDataWriter writer(w.path, {8, 0x300e601, IntelPtPriv(8)});
-  writer.AddComm(4242, 4243, "target-program-with-long-name", true, 1000);
-  writer.AddMmap(w.mmap, 1001);
-  writer.AddItraceStart(4242, 4243, 1002);
-  writer.AddFork(4244, 4242, 4244, 4243, 1003);
-  writer.AddAux(0, 4243, w.pt1, 1004);
-  writer.AddAux(1, 4244, w.pt2, 1005);
-  writer.AddAux(0, 4243, w.pt2, 1006);
-  writer.AddExit(4242, 4242, 4243, 4243, 1007);
-  writer.AddSnapshot(w.snapshot);
-  writer.AddTestName(4242, "suite / case 1");
-  writer.AddTestName(4242, "a second name for the pid, ignored");
-  writer.SetStrings({{"hostname", "testhost"}, {"osrelease", "6.1.0-test"}, {"arch", "x86_64"}});
-  writer.Finish();
+  WriteCalls(w, writer);
   return w;
+}
+
+// The calls of WriteSample after the event, to any sink.
+void WriteCalls(const WrittenTrace& w, trace::TraceSink& sink) {
+  sink.AddComm(4242, 4243, "target-program-with-long-name", true, 1000);
+  sink.AddMmap(w.mmap, 1001);
+  sink.AddItraceStart(4242, 4243, 1002);
+  sink.AddFork(4244, 4242, 4244, 4243, 1003);
+  sink.AddAux(0, 4243, w.pt1, 1004);
+  sink.AddAux(1, 4244, w.pt2, 1005);
+  sink.AddAux(0, 4243, w.pt2, 1006);
+  sink.AddExit(4242, 4242, 4243, 4243, 1007);
+  sink.AddSnapshot(w.snapshot);
+  sink.AddTestName(4242, "suite / case 1");
+  sink.AddTestName(4242, "a second name for the pid, ignored");
+  sink.SetStrings({{"hostname", "testhost"}, {"osrelease", "6.1.0-test"}, {"arch", "x86_64"}});
+  sink.Finish();
+}
+
+std::vector<char> FileBytes(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+// A TraceTee of two writers begun through it writes, into each, the very
+// file the one-step writer writes; a second Begin is refused.
+TEST(perf_data_reader, TeeWritesTheSameFileTwice) {
+  testing::TempDir dir("writer_tee");
+  const WrittenTrace w = WriteSample(dir.path());
+  trace::PerfDataWriter a(dir.path() / "a.data"), b(dir.path() / "b.data");
+  trace::TraceTee tee({&a, &b});
+  tee.Begin({8, 0x300e601, IntelPtPriv(8)});
+  EXPECT_THROW(a.Begin({8, 0x300e601, IntelPtPriv(8)}), hwcov::Error);
+  WriteCalls(w, tee);
+  EXPECT_EQ(tee.aux_bytes(), w.pt1.size() + 2 * w.pt2.size());
+  const std::vector<char> expected = FileBytes(w.path);
+  ASSERT_FALSE(expected.empty());
+  EXPECT_EQ(FileBytes(dir.path() / "a.data"), expected);
+  EXPECT_EQ(FileBytes(dir.path() / "b.data"), expected);
 }
 
 TEST(perf_data_reader, RoundTripsWhatTheWriterWrites) {

@@ -192,13 +192,36 @@ std::vector<uint64_t> Ips(const std::vector<std::pair<uint64_t, uint64_t>>& step
   return ips;
 }
 
-TEST(PtEncoder, LibiptReconstructsTheExecutedSequence) {
-  auto code = Code();
-  auto steps = Execute(code, 100, 10);
-  auto pt = Encode(code, steps, 4096);
+// Encodes |steps| and checks that libipt's instruction decoder gives back
+// exactly the executed sequence, without an error; returns the PT.
+std::vector<uint8_t> EncodeAndCheck(std::vector<uint8_t>& code,
+                                    const std::vector<std::pair<uint64_t, uint64_t>>& steps,
+                                    uint64_t psb_period, PtEncoding encoding = {}) {
+  std::vector<uint8_t> pt = Encode(code, steps, psb_period, encoding);
   Decoded decoded = DecodeInsns(pt, code);
   EXPECT_EQ(decoded.errors, 0);
   EXPECT_EQ(decoded.ips, Ips(steps));
+  return pt;
+}
+
+// Every packet of |pt|, from libipt's packet decoder.
+std::vector<pt_packet> Packets(std::vector<uint8_t>& pt) {
+  pt_config config;
+  pt_config_init(&config);
+  config.begin = pt.data();
+  config.end = pt.data() + pt.size();
+  pt_packet_decoder* decoder = pt_pkt_alloc_decoder(&config);
+  std::vector<pt_packet> out;
+  pt_packet packet;
+  if (pt_pkt_sync_forward(decoder) >= 0)
+    while (pt_pkt_next(decoder, &packet, sizeof packet) > 0) out.push_back(packet);
+  pt_pkt_free_decoder(decoder);
+  return out;
+}
+
+TEST(PtEncoder, LibiptReconstructsTheExecutedSequence) {
+  auto code = Code();
+  EncodeAndCheck(code, Execute(code, 100, 10), 4096);
 }
 
 // Without return compression every return is a TIP, so the TNT bits are the
@@ -221,25 +244,14 @@ TEST(PtEncoder, NoReturnCompressionAndTnt8Only) {
       PtEncoding encoding;
       encoding.return_compression = compress;
       encoding.long_tnt = long_tnt;
-      auto pt = Encode(code, steps, 4096, encoding);
-      Decoded decoded = DecodeInsns(pt, code);
-      EXPECT_EQ(decoded.errors, 0);
-      EXPECT_EQ(decoded.ips, Ips(steps));
-      pt_config config;
-      pt_config_init(&config);
-      config.begin = pt.data();
-      config.end = pt.data() + pt.size();
-      pt_packet_decoder* decoder = pt_pkt_alloc_decoder(&config);
-      ASSERT_GE(pt_pkt_sync_forward(decoder), 0);
+      auto pt = EncodeAndCheck(code, steps, 4096, encoding);
       uint64_t bits = 0, tips = 0, long_tnts = 0;
-      pt_packet packet;
-      while (pt_pkt_next(decoder, &packet, sizeof packet) > 0) {
+      for (const pt_packet& packet : Packets(pt)) {
         if (packet.type == ppt_tnt_8 || packet.type == ppt_tnt_64)
           bits += packet.payload.tnt.bit_size;
         long_tnts += packet.type == ppt_tnt_64;
         tips += packet.type == ppt_tip;
       }
-      pt_pkt_free_decoder(decoder);
       if (compress) {
         EXPECT_GT(bits, conditional);  // compressed returns are bits too
       } else {
@@ -256,22 +268,14 @@ TEST(PtEncoder, NoReturnCompressionAndTnt8Only) {
 
 TEST(PtEncoder, DeepRecursionOverflowsTheReturnStackWithoutDesync) {
   auto code = Code();
-  auto steps = Execute(code, 1, 200);  // 200 nested calls: > 64 return-stack entries
-  auto pt = Encode(code, steps, 4096);
-  Decoded decoded = DecodeInsns(pt, code);
-  EXPECT_EQ(decoded.errors, 0);
-  EXPECT_EQ(decoded.ips, Ips(steps));
+  EncodeAndCheck(code, Execute(code, 1, 200), 4096);  // 200 nested calls: > 64 return-stack entries
 }
 
 TEST(PtEncoder, EverySyncPointIsIndependentlyDecodable) {
   // A PSB+ every 32 bytes: a decoder that starts at any of them must find an
   // IP (FUP) and an empty return stack, or it desyncs.
   auto code = Code();
-  auto steps = Execute(code, 300, 100);
-  auto pt = Encode(code, steps, 32);
-  Decoded decoded = DecodeInsns(pt, code);
-  EXPECT_EQ(decoded.errors, 0);
-  EXPECT_EQ(decoded.ips, Ips(steps));
+  auto pt = EncodeAndCheck(code, Execute(code, 300, 100), 32);
   int errors = 0;
   DecodeSegments(pt, code, &errors);
   EXPECT_EQ(errors, 0);
@@ -282,16 +286,8 @@ TEST(PtEncoder, SyscallDisablesAndTheNextInstructionReEnables) {
   auto steps = Execute(code, 1, 1);
   auto pt = Encode(code, steps, 4096);
   // Count TIP.PGD/TIP.PGE with libipt's packet decoder.
-  pt_config config;
-  pt_config_init(&config);
-  config.begin = pt.data();
-  config.end = pt.data() + pt.size();
-  pt_packet_decoder* decoder = pt_pkt_alloc_decoder(&config);
-  ASSERT_GE(pt_pkt_sync_forward(decoder), 0);
   std::map<int, int> kinds;
-  pt_packet packet;
-  while (pt_pkt_next(decoder, &packet, sizeof packet) > 0) ++kinds[packet.type];
-  pt_pkt_free_decoder(decoder);
+  for (const pt_packet& packet : Packets(pt)) ++kinds[packet.type];
   EXPECT_EQ(kinds[ppt_tip_pgd], 2);  // at the syscall, and where the trace ends
   EXPECT_EQ(kinds[ppt_fup], 1);      // the end: FUP(resume ip) + TIP.PGD
   EXPECT_EQ(kinds[ppt_tip_pge], 2);  // at the start and after the syscall

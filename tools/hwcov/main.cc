@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <iostream>
 #include <map>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -206,14 +207,30 @@ void AddReportScopeOption(po::options_description& desc, ReportOptions& options)
 // Reports |inputs| and prints the summary on |summary_out|: stdout for
 // `report` (as llvm-cov and gcovr do), stderr for `run`, whose stdout is the
 // traced program's.
-int Report(const std::vector<fs::path>& inputs, ReportOptions& options, std::ostream& summary_out) {
+// The request's decoder settings and message sink from the options.
+void PrepareRequest(ReportOptions& options) {
   hwcov::pipeline::ReportRequest& request = options.request;
-  ProgressBar progress(!options.quiet);
   request.decode.jobs = options.jobs;
   request.decode.libipt_only = options.decoder == "libipt";
-  request.decode.progress = [&](uint64_t done, uint64_t total) { progress.Update(done, total); };
   request.message = [](const std::string& line) { std::cerr << "hwcov: " << line << "\n"; };
-  hwcov::pipeline::ReportResult result = hwcov::pipeline::RunReport(inputs, request);
+}
+
+int PrintReport(const hwcov::pipeline::ReportResult& result, const ReportOptions& options,
+                std::ostream& summary_out);
+
+int Report(const std::vector<fs::path>& inputs, ReportOptions& options, std::ostream& summary_out) {
+  PrepareRequest(options);
+  hwcov::pipeline::ReportRequest& request = options.request;
+  ProgressBar progress(!options.quiet);
+  request.decode.progress = [&](uint64_t done, uint64_t total) { progress.Update(done, total); };
+  const hwcov::pipeline::ReportResult result = hwcov::pipeline::RunReport(inputs, request);
+  request.decode.progress = nullptr;
+  return PrintReport(result, options, summary_out);
+}
+
+// Prints |result|'s summary on |summary_out|; the exit status of its gates.
+int PrintReport(const hwcov::pipeline::ReportResult& result, const ReportOptions& options,
+                std::ostream& summary_out) {
   const bool color = &summary_out == &std::cout ? UseColor(STDOUT_FILENO) : UseColor(STDERR_FILENO);
   hwcov::report::MakeTextWriter(summary_out, {color, result.root, options.show_missing})
       ->Write(result.coverage, result.summary);
@@ -309,9 +326,10 @@ std::string Stats(const hwcov::collector::RecordStats& s, const fs::path& output
     line += buf;
   }
   std::snprintf(
-      buf, sizeof buf, " of %llu process(es), %llu thread(s) in %.2f s; %s bytes of Intel PT in %s",
+      buf, sizeof buf, " of %llu process(es), %llu thread(s) in %.2f s; %s bytes of Intel PT %s%s",
       static_cast<unsigned long long>(s.processes), static_cast<unsigned long long>(s.threads),
-      s.seconds, WithCommas(s.trace_bytes).c_str(), output.string().c_str());
+      s.seconds, WithCommas(s.trace_bytes).c_str(), output.empty() ? "" : "in ",
+      output.empty() ? "decoded as recorded (no trace file)" : output.string().c_str());
   line += buf;
   if (s.baseline_seconds > 0) {
     std::snprintf(buf, sizeof buf, "; %.0fx slower than the untraced run (%.3f s)",
@@ -325,19 +343,24 @@ std::string Stats(const hwcov::collector::RecordStats& s, const fs::path& output
 // than silently ignored (gcovr users mean a source filter by --filter).
 void CheckBackendOptions(const po::variables_map& vm, hwcov::collector::Backend backend) {
   using hwcov::collector::Backend;
+  using hwcov::collector::IntelPtOptions;
+  using hwcov::collector::SoftOptions;
+  using hwcov::collector::SoftwarePtOptions;
+  // Each option by the options struct it fills: the struct says which
+  // backends read it.
   static const struct {
     const char* option;
-    std::vector<Backend> backends;
+    std::span<const Backend> backends;
     const char* hint;
   } kOwned[] = {
-      {"buffer-size", {Backend::kIntelPt}, ""},
-      {"pid", {Backend::kIntelPt}, ""},
-      {"duration", {Backend::kIntelPt}, ""},
-      {"filter", {Backend::kIntelPt}, " (for a source filter, use --include/--exclude)"},
-      {"psb-period", {Backend::kSoft, Backend::kEmu}, ""},
-      {"no-return-compression", {Backend::kSoft, Backend::kEmu}, ""},
-      {"tnt8-only", {Backend::kSoft, Backend::kEmu}, ""},
-      {"step-log", {Backend::kSoft}, ""},
+      {"buffer-size", IntelPtOptions::kBackends, ""},
+      {"pid", IntelPtOptions::kBackends, ""},
+      {"duration", IntelPtOptions::kBackends, ""},
+      {"filter", IntelPtOptions::kBackends, " (for a source filter, use --include/--exclude)"},
+      {"psb-period", SoftwarePtOptions::kBackends, ""},
+      {"no-return-compression", SoftwarePtOptions::kBackends, ""},
+      {"tnt8-only", SoftwarePtOptions::kBackends, ""},
+      {"step-log", SoftOptions::kBackends, ""},
   };
   for (const auto& owned : kOwned) {
     if (!vm.count(owned.option) || vm[owned.option].defaulted()) continue;
@@ -356,7 +379,8 @@ void CheckBackendOptions(const po::variables_map& vm, hwcov::collector::Backend 
 
 hwcov::collector::RecordResult DoRecord(const RecordArgs& args, const po::variables_map& vm,
                                         const std::vector<std::string>& command,
-                                        const fs::path& output) {
+                                        const fs::path& output,
+                                        hwcov::trace::TraceSink* live = nullptr) {
   if (command.empty() && args.pid == 0) throw hwcov::Error("no command given: put it after '--'");
   hwcov::collector::RecordOptions options;
   const hwcov::collector::BackendChoice choice =
@@ -367,6 +391,7 @@ hwcov::collector::RecordResult DoRecord(const RecordArgs& args, const po::variab
               << choice.reason << "\n";
   options.command = command;
   options.output = output;
+  options.live = live;
   options.backend = choice.backend;
   options.log = &std::cerr;
   options.step_log = args.step_log;
@@ -407,6 +432,35 @@ int CmdRecord(int argc, char** argv) {
   return DoRecord(record, vm, args.command, record.output).exit_status;
 }
 
+// `hwcov run` with the soft and emu backends: the trace is decoded while it
+// is recorded (pipeline::LiveReport), and written to a file only with -o.
+int RunDecodingLive(const Args& args, const RecordArgs& record, ReportOptions& report,
+                    const po::variables_map& vm) {
+  PrepareRequest(report);
+  hwcov::pipeline::LiveReport live(report.request);
+  const hwcov::collector::RecordResult result =
+      DoRecord(record, vm, args.command, record.output, &live.sink());
+  try {
+    const int gate = PrintReport(live.Report(), report, std::cerr);
+    return result.exit_status != 0 ? result.exit_status : gate;
+  } catch (const hwcov::Error& e) {
+    std::cerr << "hwcov: " << e.what() << "\n";
+    const int status = result.exit_status != 0 ? result.exit_status : kErrorExit;
+    if (record.output.empty() && result.stats.trace_bytes == 0) return status;  // nothing to keep
+    // The recording may have taken an hour: its trace (with -o) or its
+    // coverage stays for `hwcov report`.
+    fs::path kept = record.output;
+    if (kept.empty()) {
+      kept = fs::temp_directory_path() / ("hwcov-" + std::to_string(getpid()) + ".json");
+      if (!live.KeepCoverage(kept)) kept.clear();
+    }
+    if (!kept.empty())
+      std::cerr << "hwcov: the " << (record.output.empty() ? "coverage" : "trace") << " is kept in "
+                << kept.string() << " (hwcov report " << kept.string() << ")\n";
+    return status;
+  }
+}
+
 int CmdRun(int argc, char** argv) {
   Args args = SplitAtDoubleDash(argc, argv, 2);
   RecordArgs record;
@@ -414,7 +468,8 @@ int CmdRun(int argc, char** argv) {
   po::options_description desc("hwcov run [options] -- CMD [ARGS...]");
   desc.add_options()("help,h", "show this help")(
       "output,o", po::value(&record.output)->value_name("FILE"),
-      "keep the trace in FILE (default: a temporary file, removed)");
+      "also write the trace to FILE (default: none; with the soft and emu backends the trace is "
+      "decoded while it is recorded; the intel-pt backend and --per-test write a temporary file)");
   AddRecordOptions(desc, record);
   AddReportOptions(desc, report);
   po::variables_map vm = Parse(args.options, desc);
@@ -426,12 +481,15 @@ int CmdRun(int argc, char** argv) {
   hwcov::pipeline::ValidateRequest(report.request);
   // Every output is checked before the run: a typo must not cost a long suite.
   hwcov::pipeline::CheckOutputs(report.request.outputs);
+  if (!record.output.empty()) hwcov::pipeline::CheckOutputFile(record.output);
+  const hwcov::collector::Backend backend =
+      hwcov::collector::ChooseBackend(hwcov::collector::ParseBackend(record.backend)).backend;
+  // Per-test decoding reads a file (the stream decoder decodes the run as one).
+  if (backend != hwcov::collector::Backend::kIntelPt && !report.request.per_test)
+    return RunDecodingLive(args, record, report, vm);
   fs::path trace = record.output;
   const bool temporary = trace.empty();
-  if (temporary)
-    trace = hwcov::pipeline::TemporaryTracePath();
-  else
-    hwcov::pipeline::CheckOutputFile(trace);
+  if (temporary) trace = hwcov::pipeline::TemporaryTracePath();
   struct Cleanup {
     fs::path path;
     bool active;

@@ -3,7 +3,9 @@
 // pipe mode (16-byte header, attrs and features as records).
 #include <algorithm>
 #include <map>
+#include <type_traits>
 #include <unordered_map>
+#include <variant>
 
 #include "byte_cursor.h"
 #include "hwcov/trace.h"
@@ -262,39 +264,6 @@ class Reader {
     return &first;
   }
 
-  static uint64_t TrailerSize(uint64_t st) {
-    uint64_t n = 0;
-    for (uint64_t bit :
-         {kSampleTid, kSampleTime, kSampleId, kSampleStreamId, kSampleCpu, kSampleIdentifier})
-      if (st & bit) n += 8;
-    return n;
-  }
-
-  // Parses the sample_id trailer at the end of |record| and returns its size.
-  uint64_t ParseTrailer(std::span<const uint8_t> record, uint64_t body_min, SampleId& out,
-                        uint64_t record_offset) const {
-    const EventAttr* attr = AttrForTrailer(record);
-    if (!attr || !(attr->flags & abi::kAttrSampleIdAll)) return 0;
-    const uint64_t st = attr->sample_type;
-    const uint64_t size = TrailerSize(st);
-    if (size + body_min > record.size())
-      ThrowFileError(path_, "record at offset " + std::to_string(record_offset) +
-                                " too small for its sample_id trailer");
-    ByteCursor c(record.subspan(record.size() - size), record_offset + record.size() - size, path_);
-    if (st & kSampleTid) {
-      out.pid = c.Get<uint32_t>();
-      out.tid = c.Get<uint32_t>();
-    }
-    if (st & kSampleTime) out.time = c.Get<uint64_t>();
-    if (st & kSampleId) c.Skip(8);
-    if (st & kSampleStreamId) c.Skip(8);
-    if (st & kSampleCpu) {
-      out.cpu = c.Get<uint32_t>();
-      c.Skip(4);
-    }
-    return size;
-  }
-
   void ReadRecords(uint64_t begin, uint64_t size, bool tolerate_tail) {
     const uint64_t end = begin + size;
     uint64_t off = begin;
@@ -370,69 +339,16 @@ class Reader {
     switch (h.type) {
       case abi::kMmap:
       case abi::kMmap2:
-        ParseMmap(h, record, c, off);
-        return 0;
-      case abi::kComm: {
-        CommEvent e;
-        uint64_t trailer = ParseTrailer(record, 16, e.sample, off);
-        e.pid = c.Get<uint32_t>();
-        e.tid = c.Get<uint32_t>();
-        e.exec = h.misc & abi::kMiscCommExec;
-        e.name = c.FixedString(c.remaining() - trailer);
-        trace_.comms.push_back(std::move(e));
-        return 0;
-      }
+      case abi::kComm:
       case abi::kExit:
-      case abi::kFork: {
-        TaskEvent e;
-        ParseTrailer(record, 32, e.sample, off);
-        e.exit = h.type == abi::kExit;
-        e.pid = c.Get<uint32_t>();
-        e.ppid = c.Get<uint32_t>();
-        e.tid = c.Get<uint32_t>();
-        e.ptid = c.Get<uint32_t>();
-        e.time = c.Get<uint64_t>();
-        trace_.tasks.push_back(e);
-        return 0;
-      }
-      case abi::kAux: {
-        AuxEvent e;
-        ParseTrailer(record, 32, e.sample, off);
-        e.aux_offset = c.Get<uint64_t>();
-        e.aux_size = c.Get<uint64_t>();
-        e.flags = c.Get<uint64_t>();
-        trace_.aux_events.push_back(e);
-        return 0;
-      }
-      case abi::kItraceStart: {
-        ItraceStartEvent e;
-        ParseTrailer(record, 16, e.sample, off);
-        e.pid = c.Get<uint32_t>();
-        e.tid = c.Get<uint32_t>();
-        trace_.itrace_starts.push_back(e);
-        return 0;
-      }
+      case abi::kFork:
+      case abi::kAux:
+      case abi::kItraceStart:
       case abi::kSwitch:
-      case abi::kSwitchCpuWide: {
-        SwitchEvent e;
-        e.cpu_wide = h.type == abi::kSwitchCpuWide;
-        ParseTrailer(record, e.cpu_wide ? 16 : 8, e.sample, off);
-        e.out = h.misc & abi::kMiscSwitchOut;
-        if (e.cpu_wide) {
-          e.next_prev_pid = c.Get<uint32_t>();
-          e.next_prev_tid = c.Get<uint32_t>();
-        }
-        trace_.switches.push_back(e);
+      case abi::kSwitchCpuWide:
+      case abi::kLost:
+        AddKernelRecord(record, off);
         return 0;
-      }
-      case abi::kLost: {
-        LostEvent e;
-        ParseTrailer(record, 24, e.sample, off);
-        e.id = c.Get<uint64_t>();
-        e.lost = c.Get<uint64_t>();
-        trace_.lost.push_back(e);
-        return 0;
-      }
       case abi::kHeaderAttr: {
         EventAttr attr = ParseAttr(c, h.size - sizeof h);
         c = ByteCursor(record.subspan(sizeof h + attr.size), off + sizeof h + attr.size, path_);
@@ -499,32 +415,28 @@ class Reader {
     }
   }
 
-  void ParseMmap(const abi::RecordHeader& h, std::span<const uint8_t> record, ByteCursor& c,
-                 uint64_t off) {
-    MmapEvent e;
-    const bool v2 = h.type == abi::kMmap2;
-    const uint64_t fixed = v2 ? 8 + 32 + 24 + 8 : 8 + 32;
-    uint64_t trailer = ParseTrailer(record, fixed, e.sample, off);
-    e.pid = c.Get<uint32_t>();
-    e.tid = c.Get<uint32_t>();
-    e.start = c.Get<uint64_t>();
-    e.len = c.Get<uint64_t>();
-    e.pgoff = c.Get<uint64_t>();
-    if (v2) {
-      auto id = c.Take(24);
-      if (h.misc & abi::kMiscMmapBuildId) {
-        size_t n = std::min<size_t>(id[0], 20);
-        e.build_id = BuildId{std::string(reinterpret_cast<const char*>(id.data() + 4), n)};
-      }
-      e.prot = c.Get<uint32_t>();
-      e.flags = c.Get<uint32_t>();
-      e.executable = e.prot & 4;  // PROT_EXEC
-    } else {
-      e.executable = !(h.misc & abi::kMiscMmapData);
-      e.prot = e.executable ? 5 : 1;
+  void AddKernelRecord(std::span<const uint8_t> record, uint64_t off) {
+    const EventAttr* attr = AttrForTrailer(record);
+    const uint64_t trailer_type =
+        attr && attr->flags & abi::kAttrSampleIdAll ? attr->sample_type : 0;
+    KernelRecord r;
+    try {
+      r = DecodeKernelRecord(record, trailer_type);
+    } catch (const Error& e) {
+      ThrowFileError(path_, "record at offset " + std::to_string(off) + " " + e.what());
     }
-    e.filename = c.FixedString(c.remaining() - trailer);
-    trace_.mmaps.push_back(std::move(e));
+    std::visit(
+        [&](auto& e) {
+          using Event = std::decay_t<decltype(e)>;
+          if constexpr (std::is_same_v<Event, MmapEvent>) trace_.mmaps.push_back(std::move(e));
+          if constexpr (std::is_same_v<Event, CommEvent>) trace_.comms.push_back(std::move(e));
+          if constexpr (std::is_same_v<Event, TaskEvent>) trace_.tasks.push_back(e);
+          if constexpr (std::is_same_v<Event, AuxEvent>) trace_.aux_events.push_back(e);
+          if constexpr (std::is_same_v<Event, ItraceStartEvent>) trace_.itrace_starts.push_back(e);
+          if constexpr (std::is_same_v<Event, SwitchEvent>) trace_.switches.push_back(e);
+          if constexpr (std::is_same_v<Event, LostEvent>) trace_.lost.push_back(e);
+        },
+        r.event);
   }
 
   // Queues by idx, through a map: a search of the queue list per buffer is

@@ -30,7 +30,6 @@ class Buffer {
     bytes_.insert(bytes_.end(), s.begin(), s.end());
     bytes_.insert(bytes_.end(), padded - s.size(), 0);
   }
-  void PadTo8() { bytes_.resize((bytes_.size() + 7) & ~size_t{7}, 0); }
   size_t size() const { return bytes_.size(); }
   std::vector<uint8_t>& bytes() { return bytes_; }
 
@@ -68,17 +67,13 @@ struct PerfDataWriter::Impl {
     written += bytes.size();
   }
 
-  // Emits a kernel record: header, |body|, then the sample_id trailer.
-  void WriteRecord(uint32_t type, uint16_t misc, Buffer& body, uint32_t pid, uint32_t tid,
+  // Emits a kernel record of this writer's one event: the sample_id
+  // trailer carries |pid|, |tid| and |time|.
+  template <typename Event>
+  void WriteRecord(uint32_t type, uint16_t misc, Event event, uint32_t pid, uint32_t tid,
                    uint64_t time) {
-    body.PadTo8();
-    body.Put(pid);
-    body.Put(tid);
-    body.Put(time);
-    body.Put(kEventId);
-    abi::RecordHeader h{type, misc, static_cast<uint16_t>(sizeof(abi::RecordHeader) + body.size())};
-    Write({reinterpret_cast<const uint8_t*>(&h), sizeof h});
-    Write(body.bytes());
+    KernelRecord r{type, misc, {pid, tid, time, UINT32_MAX}, kEventId, std::move(event)};
+    Write(EncodeKernelRecord(r, kSampleTypeWritten));
   }
 
   // The file header. The constructors write it with data size 0 as soon as
@@ -119,7 +114,15 @@ struct PerfDataWriter::Impl {
 };
 
 PerfDataWriter::PerfDataWriter(const std::filesystem::path& path, const PtEventParams& params)
-    : impl_(std::make_unique<Impl>(path)) {
+    : PerfDataWriter(path) {
+  Begin(params);
+}
+
+PerfDataWriter::PerfDataWriter(const std::filesystem::path& path)
+    : impl_(std::make_unique<Impl>(path)) {}
+
+void PerfDataWriter::Begin(const PtEventParams& params) {
+  if (impl_->written) ThrowFileError(impl_->path, "the trace's event was already written");
   impl_->params = params;
   // Header placeholder, rewritten by Finish().
   std::vector<uint8_t> zeros(abi::kFileHeaderSize, 0);
@@ -238,62 +241,72 @@ void PerfDataWriter::SetCpuCounts(uint32_t available, uint32_t online) {
 
 PerfDataWriter::~PerfDataWriter() = default;
 
+void TraceTee::Begin(const PtEventParams& params) {
+  for (TraceSink* s : sinks_) s->Begin(params);
+}
+void TraceTee::AddComm(uint32_t pid, uint32_t tid, const std::string& name, bool exec,
+                       uint64_t time) {
+  for (TraceSink* s : sinks_) s->AddComm(pid, tid, name, exec, time);
+}
+void TraceTee::AddMmap(const MmapEvent& mmap, uint64_t time) {
+  for (TraceSink* s : sinks_) s->AddMmap(mmap, time);
+}
+void TraceTee::AddItraceStart(uint32_t pid, uint32_t tid, uint64_t time) {
+  for (TraceSink* s : sinks_) s->AddItraceStart(pid, tid, time);
+}
+void TraceTee::AddFork(uint32_t pid, uint32_t ppid, uint32_t tid, uint32_t ptid, uint64_t time) {
+  for (TraceSink* s : sinks_) s->AddFork(pid, ppid, tid, ptid, time);
+}
+void TraceTee::AddExit(uint32_t pid, uint32_t ppid, uint32_t tid, uint32_t ptid, uint64_t time) {
+  for (TraceSink* s : sinks_) s->AddExit(pid, ppid, tid, ptid, time);
+}
+void TraceTee::AddAux(uint32_t idx, uint32_t tid, std::span<const uint8_t> bytes, uint64_t time) {
+  for (TraceSink* s : sinks_) s->AddAux(idx, tid, bytes, time);
+  aux_bytes_ += bytes.size();
+}
+void TraceTee::AddSnapshot(const CodeSnapshot& snapshot) {
+  for (TraceSink* s : sinks_) s->AddSnapshot(snapshot);
+}
+void TraceTee::AddTestName(uint32_t pid, const std::string& name) {
+  for (TraceSink* s : sinks_) s->AddTestName(pid, name);
+}
+void TraceTee::SetStrings(const std::map<std::string, std::string>& strings) {
+  for (TraceSink* s : sinks_) s->SetStrings(strings);
+}
+void TraceTee::Finish() {
+  for (TraceSink* s : sinks_) s->Finish();
+}
+
 void PerfDataWriter::AddComm(uint32_t pid, uint32_t tid, const std::string& name, bool exec,
                              uint64_t time) {
-  Buffer b;
-  b.Put(pid);
-  b.Put(tid);
-  b.PutString(name.substr(0, 15), 8);
-  impl_->WriteRecord(abi::kComm, abi::kMiscUser | (exec ? abi::kMiscCommExec : 0), b, pid, tid,
-                     time);
+  CommEvent e;
+  e.pid = pid;
+  e.tid = tid;
+  e.exec = exec;
+  e.name = name;
+  impl_->WriteRecord(abi::kComm, abi::kMiscUser, std::move(e), pid, tid, time);
 }
 
 void PerfDataWriter::AddMmap(const MmapEvent& m, uint64_t time) {
-  Buffer b;
-  b.Put(m.pid);
-  b.Put(m.tid);
-  b.Put(m.start);
-  b.Put(m.len);
-  b.Put(m.pgoff);
-  uint16_t misc = abi::kMiscUser;
-  if (m.build_id && !m.build_id->empty()) {
-    misc |= abi::kMiscMmapBuildId;
-    uint8_t id[24] = {};
-    id[0] = static_cast<uint8_t>(std::min<size_t>(m.build_id->bytes.size(), 20));
-    std::memcpy(id + 4, m.build_id->bytes.data(), id[0]);
-    b.PutBytes(id);
+  if (m.build_id && !m.build_id->empty())
     impl_->build_ids.push_back(BuildIdEntry{-1, m.filename, *m.build_id});
-  } else {
-    uint8_t zeros[24] = {};
-    b.PutBytes(zeros);
-  }
-  b.Put(m.prot);
-  b.Put(m.flags);
-  b.PutString(m.filename, 8);
-  impl_->WriteRecord(abi::kMmap2, misc, b, m.pid, m.tid, time);
+  impl_->WriteRecord(abi::kMmap2, abi::kMiscUser, m, m.pid, m.tid, time);
 }
 
 void PerfDataWriter::AddItraceStart(uint32_t pid, uint32_t tid, uint64_t time) {
-  Buffer b;
-  b.Put(pid);
-  b.Put(tid);
-  impl_->WriteRecord(abi::kItraceStart, 0, b, pid, tid, time);
+  impl_->WriteRecord(abi::kItraceStart, 0, ItraceStartEvent{{}, pid, tid}, pid, tid, time);
 }
 
 void PerfDataWriter::AddFork(uint32_t pid, uint32_t ppid, uint32_t tid, uint32_t ptid,
                              uint64_t time) {
-  Buffer b;
-  for (uint32_t v : {pid, ppid, tid, ptid}) b.Put(v);
-  b.Put(time);
-  impl_->WriteRecord(abi::kFork, 0, b, pid, tid, time);
+  impl_->WriteRecord(abi::kFork, 0, TaskEvent{{}, false, pid, ppid, tid, ptid, time}, pid, tid,
+                     time);
 }
 
 void PerfDataWriter::AddExit(uint32_t pid, uint32_t ppid, uint32_t tid, uint32_t ptid,
                              uint64_t time) {
-  Buffer b;
-  for (uint32_t v : {pid, ppid, tid, ptid}) b.Put(v);
-  b.Put(time);
-  impl_->WriteRecord(abi::kExit, 0, b, pid, tid, time);
+  impl_->WriteRecord(abi::kExit, 0, TaskEvent{{}, true, pid, ppid, tid, ptid, time}, pid, tid,
+                     time);
 }
 
 void PerfDataWriter::AddAux(uint32_t idx, uint32_t tid, std::span<const uint8_t> bytes,

@@ -25,9 +25,13 @@
 #define HWCOV_EMU_PAGE 4096u
 #define HWCOV_EMU_STREAM_MAGIC 0x3152545356554d45ull /* "EMUVSTR1" */
 #define HWCOV_EMU_NONE 0xffffffffu                   /* no TB / no mapping */
-/* A thread stream is written through windows of this many words (16 MiB):
+/* A thread stream is written through windows of this many words (8 MiB):
  * hwcov frees the ones it has read while the plugin writes later ones. */
-#define HWCOV_EMU_WINDOW_WORDS (2u << 20)
+#define HWCOV_EMU_WINDOW_WORDS (1u << 20)
+/* While hwcov reads a stream, the plugin starts a new window only when hwcov
+ * has read up to this many windows before it (back-pressure: the program
+ * waits, nothing is lost), so the files stay small however long the run. */
+#define HWCOV_EMU_AHEAD_WINDOWS 1u
 
 /* --- <pid>.<seq>.tbs ---------------------------------------------------- */
 
@@ -109,6 +113,11 @@ struct hwcov_emu_stream_header {
   /* Of the TB entered last (the words and the run tell which): */
   uint64_t cur_counter; /* the instance counter at its entry (counter mode) */
   uint64_t cur_pos;     /* the index of its last marker passed (position mode) */
+  /* Written by hwcov while it reads this stream (|reading| set): how far it
+   * has read. The plugin waits for it (HWCOV_EMU_AHEAD_WINDOWS). */
+  uint64_t read_words;
+  uint32_t reading;
+  uint32_t reserved2;
 };
 
 /* Stream words. A TB word (bit 31 clear): follow |run| = word >> 32 predicted

@@ -314,7 +314,30 @@ static void StartForkChild(unsigned vcpu_index) {
 
 /* --- thread streams -------------------------------------------------------- */
 
+/* Back-pressure (emu_format.h, HWCOV_EMU_AHEAD_WINDOWS): while hwcov reads
+ * this stream, wait until it has read far enough for the window starting at
+ * v->window_base. A reader that makes no progress for 2 s is not waited for:
+ * the stream then grows as it would without back-pressure, never a hang. */
+static void WaitForReader(struct vcpu *v) {
+  uint64_t last = UINT64_MAX;
+  unsigned stalled_us = 0;
+  for (;;) {
+    if (!__atomic_load_n(&v->h->reading, __ATOMIC_ACQUIRE)) return;
+    const uint64_t read = __atomic_load_n(&v->h->read_words, __ATOMIC_ACQUIRE);
+    if (v->window_base < read + (uint64_t)HWCOV_EMU_AHEAD_WINDOWS * WINDOW_WORDS) return;
+    if (read != last) {
+      last = read;
+      stalled_us = 0;
+    } else if (stalled_us >= 2000000) {
+      return;
+    }
+    usleep(200);
+    stalled_us += 200;
+  }
+}
+
 static void MapWindow(struct vcpu *v) {
+  if (v->window_base > 0) WaitForReader(v); /* not at the stream's start: no header yet */
   const off_t end = (off_t)HWCOV_EMU_PAGE + (off_t)(v->window_base + WINDOW_WORDS) * 8;
   if (ftruncate(v->fd, end) != 0) Fatal("cannot grow a thread stream");
   v->window = mmap(NULL, (size_t)WINDOW_WORDS * 8, PROT_READ | PROT_WRITE, MAP_SHARED, v->fd,

@@ -1,16 +1,22 @@
 // Capture: runs a command under a trace source and writes its control flow as
 // an Intel PT perf.data trace (see hwcov/trace.h).
 //
-//   RecordOptions options{.command = {"./prog", "arg"}, .output = "perf.data"};
+//   RecordOptions options;
+//   options.command = {"./prog", "arg"};
 //   RecordResult result = Record(options);   // throws hwcov::Error
 //   return result.exit_status;
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <filesystem>
 #include <iosfwd>
 #include <string>
 #include <vector>
+
+namespace hwcov::trace {
+class TraceSink;
+}
 
 namespace hwcov::collector {
 
@@ -28,14 +34,21 @@ struct BackendChoice {
 // can work here and throws hwcov::Error with the reason and remedy if not.
 BackendChoice ChooseBackend(Backend requested);
 
-struct RecordOptions {
+// The options of a recording: what every backend reads (CommonOptions),
+// then one struct per backend family, each naming the backends that read
+// it (kBackends). The CLI refuses an option of a struct that the chosen
+// backend does not read (tools/hwcov/main.cc, CheckBackendOptions), rather
+// than ignoring it. RecordOptions joins them as bases, so a field is still
+// `options.psb_period`, and a backend's helpers take only their own part.
+struct CommonOptions {
   std::vector<std::string> command;
   std::filesystem::path output = "perf.data";
+  // Decoding while recording (soft and emu backends): every part of the
+  // trace also goes here as it is produced (pipeline::LiveReport hands the
+  // decoder's sink). With an empty |output| no perf.data is written at all.
+  trace::TraceSink* live = nullptr;
   Backend backend = Backend::kAuto;
   std::ostream* log = nullptr;  // hwcov's own messages; nullptr = silent
-  // Debug aid for tests: the soft tracer writes every single-stepped
-  // instruction address here, one hex number per line.
-  std::filesystem::path step_log;
 
   // What to trace, as Intel PT address filters would: code in binaries whose
   // path matches one of |only_paths| (glob; empty = the project's binaries:
@@ -47,28 +60,46 @@ struct RecordOptions {
   std::vector<std::string> only_paths;
   std::vector<std::string> only_exe;
   bool trace_everything = false;  // no filter: every process, libc, ld.so... too
-  // Soft and emu backends: bytes of trace between PSB+ sync points, as
-  // intel_pt's psb_period (hardware default 4 KiB). Smaller: finer-grained
-  // parallel decoding and resynchronisation, slightly larger traces.
-  uint64_t psb_period = 4096;
-  // Soft and emu backends: the packets, for decoders that support less than
-  // what hardware writes by default. no_return_compression: every return a
-  // TIP (intel_pt's noretcomp config bit, recorded in the trace's attr);
-  // tnt8_only: short TNT packets only (6 branches each), never TNT-64.
-  bool no_return_compression = false;
-  bool tnt8_only = false;
   bool inherit = true;
   // Run the command once untraced first, to report the slowdown. It runs
   // twice, so only for commands without side effects that matter.
   bool measure_baseline = false;
+};
 
-  // Intel PT hardware options.
+// Intel PT hardware (perf_event_open).
+struct IntelPtOptions {
+  static constexpr std::array kBackends{Backend::kIntelPt};
   uint64_t buffer_size = 0;          // AUX area bytes per buffer; 0: perf's default (4 MiB when
                                      // privileged, else 128 KiB)
   int attach_pid = 0;                // -p: trace a running process instead of |command|
   double duration = 0;               // seconds to trace an attached process (0: until Ctrl-C)
   std::vector<std::string> filters;  // perf-style address filter strings
 };
+
+// The software Intel PT encoder of the soft and emu backends.
+struct SoftwarePtOptions {
+  static constexpr std::array kBackends{Backend::kSoft, Backend::kEmu};
+  // Bytes of trace between PSB+ sync points, as intel_pt's psb_period
+  // (hardware default 4 KiB). Smaller: finer-grained parallel decoding and
+  // resynchronisation, slightly larger traces.
+  uint64_t psb_period = 4096;
+  // The packets, for decoders that support less than what hardware writes by
+  // default. no_return_compression: every return a TIP (intel_pt's
+  // noretcomp config bit, recorded in the trace's attr); tnt8_only: short
+  // TNT packets only (6 branches each), never TNT-64.
+  bool no_return_compression = false;
+  bool tnt8_only = false;
+};
+
+// The ptrace single-step tracer.
+struct SoftOptions {
+  static constexpr std::array kBackends{Backend::kSoft};
+  // Debug aid for tests: every single-stepped instruction address, one hex
+  // number per line.
+  std::filesystem::path step_log;
+};
+
+struct RecordOptions : CommonOptions, IntelPtOptions, SoftwarePtOptions, SoftOptions {};
 
 struct RecordStats {
   uint64_t processes = 0;

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -119,6 +120,10 @@ struct DecodeOptions {
   // Called now and then from the calling thread: PT bytes decoded so far
   // and in all.
   std::function<void(uint64_t done, uint64_t total)> progress;
+  // StreamDecoder: PT bytes held, over all queues, before the largest
+  // queue's are decoded up to its last sync point (its memory bound, with
+  // one PSB period per queue and the decoders' own).
+  uint64_t stream_buffer_bytes = 16 << 20;
 };
 
 // Decodes every AUX queue of |trace|: each stream is cut at its PSB sync
@@ -139,8 +144,50 @@ struct TestProfile {
 // recorded loss goes to its queue's test; one of no queue (lost sideband,
 // an unfinished file) to the first test. Throws hwcov::Error for a per-CPU
 // trace (a queue holds every process).
-std::vector<TestProfile> DecodeByTest(const trace::Trace& trace,
-                                      const DecodeOptions& options = {});
+std::vector<TestProfile> DecodeByTest(const trace::Trace& trace, const DecodeOptions& options = {});
+
+// Decoding while recording: a trace sink (collector::RecordOptions::live)
+// that decodes the PT as it arrives, a range of each queue's stream at a
+// time, cut at a sync point, with the sideband received so far: no perf.data
+// is needed, and memory is bounded by options.stream_buffer_bytes whatever
+// the length of the run. Its profile is Decode() of the perf.data that the
+// same calls make a PerfDataWriter write. The sideband must come no later
+// than the PT it describes (true of the software backends: they write a
+// mapping before the code in it runs). Decoding happens in AddAux(), on the
+// caller's thread: a recording that outpaces it waits.
+class StreamDecoder : public trace::TraceSink {
+ public:
+  explicit StreamDecoder(const DecodeOptions& options = {});
+  ~StreamDecoder() override;
+  StreamDecoder(const StreamDecoder&) = delete;
+  StreamDecoder& operator=(const StreamDecoder&) = delete;
+
+  void Begin(const trace::PtEventParams& params) override;
+  void AddComm(uint32_t pid, uint32_t tid, const std::string& name, bool exec,
+               uint64_t time) override;
+  void AddMmap(const trace::MmapEvent& mmap, uint64_t time) override;
+  void AddItraceStart(uint32_t pid, uint32_t tid, uint64_t time) override;
+  void AddFork(uint32_t pid, uint32_t ppid, uint32_t tid, uint32_t ptid, uint64_t time) override;
+  void AddExit(uint32_t pid, uint32_t ppid, uint32_t tid, uint32_t ptid, uint64_t time) override;
+  void AddAux(uint32_t idx, uint32_t tid, std::span<const uint8_t> bytes, uint64_t time) override;
+  void AddSnapshot(const trace::CodeSnapshot& snapshot) override;
+  // Kept in the sideband (Trace::test_names) like the file's; the live
+  // profile is the whole run's (per-test decoding reads a file: DecodeByTest).
+  void AddTestName(uint32_t pid, const std::string& name) override;
+  void SetStrings(const std::map<std::string, std::string>& strings) override;
+  // Decodes what is left of every queue.
+  void Finish() override;
+
+  // The profile, after Finish(). Throws hwcov::Error before.
+  ExecutionProfile TakeProfile();
+  // The most PT bytes held undecoded at once, and how many times decoding ran.
+  uint64_t peak_buffered_bytes() const;
+  uint64_t decode_runs() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
 
 // Debug view: every executed instruction's address in trace order, decoded
 // by libipt's instruction decoder (the reference for `perf script

@@ -12,11 +12,16 @@
 #include <filesystem>
 #include <functional>
 #include <iosfwd>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "hwcov/report.h"
+
+namespace hwcov::trace {
+class TraceSink;
+}
 
 namespace hwcov::pipeline {
 
@@ -113,6 +118,30 @@ struct ReportResult {
 // binaries missing or rebuilt, no debug info, nothing matched the scope).
 ReportResult RunReport(const std::vector<std::filesystem::path>& inputs,
                        const ReportRequest& request);
+
+// Decoding while recording (`hwcov run`): sink() goes to
+// collector::RecordOptions::live and decodes the trace as the recording
+// produces it (a decoder::StreamDecoder), so no perf.data is needed; once the
+// recording has finished, Report() maps, scopes, writes and gates the
+// coverage as RunReport does for a trace file. The request is checked at
+// construction, before the recording (request.per_test is refused: per-test
+// decoding reads a file, DecodeByTest). request.decode.progress is not called.
+class LiveReport {
+ public:
+  explicit LiveReport(const ReportRequest& request);
+  ~LiveReport();
+  trace::TraceSink& sink();
+  ReportResult Report();
+  // When Report() failed after mapping (nothing in scope, a bad output...):
+  // writes the whole coverage, unscoped, as hwcov JSON to |path|, so that
+  // the recording is not lost (`hwcov report PATH` with other options).
+  // False when there is nothing mapped to keep.
+  bool KeepCoverage(const std::filesystem::path& path) const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
 
 // `hwcov dump`: the trace's header, Intel PT configuration, AUX queues with
 // their packet counts (libipt's packet decoder), the sideband in time order

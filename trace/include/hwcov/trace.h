@@ -15,6 +15,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "hwcov/support.h"
@@ -104,6 +105,29 @@ struct LostEvent {
   SampleId sample;
   uint64_t id = 0, lost = 0;
 };
+
+// One kernel sideband record (PERF_RECORD_MMAP ... LOST, the types below
+// 64) as the kernel writes it into a data ring and perf.data holds it: the
+// header, the event of its kind (its |sample| is the trailer's), and the
+// sample_id trailer. Types without an event here leave |event| empty.
+struct KernelRecord {
+  uint32_t type = 0;
+  uint16_t misc = 0;  // decoding: as found; encoding: ORed with the event's own bits
+  SampleId sample;    // the sample_id trailer
+  uint64_t id = 0;    // its ID / IDENTIFIER
+  std::variant<std::monostate, MmapEvent, CommEvent, TaskEvent, ItraceStartEvent, SwitchEvent,
+               AuxEvent, LostEvent>
+      event;
+};
+
+// The one codec of these records (the perf.data reader and writer and the
+// Intel PT collector's ring reader use it). |sample_type| is the trailer's
+// layout: the attr's sample_type with sample_id_all, 0 without. Decoding
+// |record| (header.size bytes) throws hwcov::Error "too small for its
+// sample_id trailer" or "... for its fields"; callers add where it was.
+KernelRecord DecodeKernelRecord(std::span<const uint8_t> record, uint64_t sample_type);
+// Encodes a record (COMM names cut to the kernel's 15 characters).
+std::vector<uint8_t> EncodeKernelRecord(const KernelRecord& record, uint64_t sample_type);
 
 // One PERF_RECORD_AUXTRACE: |size| bytes of PT stored at |file_offset|.
 struct AuxBuffer {
@@ -208,32 +232,87 @@ struct AuxtraceChunk {
   uint64_t reference = 0;     // Intel PT: TSC when read (perf's intel_pt_reference)
 };
 
+// Where a software recording goes while it is produced: a perf.data file
+// (PerfDataWriter), the decoder (decoder::StreamDecoder: decoding while
+// recording, no file), or both (TraceTee). The collector writes to this
+// interface only; the pipeline hands it the decoder's sink
+// (docs/architecture.md, "Decoding while recording"). Begin() comes first,
+// Finish() last; calls come from one thread at a time.
+class TraceSink {
+ public:
+  virtual ~TraceSink() = default;
+  virtual void Begin(const PtEventParams& params) = 0;
+  virtual void AddComm(uint32_t pid, uint32_t tid, const std::string& name, bool exec,
+                       uint64_t time) = 0;
+  virtual void AddMmap(const MmapEvent& mmap, uint64_t time) = 0;
+  virtual void AddItraceStart(uint32_t pid, uint32_t tid, uint64_t time) = 0;
+  virtual void AddFork(uint32_t pid, uint32_t ppid, uint32_t tid, uint32_t ptid, uint64_t time) = 0;
+  virtual void AddExit(uint32_t pid, uint32_t ppid, uint32_t tid, uint32_t ptid, uint64_t time) = 0;
+  // PT bytes of queue |idx| (thread |tid|), continuing what came before. A
+  // sink that cannot keep up makes the caller wait (the software backends'
+  // programs stop meanwhile), so nothing is dropped.
+  virtual void AddAux(uint32_t idx, uint32_t tid, std::span<const uint8_t> bytes,
+                      uint64_t time) = 0;
+  virtual void AddSnapshot(const CodeSnapshot& snapshot) = 0;
+  // The test process |pid| runs for (per-test coverage); the first name given
+  // for a pid stays.
+  virtual void AddTestName(uint32_t pid, const std::string& name) = 0;
+  virtual void SetStrings(const std::map<std::string, std::string>& strings) = 0;
+  virtual void Finish() = 0;
+};
+
+// Every call to each of |sinks|, in order.
+class TraceTee : public TraceSink {
+ public:
+  explicit TraceTee(std::vector<TraceSink*> sinks) : sinks_(std::move(sinks)) {}
+  void Begin(const PtEventParams& params) override;
+  void AddComm(uint32_t pid, uint32_t tid, const std::string& name, bool exec,
+               uint64_t time) override;
+  void AddMmap(const MmapEvent& mmap, uint64_t time) override;
+  void AddItraceStart(uint32_t pid, uint32_t tid, uint64_t time) override;
+  void AddFork(uint32_t pid, uint32_t ppid, uint32_t tid, uint32_t ptid, uint64_t time) override;
+  void AddExit(uint32_t pid, uint32_t ppid, uint32_t tid, uint32_t ptid, uint64_t time) override;
+  void AddAux(uint32_t idx, uint32_t tid, std::span<const uint8_t> bytes, uint64_t time) override;
+  void AddSnapshot(const CodeSnapshot& snapshot) override;
+  void AddTestName(uint32_t pid, const std::string& name) override;
+  void SetStrings(const std::map<std::string, std::string>& strings) override;
+  void Finish() override;
+  uint64_t aux_bytes() const { return aux_bytes_; }  // PT bytes passed on
+
+ private:
+  std::vector<TraceSink*> sinks_;
+  uint64_t aux_bytes_ = 0;
+};
+
 // Streams a perf.data file in perf's layout for `perf record -e intel_pt//u`
 // in per-thread mode: one intel_pt attr (sample_type IP|TID|TIME|IDENTIFIER,
 // sample_id_all), AUXTRACE_INFO first, sideband and AUXTRACE records as they
 // come, then the BUILD_ID and AUXTRACE-index features. Writes to a temporary
 // and renames in Finish().
-class PerfDataWriter {
+class PerfDataWriter : public TraceSink {
  public:
   PerfDataWriter(const std::filesystem::path& path, const PtEventParams& params);
-  ~PerfDataWriter();
+  // The file is created now; its attr and header are written by Begin().
+  explicit PerfDataWriter(const std::filesystem::path& path);
+  ~PerfDataWriter() override;
   PerfDataWriter(const PerfDataWriter&) = delete;
   PerfDataWriter& operator=(const PerfDataWriter&) = delete;
 
-  void AddComm(uint32_t pid, uint32_t tid, const std::string& name, bool exec, uint64_t time);
-  void AddMmap(const MmapEvent& mmap, uint64_t time);
-  void AddItraceStart(uint32_t pid, uint32_t tid, uint64_t time);
-  void AddFork(uint32_t pid, uint32_t ppid, uint32_t tid, uint32_t ptid, uint64_t time);
-  void AddExit(uint32_t pid, uint32_t ppid, uint32_t tid, uint32_t ptid, uint64_t time);
-  void AddAux(uint32_t idx, uint32_t tid, std::span<const uint8_t> bytes, uint64_t time);
-  void AddSnapshot(const CodeSnapshot& snapshot);
-  // The test process |pid| runs for; the first name given for a pid stays.
-  void AddTestName(uint32_t pid, const std::string& name);
-  void SetStrings(const std::map<std::string, std::string>& strings);
+  void Begin(const PtEventParams& params) override;
+  void AddComm(uint32_t pid, uint32_t tid, const std::string& name, bool exec,
+               uint64_t time) override;
+  void AddMmap(const MmapEvent& mmap, uint64_t time) override;
+  void AddItraceStart(uint32_t pid, uint32_t tid, uint64_t time) override;
+  void AddFork(uint32_t pid, uint32_t ppid, uint32_t tid, uint32_t ptid, uint64_t time) override;
+  void AddExit(uint32_t pid, uint32_t ppid, uint32_t tid, uint32_t ptid, uint64_t time) override;
+  void AddAux(uint32_t idx, uint32_t tid, std::span<const uint8_t> bytes, uint64_t time) override;
+  void AddSnapshot(const CodeSnapshot& snapshot) override;
+  void AddTestName(uint32_t pid, const std::string& name) override;
+  void SetStrings(const std::map<std::string, std::string>& strings) override;
   uint64_t aux_bytes() const;
 
   // Writes the feature sections and header, then renames into place.
-  void Finish();
+  void Finish() override;
 
   // --- Hardware recordings: the layout `perf record -e intel_pt//u` itself
   // writes, with the attrs as opened and kernel records copied verbatim. ---
