@@ -8,6 +8,7 @@
 #include <cstring>
 #include <filesystem>
 
+#include "hwcov/hex.h"
 #include "hwcov/support.h"
 #include "intel_pt_elf.h"
 
@@ -17,12 +18,6 @@ namespace {
 constexpr char kFormat[] =
     "filter|start|stop|tracestop <symbol or address> [/ <end symbol or size>] @ <file>, "
     "several separated by commas";
-
-std::string Hex(uint64_t v) {
-  char buf[24];
-  std::snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(v));
-  return buf;
-}
 
 class FilterParser {
  public:

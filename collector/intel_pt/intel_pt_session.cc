@@ -7,16 +7,11 @@
 #include <cstddef>
 #include <cstring>
 
+#include "hwcov/hex.h"
 #include "hwcov/support.h"
 
 namespace hwcov::collector {
 namespace {
-
-std::string Hex(uint64_t v) {
-  char buf[24];
-  std::snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(v));
-  return buf;
-}
 
 const char* KindName(int kind) { return kind == 0 ? "intel_pt//u" : "dummy:u"; }
 

@@ -2,16 +2,9 @@
 
 #include <cstdio>
 
+#include "hwcov/hex.h"
+
 namespace hwcov::decoder {
-namespace {
-
-std::string Hex(uint64_t value) {
-  char buf[24];
-  std::snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(value));
-  return buf;
-}
-
-}  // namespace
 
 BranchCount& ProfileBuilder::Branch(uint32_t module, uint64_t offset) {
   BranchCount& b = branches_[{module, offset}];

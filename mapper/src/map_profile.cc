@@ -5,18 +5,13 @@
 #include <sstream>
 
 #include "coverage_builder.h"
+#include "hwcov/hex.h"
 #include "hwcov/mapper.h"
 #include "module_data.h"
 #include "module_mapper.h"
 
 namespace hwcov::mapper {
 namespace {
-
-std::string Hex(uint64_t value) {
-  std::ostringstream s;
-  s << "0x" << std::hex << value;
-  return s.str();
-}
 
 TraceQuality Quality(const decoder::ExecutionProfile& profile,
                      const std::vector<std::string>& warnings) {

@@ -9,17 +9,12 @@
 #include <tuple>
 
 #include "hwcov/decoder.h"
+#include "hwcov/hex.h"
 #include "hwcov/pipeline.h"
 #include "hwcov/trace.h"
 
 namespace hwcov::pipeline {
 namespace {
-
-std::string Hex(uint64_t v) {
-  char buf[24];
-  std::snprintf(buf, sizeof buf, "0x%" PRIx64, v);
-  return buf;
-}
 
 void Header(std::ostream& out, const trace::Trace& t) {
   out << "# trace " << t.path.string() << (t.pipe_mode ? " (pipe mode)" : " (file mode)")

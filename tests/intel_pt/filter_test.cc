@@ -9,6 +9,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "hwcov/hex.h"
 #include "hwcov/support.h"
 #include "intel_pt_elf.h"
 #include "intel_pt_filter.h"
@@ -59,12 +60,6 @@ uint64_t ReadelfOffset(const fs::path& file, uint64_t vaddr) {
   }
   ADD_FAILURE() << std::hex << vaddr << " not in a LOAD segment of " << file;
   return 0;
-}
-
-std::string Hex(uint64_t v) {
-  std::ostringstream s;
-  s << "0x" << std::hex << v;
-  return s.str();
 }
 
 TEST(FilterParse, PerfsSyntax) {

@@ -201,7 +201,13 @@ TEST(RealMachine, CapPerfmonDefaultsFitTheLockedMemoryBudget) {
   unlimited.allow_cpu_wide = true;
   unlimited.cap_ipc_lock = true;
   std::vector<size_t> sizes;
-  unlimited.on_script_done = [&] { sizes = unlimited.aux_sizes(); };
+  // The program runs until the fake kernel has been polled once (else the
+  // reader thread may never poll before /bin/true is gone).
+  RunWhileKernelWrites(options, unlimited, locked.dir.path());
+  unlimited.on_script_done = [&, done = unlimited.on_script_done] {
+    sizes = unlimited.aux_sizes();
+    done();
+  };
   RecordIntelPt(options, locked.Host(&unlimited));
   EXPECT_EQ(sizes, (std::vector<size_t>{4 << 20, 4 << 20}));
 }
