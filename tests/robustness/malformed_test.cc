@@ -99,17 +99,18 @@ TEST(robustness, WrongSizesInARealTrace) {
        "feature section ["},
       {"snapshot of 2^62 bytes",
        [](std::string& b, const FileLayout& l) {
-         // The last feature is hwcov's snapshot section: count, pid, start,
-         // name length, name, size.
-         const uint64_t bits = l.data_offset + l.data_size;
-         uint64_t table_entries = 0;
-         for (int w = 0; w < 4; ++w) {
+         // hwcov's snapshot section (count, pid, start, name length, name,
+         // size): its entry in the feature table follows those of the
+         // features with a lower bit.
+         const uint64_t table = l.data_offset + l.data_size;
+         uint64_t before = 0;
+         for (int bit = 0; bit < trace::kFeatureHwcovSnapshots; ++bit) {
            uint64_t word;
-           std::memcpy(&word, b.data() + 72 + 8 * w, 8);
-           table_entries += static_cast<uint64_t>(__builtin_popcountll(word));
+           std::memcpy(&word, b.data() + 72 + 8 * (bit / 64), 8);
+           before += (word >> (bit % 64)) & 1;
          }
          uint64_t payload;
-         std::memcpy(&payload, b.data() + bits + 16 * (table_entries - 1), 8);
+         std::memcpy(&payload, b.data() + table + 16 * before, 8);
          uint32_t name_len;
          std::memcpy(&name_len, b.data() + payload + 16, 4);
          Patch<uint64_t>(b, payload + 20 + name_len, uint64_t{1} << 62);
