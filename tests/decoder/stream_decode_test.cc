@@ -8,9 +8,7 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <fstream>
 #include <map>
-#include <sstream>
 
 #include "decode_test_support.h"
 #include "hwcov/collector.h"
@@ -107,13 +105,6 @@ INSTANTIATE_TEST_SUITE_P(Programs, StreamDecode,
                            return std::string(param.param.name);
                          });
 
-std::string Slurp(const fs::path& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 // `hwcov run` (soft) without -o writes no trace anywhere, and reports what
 // record-then-report does on the same (deterministic) program.
 TEST(StreamDecodeCli, RunWritesNoTraceAndReportsAsRecordThenReport) {
@@ -136,7 +127,8 @@ TEST(StreamDecodeCli, RunWritesNoTraceAndReportsAsRecordThenReport) {
   const auto after = testing::RunCommand({HWCOV_BINARY, "report", "-q", "--root", root, "--json",
                                           (dir.path() / "after.json").string(), trace.string()});
   ASSERT_EQ(after.exit_code, 0) << after.err;
-  EXPECT_EQ(Slurp(dir.path() / "live.json"), Slurp(dir.path() / "after.json"));
+  EXPECT_EQ(testing::ReadFile(dir.path() / "live.json"),
+            testing::ReadFile(dir.path() / "after.json"));
 }
 
 TEST(StreamDecoderSink, NoProfileBeforeTheEnd) {

@@ -12,8 +12,6 @@
 
 #include <chrono>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 #include <thread>
 
 #include "test_support.h"
@@ -38,13 +36,6 @@ uint64_t AllocatedBytes(const fs::path& dir) {
     if (lstat(it->path().c_str(), &st) == 0) total += static_cast<uint64_t>(st.st_blocks) * 512;
   }
   return total;
-}
-
-std::string Slurp(const fs::path& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
 }
 
 TEST(LiveDecode, DiskStaysFarBelowTheTraceAndCoverageIsRecordThenReport) {
@@ -86,7 +77,7 @@ TEST(LiveDecode, DiskStaysFarBelowTheTraceAndCoverageIsRecordThenReport) {
     peak = std::max({peak, AllocatedBytes(tmp) + AllocatedBytes(cwd) + AllocatedBytes(shm)});
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
-  const std::string live_err = Slurp(err);
+  const std::string live_err = testing::ReadFile(err);
   ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << live_err;
   EXPECT_TRUE(fs::is_empty(tmp)) << "hwcov left files in its TMPDIR";
   EXPECT_TRUE(fs::is_empty(cwd)) << "hwcov wrote into the working directory";
@@ -103,7 +94,7 @@ TEST(LiveDecode, DiskStaysFarBelowTheTraceAndCoverageIsRecordThenReport) {
   const uint64_t trace_size = fs::file_size(trace);
   EXPECT_GT(trace_size, kDiskBound) << "the trace is too small to show the bound";
   EXPECT_LT(peak, kDiskBound) << "peak disk use " << peak << " bytes for a trace of " << trace_size;
-  EXPECT_EQ(Slurp(live_json), Slurp(after_json));
+  EXPECT_EQ(testing::ReadFile(live_json), testing::ReadFile(after_json));
   RecordProperty("peak_disk_bytes", std::to_string(peak));
   RecordProperty("trace_bytes", std::to_string(trace_size));
 }
