@@ -86,7 +86,12 @@ TEST_P(CorruptDwarf, UnreadableNamesAreCountedWarningsAndLinesStay) {
   const std::string file = "warning: " + Bin().string() + ": ";
   ASSERT_NE(line.find(file), std::string::npos) << line;
   EXPECT_GT(std::stoul(line.substr(line.find(file) + file.size())), 0u) << line;
-  EXPECT_NE(line.find("DW_DLE_STRING_OFFSET_BAD"), std::string::npos) << line;
+  // libdwarf's own reason: an offset past the cut, or (when a string began
+  // in the 8 bytes kept, which depends on the build path's length) one cut
+  // off before its terminator.
+  EXPECT_TRUE(line.find("DW_DLE_STRING_OFFSET_BAD") != std::string::npos ||
+              line.find("DW_DLE_STRING_NOT_TERMINATED") != std::string::npos)
+      << line;
 
   const CoverageRecords before = ReadLcov(good), after = ReadLcov(bad);
   const std::string source = (ProgramSourceDir() / "control.c").string();
