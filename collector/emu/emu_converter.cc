@@ -438,6 +438,10 @@ class Converter {
         case EmuEvent::kSysret:
           t.now = std::max(t.now, e.value);
           break;
+        case EmuEvent::kPartial:
+        case EmuEvent::kTransition:
+        case EmuEvent::kResumed:
+          ThrowFileError(path, "a counting-mode event in a trace recording");
       }
     }
     if (!cur_done) Last(v, t, h, cur_id, v.blocks[cur_id]);
