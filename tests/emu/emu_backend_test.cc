@@ -314,9 +314,12 @@ TEST_P(EmuCountingMode, SameCoverageAsTheTrace) {
       if (it->second == count) continue;
       const std::string where =
           std::string(kind) == "FNDA" ? key.substr(key.find(':') + 1) : LineOf(key);
+      // On a timer-bound line, the lines ran in both; a branch outcome may
+      // not have (the loop's entry test sees 5 ticks already on a loaded
+      // machine).
       const bool executed_in_both =
           it->second != "0" && it->second != "-" && count != "0" && count != "-";
-      EXPECT_TRUE(explained.contains(where) && executed_in_both)
+      EXPECT_TRUE(explained.contains(where) && (executed_in_both || std::string(kind) == "BRDA"))
           << kind << " " << key << ": counted " << it->second << ", traced " << count;
     }
   };

@@ -318,9 +318,10 @@ uint64_t ParseSize(const std::string& text) {
 }
 
 // The record-time statistics line.
-std::string Stats(const hwcov::collector::RecordStats& s, const fs::path& output) {
+// |counted|: the emu backend's counting mode, which writes no trace.
+std::string Stats(const hwcov::collector::RecordStats& s, const fs::path& output, bool counted) {
   char buf[512];
-  if (s.trace_bytes == 0 && output.empty() && !s.steps) {  // counted in QEMU: no trace at all
+  if (counted) {
     std::snprintf(buf, sizeof buf,
                   "counted %s instructions of %llu process(es), %llu thread(s) in %.2f s "
                   "(emu counting mode, no trace)",
@@ -419,7 +420,7 @@ hwcov::collector::RecordResult DoRecord(const RecordArgs& args, const po::variab
   options.filters = args.filters;
   options.count = args.emu_count;
   hwcov::collector::RecordResult result = hwcov::collector::Record(options);
-  std::cerr << "hwcov: " << Stats(result.stats, output) << "\n";
+  std::cerr << "hwcov: " << Stats(result.stats, output, result.profile.has_value()) << "\n";
   if (result.killed_by_signal)
     std::cerr << "hwcov: the traced program was killed by "
               << hwcov::SignalName(result.killed_by_signal) << "; coverage up to then\n";
