@@ -163,6 +163,9 @@ struct hwcov_emu_count {
   uint64_t fall;   /* to the next instruction (a conditional branch not taken) */
   uint64_t target; /* to a relative branch's target (taken) */
   uint64_t again;  /* a REP string instruction's next iteration (the TB at it) */
+  /* The plugin's own state of the TB, beside its counts so that the hot
+   * path touches one place (emu_plugin.c); hwcov ignores it. */
+  uint64_t plugin[8];
 };
 /* The file grows by this many TBs at a time, each chunk mapped on its own so
  * that the counters of running code never move. */

@@ -24,6 +24,7 @@
 #define _GNU_SOURCE
 #include <Zydis/Zydis.h>
 #include <errno.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
@@ -60,8 +61,7 @@ static int g_count_mode;
 struct tb_info {
   uint32_t id, n, flags;
   uint32_t succ; /* predictor while single-threaded: 1 + the TB that last followed, 0 none */
-  /* Counting mode: */
-  struct hwcov_emu_count *ctr;
+  /* Counting mode (the struct then lives in hwcov_emu_count.plugin, CountsOf): */
   uint64_t vaddr, last_ip;
   uint64_t fall, target; /* the last instruction's plain successors (0: none) */
   uint8_t any;           /* indirect branch, return or far transfer: any successor */
@@ -240,6 +240,13 @@ static void MapCounter(void) {
 
 static const size_t kChunkBytes = (size_t)HWCOV_EMU_COUNT_CHUNK * sizeof(struct hwcov_emu_count);
 
+_Static_assert(sizeof(struct tb_info) <= sizeof(((struct hwcov_emu_count *)0)->plugin),
+               "a TB's state fits beside its counts");
+
+static inline struct hwcov_emu_count *CountsOf(struct tb_info *info) {
+  return (struct hwcov_emu_count *)((char *)info - offsetof(struct hwcov_emu_count, plugin));
+}
+
 /* Maps chunk |i| of the table file, at |at| (the address the parent's
  * translated code uses, after a fork) or anywhere. */
 static struct hwcov_emu_count *MapChunk(size_t i, void *at) {
@@ -251,7 +258,8 @@ static struct hwcov_emu_count *MapChunk(size_t i, void *at) {
 }
 
 /* A new table file for this instance; after a fork, its chunks replace the
- * parent's at the same addresses, counting from zero. */
+ * parent's at the same addresses, with the TBs' state kept and the counts
+ * from zero. */
 static void OpenCounts(void) {
   if (!g_count_mode) return;
   if (g_cnt_fd >= 0) close(g_cnt_fd);
@@ -259,7 +267,16 @@ static void OpenCounts(void) {
   FilePath(path, sizeof path, "cnt");
   g_cnt_fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (g_cnt_fd < 0) Fatal(path);
-  for (size_t i = 0; i < g_n_chunks; ++i) MapChunk(i, g_chunks[i]);
+  if (!g_n_chunks) return;
+  struct hwcov_emu_count *saved = malloc(kChunkBytes);
+  if (!saved) Fatal("out of memory");
+  for (size_t i = 0; i < g_n_chunks; ++i) {
+    memcpy(saved, g_chunks[i], kChunkBytes);
+    MapChunk(i, g_chunks[i]);
+    for (size_t k = 0; k < HWCOV_EMU_COUNT_CHUNK; ++k)
+      memcpy(g_chunks[i][k].plugin, saved[k].plugin, sizeof saved[k].plugin);
+  }
+  free(saved);
 }
 
 static struct hwcov_emu_count *CountSlot(uint32_t id) {
@@ -537,11 +554,35 @@ static void OnTbExec(unsigned int vcpu_index, void *udata) {
   h->cur_pos = 0;
 }
 
-static inline void Add(uint64_t *counter) {
-  if (unlikely(g_multi))
+static inline void Add(uint64_t *counter, int multi) {
+  if (unlikely(multi))
     __atomic_fetch_add(counter, 1, __ATOMIC_RELAXED);
   else
     ++*counter;
+}
+
+/* Counting mode's rare cases, out of line: the hot path stays small. */
+static __attribute__((noinline, cold)) void CountPartial(struct vcpu *v, struct tb_info *prev,
+                                                          uint64_t started) {
+  const uint64_t payload[2] = {prev->id, started};
+  PutEvent(v, HWCOV_EMU_EV_PARTIAL, payload, 2);
+}
+
+/* |prev| ended and |tb| began: neither its fall-through nor its target. */
+static __attribute__((noinline)) void CountOtherSuccessor(struct vcpu *v, struct tb_info *prev,
+                                                          struct tb_info *tb) {
+  if (prev->rep && tb->vaddr == prev->last_ip) {
+    Add(&CountsOf(prev)->again, g_multi);
+  } else if (!prev->any || (tb->handler && !prev->far)) {
+    const uint64_t payload[2] = {prev->id, tb->id};
+    PutEvent(v, HWCOV_EMU_EV_TRANSITION, payload, 2);
+  }
+}
+
+static __attribute__((noinline, cold)) void CountResumed(struct vcpu *v, struct tb_info *tb) {
+  v->resumed = 0;
+  const uint64_t id = tb->id;
+  PutEvent(v, HWCOV_EMU_EV_RESUMED, &id, 1);
 }
 
 /* Counting mode's hot path: the previous TB's ending, then this entry. */
@@ -552,39 +593,36 @@ static void OnTbCount(unsigned int vcpu_index, void *udata) {
     v = OpenStream(vcpu_index);
     if (!v) return;
   }
+  const int multi = g_multi;
   struct hwcov_emu_stream_header *h = v->h;
   struct tb_info *prev = v->cur;
   if (likely(prev != NULL)) {
-    uint64_t started = prev->n; /* as in OnTbExec */
+    /* As in OnTbExec, but the counter restarts from 0 at each entry (below)
+     * instead of being remembered in the header: one load and store less
+     * per TB (hwcov's reader computes the same with cur_counter 0). */
+    uint64_t started = prev->n;
     if (prev->flags & HWCOV_EMU_TB_POS)
       started = h->cur_pos + 1;
-    else if (!g_multi)
-      started = *g_counter - h->cur_counter + 1;
+    else if (!multi)
+      started = *g_counter + 1;
     const uint64_t next = tb->vaddr;
-    if (unlikely(started != prev->n)) {
-      const uint64_t payload[2] = {prev->id, started};
-      PutEvent(v, HWCOV_EMU_EV_PARTIAL, payload, 2);
-    } else if (next == prev->fall) {
-      Add(&prev->ctr->fall);
-    } else if (next == prev->target) {
-      Add(&prev->ctr->target);
-    } else if (prev->rep && next == prev->last_ip) {
-      Add(&prev->ctr->again);
-    } else if (unlikely(!prev->any || (tb->handler && !prev->far))) {
-      const uint64_t payload[2] = {prev->id, tb->id};
-      PutEvent(v, HWCOV_EMU_EV_TRANSITION, payload, 2);
-    }
+    if (unlikely(started != prev->n))
+      CountPartial(v, prev, started);
+    else if (next == prev->fall)
+      Add(&CountsOf(prev)->fall, multi);
+    else if (next == prev->target)
+      Add(&CountsOf(prev)->target, multi);
+    else if (!prev->any || prev->rep || tb->handler)
+      CountOtherSuccessor(v, prev, tb);
   }
-  if (unlikely(v->resumed)) {
-    v->resumed = 0;
-    const uint64_t id = tb->id;
-    PutEvent(v, HWCOV_EMU_EV_RESUMED, &id, 1);
-  }
-  Add(&tb->ctr->entries);
+  if (unlikely(v->resumed)) CountResumed(v, tb);
+  Add(&CountsOf(tb)->entries, multi);
   v->cur = tb;
   h->cur_tb = tb->id + 1;
-  h->cur_counter = *g_counter;
-  h->cur_pos = 0;
+  if (likely(!multi))
+    *g_counter = 0;
+  else if (tb->flags & HWCOV_EMU_TB_POS)
+    h->cur_pos = 0;
 }
 
 /* The plain successors of a TB's last instruction (hwcov::IsSuccessor). */
@@ -760,7 +798,9 @@ static void OnTbTrans(qemu_plugin_id_t id, struct qemu_plugin_tb *tb) {
     pthread_mutex_unlock(&g_lock);
     return;
   }
-  struct tb_info *info = calloc(1, sizeof *info); /* lives as long as the TB may run */
+  /* It lives as long as the TB may run; in counting mode, beside its counts. */
+  struct tb_info *info =
+      g_count_mode ? (struct tb_info *)CountSlot(g_next_tb)->plugin : calloc(1, sizeof *info);
   if (!info) Fatal("out of memory");
   info->id = g_next_tb++;
   if (info->id >= g_cap_infos) {
@@ -794,7 +834,6 @@ static void OnTbTrans(qemu_plugin_id_t id, struct qemu_plugin_tb *tb) {
   AppendRecord(&r, sizeof r, sizes, n, bytes, total);
 
   if (g_count_mode) {
-    info->ctr = CountSlot(info->id);
     info->vaddr = r.vaddr;
     info->last_ip = r.vaddr + total - sizes[n - 1];
     ClassifyLast(info, bytes + total - sizes[n - 1], sizes[n - 1]);
