@@ -6,6 +6,7 @@
 #include <set>
 #include <tuple>
 
+#include "emu_resume.h"
 #include "software_pt.h"
 
 namespace hwcov::collector {
@@ -46,37 +47,6 @@ struct TbTally {
   std::map<size_t, uint64_t> prefixes;  // instructions that ran -> times
   uint64_t taken = 0, not_taken = 0;
 };
-
-// Where code interrupted after |code|'s last instruction resumed: the TB
-// entered after the next rt_sigreturn, if its last instruction can go there
-// (emu_converter.cc, ResumeAddress, from which this follows).
-std::optional<uint64_t> ResumeAddress(const TbCode& code, std::optional<uint64_t> resumed) {
-  const uint64_t ip = code.ip[code.ip.size() - 2];
-  const InsnInfo& insn = code.last;
-  const uint64_t fall = ip + insn.length;
-  if (resumed) {
-    const uint64_t resume = *resumed;
-    if (resume == ip) return resume;
-    switch (insn.kind) {
-      case InsnKind::kOther:
-        if (resume == fall) return resume;
-        break;
-      case InsnKind::kCondJump:
-        if (resume == fall || resume == insn.target) return resume;
-        break;
-      case InsnKind::kDirectJump:
-      case InsnKind::kDirectCall:
-        if (resume == insn.target) return resume;
-        break;
-      default:
-        return resume;
-    }
-  }
-  if (insn.kind == InsnKind::kOther && !insn.has_rep) return fall;
-  if ((insn.kind == InsnKind::kDirectJump || insn.kind == InsnKind::kDirectCall) && insn.target)
-    return insn.target;
-  return std::nullopt;
-}
 
 class Counter {
  public:
@@ -170,7 +140,9 @@ class Counter {
           std::optional<uint64_t> resumed;
           for (size_t j = i + 1; j < events.size() && !resumed; ++j)
             if (events[j].kind == EmuEvent::kResumed) resumed = code_of(events[j].tb).ip[0];
-          Signal(code_of(e.tb), ResumeAddress(code_of(e.tb), resumed), tally[e.tb], cut, e.tb);
+          const TbCode& code = code_of(e.tb);
+          const uint64_t last_ip = code.ip[code.ip.size() - 2];
+          Signal(code, ResumeAfterSignal(last_ip, code.last, resumed), tally[e.tb], cut, e.tb);
         }
       }
       const hwcov_emu_stream_header& h = reader.header();
