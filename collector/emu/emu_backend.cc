@@ -123,7 +123,9 @@ class EmuBackend : public TraceBackend {
     const int status = RunUnderEmu(tools, options, dir.path());
     result.exit_status = ExitCode(status);
     result.killed_by_signal = KillingSignal(status);
-    result.profile = CountEmuRecording(recording, options, result.stats);
+    EmuCounts counts = CountEmuRecording(recording, options, result.stats);
+    result.profile = std::move(counts.total);
+    result.test_profiles = std::move(counts.tests);
     result.stats.seconds = SecondsSince(start);
     return result;
   }

@@ -48,17 +48,84 @@ struct TbTally {
   uint64_t taken = 0, not_taken = 0;
 };
 
+// One profile being built: modules by path, blocks and branches as they
+// come, sorted and summed at the end as the decoder's are.
+class ProfileBuilder {
+ public:
+  void AddBlock(const std::string& path, uint64_t begin, uint64_t last, uint32_t instructions,
+                uint64_t times) {
+    profile_.blocks.push_back({ModuleOf(path), begin, last, instructions, times});
+    profile_.instructions += uint64_t{instructions} * times;
+  }
+  void AddBranch(const std::string& path, uint64_t offset, uint64_t taken, uint64_t not_taken) {
+    profile_.branches.push_back({ModuleOf(path), offset, taken, not_taken});
+  }
+
+  // Sorted, one entry per block and per branch.
+  profile::ExecutionProfile Finish() {
+    auto& blocks = profile_.blocks;
+    std::sort(blocks.begin(), blocks.end(), [](const auto& a, const auto& b) {
+      return std::tie(a.module, a.begin, a.last) < std::tie(b.module, b.begin, b.last);
+    });
+    size_t out = 0;
+    for (size_t i = 0; i < blocks.size(); ++i) {
+      if (out && blocks[out - 1].module == blocks[i].module &&
+          blocks[out - 1].begin == blocks[i].begin && blocks[out - 1].last == blocks[i].last)
+        blocks[out - 1].count += blocks[i].count;
+      else
+        blocks[out++] = blocks[i];
+    }
+    blocks.resize(out);
+    auto& branches = profile_.branches;
+    std::sort(branches.begin(), branches.end(), [](const auto& a, const auto& b) {
+      return std::tie(a.module, a.offset) < std::tie(b.module, b.offset);
+    });
+    out = 0;
+    for (size_t i = 0; i < branches.size(); ++i) {
+      if (out && branches[out - 1].module == branches[i].module &&
+          branches[out - 1].offset == branches[i].offset) {
+        branches[out - 1].taken += branches[i].taken;
+        branches[out - 1].not_taken += branches[i].not_taken;
+      } else {
+        branches[out++] = branches[i];
+      }
+    }
+    branches.resize(out);
+    return std::move(profile_);
+  }
+
+ private:
+  uint32_t ModuleOf(const std::string& path) {
+    auto [it, inserted] =
+        modules_.try_emplace(path, static_cast<uint32_t>(profile_.modules.size()));
+    if (inserted) {
+      profile::Module m;
+      m.path = m.recorded_path = path;
+      if (auto id = ReadElfBuildId(path)) m.build_id = *id;
+      profile_.modules.push_back(std::move(m));
+    }
+    return it->second;
+  }
+
+  profile::ExecutionProfile profile_;
+  std::map<std::string, uint32_t> modules_;
+};
+
 class Counter {
  public:
   Counter(EmuRecording& recording, const RecordOptions& options, RecordStats& stats)
       : recording_(recording), options_(options), stats_(stats) {}
 
-  profile::ExecutionProfile Run() {
+  EmuCounts Run() {
     recording_.Refresh();
     for (EmuInstance* inst : recording_.Instances())
       if (inst->traced) CountInstance(*inst);
-    Finish();
-    return std::move(profile_);
+    EmuCounts counts;
+    counts.total = total_.Finish();
+    stats_.instructions = counts.total.instructions;
+    stats_.processes = pids_.size();
+    for (auto& [name, builder] : tests_) counts.tests.push_back({name, builder.Finish()});
+    return counts;
   }
 
  private:
@@ -150,7 +217,10 @@ class Counter {
       ++stats_.threads;
       pids_.insert(inst.pid);
     }
-    for (const auto& [id, t] : tally) Emit(view, id, code_of(id), t, counts_file);
+    // The process's test (test_name.h, applied in the plugin).
+    ProfileBuilder& test =
+        tests_[inst.test_name.empty() ? "pid " + std::to_string(inst.pid) : inst.test_name];
+    for (const auto& [id, t] : tally) Emit(view, id, code_of(id), t, counts_file, test);
   }
 
   // A signal was delivered after |code| ran to its end (emu_converter.cc,
@@ -179,87 +249,41 @@ class Counter {
     cut(id, n - 1);  // killed after it: where its last instruction went is unknown
   }
 
-  uint32_t ModuleOf(const std::string& path) {
-    auto [it, inserted] =
-        modules_.try_emplace(path, static_cast<uint32_t>(profile_.modules.size()));
-    if (inserted) {
-      profile::Module m;
-      m.path = m.recorded_path = path;
-      if (auto id = ReadElfBuildId(path)) m.build_id = *id;
-      profile_.modules.push_back(std::move(m));
-    }
-    return it->second;
-  }
-
   void Emit(const View& view, uint32_t id, const TbCode& code, const TbTally& t,
-            const fs::path& counts_file) {
+            const fs::path& counts_file, ProfileBuilder& test) {
     const EmuTb& tb = *view.tbs[id];
     if (tb.map == HWCOV_EMU_NONE || tb.map >= view.maps.size()) return;
     const EmuMap& map = *view.maps[tb.map];
     if (!InCodeFilter(options_, map.path)) return;
     if (t.whole < 0)
       ThrowFileError(counts_file, "TB " + std::to_string(id) + " ended more often than it began");
-    const uint32_t module = ModuleOf(map.path);
     auto offset = [&](uint64_t ip) { return ip - map.start + map.pgoff; };
+    ProfileBuilder* builders[] = {&total_, &test};
     auto add = [&](size_t ran, uint64_t times) {
       if (ran == 0 || times == 0) return;
-      profile_.blocks.push_back({module, offset(code.ip[0]), offset(code.ip[ran - 1]),
-                                 static_cast<uint32_t>(ran), times});
-      stats_.instructions += ran * times;
+      for (ProfileBuilder* b : builders)
+        b->AddBlock(map.path, offset(code.ip[0]), offset(code.ip[ran - 1]),
+                    static_cast<uint32_t>(ran), times);
     };
     add(code.ip.size() - 1, static_cast<uint64_t>(t.whole));
     for (const auto& [ran, times] : t.prefixes) add(ran, times);
     if (code.last.kind == InsnKind::kCondJump && (t.taken || t.not_taken))
-      profile_.branches.push_back(
-          {module, offset(code.ip[code.ip.size() - 2]), t.taken, t.not_taken});
-  }
-
-  // Sorted, one entry per block and per branch, as the decoder's.
-  void Finish() {
-    auto& blocks = profile_.blocks;
-    std::sort(blocks.begin(), blocks.end(), [](const auto& a, const auto& b) {
-      return std::tie(a.module, a.begin, a.last) < std::tie(b.module, b.begin, b.last);
-    });
-    size_t out = 0;
-    for (size_t i = 0; i < blocks.size(); ++i) {
-      if (out && blocks[out - 1].module == blocks[i].module &&
-          blocks[out - 1].begin == blocks[i].begin && blocks[out - 1].last == blocks[i].last)
-        blocks[out - 1].count += blocks[i].count;
-      else
-        blocks[out++] = blocks[i];
-    }
-    blocks.resize(out);
-    auto& branches = profile_.branches;
-    std::sort(branches.begin(), branches.end(), [](const auto& a, const auto& b) {
-      return std::tie(a.module, a.offset) < std::tie(b.module, b.offset);
-    });
-    out = 0;
-    for (size_t i = 0; i < branches.size(); ++i) {
-      if (out && branches[out - 1].module == branches[i].module &&
-          branches[out - 1].offset == branches[i].offset) {
-        branches[out - 1].taken += branches[i].taken;
-        branches[out - 1].not_taken += branches[i].not_taken;
-      } else {
-        branches[out++] = branches[i];
-      }
-    }
-    branches.resize(out);
-    profile_.instructions = stats_.instructions;
-    stats_.processes = pids_.size();
+      for (ProfileBuilder* b : builders)
+        b->AddBranch(map.path, offset(code.ip[code.ip.size() - 2]), t.taken, t.not_taken);
   }
 
   EmuRecording& recording_;
   const RecordOptions& options_;
   RecordStats& stats_;
-  profile::ExecutionProfile profile_;
-  std::map<std::string, uint32_t> modules_;
+  ProfileBuilder total_;
+  std::map<std::string, ProfileBuilder> tests_;  // by name: sorted
   std::set<int> pids_;
 };
 
 }  // namespace
 
-profile::ExecutionProfile CountEmuRecording(EmuRecording& recording, const RecordOptions& options,
-                                            RecordStats& stats) {
+EmuCounts CountEmuRecording(EmuRecording& recording, const RecordOptions& options,
+                            RecordStats& stats) {
   return Counter(recording, options, stats).Run();
 }
 

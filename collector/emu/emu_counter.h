@@ -12,8 +12,13 @@
 
 namespace hwcov::collector {
 
+struct EmuCounts {
+  profile::ExecutionProfile total;
+  std::vector<profile::TestProfile> tests;  // each process's test's share, by name
+};
+
 // |stats| gets the instructions, threads and processes counted.
-profile::ExecutionProfile CountEmuRecording(EmuRecording& recording, const RecordOptions& options,
-                                            RecordStats& stats);
+EmuCounts CountEmuRecording(EmuRecording& recording, const RecordOptions& options,
+                            RecordStats& stats);
 
 }  // namespace hwcov::collector

@@ -31,18 +31,12 @@ decoder::DecodeOptions DecodeOptionsOf(const DecodeSettings& settings) {
   return decode;
 }
 
-mapper::Coverage CoverageOfTrace(const fs::path& path, const ReportRequest& request) {
-  trace::Trace trace = trace::ReadPerfData(path);
-  if (!trace.pt)
-    throw Error(path.string() + ": the trace has no Intel PT data (no AUXTRACE_INFO record)");
-  for (const std::string& w : trace.warnings) Tell(request, path.string() + ": " + w);
-  const decoder::DecodeOptions decode = DecodeOptionsOf(request.decode);
-  const mapper::MapOptions map{request.decode.debug_dirs};
-  if (!request.per_test) return mapper::MapProfile(decoder::Decode(trace, decode), map);
-  // Each test on its own, then summed: the total is what merging the
-  // coverage of separate runs of each test gives.
+// Each test on its own, then summed: the total is what merging the coverage
+// of separate runs of each test gives.
+mapper::Coverage CoverageOfTests(const std::vector<profile::TestProfile>& profiles,
+                                 const mapper::MapOptions& map) {
   std::vector<mapper::Coverage> tests;
-  for (decoder::TestProfile& test : decoder::DecodeByTest(trace, decode)) {
+  for (const profile::TestProfile& test : profiles) {
     mapper::Coverage coverage = mapper::MapProfile(test.profile, map);
     coverage.tests.push_back({test.name, coverage.files});
     tests.push_back(std::move(coverage));
@@ -51,6 +45,17 @@ mapper::Coverage CoverageOfTrace(const fs::path& path, const ReportRequest& requ
   std::vector<std::string>& warnings = all.quality.warnings;  // one per test otherwise
   warnings.erase(std::unique(warnings.begin(), warnings.end()), warnings.end());
   return all;
+}
+
+mapper::Coverage CoverageOfTrace(const fs::path& path, const ReportRequest& request) {
+  trace::Trace trace = trace::ReadPerfData(path);
+  if (!trace.pt)
+    throw Error(path.string() + ": the trace has no Intel PT data (no AUXTRACE_INFO record)");
+  for (const std::string& w : trace.warnings) Tell(request, path.string() + ": " + w);
+  const decoder::DecodeOptions decode = DecodeOptionsOf(request.decode);
+  const mapper::MapOptions map{request.decode.debug_dirs};
+  if (!request.per_test) return mapper::MapProfile(decoder::Decode(trace, decode), map);
+  return CoverageOfTests(decoder::DecodeByTest(trace, decode), map);
 }
 
 mapper::Coverage CoverageOfJson(const fs::path& path, const ReportRequest& request) {
@@ -196,24 +201,31 @@ struct LiveReport::Impl {
 };
 
 LiveReport::LiveReport(const ReportRequest& request) : impl_(std::make_unique<Impl>(request)) {
-  // The stream decoder decodes the whole run as one: per test needs a file.
-  if (request.per_test)
-    throw Error(
-        "per-test coverage is not decoded while recording (record to a file, then "
-        "report it with --per-test)");
   ValidateRequest(request);
   CheckOutputs(request.outputs);
 }
 
 LiveReport::~LiveReport() = default;
 
-trace::TraceSink& LiveReport::sink() { return impl_->decoder; }
+trace::TraceSink& LiveReport::sink() {
+  // The stream decoder decodes the whole run as one: per test needs a file.
+  if (impl_->request.per_test)
+    throw Error(
+        "per-test coverage is not decoded while recording (record to a file, then "
+        "report it with --per-test)");
+  return impl_->decoder;
+}
 
 ReportResult LiveReport::Report() { return Report(impl_->decoder.TakeProfile()); }
 
 ReportResult LiveReport::Report(profile::ExecutionProfile counted) {
   impl_->coverage =
       mapper::MapProfile(counted, mapper::MapOptions{impl_->request.decode.debug_dirs});
+  return ReportCoverages({*impl_->coverage}, impl_->request);
+}
+
+ReportResult LiveReport::Report(const std::vector<profile::TestProfile>& tests) {
+  impl_->coverage = CoverageOfTests(tests, mapper::MapOptions{impl_->request.decode.debug_dirs});
   return ReportCoverages({*impl_->coverage}, impl_->request);
 }
 

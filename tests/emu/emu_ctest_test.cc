@@ -93,15 +93,28 @@ std::string LcovTestName(const std::vector<std::string>& argv) {
   return name;
 }
 
-TEST(EmuCtest, SuiteEqualsEachTestTracedAloneAndMerged) {
+// In both modes of the emu backend: "trace" (-o: Intel PT, decoded per test)
+// and "count" (no trace: the plugin's counts, split by each process's test).
+class EmuCtestSuite : public ::testing::TestWithParam<const char*> {
+ protected:
+  bool tracing() const { return std::string(GetParam()) == "trace"; }
+  // -o STEM.data in trace mode, nothing in counting mode.
+  std::string TraceOption(const std::string& stem) const {
+    return tracing() ? " -o " + stem + ".data" : "";
+  }
+};
+
+TEST_P(EmuCtestSuite, SuiteEqualsEachTestTracedAloneAndMerged) {
   SKIP_WITHOUT_EMU();
-  testing::TempDir dir("emu-ctest");
+  testing::TempDir dir(std::string("emu-ctest-") + GetParam());
   const fs::path suite_json = dir.path() / "suite.json";
-  CommandResult suite =
-      RunCommand({HWCOV_BINARY, "run", "--backend", "emu", "--per-test", "-o",
-                  (dir.path() / "s.data").string(), "--json", suite_json.string(), "--", "ctest"},
-                 kProject);
+  std::vector<std::string> argv = {HWCOV_BINARY, "run", "--backend", "emu", "--per-test"};
+  if (tracing()) argv.insert(argv.end(), {"-o", (dir.path() / "s.data").string()});
+  argv.insert(argv.end(), {"--json", suite_json.string(), "--", "ctest"});
+  CommandResult suite = RunCommand(argv, kProject);
   ASSERT_EQ(suite.exit_code, 0) << suite.out << suite.err;
+  EXPECT_EQ(suite.err.find("(emu counting mode, no trace)") != std::string::npos, !tracing())
+      << suite.err;
   EXPECT_NE(suite.out.find("100% tests passed, 0 tests failed out of 12"), std::string::npos)
       << suite.out;
   const size_t driver = suite.out.find("driver_native ");
@@ -117,8 +130,8 @@ TEST(EmuCtest, SuiteEqualsEachTestTracedAloneAndMerged) {
                                     (dir.path() / "merged.json").string()};
   for (size_t i = 0; i < commands.size(); ++i) {
     const std::string stem = (dir.path() / ("test" + std::to_string(i))).string();
-    script += std::string(HWCOV_BINARY) + " run --backend emu -o " + stem + ".data --json " + stem +
-              ".json --";
+    script += std::string(HWCOV_BINARY) + " run --backend emu" + TraceOption(stem) + " --json " +
+              stem + ".json --";
     for (const std::string& arg : commands[i]) script += " '" + arg + "'";
     // A test that runs no program of the project (the driver check) traces
     // nothing: hwcov says so and writes no coverage, which adds nothing.
@@ -167,6 +180,9 @@ TEST(EmuCtest, SuiteEqualsEachTestTracedAloneAndMerged) {
     EXPECT_NE(Coverage(suite_json).find("/" + prefix), std::string::npos) << prefix;
   }
 }
+
+INSTANTIATE_TEST_SUITE_P(Modes, EmuCtestSuite, ::testing::Values("trace", "count"),
+                         [](const auto& mode) { return std::string(mode.param); });
 
 TEST(EmuCtest, CtestExitStatusPassesThrough) {
   SKIP_WITHOUT_EMU();

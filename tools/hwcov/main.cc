@@ -454,7 +454,9 @@ int RunDecodingLive(const Args& args, const RecordArgs& record, ReportOptions& r
       DoRecord(record, vm, args.command, record.output, record.emu_count ? nullptr : &live.sink());
   try {
     const int gate =
-        PrintReport(result.profile ? live.Report(std::move(*result.profile)) : live.Report(),
+        PrintReport(!result.profile           ? live.Report()
+                    : report.request.per_test ? live.Report(result.test_profiles)
+                                              : live.Report(std::move(*result.profile)),
                     report, std::cerr);
     return result.exit_status != 0 ? result.exit_status : gate;
   } catch (const hwcov::Error& e) {
@@ -483,11 +485,11 @@ int CmdRun(int argc, char** argv) {
   desc.add_options()("help,h", "show this help")(
       "output,o", po::value(&record.output)->value_name("FILE"),
       "also write the trace to FILE (default: none; with the soft and emu backends the trace is "
-      "decoded while it is recorded; the intel-pt backend and --per-test write a temporary file)")(
+      "decoded while it is recorded, or counted in the emu backend's counting mode; the intel-pt "
+      "backend and --per-test in trace mode write a temporary file)")(
       "emu-mode", po::value(&record.emu_mode)->value_name("MODE"),
       "emu backend: count (the QEMU plugin counts blocks and branches itself: no trace, the "
-      "fastest) or trace (Intel PT, decoded as it is recorded); default count, trace with -o or "
-      "--per-test");
+      "fastest) or trace (Intel PT, decoded as it is recorded); default count, trace with -o");
   AddRecordOptions(desc, record);
   AddReportOptions(desc, report);
   po::variables_map vm = Parse(args.options, desc);
@@ -504,13 +506,12 @@ int CmdRun(int argc, char** argv) {
   if (!record.output.empty()) hwcov::pipeline::CheckOutputFile(record.output);
   const hwcov::collector::Backend backend =
       hwcov::collector::ChooseBackend(hwcov::collector::ParseBackend(record.backend)).backend;
-  const bool needs_trace = !record.output.empty() || report.request.per_test;
+  const bool needs_trace = !record.output.empty();
   if (!record.emu_mode.empty() && backend != hwcov::collector::Backend::kEmu)
     throw hwcov::Error("--emu-mode applies to the emu backend only, not " +
                        hwcov::collector::BackendName(backend));
   if (record.emu_mode == "count" && needs_trace)
-    throw hwcov::Error("--emu-mode count writes no trace: it cannot go with " +
-                       std::string(record.output.empty() ? "--per-test" : "-o"));
+    throw hwcov::Error("--emu-mode count writes no trace: it cannot go with -o");
   record.emu_count =
       backend == hwcov::collector::Backend::kEmu && record.emu_mode != "trace" && !needs_trace;
   // Options that shape the Intel PT say a trace is wanted: no silent default.
@@ -521,7 +522,8 @@ int CmdRun(int argc, char** argv) {
                            " shapes the trace, which the emu backend's counting mode does not "
                            "write: add --emu-mode trace");
   // Per-test decoding reads a file (the stream decoder decodes the run as one).
-  if (backend != hwcov::collector::Backend::kIntelPt && !report.request.per_test)
+  if (backend != hwcov::collector::Backend::kIntelPt &&
+      (!report.request.per_test || record.emu_count))
     return RunDecodingLive(args, record, report, vm);
   fs::path trace = record.output;
   const bool temporary = trace.empty();

@@ -133,8 +133,11 @@ struct RecordResult {
   int killed_by_signal = 0;
   Backend backend = Backend::kSoft;
   RecordStats stats;
-  // EmuOptions::count: what ran, counted by the plugin (no trace was written).
+  // EmuOptions::count: what ran, counted by the plugin (no trace was written),
+  // and each test's share, sorted by name (a process's test as the plugin
+  // recorded it, test_name.h; else "pid N").
   std::optional<profile::ExecutionProfile> profile;
+  std::vector<profile::TestProfile> test_profiles;
 };
 
 // Runs options.command to completion and writes options.output (or, in the

@@ -30,6 +30,7 @@ using profile::Gap;
 using profile::GapKind;
 using profile::GapKindName;
 using profile::Module;
+using profile::TestProfile;
 
 inline constexpr size_t kStepCacheBytesPerEntry = 244;
 
@@ -66,12 +67,6 @@ struct DecodeOptions {
 // points into stretches decoded in parallel by libipt's block decoder, each
 // bounded exactly at the next stretch's start, and the counts are summed.
 ExecutionProfile Decode(const trace::Trace& trace, const DecodeOptions& options = {});
-
-// One test's share of a trace (docs/user-guide.md, "Per-test coverage").
-struct TestProfile {
-  std::string name;
-  ExecutionProfile profile;
-};
 
 // Decode() once per test: the queues of the processes that ran for one test
 // decoded together, sorted by test name. A process's test is the name its

@@ -125,8 +125,9 @@ ReportResult RunReport(const std::vector<std::filesystem::path>& inputs,
 // produces it (a decoder::StreamDecoder), so no perf.data is needed; once the
 // recording has finished, Report() maps, scopes, writes and gates the
 // coverage as RunReport does for a trace file. The request is checked at
-// construction, before the recording (request.per_test is refused: per-test
-// decoding reads a file, DecodeByTest). request.decode.progress is not called.
+// construction, before the recording (with request.per_test, sink() is
+// refused: per-test decoding reads a file, DecodeByTest). request.decode.progress
+// is not called.
 class LiveReport {
  public:
   explicit LiveReport(const ReportRequest& request);
@@ -136,6 +137,8 @@ class LiveReport {
   // The same for a profile counted without a trace (the emu backend's
   // counting mode, collector::RecordResult::profile): sink() is unused.
   ReportResult Report(profile::ExecutionProfile counted);
+  // Per test (request.per_test): each test's counted profile, by name.
+  ReportResult Report(const std::vector<profile::TestProfile>& tests);
   // When Report() failed after mapping (nothing in scope, a bad output...):
   // writes the whole coverage, unscoped, as hwcov JSON to |path|, so that
   // the recording is not lost (`hwcov report PATH` with other options).

@@ -91,4 +91,10 @@ struct ExecutionProfile {
   }
 };
 
+// One test's share of a run (docs/user-guide.md, "Per-test coverage").
+struct TestProfile {
+  std::string name;
+  ExecutionProfile profile;
+};
+
 }  // namespace hwcov::profile
