@@ -175,6 +175,12 @@ class StreamDecoder : public trace::TraceSink {
   // profile is the whole run's (per-test decoding reads a file: DecodeByTest).
   void AddTestName(uint32_t pid, const std::string& name) override;
   void SetStrings(const std::map<std::string, std::string>& strings) override;
+  void AddBuildId(const trace::BuildIdEntry& entry) override;
+  // A hardware recording's records, filed as the perf.data reader files them.
+  void AddKernelRecord(const trace::KernelRecord& record, std::span<const uint8_t> raw) override;
+  void AddAuxtrace(const trace::AuxtraceChunk& chunk, std::span<const uint8_t> first,
+                   std::span<const uint8_t> second) override;
+  void AddFinishedRound() override;
   // Decodes what is left of every queue.
   void Finish() override;
 
