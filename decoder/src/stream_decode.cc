@@ -53,13 +53,16 @@ struct StreamDecoder::Impl {
   // there is no sync point to cut at after the range's start yet.
   bool DecodeQueue(Pending& q, bool final) {
     std::vector<SyncPoint> syncs = FindSyncPoints(q.bytes);
-    std::vector<const SyncPoint*> cuts;  // complete PSB+, after the start
+    // Complete PSB+ after the first sync point: a range must hold one, as
+    // the file's first stretch holds what comes before its first PSB (the
+    // hardware's PAD packets, with nothing to report).
+    std::vector<const SyncPoint*> cuts;
     for (SyncPoint& p : syncs) {
       p.offset += q.base;
       p.end += q.base;
     }
     for (const SyncPoint& p : syncs)
-      if (p.offset > q.base && p.end > p.offset) cuts.push_back(&p);
+      if (p.offset > syncs.front().offset && p.end > p.offset) cuts.push_back(&p);
     const uint64_t range = std::max<uint64_t>(options.stream_buffer_bytes / 2, 1);
     uint64_t from = q.base;
     for (size_t next = 0; next < cuts.size();) {

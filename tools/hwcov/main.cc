@@ -432,8 +432,8 @@ int CmdRecord(int argc, char** argv) {
   return DoRecord(record, vm, args.command, record.output).exit_status;
 }
 
-// `hwcov run` with the soft and emu backends: the trace is decoded while it
-// is recorded (pipeline::LiveReport), and written to a file only with -o.
+// `hwcov run`: the trace is decoded while it is recorded
+// (pipeline::LiveReport), and written to a file only with -o.
 int RunDecodingLive(const Args& args, const RecordArgs& record, ReportOptions& report,
                     const po::variables_map& vm) {
   PrepareRequest(report);
@@ -468,8 +468,8 @@ int CmdRun(int argc, char** argv) {
   po::options_description desc("hwcov run [options] -- CMD [ARGS...]");
   desc.add_options()("help,h", "show this help")(
       "output,o", po::value(&record.output)->value_name("FILE"),
-      "also write the trace to FILE (default: none; with the soft and emu backends the trace is "
-      "decoded while it is recorded; the intel-pt backend and --per-test write a temporary file)");
+      "also write the trace to FILE (default: none: the trace is decoded while it is recorded; "
+      "--per-test writes a temporary file)");
   AddRecordOptions(desc, record);
   AddReportOptions(desc, report);
   po::variables_map vm = Parse(args.options, desc);
@@ -482,11 +482,8 @@ int CmdRun(int argc, char** argv) {
   // Every output is checked before the run: a typo must not cost a long suite.
   hwcov::pipeline::CheckOutputs(report.request.outputs);
   if (!record.output.empty()) hwcov::pipeline::CheckOutputFile(record.output);
-  const hwcov::collector::Backend backend =
-      hwcov::collector::ChooseBackend(hwcov::collector::ParseBackend(record.backend)).backend;
   // Per-test decoding reads a file (the stream decoder decodes the run as one).
-  if (backend != hwcov::collector::Backend::kIntelPt && !report.request.per_test)
-    return RunDecodingLive(args, record, report, vm);
+  if (!report.request.per_test) return RunDecodingLive(args, record, report, vm);
   fs::path trace = record.output;
   const bool temporary = trace.empty();
   if (temporary) trace = hwcov::pipeline::TemporaryTracePath();
