@@ -152,9 +152,12 @@ std::vector<TestProfile> DecodeByTest(const trace::Trace& trace, const DecodeOpt
 // is needed, and memory is bounded by options.stream_buffer_bytes whatever
 // the length of the run. Its profile is Decode() of the perf.data that the
 // same calls make a PerfDataWriter write. The sideband must come no later
-// than the PT it describes (true of the software backends: they write a
-// mapping before the code in it runs). Decoding happens in AddAux(), on the
-// caller's thread: a recording that outpaces it waits.
+// than the PT it describes (true of every backend: the software ones write a
+// mapping before the code in it runs; the intel-pt recorder reads the data
+// rings before the PT written until then, and gives build ids and [vdso]
+// bytes at the MMAP2). Decoding happens in AddAux()/AddAuxtrace(), on the
+// caller's thread: a software recording that outpaces it waits; Intel PT
+// hardware does not, and what its full buffer loses is reported (TRUNCATED).
 class StreamDecoder : public trace::TraceSink {
  public:
   explicit StreamDecoder(const DecodeOptions& options = {});
