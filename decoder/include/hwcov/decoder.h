@@ -157,7 +157,8 @@ std::vector<TestProfile> DecodeByTest(const trace::Trace& trace, const DecodeOpt
 // rings before the PT written until then, and gives build ids and [vdso]
 // bytes at the MMAP2). Decoding happens in AddAux()/AddAuxtrace(), on the
 // caller's thread: a software recording that outpaces it waits; Intel PT
-// hardware does not, and what its full buffer loses is reported (TRUNCATED).
+// hardware does not (the intel-pt recorder queues for it, and what its full
+// buffer then loses is reported: TRUNCATED).
 class StreamDecoder : public trace::TraceSink {
  public:
   explicit StreamDecoder(const DecodeOptions& options = {});
