@@ -1,6 +1,7 @@
 // The emulator backend: the command runs under QEMU user mode with hwcov's
 // TCG plugin (emu_plugin.c); what the plugin recorded becomes the same
-// Intel PT perf.data as the other backends write. See docs/emu-backend.md.
+// Intel PT perf.data as the other backends write, or, in counting mode, an
+// execution profile. See docs/emu-backend.md.
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -18,13 +19,14 @@
 
 #include "backend.h"
 #include "emu_converter.h"
+#include "emu_counter.h"
 #include "emu_launcher.h"
 #include "emu_stream.h"
 #include "hwcov/support.h"
 #include "process.h"
 #include "software_pt.h"
-#include "trace_output.h"
 #include "stop_signals.h"
+#include "trace_output.h"
 
 namespace hwcov::collector {
 namespace {
@@ -70,6 +72,7 @@ class EmuBackend : public TraceBackend {
   RecordResult Record(const RecordOptions& options) override {
     if (options.attach_pid) throw Error("-p (attach) needs --backend intel-pt");
     const EmuTools& tools = FindEmuTools();
+    if (options.count) return Count(tools, options);
     const auto start = std::chrono::steady_clock::now();
     TraceOutput output(options);
     trace::TraceSink& writer = output.sink();
@@ -103,9 +106,30 @@ class EmuBackend : public TraceBackend {
     if (failure) std::rethrow_exception(failure);
     writer.Finish();
     result.stats.trace_bytes = output.aux_bytes();
-    result.stats.seconds =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    result.stats.seconds = SecondsSince(start);
     return result;
+  }
+
+ private:
+  // Counting mode: nothing to convert while the programs run; their counts
+  // become the profile once they have ended.
+  static RecordResult Count(const EmuTools& tools, const RecordOptions& options) {
+    if (!options.output.empty() || options.live)
+      throw Error("the emu backend's counting mode writes no trace (drop -o, or record a trace)");
+    const auto start = std::chrono::steady_clock::now();
+    RecordingDir dir;
+    EmuRecording recording(dir.path());
+    RecordResult result;
+    const int status = RunUnderEmu(tools, options, dir.path());
+    result.exit_status = ExitCode(status);
+    result.killed_by_signal = KillingSignal(status);
+    result.profile = CountEmuRecording(recording, options, result.stats);
+    result.stats.seconds = SecondsSince(start);
+    return result;
+  }
+
+  static double SecondsSince(std::chrono::steady_clock::time_point start) {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   }
 };
 

@@ -9,6 +9,7 @@
 #include <unordered_map>
 
 #include "code_filter.h"
+#include "emu_resume.h"
 #include "process_maps.h"
 #include "software_pt.h"
 
@@ -303,9 +304,9 @@ class Converter {
   std::optional<uint64_t> ResumeAddress(View& v, const fs::path& path, EmuStreamReader& reader,
                                         std::deque<EmuEvent>& ahead, uint64_t ip,
                                         const InsnInfo& insn) {
-    const uint64_t fall = ip + insn.length;
     bool after_sigreturn = false;
-    for (size_t i = 0; i < kLookaheadEvents; ++i) {
+    std::optional<uint64_t> resumed;
+    for (size_t i = 0; i < kLookaheadEvents && !resumed; ++i) {
       if (i == ahead.size()) {
         EmuEvent e;
         if (!reader.Next(e)) break;
@@ -313,29 +314,9 @@ class Converter {
       }
       const EmuEvent& e = ahead[i];
       if (e.kind == EmuEvent::kSyscall && e.nr == SYS_rt_sigreturn) after_sigreturn = true;
-      if (e.kind != EmuEvent::kEnter || !after_sigreturn) continue;
-      const uint64_t resume = BlockOf(v, e.tb, path).first;
-      if (resume == ip) return resume;
-      switch (insn.kind) {
-        case InsnKind::kOther:
-          if (resume == fall) return resume;
-          break;
-        case InsnKind::kCondJump:
-          if (resume == fall || resume == insn.target) return resume;
-          break;
-        case InsnKind::kDirectJump:
-        case InsnKind::kDirectCall:
-          if (resume == insn.target) return resume;
-          break;
-        default:
-          return resume;
-      }
-      break;  // another signal's return (nested, or this handler left by longjmp)
+      if (e.kind == EmuEvent::kEnter && after_sigreturn) resumed = BlockOf(v, e.tb, path).first;
     }
-    if (insn.kind == InsnKind::kOther && !insn.has_rep) return fall;
-    if ((insn.kind == InsnKind::kDirectJump || insn.kind == InsnKind::kDirectCall) && insn.target)
-      return insn.target;
-    return std::nullopt;
+    return ResumeAfterSignal(ip, insn, resumed);
   }
 
   // |b| ran to its end and |next| began.
@@ -438,6 +419,10 @@ class Converter {
         case EmuEvent::kSysret:
           t.now = std::max(t.now, e.value);
           break;
+        case EmuEvent::kPartial:
+        case EmuEvent::kTransition:
+        case EmuEvent::kResumed:
+          ThrowFileError(path, "a counting-mode event in a trace recording");
       }
     }
     if (!cur_done) Last(v, t, h, cur_id, v.blocks[cur_id]);

@@ -72,7 +72,8 @@ EmuTools Probe() {
 void WriteConfig(const RecordOptions& options, const fs::path& dir, const fs::path& config) {
   std::ofstream out(config);
   out << "out " << dir.string() << "\n"
-      << "inherit " << (options.inherit ? 1 : 0) << "\n";
+      << "inherit " << (options.inherit ? 1 : 0) << "\n"
+      << "count " << (options.count ? 1 : 0) << "\n";
   if (!out.flush()) ThrowFileError(config, "cannot write");
 }
 

@@ -179,6 +179,17 @@ EmuInstance* EmuRecording::Find(int pid, unsigned seq) {
   return it != instances_.end() && it->second.known ? &it->second : nullptr;
 }
 
+std::vector<hwcov_emu_count> EmuRecording::Counts(const EmuInstance& inst) const {
+  const fs::path path = dir_ / (inst.name + ".cnt");
+  const std::vector<uint8_t> bytes = ReadFrom(path, 0);
+  if (bytes.size() % sizeof(hwcov_emu_count))
+    ThrowFileError(path,
+                   "size " + std::to_string(bytes.size()) + " is not a whole number of counts");
+  std::vector<hwcov_emu_count> counts(bytes.size() / sizeof(hwcov_emu_count));
+  std::memcpy(counts.data(), bytes.data(), bytes.size());
+  return counts;
+}
+
 EmuCounter EmuRecording::Counter(const EmuInstance& inst) const {
   const std::vector<uint8_t> bytes = ReadFrom(dir_ / (inst.name + ".ctr"), 0);
   uint64_t words[2] = {};
@@ -341,6 +352,20 @@ bool EmuStreamReader::NextWord(EmuEvent& event) {
         then_.kind = type == HWCOV_EMU_EV_SYSCALL ? EmuEvent::kSyscall : EmuEvent::kSysret;
         then_.value = p[0];
         then_.nr = static_cast<int64_t>(p[1]);
+        break;
+      case HWCOV_EMU_EV_PARTIAL:
+        then_.kind = EmuEvent::kPartial;
+        then_.tb = static_cast<uint32_t>(p[0]);
+        then_.value = p[1];
+        break;
+      case HWCOV_EMU_EV_TRANSITION:
+        then_.kind = EmuEvent::kTransition;
+        then_.tb = static_cast<uint32_t>(p[0]);
+        then_.value = p[1];
+        break;
+      case HWCOV_EMU_EV_RESUMED:
+        then_.kind = EmuEvent::kResumed;
+        then_.tb = static_cast<uint32_t>(p[0]);
         break;
       default:
         ThrowFileError(path_, "unknown event type " + std::to_string(type) + " at word " +

@@ -48,7 +48,7 @@ struct EmuInstance {
   bool traced = false;
   uint64_t time = 0;
   std::string exe, comm;
-  std::string test_name;  // test_name.h's rule, applied in the plugin
+  std::string test_name;    // test_name.h's rule, applied in the plugin
   std::deque<EmuTb> tbs;    // ids inherited_tbs, inherited_tbs + 1, ...
   std::deque<EmuMap> maps;  // indexes inherited_maps, ...
   std::set<uint64_t> handlers;
@@ -75,6 +75,8 @@ class EmuRecording {
   EmuInstance* Find(int pid, unsigned seq);
   // |inst|'s instruction counter page as it is now.
   EmuCounter Counter(const EmuInstance& inst) const;
+  // Counting mode: |inst|'s per-TB counts (by TB id), as they are now.
+  std::vector<hwcov_emu_count> Counts(const EmuInstance& inst) const;
   const std::filesystem::path& dir() const { return dir_; }
 
  private:
@@ -84,10 +86,19 @@ class EmuRecording {
 };
 
 struct EmuEvent {
-  enum Kind : uint32_t { kEnter, kLeftEarly, kSyscall, kSysret } kind = kEnter;
-  uint32_t tb = 0;     // kEnter: the TB id entered
-  uint64_t value = 0;  // kLeftEarly: instructions of the current TB that began;
-                       // kSyscall, kSysret: the time
+  enum Kind : uint32_t {
+    kEnter,
+    kLeftEarly,
+    kSyscall,
+    kSysret,
+    kPartial,     // counting mode (emu_format.h, HWCOV_EMU_EV_PARTIAL)
+    kTransition,  // ... HWCOV_EMU_EV_TRANSITION
+    kResumed,     // ... HWCOV_EMU_EV_RESUMED
+  } kind = kEnter;
+  uint32_t tb = 0;     // kEnter: the TB id entered; kPartial, kTransition: the TB that
+                       // ended; kResumed: the TB entered
+  uint64_t value = 0;  // kLeftEarly, kPartial: instructions of the TB that began;
+                       // kTransition: the TB id entered; kSyscall, kSysret: the time
   int64_t nr = 0;      // kSyscall, kSysret
 };
 
@@ -132,9 +143,9 @@ class EmuStreamReader {
   uint64_t known_ = 0;     // words known to be written
   uint64_t released_ = 0;  // words freed from the file
   uint64_t at_ = 0;
-  uint64_t publish_at_ = 0;  // at_ where Publish() runs next
+  uint64_t publish_at_ = 0;                     // at_ where Publish() runs next
   hwcov_emu_stream_header* control_ = nullptr;  // the header page, writable
-  uint64_t run_ = 0;  // predicted transitions still to replay
+  uint64_t run_ = 0;                            // predicted transitions still to replay
   bool tail_done_ = false;
   uint32_t cur_ = HWCOV_EMU_NONE;
   std::vector<uint32_t> succ_;  // 1 + last successor of each TB id

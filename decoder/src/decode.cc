@@ -402,19 +402,6 @@ void PlanWholeTrace(const trace::Trace& trace, DecodeSession& session,
 
 }  // namespace
 
-std::string GapKindName(GapKind kind) {
-  switch (kind) {
-    case GapKind::kOverflow:
-      return "overflow";
-    case GapKind::kLostData:
-      return "lost-data";
-    case GapKind::kNoImage:
-      return "no-image";
-    case GapKind::kDecodeError:
-      return "decode-error";
-  }
-  return "?";
-}
 
 ExecutionProfile Decode(const trace::Trace& trace, const DecodeOptions& options) {
   DecodeSession session(trace, options);

@@ -13,17 +13,17 @@
 namespace hwcov::mapper {
 namespace {
 
-TraceQuality Quality(const decoder::ExecutionProfile& profile,
+TraceQuality Quality(const profile::ExecutionProfile& profile,
                      const std::vector<std::string>& warnings) {
   TraceQuality q;
   q.trace_bytes = profile.trace_bytes;
   q.decoded_bytes = profile.decoded_bytes;
   q.instructions = profile.instructions;
   q.unmapped_instructions = profile.unmapped_instructions;
-  for (const decoder::Gap& gap : profile.gaps) {
-    ++q.gaps_by_kind[decoder::GapKindName(gap.kind)];
+  for (const profile::Gap& gap : profile.gaps) {
+    ++q.gaps_by_kind[profile::GapKindName(gap.kind)];
     q.gap_details.push_back(
-        decoder::GapKindName(gap.kind) + " in queue " + std::to_string(gap.queue) +
+        profile::GapKindName(gap.kind) + " in queue " + std::to_string(gap.queue) +
         " at trace offset " + Hex(gap.trace_offset) + (gap.ip ? ", ip " + Hex(gap.ip) : "") + ": " +
         gap.detail + " (" + std::to_string(gap.skipped_bytes) + " bytes skipped)");
   }
@@ -40,15 +40,15 @@ TraceQuality Quality(const decoder::ExecutionProfile& profile,
 // would be wrong. A module where a trace gap stopped or resumed was traced
 // (its code ran, unseen): it is kept, for its unknown lines.
 std::map<std::string, std::vector<uint32_t>> GroupModules(
-    const decoder::ExecutionProfile& profile) {
+    const profile::ExecutionProfile& profile) {
   std::vector<bool> ran(profile.modules.size());
-  for (const decoder::BlockCount& b : profile.blocks)
+  for (const profile::BlockCount& b : profile.blocks)
     if (b.module < ran.size()) ran[b.module] = true;
-  for (const decoder::Gap& gap : profile.gaps)
+  for (const profile::Gap& gap : profile.gaps)
     if (gap.location && gap.location->module < ran.size()) ran[gap.location->module] = true;
   std::map<std::string, std::vector<uint32_t>> groups;
   for (uint32_t i = 0; i < profile.modules.size(); ++i) {
-    const decoder::Module& m = profile.modules[i];
+    const profile::Module& m = profile.modules[i];
     if (!ran[i] || m.path.empty() || m.path[0] == '[') continue;  // [vdso]: no source
     BuildId id = m.build_id;
     if (id.empty())
@@ -60,7 +60,7 @@ std::map<std::string, std::vector<uint32_t>> GroupModules(
 
 }  // namespace
 
-Coverage MapProfile(const decoder::ExecutionProfile& profile, const MapOptions& options) {
+Coverage MapProfile(const profile::ExecutionProfile& profile, const MapOptions& options) {
   CoverageBuilder builder;
   std::vector<std::string> warnings;
   for (const auto& [key, modules] : GroupModules(profile)) {

@@ -298,22 +298,22 @@ class ModuleMapper {
 
 }  // namespace
 
-ModuleCounts CollectCounts(const ElfFile& elf, const decoder::ExecutionProfile& profile,
+ModuleCounts CollectCounts(const ElfFile& elf, const profile::ExecutionProfile& profile,
                            const std::vector<uint32_t>& modules) {
   ModuleCounts counts;
   auto ours = [&](uint32_t module) {
     return std::find(modules.begin(), modules.end(), module) != modules.end();
   };
-  for (const decoder::BlockCount& b : profile.blocks) {
+  for (const profile::BlockCount& b : profile.blocks) {
     if (!ours(b.module)) continue;
     auto begin = elf.AddressOf(b.begin), last = elf.AddressOf(b.last);
     if (begin && last) counts.depth.Add(*begin, *last, b.count);
   }
   counts.depth.Build();
-  for (const decoder::Gap& gap : profile.gaps)
+  for (const profile::Gap& gap : profile.gaps)
     if (gap.location && ours(gap.location->module))
       if (auto address = elf.AddressOf(gap.location->offset)) counts.gaps.push_back(*address);
-  for (const decoder::BranchCount& b : profile.branches) {
+  for (const profile::BranchCount& b : profile.branches) {
     if (!ours(b.module)) continue;
     if (auto address = elf.AddressOf(b.offset)) {
       auto& [taken, not_taken] = counts.branches[*address];

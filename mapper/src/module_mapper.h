@@ -9,7 +9,7 @@
 
 #include "coverage_builder.h"
 #include "execution_depth.h"
-#include "hwcov/decoder.h"
+#include "hwcov/profile.h"
 #include "module_data.h"
 
 namespace hwcov::mapper {
@@ -22,7 +22,7 @@ struct ModuleCounts {
   std::vector<uint64_t> gaps;  // where trace gaps stopped or resumed decoding (Gap::location)
 };
 
-ModuleCounts CollectCounts(const ElfFile& elf, const decoder::ExecutionProfile& profile,
+ModuleCounts CollectCounts(const ElfFile& elf, const profile::ExecutionProfile& profile,
                            const std::vector<uint32_t>& modules);
 
 // Line, function and branch coverage from DWARF (module.debug.has_dwarf).

@@ -209,9 +209,11 @@ LiveReport::~LiveReport() = default;
 
 trace::TraceSink& LiveReport::sink() { return impl_->decoder; }
 
-ReportResult LiveReport::Report() {
-  impl_->coverage = mapper::MapProfile(impl_->decoder.TakeProfile(),
-                                       mapper::MapOptions{impl_->request.decode.debug_dirs});
+ReportResult LiveReport::Report() { return Report(impl_->decoder.TakeProfile()); }
+
+ReportResult LiveReport::Report(profile::ExecutionProfile counted) {
+  impl_->coverage =
+      mapper::MapProfile(counted, mapper::MapOptions{impl_->request.decode.debug_dirs});
   return ReportCoverages({*impl_->coverage}, impl_->request);
 }
 

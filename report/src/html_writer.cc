@@ -13,6 +13,7 @@
 #include <ostream>
 #include <tuple>
 
+#include "completeness.h"
 #include "hwcov/report.h"
 #include "hwcov/support.h"
 #include "test_alignment.h"
@@ -157,15 +158,8 @@ void Header(std::ostream& out, const std::string& title) {
 }
 
 void Completeness(std::ostream& out, const mapper::TraceQuality& q, const FileSummary& total) {
-  uint64_t gaps = 0;
-  for (const auto& [kind, n] : q.gaps_by_kind) gaps += n;
-  char line[256];
-  std::snprintf(line, sizeof line,
-                "Trace: %.2f%% of %llu PT bytes decoded cleanly, %llu instructions, %llu gaps",
-                100.0 * q.decoded_share(), static_cast<unsigned long long>(q.trace_bytes),
-                static_cast<unsigned long long>(q.instructions),
-                static_cast<unsigned long long>(gaps));
-  out << "<p>" << line;
+  const uint64_t gaps = GapCount(q);
+  out << "<p>" << XmlEscape(CompletenessLine(q));
   for (const auto& [kind, n] : q.gaps_by_kind) out << "; " << n << " " << XmlEscape(kind);
   if (q.unmapped_instructions)
     out << "; " << q.unmapped_instructions << " instructions in code with no binary (not counted)";

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <ostream>
 
+#include "completeness.h"
 #include "hwcov/report.h"
 
 namespace hwcov::report {
@@ -110,15 +111,8 @@ class TextWriter : public ReportWriter {
   }
 
   void Completeness(const mapper::TraceQuality& q, const FileSummary& total) const {
-    char line[256];
-    uint64_t gaps = 0;
-    for (const auto& [kind, n] : q.gaps_by_kind) gaps += n;
-    std::snprintf(line, sizeof line,
-                  "Trace: %.2f%% of %llu PT bytes decoded cleanly, %llu instructions, %llu gaps",
-                  100.0 * q.decoded_share(), static_cast<unsigned long long>(q.trace_bytes),
-                  static_cast<unsigned long long>(q.instructions),
-                  static_cast<unsigned long long>(gaps));
-    out_ << line;
+    const uint64_t gaps = GapCount(q);
+    out_ << CompletenessLine(q);
     std::string sep = " (";
     for (const auto& [kind, n] : q.gaps_by_kind) {
       out_ << sep << n << " " << kind;

@@ -53,9 +53,31 @@ std::vector<std::string> Events(const fs::path& path) {
       case EmuEvent::kSysret:
         out.push_back("ret" + std::to_string(e.nr));
         break;
+      case EmuEvent::kPartial:
+        out.push_back("partial" + std::to_string(e.tb) + "@" + std::to_string(e.value));
+        break;
+      case EmuEvent::kTransition:
+        out.push_back(std::to_string(e.tb) + "~>" + std::to_string(e.value));
+        break;
+      case EmuEvent::kResumed:
+        out.push_back("resumed" + std::to_string(e.tb));
+        break;
     }
   }
   return out;
+}
+
+// Counting mode's events (emu_format.h): the TB they are about and their
+// value, with no predicted runs around them.
+TEST(EmuStream, CountingModeEvents) {
+  testing::TempDir dir("emu-stream-count");
+  const std::vector<uint64_t> words = {
+      hwcov_emu_control(0, HWCOV_EMU_EV_PARTIAL, 2),    12, 3,
+      hwcov_emu_control(0, HWCOV_EMU_EV_TRANSITION, 2), 4,  9,
+      hwcov_emu_control(0, HWCOV_EMU_EV_RESUMED, 1),    5,
+  };
+  EXPECT_EQ(Events(WriteStream(dir.path() / "c.str", words, 0)),
+            (std::vector<std::string>{"partial12@3", "4~>9", "resumed5"}));
 }
 
 TEST(EmuStream, PredictedRunsEventsAndThePendingRun) {

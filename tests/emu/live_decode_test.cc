@@ -66,9 +66,9 @@ TEST(LiveDecode, DiskStaysFarBelowTheTraceAndCoverageIsRecordThenReport) {
     const int null = open("/dev/null", O_WRONLY);
     dup2(fd, 2);
     dup2(null, 1);
-    execl(HWCOV_BINARY, HWCOV_BINARY, "run", "-q", "--backend", "emu", "--no-return-compression",
-          "--root", root.c_str(), "--json", live_json.c_str(), "--", kDense.c_str(), kIterations,
-          static_cast<char*>(nullptr));
+    execl(HWCOV_BINARY, HWCOV_BINARY, "run", "-q", "--backend", "emu", "--emu-mode", "trace",
+          "--no-return-compression", "--root", root.c_str(), "--json", live_json.c_str(), "--",
+          kDense.c_str(), kIterations, static_cast<char*>(nullptr));
     _exit(127);
   }
   uint64_t peak = 0;

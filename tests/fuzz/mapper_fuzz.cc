@@ -20,8 +20,8 @@ namespace {
 namespace mapper = hwcov::mapper;
 using hwcov::fuzz::Check;
 
-hwcov::decoder::ExecutionProfile ProfileFor(const mapper::ElfFile& elf, const std::string& path) {
-  hwcov::decoder::ExecutionProfile profile;
+hwcov::profile::ExecutionProfile ProfileFor(const mapper::ElfFile& elf, const std::string& path) {
+  hwcov::profile::ExecutionProfile profile;
   profile.modules.push_back({path, path, {}});
   constexpr uint64_t kBlock = 64;
   constexpr size_t kMaxBlocks = 2048;  // bounded time per input
@@ -44,7 +44,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string path = file.Write(data, size).string();
   try {
     std::shared_ptr<const mapper::ModuleData> module = mapper::LoadModuleUncached(path, {});
-    const hwcov::decoder::ExecutionProfile profile = ProfileFor(module->elf, path);
+    const hwcov::profile::ExecutionProfile profile = ProfileFor(module->elf, path);
     const mapper::ModuleCounts counts = mapper::CollectCounts(module->elf, profile, {0});
     mapper::CoverageBuilder builder;
     if (module->debug.has_dwarf)

@@ -60,12 +60,12 @@ class Mapping : public ::testing::Test {
   // A profile in which each named function ran |count| times from its first
   // byte to its last, and each conditional jump in it went both ways once
   // per run. |copies|: more paths of the same binary (more processes).
-  static decoder::ExecutionProfile Profile(const fs::path& binary,
+  static profile::ExecutionProfile Profile(const fs::path& binary,
                                            const std::map<std::string, uint64_t>& runs,
                                            const std::vector<fs::path>& copies = {}) {
     const mapper::ElfFile elf = mapper::ReadElfFile(binary.string());
     auto module = mapper::LoadModule(binary.string(), {});
-    decoder::ExecutionProfile p;
+    profile::ExecutionProfile p;
     std::vector<fs::path> paths = {binary};
     paths.insert(paths.end(), copies.begin(), copies.end());
     for (uint32_t m = 0; m < paths.size(); ++m) {

@@ -79,12 +79,12 @@ class UnknownLines : public ::testing::Test {
   // times (conditional jumps both ways, as far as the blocks say: none
   // recorded here); one overflow gap resumed |into| bytes into each function
   // of |gaps|.
-  static decoder::ExecutionProfile Profile(const fs::path& binary,
+  static profile::ExecutionProfile Profile(const fs::path& binary,
                                            const std::map<std::string, uint64_t>& runs,
                                            const std::vector<std::string>& gaps,
                                            uint64_t into = 4) {
     const mapper::ElfFile elf = mapper::ReadElfFile(binary.string());
-    decoder::ExecutionProfile p;
+    profile::ExecutionProfile p;
     p.modules.push_back({binary.string(), binary.string(), *elf.build_id});
     for (const auto& [name, count] : runs) {
       const mapper::Symbol& s = Symbol(binary, name);
@@ -95,10 +95,10 @@ class UnknownLines : public ::testing::Test {
               [](const auto& a, const auto& b) { return a.begin < b.begin; });
     for (const std::string& name : gaps) {
       const mapper::Symbol& s = Symbol(binary, name);
-      decoder::Gap gap;
-      gap.kind = decoder::GapKind::kOverflow;
+      profile::Gap gap;
+      gap.kind = profile::GapKind::kOverflow;
       gap.ip = s.address + into;
-      gap.location = decoder::CodeLocation{0, *elf.OffsetOf(s.address + into)};
+      gap.location = profile::CodeLocation{0, *elf.OffsetOf(s.address + into)};
       gap.detail = "overflow";
       p.gaps.push_back(gap);
     }

@@ -90,12 +90,12 @@ long Number(std::string text) {
   return text.empty() ? 0 : std::stol(text);
 }
 
-// "recorded N instructions (S single steps...) of P process(es), T
-// thread(s)": the figures must agree (no instructions or steps of no
-// process, no traced process without a thread).
+// "recorded (or, emu counting mode, counted) N instructions (S single
+// steps...) of P process(es), T thread(s)": the figures must agree (no
+// instructions or steps of no process, no traced process without a thread).
 void ExpectConsistentStats(const std::string& err) {
   static const std::regex stats(
-      R"(recorded ([0-9,]+) instructions(?: \(([0-9,]+) single steps)?.* of ([0-9]+) )"
+      R"((?:recorded|counted) ([0-9,]+) instructions(?: \(([0-9,]+) single steps)?.* of ([0-9]+) )"
       R"(process\(es\), ([0-9]+) thread)");
   std::smatch m;
   ASSERT_TRUE(std::regex_search(err, m, stats)) << err;

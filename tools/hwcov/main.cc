@@ -260,6 +260,8 @@ struct RecordArgs {
   int pid = 0;
   double duration = 0;
   std::vector<std::string> filters;
+  std::string emu_mode;  // hwcov run: "count" or "trace" (default: count unless a trace is needed)
+  bool emu_count = false;
 };
 
 void AddRecordOptions(po::options_description& desc, RecordArgs& args) {
@@ -316,8 +318,17 @@ uint64_t ParseSize(const std::string& text) {
 }
 
 // The record-time statistics line.
-std::string Stats(const hwcov::collector::RecordStats& s, const fs::path& output) {
+// |counted|: the emu backend's counting mode, which writes no trace.
+std::string Stats(const hwcov::collector::RecordStats& s, const fs::path& output, bool counted) {
   char buf[512];
+  if (counted) {
+    std::snprintf(buf, sizeof buf,
+                  "counted %s instructions of %llu process(es), %llu thread(s) in %.2f s "
+                  "(emu counting mode, no trace)",
+                  WithCommas(s.instructions).c_str(), static_cast<unsigned long long>(s.processes),
+                  static_cast<unsigned long long>(s.threads), s.seconds);
+    return buf;
+  }
   std::string line = "recorded " + WithCommas(s.instructions) + " instructions";
   if (s.steps) {
     std::snprintf(
@@ -407,8 +418,9 @@ hwcov::collector::RecordResult DoRecord(const RecordArgs& args, const po::variab
   options.attach_pid = args.pid;
   options.duration = args.duration;
   options.filters = args.filters;
+  options.count = args.emu_count;
   hwcov::collector::RecordResult result = hwcov::collector::Record(options);
-  std::cerr << "hwcov: " << Stats(result.stats, output) << "\n";
+  std::cerr << "hwcov: " << Stats(result.stats, output, result.profile.has_value()) << "\n";
   if (result.killed_by_signal)
     std::cerr << "hwcov: the traced program was killed by "
               << hwcov::SignalName(result.killed_by_signal) << "; coverage up to then\n";
@@ -438,10 +450,12 @@ int RunDecodingLive(const Args& args, const RecordArgs& record, ReportOptions& r
                     const po::variables_map& vm) {
   PrepareRequest(report);
   hwcov::pipeline::LiveReport live(report.request);
-  const hwcov::collector::RecordResult result =
-      DoRecord(record, vm, args.command, record.output, &live.sink());
+  hwcov::collector::RecordResult result =
+      DoRecord(record, vm, args.command, record.output, record.emu_count ? nullptr : &live.sink());
   try {
-    const int gate = PrintReport(live.Report(), report, std::cerr);
+    const int gate =
+        PrintReport(result.profile ? live.Report(std::move(*result.profile)) : live.Report(),
+                    report, std::cerr);
     return result.exit_status != 0 ? result.exit_status : gate;
   } catch (const hwcov::Error& e) {
     std::cerr << "hwcov: " << e.what() << "\n";
@@ -469,7 +483,11 @@ int CmdRun(int argc, char** argv) {
   desc.add_options()("help,h", "show this help")(
       "output,o", po::value(&record.output)->value_name("FILE"),
       "also write the trace to FILE (default: none: the trace is decoded while it is recorded; "
-      "--per-test writes a temporary file)");
+      "--per-test writes a temporary file)")(
+      "emu-mode", po::value(&record.emu_mode)->value_name("MODE"),
+      "emu backend: count (the QEMU plugin counts blocks and branches itself: no trace, the "
+      "fastest) or trace (Intel PT, decoded as it is recorded); default count, trace with -o or "
+      "--per-test");
   AddRecordOptions(desc, record);
   AddReportOptions(desc, report);
   po::variables_map vm = Parse(args.options, desc);
@@ -477,11 +495,31 @@ int CmdRun(int argc, char** argv) {
     std::cout << desc;
     return 0;
   }
+  if (!record.emu_mode.empty() && record.emu_mode != "count" && record.emu_mode != "trace")
+    throw hwcov::Error("--emu-mode: '" + record.emu_mode + "' is not count or trace");
   report.request.scope.all_code = record.trace_everything;
   hwcov::pipeline::ValidateRequest(report.request);
   // Every output is checked before the run: a typo must not cost a long suite.
   hwcov::pipeline::CheckOutputs(report.request.outputs);
   if (!record.output.empty()) hwcov::pipeline::CheckOutputFile(record.output);
+  const hwcov::collector::Backend backend =
+      hwcov::collector::ChooseBackend(hwcov::collector::ParseBackend(record.backend)).backend;
+  const bool needs_trace = !record.output.empty() || report.request.per_test;
+  if (!record.emu_mode.empty() && backend != hwcov::collector::Backend::kEmu)
+    throw hwcov::Error("--emu-mode applies to the emu backend only, not " +
+                       hwcov::collector::BackendName(backend));
+  if (record.emu_mode == "count" && needs_trace)
+    throw hwcov::Error("--emu-mode count writes no trace: it cannot go with " +
+                       std::string(record.output.empty() ? "--per-test" : "-o"));
+  record.emu_count =
+      backend == hwcov::collector::Backend::kEmu && record.emu_mode != "trace" && !needs_trace;
+  // Options that shape the Intel PT say a trace is wanted: no silent default.
+  if (record.emu_count)
+    for (const char* option : {"psb-period", "no-return-compression", "tnt8-only"})
+      if (vm.count(option) && !vm[option].defaulted())
+        throw hwcov::Error(std::string("--") + option +
+                           " shapes the trace, which the emu backend's counting mode does not "
+                           "write: add --emu-mode trace");
   // Per-test decoding reads a file (the stream decoder decodes the run as one).
   if (!report.request.per_test) return RunDecodingLive(args, record, report, vm);
   fs::path trace = record.output;

@@ -15,6 +15,10 @@
  *   <pid>.<seq>.<tid>.str  one thread's control flow: a header page, then
  *                          64-bit words, both MAP_SHARED so that a program
  *                          killed by any signal leaves its trace complete.
+ *   <pid>.<seq>.cnt        counting mode only ("count 1" in the config): one
+ *                          struct hwcov_emu_count per TB id, MAP_SHARED; the
+ *                          thread streams then hold only the rare events
+ *                          the counts cannot tell (HWCOV_EMU_EV_PARTIAL...).
  *
  * All integers are little-endian; records are padded to 8 bytes. */
 #ifndef HWCOV_EMU_FORMAT_H
@@ -117,7 +121,7 @@ struct hwcov_emu_stream_header {
    * has read. The plugin waits for it (HWCOV_EMU_AHEAD_WINDOWS). */
   uint64_t read_words;
   uint32_t reading;
-  uint32_t reserved2;
+  uint32_t cur_tb; /* counting mode: 1 + the id of the TB entered last, 0 none */
 };
 
 /* Stream words. A TB word (bit 31 clear): follow |run| = word >> 32 predicted
@@ -139,7 +143,33 @@ enum hwcov_emu_event {
   HWCOV_EMU_EV_SYSRET = 4,        /* [time, nr, ret] */
   HWCOV_EMU_EV_NEW_PREDICTOR = 5, /* the predictor starts empty (the process's second
                                      thread: the plugin moves it per thread) */
+  /* Counting mode: */
+  HWCOV_EMU_EV_PARTIAL = 6,    /* [tb, started]: TB |tb| stopped after |started| instructions
+                                  began; the last of them did not complete */
+  HWCOV_EMU_EV_TRANSITION = 7, /* [from, to]: |from| ran to its end and |to| began, which is
+                                  not a plain successor of its last instruction (a signal's
+                                  delivery); the branch outcome is not counted */
+  HWCOV_EMU_EV_RESUMED = 8,    /* [tb]: the first TB entered after an rt_sigreturn */
 };
+
+/* --- <pid>.<seq>.cnt (counting mode) ------------------------------------ */
+
+/* Of one TB: how often it was entered, and how often its last instruction
+ * went on to each plain successor. Entries whose ending the counts cannot
+ * tell are events in the thread's stream, and each thread's last TB is in
+ * its header (cur_tb): hwcov corrects those entries (emu_counter.cc). */
+struct hwcov_emu_count {
+  uint64_t entries;
+  uint64_t fall;   /* to the next instruction (a conditional branch not taken) */
+  uint64_t target; /* to a relative branch's target (taken) */
+  uint64_t again;  /* a REP string instruction's next iteration (the TB at it) */
+  /* The plugin's own state of the TB, beside its counts so that the hot
+   * path touches one place (emu_plugin.c); hwcov ignores it. */
+  uint64_t plugin[8];
+};
+/* The file grows by this many TBs at a time, each chunk mapped on its own so
+ * that the counters of running code never move. */
+#define HWCOV_EMU_COUNT_CHUNK (1u << 16)
 
 static inline uint64_t hwcov_emu_control(uint64_t run, uint32_t type, uint32_t payload) {
   return run << 32 | HWCOV_EMU_CONTROL | (uint64_t)type << 24 | payload;

@@ -13,10 +13,18 @@
  * global, not per vCPU). Syscalls are written in order with the blocks;
  * fork is followed by opening the child's own files. An execve is QEMU's own
  * host execve: hwcov's exec supervisor decides whether the new program runs
- * under QEMU again (exec_supervisor.h); the streams end before it. */
+ * under QEMU again (exec_supervisor.h); the streams end before it.
+ *
+ * Counting mode ("count 1" in the config): the callback instead counts the
+ * TB's entry and which plain successor its last instruction went to, in a
+ * shared per-TB table (<pid>.<seq>.cnt); only what the counts cannot tell
+ * (a TB left early, a signal's delivery, where rt_sigreturn resumed) goes to
+ * the thread's stream. hwcov turns the table into an execution profile
+ * without any trace (emu_counter.cc). */
 #define _GNU_SOURCE
 #include <Zydis/Zydis.h>
 #include <errno.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
@@ -31,6 +39,7 @@
 
 #include "emu_exec.h"
 #include "emu_format.h"
+#include "insn_class.h"
 #include "qemu_plugin_api.h"
 #include "test_name.h"
 
@@ -45,12 +54,20 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_version = 1;
 
 static char g_cfg[PATH_MAX], g_out[PATH_MAX];
 static int g_inherit = 1;
+static int g_count_mode;
 
 /* --- this instance ------------------------------------------------------- */
 
 struct tb_info {
   uint32_t id, n, flags;
   uint32_t succ; /* predictor while single-threaded: 1 + the TB that last followed, 0 none */
+  /* Counting mode (the struct then lives in hwcov_emu_count.plugin, CountsOf): */
+  uint64_t vaddr, last_ip;
+  uint64_t fall, target; /* the last instruction's plain successors (0: none) */
+  uint8_t any;           /* indirect branch, return or far transfer: any successor */
+  uint8_t far;           /* far transfer: even a signal handler's entry is plain */
+  uint8_t rep;           /* a REP string instruction last: it may repeat */
+  uint8_t handler;       /* the TB starts a signal handler */
 };
 
 struct vcpu {
@@ -61,6 +78,7 @@ struct vcpu {
   uint64_t window_base; /* word index of window[0] */
   uint32_t *succ;       /* predictor once multi-threaded: 1 + the last successor of each TB id */
   uint32_t cap;
+  int resumed; /* counting mode: an rt_sigreturn ran; the next TB is where it resumed */
 };
 
 struct known_map {
@@ -93,6 +111,11 @@ static size_t g_n_known, g_cap_known;
 static struct host_map *g_maps;
 static size_t g_n_maps;
 static int g_maps_stale = 1;
+static uint64_t *g_handlers; /* signal handler addresses (rt_sigaction) */
+static size_t g_n_handlers, g_cap_handlers;
+static int g_cnt_fd = -1;                   /* counting mode: <pid>.<seq>.cnt */
+static struct hwcov_emu_count **g_chunks;   /* its chunks, each mapped on its own */
+static size_t g_n_chunks, g_cap_chunks;
 
 static uint64_t Now(void) {
   struct timespec ts;
@@ -181,6 +204,8 @@ static void ReadConfig(void) {
       snprintf(g_out, sizeof g_out, "%s", value);
     else if (!strcmp(line, "inherit"))
       g_inherit = atoi(value);
+    else if (!strcmp(line, "count"))
+      g_count_mode = atoi(value);
   }
   fclose(f);
 }
@@ -209,6 +234,82 @@ static void MapCounter(void) {
   g_counter = at;
   g_counter[0] = value;
   g_counter[1] = multi;
+}
+
+/* --- counting mode: the per-TB table ---------------------------------------- */
+
+static const size_t kChunkBytes = (size_t)HWCOV_EMU_COUNT_CHUNK * sizeof(struct hwcov_emu_count);
+
+_Static_assert(sizeof(struct tb_info) <= sizeof(((struct hwcov_emu_count *)0)->plugin),
+               "a TB's state fits beside its counts");
+
+static inline struct hwcov_emu_count *CountsOf(struct tb_info *info) {
+  return (struct hwcov_emu_count *)((char *)info - offsetof(struct hwcov_emu_count, plugin));
+}
+
+/* Maps chunk |i| of the table file, at |at| (the address the parent's
+ * translated code uses, after a fork) or anywhere. */
+static struct hwcov_emu_count *MapChunk(size_t i, void *at) {
+  if (ftruncate(g_cnt_fd, (off_t)((i + 1) * kChunkBytes)) != 0) Fatal("cannot grow the TB counts");
+  void *p = mmap(at, kChunkBytes, PROT_READ | PROT_WRITE, MAP_SHARED | (at ? MAP_FIXED : 0),
+                 g_cnt_fd, (off_t)(i * kChunkBytes));
+  if (p == MAP_FAILED) Fatal("cannot map the TB counts");
+  return p;
+}
+
+/* A new table file for this instance; after a fork, its chunks replace the
+ * parent's at the same addresses, with the TBs' state kept and the counts
+ * from zero. */
+static void OpenCounts(void) {
+  if (!g_count_mode) return;
+  if (g_cnt_fd >= 0) close(g_cnt_fd);
+  char path[PATH_MAX];
+  FilePath(path, sizeof path, "cnt");
+  g_cnt_fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (g_cnt_fd < 0) Fatal(path);
+  if (!g_n_chunks) return;
+  struct hwcov_emu_count *saved = malloc(kChunkBytes);
+  if (!saved) Fatal("out of memory");
+  for (size_t i = 0; i < g_n_chunks; ++i) {
+    memcpy(saved, g_chunks[i], kChunkBytes);
+    MapChunk(i, g_chunks[i]);
+    for (size_t k = 0; k < HWCOV_EMU_COUNT_CHUNK; ++k)
+      memcpy(g_chunks[i][k].plugin, saved[k].plugin, sizeof saved[k].plugin);
+  }
+  free(saved);
+}
+
+static struct hwcov_emu_count *CountSlot(uint32_t id) {
+  const size_t chunk = id / HWCOV_EMU_COUNT_CHUNK;
+  while (g_n_chunks <= chunk) {
+    if (g_n_chunks == g_cap_chunks) {
+      g_cap_chunks = g_cap_chunks ? g_cap_chunks * 2 : 16;
+      g_chunks = realloc(g_chunks, g_cap_chunks * sizeof *g_chunks);
+      if (!g_chunks) Fatal("out of memory");
+    }
+    g_chunks[g_n_chunks] = MapChunk(g_n_chunks, NULL);
+    ++g_n_chunks;
+  }
+  return g_chunks[chunk] + id % HWCOV_EMU_COUNT_CHUNK;
+}
+
+static int IsHandler(uint64_t address) {
+  for (size_t i = 0; i < g_n_handlers; ++i)
+    if (g_handlers[i] == address) return 1;
+  return 0;
+}
+
+/* A new handler: TBs already translated at it start one from now on. */
+static void AddHandler(uint64_t address) {
+  if (IsHandler(address)) return;
+  if (g_n_handlers == g_cap_handlers) {
+    g_cap_handlers = g_cap_handlers ? g_cap_handlers * 2 : 16;
+    g_handlers = realloc(g_handlers, g_cap_handlers * sizeof *g_handlers);
+    if (!g_handlers) Fatal("out of memory");
+  }
+  g_handlers[g_n_handlers++] = address;
+  for (uint32_t i = 0; i < g_next_tb; ++i)
+    if (g_infos[i]->vaddr == address) g_infos[i]->handler = 1;
 }
 
 static void WriteInstance(const char *exe, const char *comm, const char *test) {
@@ -273,6 +374,7 @@ static void StartInstance(void) {
   FindTestName();
   OpenTable();
   MapCounter();
+  OpenCounts();
   WriteInstance(g_exe, g_comm, g_test);
   g_started = 1;
 }
@@ -309,6 +411,7 @@ static void StartForkChild(unsigned vcpu_index) {
   close(g_tbs_fd);
   OpenTable();
   MapCounter();
+  OpenCounts();
   WriteInstance(g_exe, g_comm, g_test);
 }
 
@@ -449,6 +552,104 @@ static void OnTbExec(unsigned int vcpu_index, void *udata) {
   v->cur = tb;
   h->cur_counter = *g_counter;
   h->cur_pos = 0;
+}
+
+static inline void Add(uint64_t *counter, int multi) {
+  if (unlikely(multi))
+    __atomic_fetch_add(counter, 1, __ATOMIC_RELAXED);
+  else
+    ++*counter;
+}
+
+/* Counting mode's rare cases, out of line: the hot path stays small. */
+static __attribute__((noinline, cold)) void CountPartial(struct vcpu *v, struct tb_info *prev,
+                                                          uint64_t started) {
+  const uint64_t payload[2] = {prev->id, started};
+  PutEvent(v, HWCOV_EMU_EV_PARTIAL, payload, 2);
+}
+
+/* |prev| ended and |tb| began: neither its fall-through nor its target. */
+static __attribute__((noinline)) void CountOtherSuccessor(struct vcpu *v, struct tb_info *prev,
+                                                          struct tb_info *tb) {
+  if (prev->rep && tb->vaddr == prev->last_ip) {
+    Add(&CountsOf(prev)->again, g_multi);
+  } else if (!prev->any || (tb->handler && !prev->far)) {
+    const uint64_t payload[2] = {prev->id, tb->id};
+    PutEvent(v, HWCOV_EMU_EV_TRANSITION, payload, 2);
+  }
+}
+
+static __attribute__((noinline, cold)) void CountResumed(struct vcpu *v, struct tb_info *tb) {
+  v->resumed = 0;
+  const uint64_t id = tb->id;
+  PutEvent(v, HWCOV_EMU_EV_RESUMED, &id, 1);
+}
+
+/* Counting mode's hot path: the previous TB's ending, then this entry. */
+static void OnTbCount(unsigned int vcpu_index, void *udata) {
+  struct tb_info *tb = udata;
+  struct vcpu *v = vcpu_index < MAX_VCPUS ? g_vcpu[vcpu_index] : NULL;
+  if (unlikely(!v || !v->open)) {
+    v = OpenStream(vcpu_index);
+    if (!v) return;
+  }
+  const int multi = g_multi;
+  struct hwcov_emu_stream_header *h = v->h;
+  struct tb_info *prev = v->cur;
+  if (likely(prev != NULL)) {
+    /* As in OnTbExec, but the counter restarts from 0 at each entry (below)
+     * instead of being remembered in the header: one load and store less
+     * per TB (hwcov's reader computes the same with cur_counter 0). */
+    uint64_t started = prev->n;
+    if (prev->flags & HWCOV_EMU_TB_POS)
+      started = h->cur_pos + 1;
+    else if (!multi)
+      started = *g_counter + 1;
+    const uint64_t next = tb->vaddr;
+    if (unlikely(started != prev->n))
+      CountPartial(v, prev, started);
+    else if (next == prev->fall)
+      Add(&CountsOf(prev)->fall, multi);
+    else if (next == prev->target)
+      Add(&CountsOf(prev)->target, multi);
+    else if (!prev->any || prev->rep || tb->handler)
+      CountOtherSuccessor(v, prev, tb);
+  }
+  if (unlikely(v->resumed)) CountResumed(v, tb);
+  Add(&CountsOf(tb)->entries, multi);
+  v->cur = tb;
+  h->cur_tb = tb->id + 1;
+  if (likely(!multi))
+    *g_counter = 0;
+  else if (tb->flags & HWCOV_EMU_TB_POS)
+    h->cur_pos = 0;
+}
+
+/* The plain successors of a TB's last instruction (hwcov::IsSuccessor). */
+static void ClassifyLast(struct tb_info *info, const uint8_t *code, size_t size) {
+  struct hwcov_insn_class c;
+  hwcov_classify_insn(code, size, info->last_ip, &c);
+  const uint64_t fall = info->last_ip + (c.length ? c.length : size);
+  info->rep = c.has_rep;
+  switch (c.kind) {
+    case HWCOV_INSN_OTHER:
+      info->fall = fall;
+      break;
+    case HWCOV_INSN_COND_JUMP:
+      info->fall = fall;
+      info->target = c.has_target ? c.target : 0;
+      break;
+    case HWCOV_INSN_DIRECT_JUMP:
+    case HWCOV_INSN_DIRECT_CALL:
+      info->target = c.has_target ? c.target : 0;
+      break;
+    case HWCOV_INSN_FAR_TRANSFER:
+      info->any = info->far = 1;
+      break;
+    default:
+      info->any = 1;
+      break;
+  }
 }
 
 static void OnInsnExec(unsigned int vcpu_index, void *udata) {
@@ -597,7 +798,9 @@ static void OnTbTrans(qemu_plugin_id_t id, struct qemu_plugin_tb *tb) {
     pthread_mutex_unlock(&g_lock);
     return;
   }
-  struct tb_info *info = calloc(1, sizeof *info); /* lives as long as the TB may run */
+  /* It lives as long as the TB may run; in counting mode, beside its counts. */
+  struct tb_info *info =
+      g_count_mode ? (struct tb_info *)CountSlot(g_next_tb)->plugin : calloc(1, sizeof *info);
   if (!info) Fatal("out of memory");
   info->id = g_next_tb++;
   if (info->id >= g_cap_infos) {
@@ -630,7 +833,15 @@ static void OnTbTrans(qemu_plugin_id_t id, struct qemu_plugin_tb *tb) {
   r.bytes = (uint32_t)total;
   AppendRecord(&r, sizeof r, sizes, n, bytes, total);
 
-  qemu_plugin_register_vcpu_tb_exec_cb(tb, OnTbExec, QEMU_PLUGIN_CB_NO_REGS, info);
+  if (g_count_mode) {
+    info->vaddr = r.vaddr;
+    info->last_ip = r.vaddr + total - sizes[n - 1];
+    ClassifyLast(info, bytes + total - sizes[n - 1], sizes[n - 1]);
+    info->handler = (uint8_t)IsHandler(r.vaddr);
+    qemu_plugin_register_vcpu_tb_exec_cb(tb, OnTbCount, QEMU_PLUGIN_CB_NO_REGS, info);
+  } else {
+    qemu_plugin_register_vcpu_tb_exec_cb(tb, OnTbExec, QEMU_PLUGIN_CB_NO_REGS, info);
+  }
   /* Markers of how far the TB got: the counter (or position) reads the index
    * of the last marked instruction that began. The first instruction needs
    * none (entering the TB began it), the last always has one (so that a
@@ -680,8 +891,12 @@ static void OnSyscall(qemu_plugin_id_t id, unsigned int vcpu_index, int64_t num,
   (void)a8;
   struct vcpu *v = vcpu_index < MAX_VCPUS ? g_vcpu[vcpu_index] : NULL;
   if (g_traced && v && v->open) {
-    const uint64_t payload[8] = {Now(), (uint64_t)num, a1, a2, a3, a4, a5, a6};
-    PutEvent(v, HWCOV_EMU_EV_SYSCALL, payload, 8);
+    if (g_count_mode) {
+      if (num == SYS_rt_sigreturn) v->resumed = 1;
+    } else {
+      const uint64_t payload[8] = {Now(), (uint64_t)num, a1, a2, a3, a4, a5, a6};
+      PutEvent(v, HWCOV_EMU_EV_SYSCALL, payload, 8);
+    }
   }
   if (num == SYS_rt_sigaction && a2 && g_traced) {
     uint64_t handler = 0;
@@ -689,6 +904,7 @@ static void OnSyscall(qemu_plugin_id_t id, unsigned int vcpu_index, int64_t num,
       struct hwcov_emu_handler r = {{HWCOV_EMU_REC_HANDLER, 0}, handler};
       pthread_mutex_lock(&g_lock);
       AppendRecord(&r, sizeof r, NULL, 0, NULL, 0);
+      AddHandler(handler);
       pthread_mutex_unlock(&g_lock);
     }
   }
@@ -724,7 +940,7 @@ static void OnSyscallReturn(qemu_plugin_id_t id, unsigned int vcpu_index, int64_
       break;
   }
   struct vcpu *v = vcpu_index < MAX_VCPUS ? g_vcpu[vcpu_index] : NULL;
-  if (g_traced && v && v->open) {
+  if (g_traced && v && v->open && !g_count_mode) {
     const uint64_t payload[3] = {Now(), (uint64_t)num, (uint64_t)ret};
     PutEvent(v, HWCOV_EMU_EV_SYSRET, payload, 3);
   }

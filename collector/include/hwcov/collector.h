@@ -11,8 +11,11 @@
 #include <cstdint>
 #include <filesystem>
 #include <iosfwd>
+#include <optional>
 #include <string>
 #include <vector>
+
+#include "hwcov/profile.h"
 
 namespace hwcov::trace {
 class TraceSink;
@@ -99,7 +102,17 @@ struct SoftOptions {
   std::filesystem::path step_log;
 };
 
-struct RecordOptions : CommonOptions, IntelPtOptions, SoftwarePtOptions, SoftOptions {};
+// The emulator (QEMU user mode with hwcov's plugin).
+struct EmuOptions {
+  static constexpr std::array kBackends{Backend::kEmu};
+  // Counting mode (docs/emu-backend.md): the plugin counts blocks and branch
+  // outcomes itself and the recording hands back an execution profile
+  // (RecordResult::profile) instead of writing a trace: no Intel PT, no
+  // perf.data, no conversion. Refused with an |output| or a |live| sink.
+  bool count = false;
+};
+
+struct RecordOptions : CommonOptions, IntelPtOptions, SoftwarePtOptions, SoftOptions, EmuOptions {};
 
 struct RecordStats {
   uint64_t processes = 0;
@@ -120,9 +133,12 @@ struct RecordResult {
   int killed_by_signal = 0;
   Backend backend = Backend::kSoft;
   RecordStats stats;
+  // EmuOptions::count: what ran, counted by the plugin (no trace was written).
+  std::optional<profile::ExecutionProfile> profile;
 };
 
-// Runs options.command to completion and writes options.output.
+// Runs options.command to completion and writes options.output (or, in the
+// emu backend's counting mode, returns the profile).
 // The command's stdin, stdout and stderr are hwcov's own.
 RecordResult Record(const RecordOptions& options);
 

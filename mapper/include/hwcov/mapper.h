@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "hwcov/decoder.h"
+#include "hwcov/profile.h"
 
 namespace hwcov::mapper {
 
@@ -111,7 +111,7 @@ struct MapOptions {
 // subprogram whose code (out-of-line body, with what is inlined into it)
 // covers the location, else the ELF function symbol; a binary that only ran
 // in gaps is mapped too.
-Coverage MapProfile(const decoder::ExecutionProfile& profile, const MapOptions& options = {});
+Coverage MapProfile(const profile::ExecutionProfile& profile, const MapOptions& options = {});
 
 // Adds |from| to |into| (reports over several traces): line and function
 // counts add, branch outcomes add by (line, block, branch) and stay "-" only

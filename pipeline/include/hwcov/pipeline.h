@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "hwcov/profile.h"
 #include "hwcov/report.h"
 
 namespace hwcov::trace {
@@ -132,6 +133,9 @@ class LiveReport {
   ~LiveReport();
   trace::TraceSink& sink();
   ReportResult Report();
+  // The same for a profile counted without a trace (the emu backend's
+  // counting mode, collector::RecordResult::profile): sink() is unused.
+  ReportResult Report(profile::ExecutionProfile counted);
   // When Report() failed after mapping (nothing in scope, a bad output...):
   // writes the whole coverage, unscoped, as hwcov JSON to |path|, so that
   // the recording is not lost (`hwcov report PATH` with other options).
