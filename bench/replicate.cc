@@ -19,7 +19,11 @@ int main(int argc, char** argv) {
     hwcov::trace::Trace in = hwcov::trace::ReadPerfData(argv[1]);
     if (!in.pt) throw hwcov::Error(std::string(argv[1]) + ": no Intel PT data");
     const long n = std::atol(argv[3]);
-    hwcov::trace::PerfDataWriter out(argv[2], {in.pt->pmu_type, in.pt->config, in.pt->priv});
+    hwcov::trace::PtEventParams event;
+    event.pmu_type = in.pt->pmu_type;
+    event.config = in.pt->config;
+    event.auxtrace_priv = in.pt->priv;
+    hwcov::trace::PerfDataWriter out(argv[2], event);
     for (const auto& c : in.comms) out.AddComm(c.pid, c.tid, c.name, c.exec, c.sample.time);
     for (const auto& m : in.mmaps) out.AddMmap(m, m.sample.time);
     for (const auto& s : in.itrace_starts) out.AddItraceStart(s.pid, s.tid, s.sample.time);

@@ -77,9 +77,6 @@ RecordResult Record(const RecordOptions& options) {
   if (options.log && options.backend == Backend::kAuto)
     *options.log << "hwcov: backend " << BackendName(choice.backend) << ": " << choice.reason
                  << "\n";
-  if (options.live && choice.backend == Backend::kIntelPt)
-    throw Error("decoding while recording needs --backend soft or emu (intel-pt writes " +
-                options.output.string() + " and decodes it afterwards)");
   std::unique_ptr<TraceBackend> backend;
   switch (choice.backend) {
     case Backend::kIntelPt:

@@ -22,9 +22,12 @@ trace::PtEventParams SoftwarePtEventParams(const SoftwarePtOptions& options) {
   // conversion is the identity (time_mult 1, shift 0, zero 0,
   // cap_user_time_zero 1): TSC packets carry the sideband's clock.
   const uint64_t config = kSoftPtConfig | (options.no_return_compression ? kNoRetComp : 0);
-  return {kSoftPmuType,
-          config,
-          {kSoftPmuType, 0, 1, 0, 1, 0x400, 0x800, 0, 0, 0, 0x200, 0x3c000, 0, 0, 0x2, 0, 0, 0}};
+  trace::PtEventParams params;
+  params.pmu_type = kSoftPmuType;
+  params.config = config;
+  params.auxtrace_priv = {kSoftPmuType, 0,       1, 0, 1,   0x400, 0x800, 0, 0, 0,
+                          0x200,        0x3c000, 0, 0, 0x2, 0,     0,     0};
+  return params;
 }
 
 PtEncoding EncodingOf(const SoftwarePtOptions& options) {
@@ -49,9 +52,8 @@ bool InCodeFilter(const CommonOptions& options, const std::string& path) {
   return !IsSystemPath(path);
 }
 
-std::unique_ptr<PtEncoder> StartThreadTrace(trace::TraceSink& writer, uint32_t queue,
-                                            uint32_t pid, uint32_t tid,
-                                            const SoftwarePtOptions& options,
+std::unique_ptr<PtEncoder> StartThreadTrace(trace::TraceSink& writer, uint32_t queue, uint32_t pid,
+                                            uint32_t tid, const SoftwarePtOptions& options,
                                             PtEncoder::Clock clock) {
   auto encoder = std::make_unique<PtEncoder>(
       [&writer, queue, tid, clock](std::span<const uint8_t> bytes) {

@@ -24,8 +24,11 @@ std::vector<trace::TraceSink*> SinksOf(trace::PerfDataWriter* file, trace::Trace
 }  // namespace
 
 TraceOutput::TraceOutput(const RecordOptions& options)
+    : TraceOutput(options, SoftwarePtEventParams(options)) {}
+
+TraceOutput::TraceOutput(const RecordOptions& options, const trace::PtEventParams& params)
     : file_(FileOf(options)), tee_(SinksOf(file_.get(), options.live)) {
-  tee_.Begin(SoftwarePtEventParams(options));
+  tee_.Begin(params);
 }
 
 }  // namespace hwcov::collector

@@ -22,7 +22,9 @@
 #include "hwcov/trace.h"
 #include "hwcov/version.h"
 #include "intel_pt_attr.h"
+#include "intel_pt_binaries.h"
 #include "intel_pt_filter.h"
+#include "intel_pt_live_queue.h"
 #include "intel_pt_loss.h"
 #include "intel_pt_mounts.h"
 #include "intel_pt_pmu.h"
@@ -32,6 +34,7 @@
 #include "process.h"
 #include "process_maps.h"
 #include "stop_signals.h"
+#include "trace_output.h"
 
 namespace hwcov::collector {
 namespace {
@@ -44,6 +47,11 @@ std::string ReadLine(const fs::path& path) {
   std::getline(in, line);
   return line;
 }
+
+// PT (and sideband) queued for the live decoder before the ring reader
+// waits: a range of the stream decoder (8 MiB) takes it ~0.1 s to decode,
+// while the hardware writes up to a few hundred MB/s.
+constexpr uint64_t kLiveQueueBytes = 64 << 20;
 
 uint64_t PageSize() { return static_cast<uint64_t>(sysconf(_SC_PAGESIZE)); }
 
@@ -85,22 +93,6 @@ std::map<std::string, std::string> HostStrings(const fs::path& cpuinfo) {
   return s;
 }
 
-// Our own [vdso]: the kernel maps the same vDSO image into every 64-bit
-// process, so its bytes stand in for the traced process's, which is gone
-// by the time the trace is written.
-std::vector<uint8_t> OwnVdso() {
-  std::ifstream maps("/proc/self/maps");
-  std::string line;
-  while (std::getline(maps, line)) {
-    if (line.find("[vdso]") == std::string::npos) continue;
-    uint64_t start = 0, end = 0;
-    if (std::sscanf(line.c_str(), "%lx-%lx", &start, &end) != 2) break;
-    const auto* p = reinterpret_cast<const uint8_t*>(start);
-    return std::vector<uint8_t>(p, p + (end - start));
-  }
-  return {};
-}
-
 bool IsElf(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   char magic[4] = {};
@@ -132,19 +124,18 @@ bool CanRecordCpuWide(PerfEventSys& sys, int cpu) {
   return ProbeSoftwareEvent(sys, PERF_COUNT_SW_CPU_CLOCK, /*exclude_hv=*/false, -1, cpu) == 0;
 }
 
-// Writes what the rings deliver and keeps the accounts.
-class FileSink : public RingSink {
+// Passes what the rings deliver to the trace sink, the records decoded
+// once by the shared codec, and keeps the accounts.
+class TraceFeed : public RingSink {
  public:
-  FileSink(trace::PerfDataWriter& writer, uint64_t sample_type, bool per_cpu,
-           std::function<uint64_t()> reference)
-      : writer_(writer),
-        sample_type_(sample_type),
-        loss_(per_cpu),
-        reference_(std::move(reference)) {}
+  TraceFeed(trace::TraceSink& sink, uint64_t sample_type, bool per_cpu,
+            std::function<uint64_t()> reference)
+      : sink_(sink), sample_type_(sample_type), loss_(per_cpu), reference_(std::move(reference)) {}
 
   void OnRecord(const RingInfo&, std::span<const uint8_t> record) override {
-    writer_.AddRawRecord(record);
-    SidebandRecord r = ParseSideband(record, sample_type_);
+    const trace::KernelRecord k = DecodeRingRecord(record, sample_type_);
+    sink_.AddKernelRecord(k, record);
+    const SidebandRecord r = SidebandOf(k);
     loss_.Add(r);
     switch (r.type) {
       case PERF_RECORD_COMM:
@@ -153,7 +144,7 @@ class FileSink : public RingSink {
         tids_.insert(r.tid);
         break;
       case PERF_RECORD_MMAP2:
-        if (r.prot & 4) mmaps_.push_back(r);  // PROT_EXEC: code the trace may run
+        if (r.prot & 4) binaries_.Add(r, sink_);  // PROT_EXEC: code the trace may run
         break;
       default:
         break;
@@ -166,29 +157,28 @@ class FileSink : public RingSink {
     chunk.cpu = static_cast<uint32_t>(ring.cpu);
     chunk.offset = read.offset;
     chunk.reference = reference_();
-    writer_.AddAuxtrace(chunk, read.first, read.second);
+    sink_.AddAuxtrace(chunk, read.first, read.second);
   }
 
   const LossAccount& loss() const { return loss_; }
-  const std::vector<SidebandRecord>& mmaps() const { return mmaps_; }
   size_t processes() const { return pids_.size(); }
   size_t threads() const { return tids_.size(); }
 
  private:
-  trace::PerfDataWriter& writer_;
+  trace::TraceSink& sink_;
   uint64_t sample_type_;
   LossAccount loss_;
   std::function<uint64_t()> reference_;
   std::set<uint32_t> pids_, tids_;
-  std::vector<SidebandRecord> mmaps_;
+  MappedBinaries binaries_;
 };
 
 // Drains the rings while the traced program runs, so the kernel always has
 // room; rethrows its failure to the thread that joins it.
 class ReaderThread {
  public:
-  ReaderThread(PtSession& session, trace::PerfDataWriter& writer, RingSink& sink)
-      : session_(session), writer_(writer), sink_(sink), thread_([this] { Run(); }) {}
+  ReaderThread(PtSession& session, trace::TraceSink& trace, RingSink& sink)
+      : session_(session), trace_(trace), sink_(sink), thread_([this] { Run(); }) {}
   ~ReaderThread() { Join(); }  // never throws: Stop() reports the thread's failure
 
   void Stop() {
@@ -208,7 +198,7 @@ class ReaderThread {
       while (!stop_) {
         session_.Wait(100);
         if (session_.Drain(sink_))
-          writer_.AddFinishedRound();
+          trace_.AddFinishedRound();
         else  // woken without data (a traced task exited: POLLHUP): don't spin
           std::this_thread::sleep_for(std::chrono::milliseconds(10));
       }
@@ -218,7 +208,7 @@ class ReaderThread {
   }
 
   PtSession& session_;
-  trace::PerfDataWriter& writer_;
+  trace::TraceSink& trace_;
   RingSink& sink_;
   std::atomic<bool> stop_{false};
   std::exception_ptr error_;
@@ -346,7 +336,7 @@ namespace {
 // perf synthesizes the sideband of a process that already runs from /proc:
 // a COMM per thread and an MMAP2 per executable mapping.
 void SynthesizeRunningProcess(pid_t pid, const std::vector<pid_t>& tids, uint64_t sample_type,
-                              uint64_t tracking_id, FileSink& sink) {
+                              uint64_t tracking_id, TraceFeed& sink) {
   SyntheticSample s;
   s.pid = static_cast<uint32_t>(pid);
   s.id = tracking_id;
@@ -363,8 +353,8 @@ void SynthesizeRunningProcess(pid_t pid, const std::vector<pid_t>& tids, uint64_
 // Lets the traced program run while the reader thread drains; returns its
 // wait status (0 for an attached process, which keeps running).
 int TraceUntilDone(const RecordOptions& options, PtSession& session, ChildProcess* workload,
-                   const StopRequest& stop, trace::PerfDataWriter& writer, RingSink& sink) {
-  ReaderThread reader(session, writer, sink);
+                   const StopRequest& stop, trace::TraceSink& trace, RingSink& sink) {
+  ReaderThread reader(session, trace, sink);
   int wait_status = 0;
   try {
     if (workload) {
@@ -393,26 +383,8 @@ int TraceUntilDone(const RecordOptions& options, PtSession& session, ChildProces
   session.Disable();
   reader.Stop();
   // What the kernel wrote out when the events stopped.
-  if (session.Drain(sink)) writer.AddFinishedRound();
+  if (session.Drain(sink)) trace.AddFinishedRound();
   return wait_status;
-}
-
-// perf record's build-id table: every binary mapped executable, so that
-// the decoder can check (and find in a build-id cache) what ran; and the
-// [vdso] bytes, which no file holds.
-void AddBinaries(const FileSink& sink, trace::PerfDataWriter& writer) {
-  std::set<std::string> seen;
-  std::vector<uint8_t> vdso;
-  for (const SidebandRecord& m : sink.mmaps()) {
-    if (m.filename == "[vdso]") {
-      if (vdso.empty()) vdso = OwnVdso();
-      if (vdso.size() == m.len) writer.AddSnapshot({m.pid, m.start, m.filename, vdso});
-      continue;
-    }
-    if (m.filename.empty() || m.filename[0] == '[' || !seen.insert(m.filename).second) continue;
-    std::optional<BuildId> id = m.build_id ? m.build_id : ReadElfBuildId(m.filename);
-    if (id && !id->empty()) writer.AddBuildId({-1, m.filename, *id});
-  }
 }
 
 // Shrinks perf's default buffer sizes until |rings| of them fit in
@@ -519,35 +491,46 @@ RecordResult RecordIntelPt(const RecordOptions& options, const IntelPtHost& host
   LogBufferSizes(options, access, plan.aux_bytes, default_data, session, online);
 
   const auto [ctc_n, ctc_d] = host.tsc_ctc ? *host.tsc_ctc : CpuTscCtcRatio();
-  trace::PerfDataWriter writer(options.output, session.Attrs(),
-                               AuxtraceInfoPriv(pmu, session.time_conversion(), ctc_n, ctc_d,
-                                                HaveSchedSwitch(plan), plan.per_cpu, filter));
-  writer.SetStrings(HostStrings(host.proc / "cpuinfo"));
+  trace::PtEventParams params;
+  params.pmu_type = sp.pt.type;
+  params.config = sp.pt.config;
+  params.auxtrace_priv = AuxtraceInfoPriv(pmu, session.time_conversion(), ctc_n, ctc_d,
+                                          HaveSchedSwitch(plan), plan.per_cpu, filter);
+  params.attrs = session.Attrs();
   const std::vector<int> present = ParseCpuList(ReadLine(host.sysfs_cpu / "present"));
-  writer.SetCpuCounts(
-      present.empty() ? static_cast<uint32_t>(online) : static_cast<uint32_t>(present.back() + 1),
-      static_cast<uint32_t>(online));
+  params.cpus_available =
+      present.empty() ? static_cast<uint32_t>(online) : static_cast<uint32_t>(present.back() + 1);
+  params.cpus_online = static_cast<uint32_t>(online);
+  // The decoder (RecordOptions::live) takes the trace on a thread of its
+  // own: the hardware does not wait while it decodes.
+  std::optional<LiveQueue> live;
+  RecordOptions to = options;
+  if (options.live) to.live = &live.emplace(*options.live, kLiveQueueBytes);
+  TraceOutput output(to, params);
+  output.sink().SetStrings(HostStrings(host.proc / "cpuinfo"));
   const uint64_t sample_type = PlanSampleType(plan);
-  FileSink sink(
-      writer, sample_type, plan.per_cpu,
+  TraceFeed sink(
+      output.sink(), sample_type, plan.per_cpu,
       host.reference ? host.reference : [] { return static_cast<uint64_t>(__rdtsc()); });
   if (attach)
     SynthesizeRunningProcess(options.attach_pid, session.traced_tids(), sample_type,
                              session.tracking_id(), sink);
 
   const int wait_status = TraceUntilDone(options, session, workload ? &*workload : nullptr,
-                                         signals.request(), writer, sink);
-  AddBinaries(sink, writer);
-  writer.Finish();
+                                         signals.request(), output.sink(), sink);
+  output.sink().Finish();
+  if (live)
+    Log(options, "decoded while recording: at most " + KibText(live->peak_queued_bytes()) +
+                     " waited for the decoder");
   for (const std::string& line : sink.loss().Summary(session.aux_bytes())) Log(options, line);
   // The "did it work" figure (docs/howto_capture.md): code being traced
   // writes MB/s; a filter that matched nothing leaves only sync packets.
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   std::ostringstream rate;
-  rate << "recorded " << (writer.aux_bytes() >> 10) << " KiB of Intel PT in " << std::fixed
+  rate << "recorded " << (output.aux_bytes() >> 10) << " KiB of Intel PT in " << std::fixed
        << std::setprecision(2) << seconds << " s ("
-       << static_cast<uint64_t>(static_cast<double>(writer.aux_bytes() >> 10) /
+       << static_cast<uint64_t>(static_cast<double>(output.aux_bytes() >> 10) /
                                 std::max(seconds, 1e-3))
        << " KiB/s)";
   Log(options, rate.str());
@@ -558,7 +541,7 @@ RecordResult RecordIntelPt(const RecordOptions& options, const IntelPtHost& host
   result.backend = Backend::kIntelPt;
   result.stats.processes = std::max<uint64_t>(sink.processes(), 1);
   result.stats.threads = std::max<uint64_t>(sink.threads(), session.traced_tids().size());
-  result.stats.trace_bytes = writer.aux_bytes();
+  result.stats.trace_bytes = output.aux_bytes();
   result.stats.seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   return result;

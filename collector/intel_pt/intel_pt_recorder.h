@@ -1,8 +1,9 @@
-// A hardware Intel PT recording from start to perf.data: checks the PMU and
+// A hardware Intel PT recording from start to end: checks the PMU and
 // permissions, plans the events as perf record would, launches or attaches
-// to the process, drains the buffers on a reader thread and writes the file
-// in perf's layout (per-CPU AUXTRACE queues, kernel sideband verbatim,
-// BUILD_ID, AUXTRACE index).
+// to the process, drains the buffers on a reader thread into the trace sink
+// (RecordOptions::output: a file in perf's layout, per-CPU AUXTRACE queues,
+// kernel sideband verbatim, BUILD_ID, AUXTRACE index; RecordOptions::live:
+// the decoder, decoding while recording; or both).
 #pragma once
 
 #include <sys/types.h>

@@ -72,8 +72,11 @@ uint64_t DataRing::Drain(const std::function<void(std::span<const uint8_t>)>& on
 AuxRing::AuxRing(perf_event_mmap_page* page, std::span<uint8_t> aux)
     : page_(page), aux_(aux), tail_(page->aux_tail) {}
 
-uint64_t AuxRing::Drain(const std::function<void(const AuxRead&)>& on_data) {
-  const uint64_t head = LoadHead(reinterpret_cast<const uint64_t*>(&page_->aux_head));
+uint64_t AuxRing::Head() const {
+  return LoadHead(reinterpret_cast<const uint64_t*>(&page_->aux_head));
+}
+
+uint64_t AuxRing::Drain(const std::function<void(const AuxRead&)>& on_data, uint64_t head) {
   if (head == tail_) return 0;
   const uint64_t size = aux_.size();
   if (head - tail_ > size)

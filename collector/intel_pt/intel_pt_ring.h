@@ -59,11 +59,17 @@ class AuxRing {
  public:
   AuxRing(perf_event_mmap_page* page, std::span<uint8_t> aux);
 
-  // Reads [aux_tail, aux_head) as one AuxRead, hands it to |on_data| and
-  // publishes aux_tail = head. Returns the bytes read (0: nothing new).
-  // Throws when head ran more than the area ahead of the tail (the kernel
-  // overwrote unread data, which it does not do with a writable mapping).
-  uint64_t Drain(const std::function<void(const AuxRead&)>& on_data);
+  // Reads [aux_tail, |head|) as one AuxRead, hands it to |on_data| and
+  // publishes aux_tail = |head|, a value Head() returned. Returns the bytes
+  // read (0: nothing new). Throws when head ran more than the area ahead of
+  // the tail (the kernel overwrote unread data, which it does not do with a
+  // writable mapping).
+  uint64_t Drain(const std::function<void(const AuxRead&)>& on_data, uint64_t head);
+  uint64_t Drain(const std::function<void(const AuxRead&)>& on_data) {
+    return Drain(on_data, Head());
+  }
+  // aux_head as the kernel published it.
+  uint64_t Head() const;
 
  private:
   perf_event_mmap_page* page_;

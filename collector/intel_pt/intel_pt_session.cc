@@ -300,12 +300,20 @@ void PtSession::Disable() {
 }
 
 bool PtSession::Drain(RingSink& sink) {
+  // The AUX heads first, then every data ring, then the PT up to those
+  // heads: the kernel writes a mapping's MMAP2 before the code in it runs,
+  // so the records read cover every mapping the PT read runs in (a decoder
+  // reading the trace as it comes needs them first), and the PERF_RECORD_AUX
+  // announcing the data precedes it.
+  std::vector<uint64_t> heads;
+  for (Ring& ring : rings_) heads.push_back(ring.aux_ring->Head());
   bool any = false;
-  for (Ring& ring : rings_) {
-    // Sideband first: an AUX record announcing data precedes the data.
+  for (Ring& ring : rings_)
     any |= ring.data->Drain([&](std::span<const uint8_t> r) { sink.OnRecord(ring.info, r); }) != 0;
+  for (size_t i = 0; i < rings_.size(); ++i) {
+    Ring& ring = rings_[i];
     const uint64_t read =
-        ring.aux_ring->Drain([&](const AuxRead& aux) { sink.OnAux(ring.info, aux); });
+        ring.aux_ring->Drain([&](const AuxRead& aux) { sink.OnAux(ring.info, aux); }, heads[i]);
     if (read) {
       // A full AUX area makes the kernel disable the event
       // (perf_aux_output_begin); perf's read_finish enables it again once

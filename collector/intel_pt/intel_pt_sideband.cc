@@ -18,16 +18,18 @@ trace::KernelRecord WithSample(uint32_t type, const SyntheticSample& s) {
 
 }  // namespace
 
-SidebandRecord ParseSideband(std::span<const uint8_t> record, uint64_t sample_type) {
-  trace::KernelRecord k;
+trace::KernelRecord DecodeRingRecord(std::span<const uint8_t> record, uint64_t sample_type) {
   try {
-    k = trace::DecodeKernelRecord(record, sample_type);
+    return trace::DecodeKernelRecord(record, sample_type);
   } catch (const Error& e) {
     uint32_t type = 0;
     if (record.size() >= sizeof type) std::memcpy(&type, record.data(), sizeof type);
     throw Error("perf record of type " + std::to_string(type) + " (" +
                 std::to_string(record.size()) + " bytes) is " + e.what());
   }
+}
+
+SidebandRecord SidebandOf(const trace::KernelRecord& k) {
   SidebandRecord r;
   r.type = k.type;
   r.misc = k.misc;
@@ -40,12 +42,12 @@ SidebandRecord ParseSideband(std::span<const uint8_t> record, uint64_t sample_ty
     r.len = m->len;
     r.pgoff = m->pgoff;
     r.prot = m->prot;
-    r.filename = std::move(m->filename);
-    r.build_id = std::move(m->build_id);
+    r.filename = m->filename;
+    r.build_id = m->build_id;
   } else if (auto* c = std::get_if<trace::CommEvent>(&k.event)) {
     r.pid = c->pid;
     r.tid = c->tid;
-    r.comm = std::move(c->name);
+    r.comm = c->name;
   } else if (auto* t = std::get_if<trace::TaskEvent>(&k.event)) {
     r.pid = t->pid;
     r.tid = t->tid;
@@ -60,6 +62,10 @@ SidebandRecord ParseSideband(std::span<const uint8_t> record, uint64_t sample_ty
     r.lost = l->lost;
   }
   return r;
+}
+
+SidebandRecord ParseSideband(std::span<const uint8_t> record, uint64_t sample_type) {
+  return SidebandOf(DecodeRingRecord(record, sample_type));
 }
 
 std::vector<uint8_t> EncodeComm(uint32_t pid, uint32_t tid, const std::string& name,

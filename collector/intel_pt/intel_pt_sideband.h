@@ -32,10 +32,14 @@ struct SidebandRecord {
   uint64_t lost = 0;  // LOST: records dropped
 };
 
-// Parses |record| (header.size bytes) with the trailer layout of
+// Decodes |record| (header.size bytes) with the trailer layout of
 // |sample_type| (all events of a recording share it). Unknown types yield
-// just type, misc and the trailer. Throws hwcov::Error on a record too
-// short for its type.
+// just type, misc and the trailer. Throws hwcov::Error naming the record's
+// type and size when it is too short for its type.
+trace::KernelRecord DecodeRingRecord(std::span<const uint8_t> record, uint64_t sample_type);
+// The fields of |record| the collector acts on.
+SidebandRecord SidebandOf(const trace::KernelRecord& record);
+// SidebandOf(DecodeRingRecord(...)).
 SidebandRecord ParseSideband(std::span<const uint8_t> record, uint64_t sample_type);
 
 // The values a synthesized record's sample_id trailer carries.

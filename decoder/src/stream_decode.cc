@@ -33,23 +33,36 @@ struct StreamDecoder::Impl {
 
   // One queue's stream from |base| on: what has not been decoded yet.
   struct Pending {
-    trace::AuxQueue queue;
+    trace::AuxQueue queue;  // without buffers: the stream is |bytes|
     std::vector<uint8_t> bytes;
     uint64_t base = 0;
+    // Where each read lies in the AUX area, as the file's AUXTRACE records
+    // say: the recorded losses are placed in the stream by them.
+    std::vector<trace::AuxBuffer> buffers;
+    uint64_t next_offset = 0;  // AddAux(): the AUX position a file writer gives
   };
+
+  Pending& QueueOf(const trace::AuxtraceChunk& chunk) {
+    auto [it, added] = queues.try_emplace(chunk.idx);
+    if (added) it->second.queue = trace::AuxQueue{chunk.idx, chunk.tid, chunk.cpu, {}};
+    return it->second;
+  }
 
   // Decodes |q| up to its last complete PSB+ (|final|: to its end), a range
   // of about half the bound at a time, each cut at a sync point. False when
   // there is no sync point to cut at after the range's start yet.
   bool DecodeQueue(Pending& q, bool final) {
     std::vector<SyncPoint> syncs = FindSyncPoints(q.bytes);
-    std::vector<const SyncPoint*> cuts;  // complete PSB+, after the start
+    // Complete PSB+ after the first sync point: a range must hold one, as
+    // the file's first stretch holds what comes before its first PSB (the
+    // hardware's PAD packets, with nothing to report).
+    std::vector<const SyncPoint*> cuts;
     for (SyncPoint& p : syncs) {
       p.offset += q.base;
       p.end += q.base;
     }
     for (const SyncPoint& p : syncs)
-      if (p.offset > q.base && p.end > p.offset) cuts.push_back(&p);
+      if (p.offset > syncs.front().offset && p.end > p.offset) cuts.push_back(&p);
     const uint64_t range = std::max<uint64_t>(options.stream_buffer_bytes / 2, 1);
     uint64_t from = q.base;
     for (size_t next = 0; next < cuts.size();) {
@@ -160,20 +173,40 @@ void StreamDecoder::AddExit(uint32_t pid, uint32_t ppid, uint32_t tid, uint32_t 
 }
 
 void StreamDecoder::AddAux(uint32_t idx, uint32_t tid, std::span<const uint8_t> bytes,
-                           uint64_t /*time*/) {
+                           uint64_t time) {
+  Impl::Pending& q = impl_->QueueOf({idx, tid, UINT32_MAX, 0, time});
+  AddAuxtrace({idx, tid, UINT32_MAX, q.next_offset, time}, bytes, {});
+}
+
+void StreamDecoder::AddAuxtrace(const trace::AuxtraceChunk& chunk, std::span<const uint8_t> first,
+                                std::span<const uint8_t> second) {
   Impl& d = *impl_;
   if (d.finished) throw Error("StreamDecoder: PT after the end of the trace");
-  if (bytes.empty()) return;  // no AUXTRACE record either
-  auto [it, added] = d.queues.try_emplace(idx);
-  Impl::Pending& q = it->second;
-  if (added) q.queue = trace::AuxQueue{idx, tid, UINT32_MAX, {}};
-  const uint64_t padded = (bytes.size() + kAuxAlign - 1) / kAuxAlign * kAuxAlign;
-  q.bytes.insert(q.bytes.end(), bytes.begin(), bytes.end());
-  q.bytes.resize(q.bytes.size() + (padded - bytes.size()), 0);
+  const uint64_t size = first.size() + second.size();
+  if (size == 0) return;  // no AUXTRACE record either
+  Impl::Pending& q = d.QueueOf(chunk);
+  const uint64_t padded = (size + kAuxAlign - 1) / kAuxAlign * kAuxAlign;
+  q.buffers.push_back(
+      {0, 0, padded, chunk.offset, chunk.reference, chunk.idx, chunk.tid, chunk.cpu});
+  q.next_offset = chunk.offset + padded;
+  q.bytes.insert(q.bytes.end(), first.begin(), first.end());
+  q.bytes.insert(q.bytes.end(), second.begin(), second.end());
+  q.bytes.resize(q.bytes.size() + (padded - size), 0);
   d.held += padded;
   d.peak = std::max(d.peak, d.held);
   if (d.held >= d.options.stream_buffer_bytes) d.MakeRoom();
 }
+
+void StreamDecoder::AddKernelRecord(const trace::KernelRecord& record,
+                                    std::span<const uint8_t> /*raw*/) {
+  trace::AddToSideband(record, impl_->trace);
+}
+
+void StreamDecoder::AddBuildId(const trace::BuildIdEntry& entry) {
+  impl_->trace.build_ids.push_back(entry);
+}
+
+void StreamDecoder::AddFinishedRound() {}  // each call's records are in order already
 
 void StreamDecoder::AddSnapshot(const trace::CodeSnapshot& snapshot) {
   impl_->trace.snapshots.push_back(snapshot);
@@ -192,6 +225,11 @@ void StreamDecoder::Finish() {
   if (d.finished) return;
   d.finished = true;
   for (auto& [idx, q] : d.queues) d.DecodeQueue(q, true);
+  // The queues as the file lists them, for placing the recorded losses.
+  for (auto& [idx, q] : d.queues) {
+    d.trace.queues.push_back(q.queue);
+    d.trace.queues.back().buffers = std::move(q.buffers);
+  }
   d.profile = d.session->Finish();
 }
 

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <tuple>
 
 #include "hwcov/trace.h"
 
@@ -49,6 +50,31 @@ void ExpectSameCounts(const ExecutionProfile& a, const ExecutionProfile& b) {
     EXPECT_EQ(a.branches[i].not_taken, b.branches[i].not_taken)
         << "branch at " << a.branches[i].offset;
   }
+}
+
+decoder::ExecutionProfile ByPath(decoder::ExecutionProfile p) {
+  std::vector<uint32_t> order(p.modules.size());
+  for (uint32_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) {
+    return std::tie(p.modules[a].path, p.modules[a].build_id.bytes) <
+           std::tie(p.modules[b].path, p.modules[b].build_id.bytes);
+  });
+  std::vector<uint32_t> rank(order.size());
+  for (uint32_t r = 0; r < order.size(); ++r) rank[order[r]] = r;
+  std::vector<decoder::Module> modules;
+  for (uint32_t i : order) modules.push_back(p.modules[i]);
+  p.modules = modules;
+  for (auto& b : p.blocks) b.module = rank[b.module];
+  for (auto& b : p.branches) b.module = rank[b.module];
+  for (auto& g : p.gaps)
+    if (g.location) g.location->module = rank[g.location->module];
+  std::sort(p.blocks.begin(), p.blocks.end(), [](const auto& a, const auto& b) {
+    return std::tie(a.module, a.begin, a.last) < std::tie(b.module, b.begin, b.last);
+  });
+  std::sort(p.branches.begin(), p.branches.end(), [](const auto& a, const auto& b) {
+    return std::tie(a.module, a.offset) < std::tie(b.module, b.offset);
+  });
+  return p;
 }
 
 void ExpectSameProfile(const ExecutionProfile& a, const ExecutionProfile& b) {

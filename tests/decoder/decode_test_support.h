@@ -28,6 +28,11 @@ std::filesystem::path Record(const TempDir& dir, const std::string& name,
 void ExpectSameCounts(const decoder::ExecutionProfile& a, const decoder::ExecutionProfile& b);
 void ExpectSameProfile(const decoder::ExecutionProfile& a, const decoder::ExecutionProfile& b);
 
+// Module numbers follow the order images are first built, which differs
+// when queues are decoded in another order (decoding while recording):
+// |p| with its modules numbered by path instead, blocks and branches sorted.
+decoder::ExecutionProfile ByPath(decoder::ExecutionProfile p);
+
 // A copy of |path| named |name|.data whose PT bytes, the first AUX buffer of
 // the largest queue (where its stream starts), went through |edit|.
 std::filesystem::path Damage(const std::filesystem::path& path, const std::string& name,

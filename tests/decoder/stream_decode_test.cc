@@ -22,33 +22,6 @@ namespace fs = std::filesystem;
 using decoder::DecodeOptions;
 using decoder::ExecutionProfile;
 
-// Module numbers follow the order images are first built, which differs
-// when queues are decoded in another order: number them by path instead.
-ExecutionProfile ByPath(ExecutionProfile p) {
-  std::vector<uint32_t> order(p.modules.size());
-  for (uint32_t i = 0; i < order.size(); ++i) order[i] = i;
-  std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) {
-    return std::tie(p.modules[a].path, p.modules[a].build_id.bytes) <
-           std::tie(p.modules[b].path, p.modules[b].build_id.bytes);
-  });
-  std::vector<uint32_t> rank(order.size());
-  for (uint32_t r = 0; r < order.size(); ++r) rank[order[r]] = r;
-  std::vector<decoder::Module> modules;
-  for (uint32_t i : order) modules.push_back(p.modules[i]);
-  p.modules = modules;
-  for (auto& b : p.blocks) b.module = rank[b.module];
-  for (auto& b : p.branches) b.module = rank[b.module];
-  for (auto& g : p.gaps)
-    if (g.location) g.location->module = rank[g.location->module];
-  std::sort(p.blocks.begin(), p.blocks.end(), [](const auto& a, const auto& b) {
-    return std::tie(a.module, a.begin, a.last) < std::tie(b.module, b.begin, b.last);
-  });
-  std::sort(p.branches.begin(), p.branches.end(), [](const auto& a, const auto& b) {
-    return std::tie(a.module, a.offset) < std::tie(b.module, b.offset);
-  });
-  return p;
-}
-
 struct Case {
   const char* name;
   const char* program;
@@ -74,11 +47,11 @@ TEST_P(StreamDecode, SameProfileAsTheFileOfTheSameRun) {
   record.trace_everything = c.all_code;
   record.psb_period = 256;  // many sync points, so many cuts
   ASSERT_EQ(collector::Record(record).exit_status, 0);
-  const ExecutionProfile streamed = ByPath(live.TakeProfile());
+  const ExecutionProfile streamed = testing::ByPath(live.TakeProfile());
   const trace::Trace trace = trace::ReadPerfData(record.output);
   DecodeOptions after;
   after.jobs = 2;
-  const ExecutionProfile expected = ByPath(decoder::Decode(trace, after));
+  const ExecutionProfile expected = testing::ByPath(decoder::Decode(trace, after));
   ASSERT_GT(expected.instructions, 0u);
   EXPECT_GE(live.decode_runs(), c.min_runs) << "the trace was not decoded a range at a time";
   EXPECT_LE(live.peak_buffered_bytes(), c.buffer_bytes + (64 << 10));

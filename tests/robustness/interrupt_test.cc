@@ -172,8 +172,9 @@ INSTANTIATE_TEST_SUITE_P(Moments, Interrupt, ::testing::ValuesIn(Moments()),
 
 // A run killed with SIGKILL leaves the emulator's recording directory; the
 // next run removes it, and nothing of its own. The soft backend, decoding
-// while recording, leaves nothing (the intel-pt backend's temporary trace
-// follows the same rule: pipeline::TemporaryTracePath).
+// while recording, leaves nothing (as the intel-pt backend does; the
+// temporary trace of --per-test follows the same rule:
+// pipeline::TemporaryTracePath).
 TEST(Interrupt, TheNextRunRemovesWhatAKilledRunLeft) {
   for (const std::string backend : {"soft", "emu"}) {
     if (backend == "emu" && !testing::HaveTool("qemu-x86_64")) continue;

@@ -90,6 +90,15 @@ std::vector<uint64_t> IntelPtPriv(uint32_t pmu_type) {
   return priv;
 }
 
+// The intel_pt event of the traces written here (PMU type 8).
+trace::PtEventParams PtEvent() {
+  trace::PtEventParams params;
+  params.pmu_type = 8;
+  params.config = 0x300e601;
+  params.auxtrace_priv = IntelPtPriv(8);
+  return params;
+}
+
 // PSB, PSBEND, MODE.Exec 64-bit, TIP.PGE 0x401000, TNT, TIP.PGD 0x401020.
 std::vector<uint8_t> SomePt() {
   std::vector<uint8_t> pt;
@@ -134,7 +143,7 @@ WrittenTrace WriteSample(const fs::path& dir) {
   w.snapshot.name = "[vdso]";
   w.snapshot.bytes = {0xc3, 0x90, 0x90};
 
-  trace::PerfDataWriter writer(w.path, {8, 0x300e601, IntelPtPriv(8)});
+  trace::PerfDataWriter writer(w.path, PtEvent());
   WriteCalls(w, writer);
   return w;
 }
@@ -168,8 +177,8 @@ TEST(perf_data_reader, TeeWritesTheSameFileTwice) {
   const WrittenTrace w = WriteSample(dir.path());
   trace::PerfDataWriter a(dir.path() / "a.data"), b(dir.path() / "b.data");
   trace::TraceTee tee({&a, &b});
-  tee.Begin({8, 0x300e601, IntelPtPriv(8)});
-  EXPECT_THROW(a.Begin({8, 0x300e601, IntelPtPriv(8)}), hwcov::Error);
+  tee.Begin(PtEvent());
+  EXPECT_THROW(a.Begin(PtEvent()), hwcov::Error);
   WriteCalls(w, tee);
   EXPECT_EQ(tee.aux_bytes(), w.pt1.size() + 2 * w.pt2.size());
   const std::vector<char> expected = FileBytes(w.path);

@@ -444,8 +444,8 @@ int CmdRecord(int argc, char** argv) {
   return DoRecord(record, vm, args.command, record.output).exit_status;
 }
 
-// `hwcov run` with the soft and emu backends: the trace is decoded while it
-// is recorded (pipeline::LiveReport), and written to a file only with -o.
+// `hwcov run`: the trace is decoded while it is recorded
+// (pipeline::LiveReport), and written to a file only with -o.
 int RunDecodingLive(const Args& args, const RecordArgs& record, ReportOptions& report,
                     const po::variables_map& vm) {
   PrepareRequest(report);
@@ -484,9 +484,9 @@ int CmdRun(int argc, char** argv) {
   po::options_description desc("hwcov run [options] -- CMD [ARGS...]");
   desc.add_options()("help,h", "show this help")(
       "output,o", po::value(&record.output)->value_name("FILE"),
-      "also write the trace to FILE (default: none; with the soft and emu backends the trace is "
-      "decoded while it is recorded, or counted in the emu backend's counting mode; the intel-pt "
-      "backend and --per-test in trace mode write a temporary file)")(
+      "also write the trace to FILE (default: none: the trace is decoded while it is recorded, "
+      "or counted in the emu backend's counting mode; --per-test in trace mode writes a "
+      "temporary file)")(
       "emu-mode", po::value(&record.emu_mode)->value_name("MODE"),
       "emu backend: count (the QEMU plugin counts blocks and branches itself: no trace, the "
       "fastest) or trace (Intel PT, decoded as it is recorded); default count, trace with -o");
@@ -522,8 +522,7 @@ int CmdRun(int argc, char** argv) {
                            " shapes the trace, which the emu backend's counting mode does not "
                            "write: add --emu-mode trace");
   // Per-test decoding reads a file (the stream decoder decodes the run as one).
-  if (backend != hwcov::collector::Backend::kIntelPt &&
-      (!report.request.per_test || record.emu_count))
+  if (!report.request.per_test || record.emu_count)
     return RunDecodingLive(args, record, report, vm);
   fs::path trace = record.output;
   const bool temporary = trace.empty();

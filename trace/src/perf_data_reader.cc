@@ -425,18 +425,7 @@ class Reader {
     } catch (const Error& e) {
       ThrowFileError(path_, "record at offset " + std::to_string(off) + " " + e.what());
     }
-    std::visit(
-        [&](auto& e) {
-          using Event = std::decay_t<decltype(e)>;
-          if constexpr (std::is_same_v<Event, MmapEvent>) trace_.mmaps.push_back(std::move(e));
-          if constexpr (std::is_same_v<Event, CommEvent>) trace_.comms.push_back(std::move(e));
-          if constexpr (std::is_same_v<Event, TaskEvent>) trace_.tasks.push_back(e);
-          if constexpr (std::is_same_v<Event, AuxEvent>) trace_.aux_events.push_back(e);
-          if constexpr (std::is_same_v<Event, ItraceStartEvent>) trace_.itrace_starts.push_back(e);
-          if constexpr (std::is_same_v<Event, SwitchEvent>) trace_.switches.push_back(e);
-          if constexpr (std::is_same_v<Event, LostEvent>) trace_.lost.push_back(e);
-        },
-        r.event);
+    AddToSideband(std::move(r), trace_);
   }
 
   // Queues by idx, through a map: a search of the queue list per buffer is
@@ -458,6 +447,21 @@ class Reader {
 };
 
 }  // namespace
+
+void AddToSideband(KernelRecord record, Trace& trace) {
+  std::visit(
+      [&](auto& e) {
+        using Event = std::decay_t<decltype(e)>;
+        if constexpr (std::is_same_v<Event, MmapEvent>) trace.mmaps.push_back(std::move(e));
+        if constexpr (std::is_same_v<Event, CommEvent>) trace.comms.push_back(std::move(e));
+        if constexpr (std::is_same_v<Event, TaskEvent>) trace.tasks.push_back(e);
+        if constexpr (std::is_same_v<Event, AuxEvent>) trace.aux_events.push_back(e);
+        if constexpr (std::is_same_v<Event, ItraceStartEvent>) trace.itrace_starts.push_back(e);
+        if constexpr (std::is_same_v<Event, SwitchEvent>) trace.switches.push_back(e);
+        if constexpr (std::is_same_v<Event, LostEvent>) trace.lost.push_back(e);
+      },
+      record.event);
+}
 
 std::span<const uint8_t> Trace::AuxBytes(const AuxBuffer& buffer) const {
   return file->bytes().subspan(buffer.file_offset, buffer.size);

@@ -100,6 +100,48 @@ struct PerfDataWriter::Impl {
     file.stream().flush();
   }
 
+  // The attr section of a hardware recording, then the header placeholder
+  // and AUXTRACE_INFO.
+  void BeginHardware(const std::vector<RawAttr>& attrs,
+                     const std::vector<uint64_t>& auxtrace_priv) {
+    // perf reads each attr entry as attr.size bytes followed directly by its
+    // ids section, and steps through the section by the header's attr_size:
+    // every attr must therefore have the same size, matching its size field.
+    if (attrs.empty()) ThrowFileError(path, "a recording needs at least one event attr");
+    const uint64_t attr_size = attrs.front().bytes.size();
+    for (const RawAttr& a : attrs) {
+      uint32_t declared = 0;
+      if (a.bytes.size() >= 8) std::memcpy(&declared, a.bytes.data() + 4, 4);
+      if (a.bytes.size() != attr_size || attr_size < abi::kAttrSizeVer0 || declared != attr_size)
+        ThrowFileError(path, "event attr '" + a.name + "' has size " +
+                                 std::to_string(a.bytes.size()) + " (attr.size " +
+                                 std::to_string(declared) + "); all attrs must share one size");
+    }
+    std::memcpy(&params.pmu_type, attrs.front().bytes.data(), 4);
+    std::memcpy(&params.config, attrs.front().bytes.data() + 8, 8);
+    params.auxtrace_priv = auxtrace_priv;
+    attr_entry_size = attr_size + 16;
+    attrs_size = attr_entry_size * attrs.size();
+    event_desc = attrs;
+
+    std::vector<uint8_t> zeros(abi::kFileHeaderSize, 0);
+    Write(zeros);
+    uint64_t ids_offset = abi::kFileHeaderSize + attrs_size;
+    Buffer section;
+    for (const RawAttr& a : attrs) {
+      section.PutBytes(a.bytes);
+      section.Put(ids_offset);
+      section.Put(static_cast<uint64_t>(a.ids.size() * 8));
+      ids_offset += a.ids.size() * 8;
+    }
+    for (const RawAttr& a : attrs)
+      for (uint64_t id : a.ids) section.Put(id);
+    Write(section.bytes());
+    data_offset = written;
+    WriteHeader(0, {0, 0, 0, 0});
+    WriteAuxtraceInfo(auxtrace_priv);
+  }
+
   // PERF_RECORD_AUXTRACE_INFO for Intel PT: a perf-tool record, no trailer.
   void WriteAuxtraceInfo(const std::vector<uint64_t>& priv) {
     Buffer info;
@@ -123,6 +165,8 @@ PerfDataWriter::PerfDataWriter(const std::filesystem::path& path)
 
 void PerfDataWriter::Begin(const PtEventParams& params) {
   if (impl_->written) ThrowFileError(impl_->path, "the trace's event was already written");
+  if (params.cpus_online) SetCpuCounts(params.cpus_available, params.cpus_online);
+  if (!params.attrs.empty()) return impl_->BeginHardware(params.attrs, params.auxtrace_priv);
   impl_->params = params;
   // Header placeholder, rewritten by Finish().
   std::vector<uint8_t> zeros(abi::kFileHeaderSize, 0);
@@ -154,43 +198,12 @@ void PerfDataWriter::Begin(const PtEventParams& params) {
 
 PerfDataWriter::PerfDataWriter(const std::filesystem::path& path, const std::vector<RawAttr>& attrs,
                                const std::vector<uint64_t>& auxtrace_priv)
-    : impl_(std::make_unique<Impl>(path)) {
-  // perf reads each attr entry as attr.size bytes followed directly by its
-  // ids section, and steps through the section by the header's attr_size:
-  // every attr must therefore have the same size, matching its size field.
-  if (attrs.empty()) ThrowFileError(path, "a recording needs at least one event attr");
-  const uint64_t attr_size = attrs.front().bytes.size();
-  for (const RawAttr& a : attrs) {
-    uint32_t declared = 0;
-    if (a.bytes.size() >= 8) std::memcpy(&declared, a.bytes.data() + 4, 4);
-    if (a.bytes.size() != attr_size || attr_size < abi::kAttrSizeVer0 || declared != attr_size)
-      ThrowFileError(path, "event attr '" + a.name + "' has size " +
-                               std::to_string(a.bytes.size()) + " (attr.size " +
-                               std::to_string(declared) + "); all attrs must share one size");
-  }
-  std::memcpy(&impl_->params.pmu_type, attrs.front().bytes.data(), 4);
-  std::memcpy(&impl_->params.config, attrs.front().bytes.data() + 8, 8);
-  impl_->params.auxtrace_priv = auxtrace_priv;
-  impl_->attr_entry_size = attr_size + 16;
-  impl_->attrs_size = impl_->attr_entry_size * attrs.size();
-  impl_->event_desc = attrs;
+    : PerfDataWriter(path) {
+  impl_->BeginHardware(attrs, auxtrace_priv);
+}
 
-  std::vector<uint8_t> zeros(abi::kFileHeaderSize, 0);
-  impl_->Write(zeros);
-  uint64_t ids_offset = abi::kFileHeaderSize + impl_->attrs_size;
-  Buffer section;
-  for (const RawAttr& a : attrs) {
-    section.PutBytes(a.bytes);
-    section.Put(ids_offset);
-    section.Put(static_cast<uint64_t>(a.ids.size() * 8));
-    ids_offset += a.ids.size() * 8;
-  }
-  for (const RawAttr& a : attrs)
-    for (uint64_t id : a.ids) section.Put(id);
-  impl_->Write(section.bytes());
-  impl_->data_offset = impl_->written;
-  impl_->WriteHeader(0, {0, 0, 0, 0});
-  impl_->WriteAuxtraceInfo(auxtrace_priv);
+void PerfDataWriter::AddKernelRecord(const KernelRecord&, std::span<const uint8_t> raw) {
+  AddRawRecord(raw);
 }
 
 void PerfDataWriter::AddRawRecord(std::span<const uint8_t> record) {
@@ -272,6 +285,20 @@ void TraceTee::AddTestName(uint32_t pid, const std::string& name) {
 }
 void TraceTee::SetStrings(const std::map<std::string, std::string>& strings) {
   for (TraceSink* s : sinks_) s->SetStrings(strings);
+}
+void TraceTee::AddBuildId(const BuildIdEntry& entry) {
+  for (TraceSink* s : sinks_) s->AddBuildId(entry);
+}
+void TraceTee::AddKernelRecord(const KernelRecord& record, std::span<const uint8_t> raw) {
+  for (TraceSink* s : sinks_) s->AddKernelRecord(record, raw);
+}
+void TraceTee::AddAuxtrace(const AuxtraceChunk& chunk, std::span<const uint8_t> first,
+                           std::span<const uint8_t> second) {
+  for (TraceSink* s : sinks_) s->AddAuxtrace(chunk, first, second);
+  aux_bytes_ += first.size() + second.size();
+}
+void TraceTee::AddFinishedRound() {
+  for (TraceSink* s : sinks_) s->AddFinishedRound();
 }
 void TraceTee::Finish() {
   for (TraceSink* s : sinks_) s->Finish();

@@ -46,9 +46,9 @@ BackendChoice ChooseBackend(Backend requested);
 struct CommonOptions {
   std::vector<std::string> command;
   std::filesystem::path output = "perf.data";
-  // Decoding while recording (soft and emu backends): every part of the
-  // trace also goes here as it is produced (pipeline::LiveReport hands the
-  // decoder's sink). With an empty |output| no perf.data is written at all.
+  // Decoding while recording (every backend): every part of the trace also
+  // goes here as it is produced (pipeline::LiveReport hands the decoder's
+  // sink). With an empty |output| no perf.data is written at all.
   trace::TraceSink* live = nullptr;
   Backend backend = Backend::kAuto;
   std::ostream* log = nullptr;  // hwcov's own messages; nullptr = silent

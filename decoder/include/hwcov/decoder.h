@@ -83,9 +83,13 @@ std::vector<TestProfile> DecodeByTest(const trace::Trace& trace, const DecodeOpt
 // is needed, and memory is bounded by options.stream_buffer_bytes whatever
 // the length of the run. Its profile is Decode() of the perf.data that the
 // same calls make a PerfDataWriter write. The sideband must come no later
-// than the PT it describes (true of the software backends: they write a
-// mapping before the code in it runs). Decoding happens in AddAux(), on the
-// caller's thread: a recording that outpaces it waits.
+// than the PT it describes (true of every backend: the software ones write a
+// mapping before the code in it runs; the intel-pt recorder reads the data
+// rings before the PT written until then, and gives build ids and [vdso]
+// bytes at the MMAP2). Decoding happens in AddAux()/AddAuxtrace(), on the
+// caller's thread: a software recording that outpaces it waits; Intel PT
+// hardware does not (the intel-pt recorder queues for it, and what its full
+// buffer then loses is reported: TRUNCATED).
 class StreamDecoder : public trace::TraceSink {
  public:
   explicit StreamDecoder(const DecodeOptions& options = {});
@@ -106,6 +110,12 @@ class StreamDecoder : public trace::TraceSink {
   // profile is the whole run's (per-test decoding reads a file: DecodeByTest).
   void AddTestName(uint32_t pid, const std::string& name) override;
   void SetStrings(const std::map<std::string, std::string>& strings) override;
+  void AddBuildId(const trace::BuildIdEntry& entry) override;
+  // A hardware recording's records, filed as the perf.data reader files them.
+  void AddKernelRecord(const trace::KernelRecord& record, std::span<const uint8_t> raw) override;
+  void AddAuxtrace(const trace::AuxtraceChunk& chunk, std::span<const uint8_t> first,
+                   std::span<const uint8_t> second) override;
+  void AddFinishedRound() override;
   // Decodes what is left of every queue.
   void Finish() override;
 

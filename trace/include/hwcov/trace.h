@@ -204,14 +204,11 @@ struct Trace {
 // file and offset for anything it cannot parse.
 Trace ReadPerfData(const std::filesystem::path& path);
 
-// --- writing -------------------------------------------------------------
+// Files |record|'s event in |trace|'s sideband lists (mmaps, comms, tasks,
+// aux_events...), as ReadPerfData does with each record it reads.
+void AddToSideband(KernelRecord record, Trace& trace);
 
-// Parameters of the intel_pt event a collector records with.
-struct PtEventParams {
-  uint32_t pmu_type = 0;
-  uint64_t config = 0;
-  std::vector<uint64_t> auxtrace_priv;  // AUXTRACE_INFO priv[]
-};
+// --- writing -------------------------------------------------------------
 
 // One event of a recording as the collector opened it: the perf_event_attr
 // exactly as passed to perf_event_open (attr.size bytes), the ids the kernel
@@ -221,6 +218,19 @@ struct RawAttr {
   std::vector<uint8_t> bytes;
   std::vector<uint64_t> ids;
   std::string name;
+};
+
+// Parameters of the intel_pt event a collector records with.
+struct PtEventParams {
+  uint32_t pmu_type = 0;
+  uint64_t config = 0;
+  std::vector<uint64_t> auxtrace_priv;  // AUXTRACE_INFO priv[]
+  // A hardware recording's events as opened (the intel_pt event first, as
+  // perf puts it), whose kernel records come through AddKernelRecord();
+  // empty: the software backends' one event.
+  std::vector<RawAttr> attrs;
+  // The NRCPUS feature (perf sizes its per-CPU state from it); 0: none.
+  uint32_t cpus_available = 0, cpus_online = 0;
 };
 
 // Where one read of an AUX area goes: perf's PERF_RECORD_AUXTRACE fields.
@@ -258,6 +268,25 @@ class TraceSink {
   // for a pid stays.
   virtual void AddTestName(uint32_t pid, const std::string& name) = 0;
   virtual void SetStrings(const std::map<std::string, std::string>& strings) = 0;
+  // The build id of a binary the trace maps (perf's BUILD_ID table), no
+  // later than the first PT that runs in it.
+  virtual void AddBuildId(const BuildIdEntry& entry) = 0;
+
+  // --- Hardware recordings (params.attrs): what the kernel's rings hold. ---
+
+  // A kernel record as read from a data ring: |raw| (header.size bytes, its
+  // sample_id trailer laid out as its attr says) and the same decoded
+  // (DecodeKernelRecord). A file keeps |raw| verbatim.
+  virtual void AddKernelRecord(const KernelRecord& record, std::span<const uint8_t> raw) = 0;
+  // One read of an AUX area (perf's PERF_RECORD_AUXTRACE): |first| then
+  // |second| (a read that wrapped around), at chunk.offset of queue
+  // chunk.idx's AUX stream. Waits as AddAux() does.
+  virtual void AddAuxtrace(const AuxtraceChunk& chunk, std::span<const uint8_t> first,
+                           std::span<const uint8_t> second) = 0;
+  // PERF_RECORD_FINISHED_ROUND: everything before it may be sorted and
+  // processed (perf record marks each pass over the buffers so).
+  virtual void AddFinishedRound() = 0;
+
   virtual void Finish() = 0;
 };
 
@@ -276,6 +305,11 @@ class TraceTee : public TraceSink {
   void AddSnapshot(const CodeSnapshot& snapshot) override;
   void AddTestName(uint32_t pid, const std::string& name) override;
   void SetStrings(const std::map<std::string, std::string>& strings) override;
+  void AddBuildId(const BuildIdEntry& entry) override;
+  void AddKernelRecord(const KernelRecord& record, std::span<const uint8_t> raw) override;
+  void AddAuxtrace(const AuxtraceChunk& chunk, std::span<const uint8_t> first,
+                   std::span<const uint8_t> second) override;
+  void AddFinishedRound() override;
   void Finish() override;
   uint64_t aux_bytes() const { return aux_bytes_; }  // PT bytes passed on
 
@@ -314,25 +348,25 @@ class PerfDataWriter : public TraceSink {
   // Writes the feature sections and header, then renames into place.
   void Finish() override;
 
-  // --- Hardware recordings: the layout `perf record -e intel_pt//u` itself
-  // writes, with the attrs as opened and kernel records copied verbatim. ---
+  void AddBuildId(const BuildIdEntry& entry) override;
 
-  // |attrs| in order (the intel_pt event first, as perf puts it), each with
-  // its ids; AUXTRACE_INFO carries |auxtrace_priv| as given.
+  // --- Hardware recordings: the layout `perf record -e intel_pt//u` itself
+  // writes, with the attrs as opened (Begin() with params.attrs: each with
+  // its ids, AUXTRACE_INFO carries params.auxtrace_priv as given) and
+  // kernel records copied verbatim. ---
+
   PerfDataWriter(const std::filesystem::path& path, const std::vector<RawAttr>& attrs,
                  const std::vector<uint64_t>& auxtrace_priv);
+  // Writes |raw| as read (AddRawRecord).
+  void AddKernelRecord(const KernelRecord& record, std::span<const uint8_t> raw) override;
   // A kernel record as read from a ring buffer (header, body and the
   // sample_id trailer the kernel appended); |record| is header.size bytes.
   void AddRawRecord(std::span<const uint8_t> record);
-  // One PERF_RECORD_AUXTRACE whose data is |first| then |second| (an AUX
-  // area read that wrapped around), padded to 8 bytes as perf pads it.
+  // Padded to 8 bytes as perf pads it.
   void AddAuxtrace(const AuxtraceChunk& chunk, std::span<const uint8_t> first,
-                   std::span<const uint8_t> second);
-  // PERF_RECORD_FINISHED_ROUND: everything before it may be sorted and
-  // processed (perf record writes one after each pass over the buffers).
-  void AddFinishedRound();
-  void AddBuildId(const BuildIdEntry& entry);
-  // The NRCPUS feature (perf sizes its per-CPU state from it).
+                   std::span<const uint8_t> second) override;
+  void AddFinishedRound() override;
+  // The NRCPUS feature (PtEventParams::cpus_online).
   void SetCpuCounts(uint32_t available, uint32_t online);
 
  private:
