@@ -129,34 +129,44 @@ class Counter {
   }
 
  private:
-  // An instance's TBs and mappings by id, its fork parents' included.
+  // An instance's TBs and mappings by id, its fork parents' included, and
+  // whether each mapping's code is traced (InCodeFilter).
   struct View {
     std::vector<const EmuTb*> tbs;
     std::vector<const EmuMap*> maps;
+    std::vector<bool> map_in_filter;
   };
 
-  View ViewOf(EmuInstance& inst, int depth = 0) {
+  // Built once per instance: the children of one parent share its view.
+  const View& ViewOf(EmuInstance& inst, int depth = 0) {
+    const auto key = std::make_pair(inst.pid, inst.seq);
+    if (auto it = views_.find(key); it != views_.end()) return it->second;
     View view;
     if (inst.parent_pid >= 0) {
       EmuInstance* parent = recording_.Find(inst.parent_pid, inst.parent_seq);
       if (!parent || depth > 10000)
         throw Error("emu recording: the fork parent of process " + std::to_string(inst.pid) +
                     " is missing");
-      View pv = ViewOf(*parent, depth + 1);
+      const View& pv = ViewOf(*parent, depth + 1);
       if (pv.tbs.size() < inst.inherited_tbs || pv.maps.size() < inst.inherited_maps)
         throw Error("emu recording: process " + std::to_string(inst.pid) +
                     " inherits more than its parent recorded");
       view.tbs.assign(pv.tbs.begin(), pv.tbs.begin() + inst.inherited_tbs);
       view.maps.assign(pv.maps.begin(), pv.maps.begin() + inst.inherited_maps);
+      view.map_in_filter.assign(pv.map_in_filter.begin(),
+                                pv.map_in_filter.begin() + inst.inherited_maps);
     }
     recording_.RefreshTable(inst);
     for (const EmuTb& tb : inst.tbs) view.tbs.push_back(&tb);
-    for (const EmuMap& m : inst.maps) view.maps.push_back(&m);
-    return view;
+    for (const EmuMap& m : inst.maps) {
+      view.maps.push_back(&m);
+      view.map_in_filter.push_back(InCodeFilter(options_, m.path));
+    }
+    return views_.emplace(key, std::move(view)).first->second;
   }
 
   void CountInstance(EmuInstance& inst) {
-    const View view = ViewOf(inst);
+    const View& view = ViewOf(inst);
     const fs::path table = recording_.dir() / (inst.name + ".tbs");
     const fs::path counts_file = recording_.dir() / (inst.name + ".cnt");
     const std::vector<hwcov_emu_count> counts = recording_.Counts(inst);
@@ -207,9 +217,7 @@ class Counter {
           std::optional<uint64_t> resumed;
           for (size_t j = i + 1; j < events.size() && !resumed; ++j)
             if (events[j].kind == EmuEvent::kResumed) resumed = code_of(events[j].tb).ip[0];
-          const TbCode& code = code_of(e.tb);
-          const uint64_t last_ip = code.ip[code.ip.size() - 2];
-          Signal(code, ResumeAfterSignal(last_ip, code.last, resumed), tally[e.tb], cut, e.tb);
+          Signal(code_of(e.tb), resumed, tally[e.tb], cut, e.tb);
         }
       }
       const hwcov_emu_stream_header& h = reader.header();
@@ -224,11 +232,13 @@ class Counter {
   }
 
   // A signal was delivered after |code| ran to its end (emu_converter.cc,
-  // Signal): its last instruction counts when it is known to have completed.
+  // Signal), and |resumed| is the first TB entered after an rt_sigreturn
+  // since: its last instruction counts when it is known to have completed.
   template <typename Cut>
-  static void Signal(const TbCode& code, std::optional<uint64_t> resume, TbTally& t, Cut& cut,
+  static void Signal(const TbCode& code, std::optional<uint64_t> resumed, TbTally& t, Cut& cut,
                      uint32_t id) {
     const uint64_t last_ip = code.ip[code.ip.size() - 2];
+    const std::optional<uint64_t> resume = ResumeAfterSignal(last_ip, code.last, resumed);
     if (!resume || *resume == last_ip) return cut(id, code.ip.size() - 2);
     if (code.last.kind == InsnKind::kCondJump)
       ++(*resume != last_ip + code.last.length ? t.taken : t.not_taken);
@@ -253,8 +263,8 @@ class Counter {
             const fs::path& counts_file, ProfileBuilder& test) {
     const EmuTb& tb = *view.tbs[id];
     if (tb.map == HWCOV_EMU_NONE || tb.map >= view.maps.size()) return;
+    if (!view.map_in_filter[tb.map]) return;
     const EmuMap& map = *view.maps[tb.map];
-    if (!InCodeFilter(options_, map.path)) return;
     if (t.whole < 0)
       ThrowFileError(counts_file, "TB " + std::to_string(id) + " ended more often than it began");
     auto offset = [&](uint64_t ip) { return ip - map.start + map.pgoff; };
@@ -278,6 +288,7 @@ class Counter {
   ProfileBuilder total_;
   std::map<std::string, ProfileBuilder> tests_;  // by name: sorted
   std::set<int> pids_;
+  std::map<std::pair<int, unsigned>, View> views_;  // by (pid, seq)
 };
 
 }  // namespace
