@@ -200,7 +200,10 @@ class Counter {
       --t.whole;
       if (ran) t.prefixes[ran]++;
     };
-    const EmuCounter counter = recording_.Counter(inst);
+    // Of the TBs left early: how often, and the marks those executions added
+    // (emu_format.h, hwcov_emu_count.marks).
+    std::map<uint32_t, std::pair<uint64_t, uint64_t>> partial_marks;
+    std::vector<hwcov_emu_stream_header> ends;
     for (const fs::path& path : inst.streams) {
       EmuStreamReader reader(path, [] { return true; });
       std::vector<EmuEvent> events;
@@ -212,7 +215,11 @@ class Counter {
         const EmuEvent& e = events[i];
         if (e.kind == EmuEvent::kPartial) {
           const size_t n = code_of(e.tb).ip.size() - 1;
-          cut(e.tb, std::min<uint64_t>(std::max<uint64_t>(e.value, 1), n) - 1);
+          const uint64_t started = std::min<uint64_t>(std::max<uint64_t>(e.value, 1), n);
+          cut(e.tb, started - 1);
+          auto& [times, marks] = partial_marks[e.tb];
+          ++times;
+          marks += started - 1;
         } else if (e.kind == EmuEvent::kTransition) {
           std::optional<uint64_t> resumed;
           for (size_t j = i + 1; j < events.size() && !resumed; ++j)
@@ -220,10 +227,29 @@ class Counter {
           Signal(code_of(e.tb), resumed, tally[e.tb], cut, e.tb);
         }
       }
-      const hwcov_emu_stream_header& h = reader.header();
-      if (h.cur_tb) Last(view, h, counter, h.cur_tb - 1, code_of(h.cur_tb - 1), cut);
+      ends.push_back(reader.header());
       ++stats_.threads;
       pids_.insert(inst.pid);
+    }
+    // Where each thread stopped, once every partial execution is known.
+    for (const hwcov_emu_stream_header& h : ends) {
+      if (!h.cur_tb) continue;
+      const uint32_t id = h.cur_tb - 1;
+      const TbCode& code = code_of(id);
+      const size_t n = code.ip.size() - 1;
+      uint64_t started = n;
+      if (view.tbs[id]->flags & HWCOV_EMU_TB_POS) {
+        started = h.cur_pos + 1;
+      } else if (id < counts.size()) {
+        // The marks of its other executions: the partial ones' and n - 1
+        // for each of the rest.
+        const hwcov_emu_count& c = counts[id];
+        const auto [partial, partial_sum] = partial_marks[id];
+        const uint64_t others = c.entries ? c.entries - 1 : 0;
+        const uint64_t before = partial_sum + (n - 1) * (others - std::min(others, partial));
+        started = c.marks >= before ? c.marks - before + 1 : n;
+      }
+      Last(code, started, id, cut);
     }
     // The process's test (test_name.h, applied in the plugin).
     ProfileBuilder& test =
@@ -244,16 +270,11 @@ class Counter {
       ++(*resume != last_ip + code.last.length ? t.taken : t.not_taken);
   }
 
-  // The thread's stream ended inside |id| (emu_converter.cc, Last).
+  // The thread's stream ended inside |id| after |started| of its
+  // instructions began (emu_converter.cc, Last).
   template <typename Cut>
-  static void Last(const View& view, const hwcov_emu_stream_header& h, const EmuCounter& counter,
-                   uint32_t id, const TbCode& code, Cut& cut) {
+  static void Last(const TbCode& code, uint64_t started, uint32_t id, Cut& cut) {
     const size_t n = code.ip.size() - 1;
-    uint64_t started = n;
-    if (view.tbs[id]->flags & HWCOV_EMU_TB_POS)
-      started = h.cur_pos + 1;
-    else if (!counter.multi)
-      started = counter.value - h.cur_counter + 1;
     if (started < n) return cut(id, std::max<uint64_t>(started, 1) - 1);
     if (code.last.kind == InsnKind::kFarTransfer) return;  // exit, exit_group, execve
     cut(id, n - 1);  // killed after it: where its last instruction went is unknown

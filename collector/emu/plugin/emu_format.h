@@ -74,8 +74,9 @@ struct hwcov_emu_instance {
 /* TB flags */
 /* Its markers (before the instructions that can fault, and before the last)
  * store a per-vCPU position (translated multi-threaded); else they add the
- * distance from the previous marker to the instance counter, which then grows
- * by the index of the last marker passed. */
+ * distance from the previous marker to a counter, which then grows by the
+ * index of the last marker passed: the instance counter (trace mode) or the
+ * TB's own (counting mode, hwcov_emu_count.marks). */
 #define HWCOV_EMU_TB_POS 1u
 
 struct hwcov_emu_tb {
@@ -163,9 +164,13 @@ struct hwcov_emu_count {
   uint64_t fall;   /* to the next instruction (a conditional branch not taken) */
   uint64_t target; /* to a relative branch's target (taken) */
   uint64_t again;  /* a REP string instruction's next iteration (the TB at it) */
+  /* Of a TB translated single-threaded (no HWCOV_EMU_TB_POS): the sum over
+   * its executions of the index of the last marker passed, so n - 1 per
+   * complete one; hwcov finds how far the last execution got from it. */
+  uint64_t marks;
   /* The plugin's own state of the TB, beside its counts so that the hot
    * path touches one place (emu_plugin.c); hwcov ignores it. */
-  uint64_t plugin[8];
+  uint64_t plugin[7];
 };
 /* The file grows by this many TBs at a time, each chunk mapped on its own so
  * that the counters of running code never move. */

@@ -79,6 +79,7 @@ struct vcpu {
   uint32_t *succ;       /* predictor once multi-threaded: 1 + the last successor of each TB id */
   uint32_t cap;
   int resumed; /* counting mode: an rt_sigreturn ran; the next TB is where it resumed */
+  uint64_t entry_marks; /* counting mode: the current TB's marks at its entry */
 };
 
 struct known_map {
@@ -597,14 +598,12 @@ static void OnTbCount(unsigned int vcpu_index, void *udata) {
   struct hwcov_emu_stream_header *h = v->h;
   struct tb_info *prev = v->cur;
   if (likely(prev != NULL)) {
-    /* As in OnTbExec, but the counter restarts from 0 at each entry (below)
-     * instead of being remembered in the header: one load and store less
-     * per TB (hwcov's reader computes the same with cur_counter 0). */
-    uint64_t started = prev->n;
-    if (prev->flags & HWCOV_EMU_TB_POS)
-      started = h->cur_pos + 1;
-    else if (!multi)
-      started = *g_counter + 1;
+    /* As in OnTbExec, but each TB translated single-threaded has a marker
+     * counter of its own (emu_format.h, marks): no chain of dependent loads
+     * and stores through one counter from TB to TB. */
+    const uint64_t started = prev->flags & HWCOV_EMU_TB_POS
+                                 ? h->cur_pos + 1
+                                 : CountsOf(prev)->marks - v->entry_marks + 1;
     const uint64_t next = tb->vaddr;
     if (unlikely(started != prev->n))
       CountPartial(v, prev, started);
@@ -616,12 +615,13 @@ static void OnTbCount(unsigned int vcpu_index, void *udata) {
       CountOtherSuccessor(v, prev, tb);
   }
   if (unlikely(v->resumed)) CountResumed(v, tb);
-  Add(&CountsOf(tb)->entries, multi);
+  struct hwcov_emu_count *counts = CountsOf(tb);
+  Add(&counts->entries, multi);
   v->cur = tb;
   h->cur_tb = tb->id + 1;
-  if (likely(!multi))
-    *g_counter = 0;
-  else if (tb->flags & HWCOV_EMU_TB_POS)
+  if (likely(!(tb->flags & HWCOV_EMU_TB_POS)))
+    v->entry_marks = counts->marks;
+  else
     h->cur_pos = 0;
 }
 
@@ -846,6 +846,7 @@ static void OnTbTrans(qemu_plugin_id_t id, struct qemu_plugin_tb *tb) {
    * of the last marked instruction that began. The first instruction needs
    * none (entering the TB began it), the last always has one (so that a
    * complete TB reads n - 1), the others only if they can fault. */
+  void *marker = g_count_mode ? (void *)&CountsOf(info)->marks : (void *)g_counter;
   size_t marked = 0, offset = sizes[0];
   for (size_t i = 1; i < n; ++i) {
     const int mark = i == n - 1 || MayFault(bytes + offset, sizes[i]);
@@ -856,8 +857,8 @@ static void OnTbTrans(qemu_plugin_id_t id, struct qemu_plugin_tb *tb) {
       qemu_plugin_register_vcpu_insn_exec_cb(insn, OnInsnExec, QEMU_PLUGIN_CB_NO_REGS,
                                              (void *)(uintptr_t)i);
     else
-      qemu_plugin_register_vcpu_insn_exec_inline(insn, QEMU_PLUGIN_INLINE_ADD_U64,
-                                                 (void *)g_counter, i - marked);
+      qemu_plugin_register_vcpu_insn_exec_inline(insn, QEMU_PLUGIN_INLINE_ADD_U64, marker,
+                                                 i - marked);
     marked = i;
   }
   pthread_mutex_unlock(&g_lock); /* |bytes| is shared */
