@@ -10,8 +10,10 @@
 //
 // Optimised code (docs/accuracy.md, "Rules for optimised code"): a line
 // also ran when an is_stmt row owning no instruction (a view) sits at an
-// executed address (CountViews), and the line of a call that was inlined ran
-// when an instruction of the inlined copy ran (CountCallSites).
+// executed address (CountViews), the line of a call that was inlined ran
+// when an instruction of the inlined copy ran (CountCallSites), and in clang
+// units a function's closing brace ran when one of its inlined copies was
+// left for its caller's code (CountInlinedBraces).
 #include "module_mapper.h"
 
 #include <algorithm>
