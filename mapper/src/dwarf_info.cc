@@ -100,6 +100,7 @@ class Reader {
     if (!dw_.Tolerate(dwarf_lowpc(cu, &base, &err), err, "DW_AT_low_pc", cu)) base = 0;
     cu_base_ = base;
     cu_offset_ = cu_offset;
+    cu_clang_ = dw_.String(cu, DW_AT_producer).find("clang") != std::string::npos;
     Walk(cu, std::nullopt);
   }
 
@@ -218,6 +219,7 @@ class Reader {
     // function's hot part before its .cold part).
     instance.entry_exact = entry_pc || ranges.size() == 1 || !inlined;
     instance.ranges = std::move(ranges);
+    instance.clang = cu_clang_;
     const uint32_t index = static_cast<uint32_t>(out_.instances.size());
     if (caller) {
       instance.depth = out_.instances[*caller].depth + 1;
@@ -296,6 +298,7 @@ class Reader {
   LineStrings strings_;
   uint64_t cu_base_ = 0;
   Dwarf_Off cu_offset_ = 0;  // of the unit being walked
+  bool cu_clang_ = false;    // the unit being walked was compiled by clang
   std::map<std::string, uint32_t> file_index_;
   std::unordered_map<Dwarf_Off, std::vector<uint32_t>> cu_files_;  // by CU DIE offset
   std::unordered_map<Dwarf_Off, std::vector<uint32_t>> programs_;  // by .debug_line offset

@@ -51,6 +51,9 @@ struct CodeInstance {
   uint32_t caller = UINT32_MAX;
   uint32_t call_file = kNoFile;
   uint32_t call_line = 0;
+  // Compiled by clang (its unit's DW_AT_producer): `llvm-cov gcov` counts a
+  // function's closing brace in every copy that completes, gcov does not.
+  bool clang = false;
 };
 
 struct DebugInfo {

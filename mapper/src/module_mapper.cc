@@ -10,18 +10,22 @@
 //
 // Optimised code (docs/accuracy.md, "Rules for optimised code"): a line
 // also ran when an is_stmt row owning no instruction (a view) sits at an
-// executed address (CountViews), and the line of a call that was inlined ran
-// when an instruction of the inlined copy ran (CountCallSites).
+// executed address (CountViews), the line of a call that was inlined ran
+// when an instruction of the inlined copy ran (CountCallSites), and in clang
+// units a function's closing brace ran when one of its inlined copies was
+// left for its caller's code (CountInlinedBraces).
 #include "module_mapper.h"
 
 #include <algorithm>
 #include <iterator>
 #include <map>
+#include <set>
 #include <tuple>
 #include <unordered_map>
 
 #include "fall_through.h"
 #include "function_names.h"
+#include "hwcov/support.h"
 #include "line_tally.h"
 
 namespace hwcov::mapper {
@@ -39,6 +43,7 @@ class ModuleMapper {
     CountRows();
     CountViews();
     CountCallSites();
+    CountInlinedBraces();
     CountFunctions();
     CountBranches();
     lines_.Reduce([&](uint32_t file, uint32_t line, uint64_t count, bool unknown) {
@@ -199,6 +204,104 @@ class ModuleMapper {
       }
       lines_.Observe(instance.call_file, instance.call_line, instance.caller, n, true,
                      LineTally::Source::kCallSite, in_gap);
+    }
+  }
+
+  // `llvm-cov gcov` counts a function's closing brace each time one of its
+  // copies completes, inlined ones too; the brace's only instructions are the
+  // out-of-line body's epilogue (clang gives its `ret` the brace's line), so
+  // a function that ran only inlined shows `}` as unrun. For clang units,
+  // the brace line of each inlined copy counts the executions that left the
+  // copy's code for its caller's, each shown by an executed instruction: a
+  // jump out of the copy's ranges (a conditional one's taken count), the
+  // last instruction of a range falling through into the caller's code (a
+  // call there only as often as the instruction after it ran: exit() does
+  // not return), a `ret` inside the copy (the caller returned with it).
+  // gcc's gcov does not count these braces, so gcc units are left alone.
+  void CountInlinedBraces() {
+    std::map<uint32_t, std::pair<uint32_t, uint32_t>> brace;        // function -> (file, line)
+    std::set<std::tuple<uint32_t, uint32_t, uint32_t>> not_braces;  // (function, file, line)
+    for (uint32_t i = 0; i < debug_.instances.size(); ++i) {
+      const CodeInstance& body = debug_.instances[i];
+      if (body.depth != 0 || !body.clang || !Executable(body.entry)) continue;
+      std::set<std::pair<uint32_t, uint32_t>> lines;
+      for (const AddressRange& r : body.ranges)
+        ForEachInsn(r.begin, r.end, [&](uint64_t at, const InsnInfo& insn) {
+          const LineRow* row = debug_.RowAt(at);
+          if (insn.kind == InsnKind::kReturn && row && row->line && m_.instances.At(at) == i)
+            lines.insert({row->file, row->line});
+        });
+      // Several lines on the returns: one of them is a statement.
+      if (lines.size() == 1) brace[body.function] = *lines.begin();
+    }
+    if (brace.empty()) return;
+    // A line with code in an inlined copy is a statement, not the brace.
+    for (const LineRow& r : debug_.rows) {
+      if (r.line == 0 || !Executable(r.begin)) continue;
+      const CodeInstance& copy = debug_.instances[m_.instances.At(r.begin)];
+      if (copy.depth != 0) not_braces.insert({copy.function, r.file, r.line});
+    }
+    for (uint32_t i = 0; i < debug_.instances.size(); ++i) {
+      const CodeInstance& copy = debug_.instances[i];
+      if (copy.depth == 0 || !copy.clang || !Executable(copy.entry)) continue;
+      auto it = brace.find(copy.function);
+      if (it == brace.end()) continue;
+      const auto [file, line] = it->second;
+      if (not_braces.count({copy.function, file, line})) continue;
+      uint64_t exits = 0;
+      bool in_gap = false;
+      for (const AddressRange& r : copy.ranges) {
+        in_gap |= InGap(r.begin, r.end);
+        ForEachInsn(r.begin, r.end, [&](uint64_t at, const InsnInfo& insn) {
+          exits += Exits(copy, at, insn, at + insn.length == r.end);
+        });
+      }
+      lines_.Observe(file, line, i, exits, true, LineTally::Source::kRow, in_gap);
+    }
+  }
+
+  static bool InCopy(const CodeInstance& copy, uint64_t address) {
+    return std::any_of(copy.ranges.begin(), copy.ranges.end(), [&](const AddressRange& r) {
+      return address >= r.begin && address < r.end;
+    });
+  }
+
+  // Executions that went from the instruction at |at| of |copy| to code
+  // outside it; |last|: the last instruction of one of its ranges.
+  uint64_t Exits(const CodeInstance& copy, uint64_t at, const InsnInfo& insn, bool last) const {
+    const uint64_t next = at + insn.length;
+    const bool falls_out = last && !InCopy(copy, next);
+    const auto jumps_out = [&] { return insn.target && !InCopy(copy, *insn.target); };
+    switch (insn.kind) {
+      case InsnKind::kReturn:
+        return counts_.depth.At(at);
+      case InsnKind::kDirectJump:
+        return jumps_out() ? counts_.depth.At(at) : 0;
+      case InsnKind::kCondJump: {
+        auto b = counts_.branches.find(at);
+        if (b == counts_.branches.end()) return 0;
+        return (jumps_out() ? b->second.first : 0) + (falls_out ? b->second.second : 0);
+      }
+      case InsnKind::kDirectCall:
+      case InsnKind::kIndirectCall:
+        return falls_out ? std::min(counts_.depth.At(at), counts_.depth.At(next)) : 0;
+      case InsnKind::kOther:
+        return falls_out ? counts_.depth.At(at) : 0;
+      default:  // indirect jumps, far transfers: where they go is not known
+        return 0;
+    }
+  }
+
+  // Calls |fn|(address, instruction) for each instruction of [begin, end),
+  // decoded from |begin| (a range of a copy starts at an instruction).
+  template <typename Fn>
+  void ForEachInsn(uint64_t begin, uint64_t end, Fn fn) const {
+    std::span<const uint8_t> code = m_.elf.CodeAt(begin);
+    for (uint64_t at = begin; at < end && at - begin < code.size();) {
+      const InsnInfo insn = ClassifyInsn(code.subspan(at - begin), at);
+      if (insn.length == 0) return;  // undecodable: no evidence either way
+      fn(at, insn);
+      at += insn.length;
     }
   }
 

@@ -90,7 +90,7 @@ static void release(struct item *list)
     list = next;
   }
 }
-
+int borrowed(const struct name *n); /* external: inlined, and kept out of line */
 int main(int argc, char **argv)
 {
   int n = argc > 1 ? atoi(argv[1]) : 3;
@@ -100,7 +100,17 @@ int main(int argc, char **argv)
     return 1;
   }
   struct name from = {argv[0], argc > 0}, to;
-  printf("%d %d\n", total(list, n, 2), copy_name(&to, &from));
+  printf("%d %d %d\n", total(list, n, 2), copy_name(&to, &from), borrowed(&to));
   release(list);
   return 0;
+}
+
+/* Runs only inlined: clang gives the `ret` where both returns meet the
+ * closing brace's line, and that is in the out-of-line copy only, which
+ * never runs. */
+int borrowed(const struct name *n)
+{
+  if (n->borrowed < 0)
+    return 0;
+  return n->borrowed;
 }
