@@ -42,11 +42,8 @@ struct Block {
 };
 
 // An instance with its fork parents' TBs and mappings resolved by id.
-struct View {
+struct View : EmuIds {
   EmuInstance* inst = nullptr;
-  std::vector<const EmuTb*> tbs;
-  std::vector<const EmuMap*> maps;
-  std::vector<int8_t> map_in_filter;
   std::vector<Block> blocks;  // by TB id, filled on first use (Grow may move them)
   std::set<uint64_t> handlers;
   RangeSet filter;                   // by address, for successors that are not TBs
@@ -98,25 +95,15 @@ class Converter {
   }
 
  private:
-  View& ViewOf(EmuInstance& inst) {
+  View& ViewOf(EmuInstance& inst, int depth = 0) {
     auto key = std::make_pair(inst.pid, inst.seq);
     if (auto it = views_.find(key); it != views_.end()) return it->second;
     View view;
     view.inst = &inst;
     if (inst.parent_pid >= 0) {
-      EmuInstance* parent = recording_.Find(inst.parent_pid, inst.parent_seq);
-      if (!parent)
-        throw Error("emu recording: the fork parent of process " + std::to_string(inst.pid) +
-                    " is missing");
-      View& pv = ViewOf(*parent);
+      View& pv = ViewOf(recording_.ForkParent(inst, depth), depth + 1);
       Grow(pv);
-      if (pv.tbs.size() < inst.inherited_tbs || pv.maps.size() < inst.inherited_maps)
-        throw Error("emu recording: process " + std::to_string(inst.pid) +
-                    " inherits more than its parent recorded");
-      view.tbs.assign(pv.tbs.begin(), pv.tbs.begin() + inst.inherited_tbs);
-      view.maps.assign(pv.maps.begin(), pv.maps.begin() + inst.inherited_maps);
-      view.map_in_filter.assign(pv.map_in_filter.begin(),
-                                pv.map_in_filter.begin() + inst.inherited_maps);
+      static_cast<EmuIds&>(view) = InheritedIds(pv, inst);
       view.filter = pv.filter;
       view.handlers = pv.handlers;
     }

@@ -131,31 +131,15 @@ class Counter {
  private:
   // An instance's TBs and mappings by id, its fork parents' included, and
   // whether each mapping's code is traced (InCodeFilter).
-  struct View {
-    std::vector<const EmuTb*> tbs;
-    std::vector<const EmuMap*> maps;
-    std::vector<bool> map_in_filter;
-  };
+  using View = EmuIds;
 
   // Built once per instance: the children of one parent share its view.
   const View& ViewOf(EmuInstance& inst, int depth = 0) {
     const auto key = std::make_pair(inst.pid, inst.seq);
     if (auto it = views_.find(key); it != views_.end()) return it->second;
     View view;
-    if (inst.parent_pid >= 0) {
-      EmuInstance* parent = recording_.Find(inst.parent_pid, inst.parent_seq);
-      if (!parent || depth > 10000)
-        throw Error("emu recording: the fork parent of process " + std::to_string(inst.pid) +
-                    " is missing");
-      const View& pv = ViewOf(*parent, depth + 1);
-      if (pv.tbs.size() < inst.inherited_tbs || pv.maps.size() < inst.inherited_maps)
-        throw Error("emu recording: process " + std::to_string(inst.pid) +
-                    " inherits more than its parent recorded");
-      view.tbs.assign(pv.tbs.begin(), pv.tbs.begin() + inst.inherited_tbs);
-      view.maps.assign(pv.maps.begin(), pv.maps.begin() + inst.inherited_maps);
-      view.map_in_filter.assign(pv.map_in_filter.begin(),
-                                pv.map_in_filter.begin() + inst.inherited_maps);
-    }
+    if (inst.parent_pid >= 0)
+      view = InheritedIds(ViewOf(recording_.ForkParent(inst, depth), depth + 1), inst);
     recording_.RefreshTable(inst);
     for (const EmuTb& tb : inst.tbs) view.tbs.push_back(&tb);
     for (const EmuMap& m : inst.maps) {
@@ -247,7 +231,11 @@ class Counter {
         const auto [partial, partial_sum] = partial_marks[id];
         const uint64_t others = c.entries ? c.entries - 1 : 0;
         const uint64_t before = partial_sum + (n - 1) * (others - std::min(others, partial));
-        started = c.marks >= before ? c.marks - before + 1 : n;
+        if (c.marks < before)
+          ThrowFileError(counts_file, "TB " + std::to_string(id) +
+                                          " passed fewer markers than its "
+                                          "completed executions need");
+        started = c.marks - before + 1;
       }
       Last(code, started, id, cut);
     }

@@ -179,6 +179,29 @@ EmuInstance* EmuRecording::Find(int pid, unsigned seq) {
   return it != instances_.end() && it->second.known ? &it->second : nullptr;
 }
 
+EmuInstance& EmuRecording::ForkParent(const EmuInstance& inst, int depth) {
+  EmuInstance* parent = Find(inst.parent_pid, inst.parent_seq);
+  if (depth > 10000)
+    throw Error("emu recording: process " + std::to_string(inst.pid) +
+                " has a fork parent chain with a loop");
+  if (!parent)
+    throw Error("emu recording: the fork parent of process " + std::to_string(inst.pid) +
+                " is missing");
+  return *parent;
+}
+
+EmuIds InheritedIds(const EmuIds& parent, const EmuInstance& child) {
+  if (parent.tbs.size() < child.inherited_tbs || parent.maps.size() < child.inherited_maps)
+    throw Error("emu recording: process " + std::to_string(child.pid) +
+                " inherits more than its parent recorded");
+  EmuIds ids;
+  ids.tbs.assign(parent.tbs.begin(), parent.tbs.begin() + child.inherited_tbs);
+  ids.maps.assign(parent.maps.begin(), parent.maps.begin() + child.inherited_maps);
+  ids.map_in_filter.assign(parent.map_in_filter.begin(),
+                           parent.map_in_filter.begin() + child.inherited_maps);
+  return ids;
+}
+
 std::vector<hwcov_emu_count> EmuRecording::Counts(const EmuInstance& inst) const {
   const fs::path path = dir_ / (inst.name + ".cnt");
   const std::vector<uint8_t> bytes = ReadFrom(path, 0);

@@ -61,6 +61,19 @@ struct EmuCounter {
   bool multi = false;  // the process had several threads: the value is unreliable
 };
 
+// What a process's TB and mapping ids refer to: its fork parents' TBs and
+// mappings as they were at the fork, then its own; and whether each
+// mapping's code is traced.
+struct EmuIds {
+  std::vector<const EmuTb*> tbs;
+  std::vector<const EmuMap*> maps;
+  std::vector<bool> map_in_filter;
+};
+
+// The ids |child| inherits from its fork parent's |parent| (throws when the
+// parent recorded fewer than the child says it inherits).
+EmuIds InheritedIds(const EmuIds& parent, const EmuInstance& child);
+
 // The recording directory as it is now.
 class EmuRecording {
  public:
@@ -73,6 +86,9 @@ class EmuRecording {
   // Instances whose instance record is known, by start time.
   std::vector<EmuInstance*> Instances();
   EmuInstance* Find(int pid, unsigned seq);
+  // |inst|'s fork parent, |depth| forks below the instance the walk began
+  // at (throws when it is not in the recording, or the chain loops).
+  EmuInstance& ForkParent(const EmuInstance& inst, int depth);
   // |inst|'s instruction counter page as it is now.
   EmuCounter Counter(const EmuInstance& inst) const;
   // Counting mode: |inst|'s per-TB counts (by TB id), as they are now.

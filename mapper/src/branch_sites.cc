@@ -43,18 +43,10 @@ class Scanner {
 
  private:
   void Walk(const AddressRange& range) {
-    std::span<const uint8_t> code = elf_.CodeAt(range.begin);
-    const uint64_t size = std::min<uint64_t>(range.end - range.begin, code.size());
-    for (uint64_t at = 0; at < size;) {
-      const uint64_t address = range.begin + at;
-      InsnInfo insn = ClassifyInsn(code.subspan(at), address);
-      if (insn.length == 0) {  // undecodable byte (padding, data): resynchronise after it
-        ++at;
-        continue;
-      }
-      if (insn.kind == InsnKind::kCondJump) Add(address, insn);
-      at += insn.length;
-    }
+    ForEachInsn(elf_, range.begin, range.end, OnUndecodable::kResync,
+                [&](uint64_t address, const InsnInfo& insn) {
+                  if (insn.kind == InsnKind::kCondJump) Add(address, insn);
+                });
   }
 
   void Add(uint64_t address, const InsnInfo& insn) {

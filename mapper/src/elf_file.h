@@ -6,6 +6,7 @@
 // collector's address filters agree on what a function is.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -49,5 +50,28 @@ struct ElfFile {
 };
 
 ElfFile ReadElfFile(const std::string& path);  // throws hwcov::Error
+
+// What a walk over code does at a byte that does not decode: padding or data
+// between functions is skipped a byte at a time; inside one function's
+// range, the rest of the range is no evidence either way.
+enum class OnUndecodable { kResync, kStop };
+
+// Calls |fn|(address, instruction) for each instruction of [begin, end) of
+// |elf|'s code, decoded from |begin|.
+template <typename Fn>
+void ForEachInsn(const ElfFile& elf, uint64_t begin, uint64_t end, OnUndecodable policy, Fn fn) {
+  std::span<const uint8_t> code = elf.CodeAt(begin);
+  const uint64_t size = std::min<uint64_t>(end - begin, code.size());
+  for (uint64_t at = 0; at < size;) {
+    const InsnInfo insn = ClassifyInsn(code.subspan(at), begin + at);
+    if (insn.length == 0) {
+      if (policy == OnUndecodable::kStop) return;
+      ++at;
+      continue;
+    }
+    fn(begin + at, insn);
+    at += insn.length;
+  }
+}
 
 }  // namespace hwcov::mapper

@@ -226,11 +226,12 @@ class ModuleMapper {
       if (body.depth != 0 || !body.clang || !Executable(body.entry)) continue;
       std::set<std::pair<uint32_t, uint32_t>> lines;
       for (const AddressRange& r : body.ranges)
-        ForEachInsn(r.begin, r.end, [&](uint64_t at, const InsnInfo& insn) {
-          const LineRow* row = debug_.RowAt(at);
-          if (insn.kind == InsnKind::kReturn && row && row->line && m_.instances.At(at) == i)
-            lines.insert({row->file, row->line});
-        });
+        ForEachInsn(
+            m_.elf, r.begin, r.end, OnUndecodable::kStop, [&](uint64_t at, const InsnInfo& insn) {
+              const LineRow* row = debug_.RowAt(at);
+              if (insn.kind == InsnKind::kReturn && row && row->line && m_.instances.At(at) == i)
+                lines.insert({row->file, row->line});
+            });
       // Several lines on the returns: one of them is a statement.
       if (lines.size() == 1) brace[body.function] = *lines.begin();
     }
@@ -252,9 +253,10 @@ class ModuleMapper {
       bool in_gap = false;
       for (const AddressRange& r : copy.ranges) {
         in_gap |= InGap(r.begin, r.end);
-        ForEachInsn(r.begin, r.end, [&](uint64_t at, const InsnInfo& insn) {
-          exits += Exits(copy, at, insn, at + insn.length == r.end);
-        });
+        ForEachInsn(m_.elf, r.begin, r.end, OnUndecodable::kStop,
+                    [&](uint64_t at, const InsnInfo& insn) {
+                      exits += Exits(copy, at, insn, at + insn.length == r.end);
+                    });
       }
       lines_.Observe(file, line, i, exits, true, LineTally::Source::kRow, in_gap);
     }
@@ -289,19 +291,6 @@ class ModuleMapper {
         return falls_out ? counts_.depth.At(at) : 0;
       default:  // indirect jumps, far transfers: where they go is not known
         return 0;
-    }
-  }
-
-  // Calls |fn|(address, instruction) for each instruction of [begin, end),
-  // decoded from |begin| (a range of a copy starts at an instruction).
-  template <typename Fn>
-  void ForEachInsn(uint64_t begin, uint64_t end, Fn fn) const {
-    std::span<const uint8_t> code = m_.elf.CodeAt(begin);
-    for (uint64_t at = begin; at < end && at - begin < code.size();) {
-      const InsnInfo insn = ClassifyInsn(code.subspan(at - begin), at);
-      if (insn.length == 0) return;  // undecodable: no evidence either way
-      fn(at, insn);
-      at += insn.length;
     }
   }
 

@@ -133,7 +133,9 @@ TEST_P(Optimised, AgreesWithTheReferenceAtTheSameFlags) {
         << "reference " << count << ", hwcov " << h->second;
   }
   // gcc's gcov counts no brace of optimised.c's functions that hwcov has.
-  if (c.compiler.name == "clang") EXPECT_GT(braces, 0) << "no closing brace both instrument";
+  if (c.compiler.name == "clang") {
+    EXPECT_GT(braces, 0) << "no closing brace both instrument";
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Builds, Optimised, ::testing::ValuesIn(Cases()),

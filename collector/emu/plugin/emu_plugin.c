@@ -516,9 +516,11 @@ static void OnTbExec(unsigned int vcpu_index, void *udata) {
   struct tb_info *prev = v->cur;
   uint64_t hit = 0;
   if (likely(prev != NULL)) {
-    /* How many instructions of the previous TB began. A TB translated for
-     * one thread but run after the second started has an unreliable
-     * counter: taken as complete. */
+    /* How many instructions of the previous TB began. Without POS it was
+     * translated while the program had one thread and counts with the
+     * shared marker counter; QEMU flushes every translation before a second
+     * thread starts (docs/emu-backend.md), so the g_multi test only guards
+     * against a QEMU that would not. */
     uint64_t started = prev->n;
     if (prev->flags & HWCOV_EMU_TB_POS)
       started = h->cur_pos + 1;
