@@ -163,15 +163,20 @@ struct hwcov_emu_count {
   uint64_t entries;
   uint64_t fall;   /* to the next instruction (a conditional branch not taken) */
   uint64_t target; /* to a relative branch's target (taken) */
-  uint64_t again;  /* a REP string instruction's next iteration (the TB at it) */
   /* Of a TB translated single-threaded (no HWCOV_EMU_TB_POS): the sum over
    * its executions of the index of the last marker passed, so n - 1 per
    * complete one; hwcov finds how far the last execution got from it. */
   uint64_t marks;
   /* The plugin's own state of the TB, beside its counts so that the hot
-   * path touches one place (emu_plugin.c); hwcov ignores it. */
-  uint64_t plugin[7];
+   * path touches one cache line (emu_plugin.c); hwcov ignores it. */
+  uint64_t plugin[11];
+  uint64_t again; /* a REP string instruction's next iteration (the TB at it) */
 };
+#ifdef __cplusplus
+static_assert(sizeof(hwcov_emu_count) == 128, "a TB's slot is two cache lines");
+#else
+_Static_assert(sizeof(struct hwcov_emu_count) == 128, "a TB's slot is two cache lines");
+#endif
 /* The file grows by this many TBs at a time, each chunk mapped on its own so
  * that the counters of running code never move. */
 #define HWCOV_EMU_COUNT_CHUNK (1u << 16)

@@ -24,10 +24,10 @@
 #define _GNU_SOURCE
 #include <Zydis/Zydis.h>
 #include <errno.h>
-#include <stddef.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,38 +59,54 @@ static int g_count_mode;
 /* --- this instance ------------------------------------------------------- */
 
 struct tb_info {
-  uint32_t id, n, flags;
-  uint32_t succ; /* predictor while single-threaded: 1 + the TB that last followed, 0 none */
-  /* Counting mode (the struct then lives in hwcov_emu_count.plugin, CountsOf): */
-  uint64_t vaddr, last_ip;
+  /* What counting mode's hot path reads (OnTbCount), in the cache line of
+   * the TB's counts (the struct then lives in hwcov_emu_count.plugin): */
+  uint64_t vaddr;
   uint64_t fall, target; /* the last instruction's plain successors (0: none) */
-  uint8_t any;           /* indirect branch, return or far transfer: any successor */
-  uint8_t far;           /* far transfer: even a signal handler's entry is plain */
-  uint8_t rep;           /* a REP string instruction last: it may repeat */
-  uint8_t handler;       /* the TB starts a signal handler */
+  uint32_t id;
+  uint16_t span;   /* last_ip - vaddr */
+  uint8_t handler; /* the TB starts a signal handler */
+  uint8_t bits;    /* TB_ANY, TB_CHECKED */
+  /* The rest: */
+  uint64_t last_ip;
+  /* Counting mode, single-threaded: n - 1 minus the marks of each of its
+   * executions left early, summed (so the marks of the others are known). */
+  uint64_t deficit;
+  uint32_t n, flags;
+  uint32_t succ; /* predictor while single-threaded: 1 + the TB that last followed, 0 none */
+  uint8_t far;   /* far transfer: even a signal handler's entry is plain */
+  uint8_t rep;   /* a REP string instruction last: it may repeat */
+};
+
+/* tb_info.bits */
+enum {
+  TB_ANY = 1, /* indirect branch, return or far transfer: any successor */
+  /* Its endings need the marker check (CountEnding): position mode, or a
+   * target inside itself (where a TB left early goes on: the two look
+   * alike). */
+  TB_CHECKED = 2,
 };
 
 struct vcpu {
   int open, fd;
-  struct tb_info *cur; /* TB entered last */
-  struct hwcov_emu_stream_header *h;
-  uint64_t *window;
+  struct tb_info* cur; /* TB entered last */
+  struct hwcov_emu_stream_header* h;
+  uint64_t* window;
   uint64_t window_base; /* word index of window[0] */
-  uint32_t *succ;       /* predictor once multi-threaded: 1 + the last successor of each TB id */
+  uint32_t* succ;       /* predictor once multi-threaded: 1 + the last successor of each TB id */
   uint32_t cap;
   int resumed; /* counting mode: an rt_sigreturn ran; the next TB is where it resumed */
-  uint64_t entry_marks; /* counting mode: the current TB's marks at its entry */
 };
 
 struct known_map {
   uint64_t start, end, pgoff;
-  char *path;
+  char* path;
   uint32_t index;
 };
 
 struct host_map {
   uint64_t start, end, pgoff;
-  char *path;
+  char* path;
 };
 
 static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -102,20 +118,21 @@ static unsigned g_parent_seq;
 static uint32_t g_inherited_tbs, g_inherited_maps;
 static int g_tbs_fd = -1;
 static uint32_t g_next_tb, g_next_map, g_streams;
-static volatile uint64_t *g_counter; /* inline-op target: its address never changes */
+static volatile uint64_t* g_counter; /* inline-op target: its address never changes */
 static int g_multi;                  /* a second vCPU exists: position mode */
-static struct vcpu *g_vcpu[MAX_VCPUS];
-static struct tb_info **g_infos; /* by TB id */
+static struct vcpu* g_vcpu[MAX_VCPUS];
+static struct vcpu* g_open[MAX_VCPUS]; /* g_vcpu[i] while its stream is open, else NULL */
+static struct tb_info** g_infos;       /* by TB id */
 static uint32_t g_cap_infos;
-static struct known_map *g_known;
+static struct known_map* g_known;
 static size_t g_n_known, g_cap_known;
-static struct host_map *g_maps;
+static struct host_map* g_maps;
 static size_t g_n_maps;
 static int g_maps_stale = 1;
-static uint64_t *g_handlers; /* signal handler addresses (rt_sigaction) */
+static uint64_t* g_handlers; /* signal handler addresses (rt_sigaction) */
 static size_t g_n_handlers, g_cap_handlers;
-static int g_cnt_fd = -1;                   /* counting mode: <pid>.<seq>.cnt */
-static struct hwcov_emu_count **g_chunks;   /* its chunks, each mapped on its own */
+static int g_cnt_fd = -1;                 /* counting mode: <pid>.<seq>.cnt */
+static struct hwcov_emu_count** g_chunks; /* its chunks, each mapped on its own */
 static size_t g_n_chunks, g_cap_chunks;
 
 static uint64_t Now(void) {
@@ -126,7 +143,7 @@ static uint64_t Now(void) {
 
 /* The plugin cannot throw or return errors to anyone: a broken recording
  * must not pass for a complete one, so it stops the program loudly. */
-static void Fatal(const char *what) {
+static void Fatal(const char* what) {
   static const char kPrefix[] = "hwcov emu plugin: ";
   char line[PATH_MAX + 128];
   snprintf(line, sizeof line, "%s%s: %s\n", kPrefix, what, strerror(errno));
@@ -137,7 +154,7 @@ static void Fatal(const char *what) {
   if (g_out[0] && snprintf(path, sizeof path, "%s/%d.%u.fatal", g_out, getpid(), g_seq) > 0) {
     int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (fd >= 0) {
-      const char *reason = line + sizeof kPrefix - 1;
+      const char* reason = line + sizeof kPrefix - 1;
       (void)!write(fd, reason, strlen(reason));
       close(fd);
     }
@@ -145,13 +162,13 @@ static void Fatal(const char *what) {
   _exit(125);
 }
 
-static void FilePath(char *out, size_t size, const char *suffix) {
+static void FilePath(char* out, size_t size, const char* suffix) {
   const int n = snprintf(out, size, "%s/%d.%u.%s", g_out, g_pid, g_seq, suffix);
   if (n < 0 || (size_t)n >= size) Fatal("output directory path too long");
 }
 
-static void WriteAll(int fd, const void *data, size_t size) {
-  const char *p = data;
+static void WriteAll(int fd, const void* data, size_t size) {
+  const char* p = data;
   while (size) {
     ssize_t n = write(fd, p, size);
     if (n < 0 && errno == EINTR) continue;
@@ -162,9 +179,9 @@ static void WriteAll(int fd, const void *data, size_t size) {
 }
 
 /* One record: |head| (its rec.size covers everything), then |tail|, padded. */
-static void AppendRecord(void *head, size_t head_size, const void *tail, size_t tail_size,
-                         const void *tail2, size_t tail2_size) {
-  struct hwcov_emu_record *rec = head;
+static void AppendRecord(void* head, size_t head_size, const void* tail, size_t tail_size,
+                         const void* tail2, size_t tail2_size) {
+  struct hwcov_emu_record* rec = head;
   size_t total = head_size + tail_size + tail2_size;
   size_t padded = (total + 7) & ~(size_t)7;
   rec->size = (uint32_t)padded;
@@ -185,20 +202,20 @@ static void AppendRecord(void *head, size_t head_size, const void *tail, size_t 
 }
 
 /* Copies guest memory (the same addresses in user mode) without trusting it. */
-static int SafeRead(void *out, uint64_t address, size_t size) {
-  struct iovec local = {out, size}, remote = {(void *)(uintptr_t)address, size};
+static int SafeRead(void* out, uint64_t address, size_t size) {
+  struct iovec local = {out, size}, remote = {(void*)(uintptr_t)address, size};
   return process_vm_readv(getpid(), &local, 1, &remote, 1, 0) == (ssize_t)size;
 }
 
 /* --- configuration ------------------------------------------------------- */
 
 static void ReadConfig(void) {
-  FILE *f = fopen(g_cfg, "re");
+  FILE* f = fopen(g_cfg, "re");
   if (!f) Fatal(g_cfg);
   char line[PATH_MAX + 32];
   while (fgets(line, sizeof line, f)) {
     line[strcspn(line, "\n")] = '\0';
-    char *value = strchr(line, ' ');
+    char* value = strchr(line, ' ');
     if (!value) continue;
     *value++ = '\0';
     if (!strcmp(line, "out"))
@@ -228,7 +245,7 @@ static void MapCounter(void) {
   int fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd < 0 || ftruncate(fd, HWCOV_EMU_PAGE) != 0) Fatal(path);
   const uint64_t value = g_counter ? *g_counter : 0, multi = g_multi;
-  void *at = mmap((void *)g_counter, HWCOV_EMU_PAGE, PROT_READ | PROT_WRITE,
+  void* at = mmap((void*)g_counter, HWCOV_EMU_PAGE, PROT_READ | PROT_WRITE,
                   MAP_SHARED | (g_counter ? MAP_FIXED : 0), fd, 0);
   if (at == MAP_FAILED) Fatal(path);
   close(fd);
@@ -241,18 +258,23 @@ static void MapCounter(void) {
 
 static const size_t kChunkBytes = (size_t)HWCOV_EMU_COUNT_CHUNK * sizeof(struct hwcov_emu_count);
 
-_Static_assert(sizeof(struct tb_info) <= sizeof(((struct hwcov_emu_count *)0)->plugin),
+_Static_assert(offsetof(struct hwcov_emu_count, target) ==
+                   offsetof(struct hwcov_emu_count, fall) + sizeof(uint64_t),
+               "OnTbCount finds a TB's target count beside its fall-through count");
+_Static_assert(sizeof(struct tb_info) <= sizeof(((struct hwcov_emu_count*)0)->plugin),
                "a TB's state fits beside its counts");
+_Static_assert(offsetof(struct hwcov_emu_count, plugin) + offsetof(struct tb_info, last_ip) <= 64,
+               "the hot path's part of a TB's state shares the cache line of its counts");
 
-static inline struct hwcov_emu_count *CountsOf(struct tb_info *info) {
-  return (struct hwcov_emu_count *)((char *)info - offsetof(struct hwcov_emu_count, plugin));
+static inline struct hwcov_emu_count* CountsOf(struct tb_info* info) {
+  return (struct hwcov_emu_count*)((char*)info - offsetof(struct hwcov_emu_count, plugin));
 }
 
 /* Maps chunk |i| of the table file, at |at| (the address the parent's
  * translated code uses, after a fork) or anywhere. */
-static struct hwcov_emu_count *MapChunk(size_t i, void *at) {
+static struct hwcov_emu_count* MapChunk(size_t i, void* at) {
   if (ftruncate(g_cnt_fd, (off_t)((i + 1) * kChunkBytes)) != 0) Fatal("cannot grow the TB counts");
-  void *p = mmap(at, kChunkBytes, PROT_READ | PROT_WRITE, MAP_SHARED | (at ? MAP_FIXED : 0),
+  void* p = mmap(at, kChunkBytes, PROT_READ | PROT_WRITE, MAP_SHARED | (at ? MAP_FIXED : 0),
                  g_cnt_fd, (off_t)(i * kChunkBytes));
   if (p == MAP_FAILED) Fatal("cannot map the TB counts");
   return p;
@@ -269,18 +291,20 @@ static void OpenCounts(void) {
   g_cnt_fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (g_cnt_fd < 0) Fatal(path);
   if (!g_n_chunks) return;
-  struct hwcov_emu_count *saved = malloc(kChunkBytes);
+  struct hwcov_emu_count* saved = malloc(kChunkBytes);
   if (!saved) Fatal("out of memory");
   for (size_t i = 0; i < g_n_chunks; ++i) {
     memcpy(saved, g_chunks[i], kChunkBytes);
     MapChunk(i, g_chunks[i]);
-    for (size_t k = 0; k < HWCOV_EMU_COUNT_CHUNK; ++k)
+    for (size_t k = 0; k < HWCOV_EMU_COUNT_CHUNK; ++k) {
       memcpy(g_chunks[i][k].plugin, saved[k].plugin, sizeof saved[k].plugin);
+      ((struct tb_info*)g_chunks[i][k].plugin)->deficit = 0; /* of the parent's counts */
+    }
   }
   free(saved);
 }
 
-static struct hwcov_emu_count *CountSlot(uint32_t id) {
+static struct hwcov_emu_count* CountSlot(uint32_t id) {
   const size_t chunk = id / HWCOV_EMU_COUNT_CHUNK;
   while (g_n_chunks <= chunk) {
     if (g_n_chunks == g_cap_chunks) {
@@ -313,7 +337,7 @@ static void AddHandler(uint64_t address) {
     if (g_infos[i]->vaddr == address) g_infos[i]->handler = 1;
 }
 
-static void WriteInstance(const char *exe, const char *comm, const char *test) {
+static void WriteInstance(const char* exe, const char* comm, const char* test) {
   struct hwcov_emu_instance r;
   memset(&r, 0, sizeof r);
   r.rec.type = HWCOV_EMU_REC_INSTANCE;
@@ -366,10 +390,10 @@ static void FindTestName(void) {
 /* At the first translation: QEMU has loaded the program (path_to_binary is
  * not usable earlier) and nothing has run yet. */
 static void StartInstance(void) {
-  const char *binary = qemu_plugin_path_to_binary();
+  const char* binary = qemu_plugin_path_to_binary();
   if (!binary || !realpath(binary, g_exe))
     snprintf(g_exe, sizeof g_exe, "%s", binary ? binary : "");
-  const char *slash = binary ? strrchr(binary, '/') : NULL;
+  const char* slash = binary ? strrchr(binary, '/') : NULL;
   snprintf(g_comm, sizeof g_comm, "%.15s", slash ? slash + 1 : binary ? binary : "");
   g_traced = 1; /* hwcov ran this program under QEMU because it is selected */
   FindTestName();
@@ -380,7 +404,7 @@ static void StartInstance(void) {
   g_started = 1;
 }
 
-static void CloseStream(struct vcpu *v) {
+static void CloseStream(struct vcpu* v) {
   if (!v || !v->open) return;
   munmap(v->window, (size_t)WINDOW_WORDS * 8);
   munmap(v->h, HWCOV_EMU_PAGE);
@@ -390,13 +414,15 @@ static void CloseStream(struct vcpu *v) {
   v->cap = 0;
   v->cur = NULL;
   v->open = 0;
+  for (unsigned i = 0; i < MAX_VCPUS; ++i)
+    if (g_open[i] == v) g_open[i] = NULL;
 }
 
 /* In a fork child, at its first callback: the parent's files are still
  * mapped (shared with the parent) and must be dropped untouched. */
 static void StartForkChild(unsigned vcpu_index) {
   pthread_mutex_init(&g_lock, NULL); /* another thread may have held it */
-  struct vcpu *self = g_vcpu[vcpu_index];
+  struct vcpu* self = g_vcpu[vcpu_index];
   g_parent_tid = self && self->open ? self->h->tid : -1;
   for (unsigned i = 0; i < MAX_VCPUS; ++i) CloseStream(g_vcpu[i]);
   g_parent_pid = g_pid;
@@ -422,7 +448,7 @@ static void StartForkChild(unsigned vcpu_index) {
  * this stream, wait until it has read far enough for the window starting at
  * v->window_base. A reader that makes no progress for 2 s is not waited for:
  * the stream then grows as it would without back-pressure, never a hang. */
-static void WaitForReader(struct vcpu *v) {
+static void WaitForReader(struct vcpu* v) {
   uint64_t last = UINT64_MAX;
   unsigned stalled_us = 0;
   for (;;) {
@@ -440,7 +466,7 @@ static void WaitForReader(struct vcpu *v) {
   }
 }
 
-static void MapWindow(struct vcpu *v) {
+static void MapWindow(struct vcpu* v) {
   if (v->window_base > 0) WaitForReader(v); /* not at the stream's start: no header yet */
   const off_t end = (off_t)HWCOV_EMU_PAGE + (off_t)(v->window_base + WINDOW_WORDS) * 8;
   if (ftruncate(v->fd, end) != 0) Fatal("cannot grow a thread stream");
@@ -449,9 +475,9 @@ static void MapWindow(struct vcpu *v) {
   if (v->window == MAP_FAILED) Fatal("cannot map a thread stream");
 }
 
-static struct vcpu *OpenStream(unsigned vcpu_index) {
+static struct vcpu* OpenStream(unsigned vcpu_index) {
   if (!g_traced || vcpu_index >= MAX_VCPUS) return NULL;
-  struct vcpu *v = g_vcpu[vcpu_index];
+  struct vcpu* v = g_vcpu[vcpu_index];
   if (!v) v = g_vcpu[vcpu_index] = calloc(1, sizeof *v);
   const int tid = (int)syscall(SYS_gettid);
   char suffix[64], path[PATH_MAX];
@@ -468,10 +494,11 @@ static struct vcpu *OpenStream(unsigned vcpu_index) {
   v->h->start_time = Now();
   __atomic_store_n(&v->h->magic, HWCOV_EMU_STREAM_MAGIC, __ATOMIC_RELEASE); /* header ready */
   v->open = 1;
+  g_open[vcpu_index] = v;
   return v;
 }
 
-static void Put(struct vcpu *v, uint64_t word) {
+static void Put(struct vcpu* v, uint64_t word) {
   uint64_t i = v->h->words - v->window_base;
   if (unlikely(i >= WINDOW_WORDS)) {
     munmap(v->window, (size_t)WINDOW_WORDS * 8);
@@ -485,13 +512,13 @@ static void Put(struct vcpu *v, uint64_t word) {
 }
 
 /* An event: the pending run of predicted transitions goes first. */
-static void PutEvent(struct vcpu *v, uint32_t type, const uint64_t *payload, uint32_t n) {
+static void PutEvent(struct vcpu* v, uint32_t type, const uint64_t* payload, uint32_t n) {
   Put(v, hwcov_emu_control(v->h->run, type, n));
   v->h->run = 0;
   for (uint32_t i = 0; i < n; ++i) Put(v, payload[i]);
 }
 
-static void SetSuccessor(struct vcpu *v, uint32_t tb, uint32_t next) {
+static void SetSuccessor(struct vcpu* v, uint32_t tb, uint32_t next) {
   if (tb >= v->cap) {
     uint32_t cap = v->cap ? v->cap : 4096;
     while (cap <= tb) cap *= 2;
@@ -505,15 +532,15 @@ static void SetSuccessor(struct vcpu *v, uint32_t tb, uint32_t next) {
 
 /* --- execution callbacks (the hot path) ----------------------------------- */
 
-static void OnTbExec(unsigned int vcpu_index, void *udata) {
-  struct tb_info *tb = udata;
-  struct vcpu *v = vcpu_index < MAX_VCPUS ? g_vcpu[vcpu_index] : NULL;
+static void OnTbExec(unsigned int vcpu_index, void* udata) {
+  struct tb_info* tb = udata;
+  struct vcpu* v = vcpu_index < MAX_VCPUS ? g_vcpu[vcpu_index] : NULL;
   if (unlikely(!v || !v->open)) {
     v = OpenStream(vcpu_index);
     if (!v) return;
   }
-  struct hwcov_emu_stream_header *h = v->h;
-  struct tb_info *prev = v->cur;
+  struct hwcov_emu_stream_header* h = v->h;
+  struct tb_info* prev = v->cur;
   uint64_t hit = 0;
   if (likely(prev != NULL)) {
     /* How many instructions of the previous TB began. Without POS it was
@@ -529,7 +556,7 @@ static void OnTbExec(unsigned int vcpu_index, void *udata) {
     if (unlikely(started != prev->n)) PutEvent(v, HWCOV_EMU_EV_LEFT_EARLY, &started, 1);
     /* One thread: the slot is in the TB's own data, already in cache. Several:
      * each thread has its own table (both replay the same way). */
-    uint32_t *slot = &prev->succ;
+    uint32_t* slot = &prev->succ;
     if (unlikely(g_multi)) {
       if (unlikely(prev->id >= v->cap)) SetSuccessor(v, prev->id, HWCOV_EMU_NONE - 1);
       slot = &v->succ[prev->id];
@@ -557,7 +584,7 @@ static void OnTbExec(unsigned int vcpu_index, void *udata) {
   h->cur_pos = 0;
 }
 
-static inline void Add(uint64_t *counter, int multi) {
+static inline void Add(uint64_t* counter, int multi) {
   if (unlikely(multi))
     __atomic_fetch_add(counter, 1, __ATOMIC_RELAXED);
   else
@@ -565,70 +592,109 @@ static inline void Add(uint64_t *counter, int multi) {
 }
 
 /* Counting mode's rare cases, out of line: the hot path stays small. */
-static __attribute__((noinline, cold)) void CountPartial(struct vcpu *v, struct tb_info *prev,
-                                                          uint64_t started) {
+static __attribute__((noinline, cold)) void CountPartial(struct vcpu* v, struct tb_info* prev,
+                                                         uint64_t started) {
   const uint64_t payload[2] = {prev->id, started};
   PutEvent(v, HWCOV_EMU_EV_PARTIAL, payload, 2);
 }
 
 /* |prev| ended and |tb| began: neither its fall-through nor its target. */
-static __attribute__((noinline)) void CountOtherSuccessor(struct vcpu *v, struct tb_info *prev,
-                                                          struct tb_info *tb) {
+static __attribute__((noinline)) void CountOtherSuccessor(struct vcpu* v, struct tb_info* prev,
+                                                          struct tb_info* tb) {
   if (prev->rep && tb->vaddr == prev->last_ip) {
     Add(&CountsOf(prev)->again, g_multi);
-  } else if (!prev->any || (tb->handler && !prev->far)) {
+  } else if (!(prev->bits & TB_ANY) || (tb->handler && !prev->far)) {
     const uint64_t payload[2] = {prev->id, tb->id};
     PutEvent(v, HWCOV_EMU_EV_TRANSITION, payload, 2);
   }
 }
 
-static __attribute__((noinline, cold)) void CountResumed(struct vcpu *v, struct tb_info *tb) {
+static __attribute__((noinline, cold)) void CountResumed(struct vcpu* v, struct tb_info* tb) {
   v->resumed = 0;
   const uint64_t id = tb->id;
   PutEvent(v, HWCOV_EMU_EV_RESUMED, &id, 1);
 }
 
-/* Counting mode's hot path: the previous TB's ending, then this entry. */
-static void OnTbCount(unsigned int vcpu_index, void *udata) {
-  struct tb_info *tb = udata;
-  struct vcpu *v = vcpu_index < MAX_VCPUS ? g_vcpu[vcpu_index] : NULL;
-  if (unlikely(!v || !v->open)) {
+/* How |prev| ended, checked against its markers: it was left early, or
+ * went on to |tb| as one of its plain successors or otherwise. */
+static __attribute__((noinline)) void CountEnding(struct vcpu* v, struct tb_info* prev,
+                                                  struct tb_info* tb, int multi) {
+  struct hwcov_emu_count* c = CountsOf(prev);
+  uint64_t started;
+  if (prev->flags & HWCOV_EMU_TB_POS) {
+    started = v->h->cur_pos + 1;
+  } else {
+    /* Its other executions (entries - 1, this one counted at its entry)
+     * added n - 1 each but for the deficit: the rest is this one's. */
+    const uint64_t others = (uint64_t)(prev->n - 1) * (c->entries - 1) - prev->deficit;
+    started = c->marks - others + 1;
+  }
+  const uint64_t next = tb->vaddr;
+  if (unlikely(started != prev->n)) {
+    if (!(prev->flags & HWCOV_EMU_TB_POS)) prev->deficit += prev->n - started;
+    CountPartial(v, prev, started);
+  } else if (next == prev->fall) {
+    Add(&c->fall, multi);
+  } else if (next == prev->target) {
+    Add(&c->target, multi);
+  } else if (!(prev->bits & TB_ANY) || prev->rep || tb->handler) {
+    CountOtherSuccessor(v, prev, tb);
+  }
+}
+
+/* Counting mode's hot path: the previous TB's ending, then this entry, for
+ * TBs translated while the program has one thread; QEMU flushes them all
+ * before a second thread starts, so they never run beside another and
+ * their counts take plain increments. A TB left early goes on at one of
+ * its own instructions (QEMU restarts one after a write to a page with
+ * code), at a signal handler's entry, or nowhere (the process died): so a
+ * TB followed by one of its plain successors, outside it and not a
+ * handler, ran to its end, and so did an indirect branch or return
+ * followed by anything outside it. Only the other endings need the
+ * markers' count (CountEnding). */
+static void OnTbCount(unsigned int vcpu_index, void* udata) {
+  struct tb_info* tb = udata;
+  struct vcpu* v = vcpu_index < MAX_VCPUS ? g_open[vcpu_index] : NULL;
+  if (unlikely(!v)) {
     v = OpenStream(vcpu_index);
     if (!v) return;
   }
-  const int multi = g_multi;
-  struct hwcov_emu_stream_header *h = v->h;
-  struct tb_info *prev = v->cur;
+  struct tb_info* prev = v->cur;
   if (likely(prev != NULL)) {
-    /* As in OnTbExec, but each TB translated single-threaded has a marker
-     * counter of its own (emu_format.h, marks): no chain of dependent loads
-     * and stores through one counter from TB to TB. */
-    const uint64_t started = prev->flags & HWCOV_EMU_TB_POS
-                                 ? h->cur_pos + 1
-                                 : CountsOf(prev)->marks - v->entry_marks + 1;
     const uint64_t next = tb->vaddr;
-    if (unlikely(started != prev->n))
-      CountPartial(v, prev, started);
-    else if (next == prev->fall)
-      Add(&CountsOf(prev)->fall, multi);
-    else if (next == prev->target)
-      Add(&CountsOf(prev)->target, multi);
-    else if (!prev->any || prev->rep || tb->handler)
-      CountOtherSuccessor(v, prev, tb);
+    const int to_fall = next == prev->fall;
+    const int plain =
+        (to_fall | (next == prev->target)) & !(prev->bits & TB_CHECKED) & !tb->handler;
+    if (likely(plain))
+      ++(&CountsOf(prev)->fall)[!to_fall]; /* fall, or target beside it */
+    else if ((prev->bits != TB_ANY) | tb->handler | (next - prev->vaddr <= prev->span))
+      CountEnding(v, prev, tb, g_multi);
   }
   if (unlikely(v->resumed)) CountResumed(v, tb);
-  struct hwcov_emu_count *counts = CountsOf(tb);
-  Add(&counts->entries, multi);
+  ++CountsOf(tb)->entries;
   v->cur = tb;
-  h->cur_tb = tb->id + 1;
-  if (likely(!(tb->flags & HWCOV_EMU_TB_POS)))
-    v->entry_marks = counts->marks;
-  else
-    h->cur_pos = 0;
+  v->h->cur_tb = tb->id + 1;
+}
+
+/* The same for TBs translated once the program has several threads:
+ * atomic counts, and the position (OnInsnExec) instead of markers. */
+static void OnTbCountParallel(unsigned int vcpu_index, void* udata) {
+  struct tb_info* tb = udata;
+  struct vcpu* v = vcpu_index < MAX_VCPUS ? g_open[vcpu_index] : NULL;
+  if (unlikely(!v)) {
+    v = OpenStream(vcpu_index);
+    if (!v) return;
+  }
+  if (likely(v->cur != NULL)) CountEnding(v, v->cur, tb, 1);
+  if (unlikely(v->resumed)) CountResumed(v, tb);
+  Add(&CountsOf(tb)->entries, 1);
+  v->cur = tb;
+  v->h->cur_tb = tb->id + 1;
+  v->h->cur_pos = 0;
 }
 
 /* The plain successors of a TB's last instruction (hwcov::IsSuccessor). */
-static void ClassifyLast(struct tb_info *info, const uint8_t *code, size_t size) {
+static void ClassifyLast(struct tb_info* info, const uint8_t* code, size_t size) {
   struct hwcov_insn_class c;
   hwcov_classify_insn(code, size, info->last_ip, &c);
   const uint64_t fall = info->last_ip + (c.length ? c.length : size);
@@ -646,16 +712,17 @@ static void ClassifyLast(struct tb_info *info, const uint8_t *code, size_t size)
       info->target = c.has_target ? c.target : 0;
       break;
     case HWCOV_INSN_FAR_TRANSFER:
-      info->any = info->far = 1;
+      info->bits |= TB_ANY;
+      info->far = 1;
       break;
     default:
-      info->any = 1;
+      info->bits |= TB_ANY;
       break;
   }
 }
 
-static void OnInsnExec(unsigned int vcpu_index, void *udata) {
-  struct vcpu *v = vcpu_index < MAX_VCPUS ? g_vcpu[vcpu_index] : NULL;
+static void OnInsnExec(unsigned int vcpu_index, void* udata) {
+  struct vcpu* v = vcpu_index < MAX_VCPUS ? g_vcpu[vcpu_index] : NULL;
   if (likely(v && v->open)) v->h->cur_pos = (uintptr_t)udata;
 }
 
@@ -664,7 +731,7 @@ static void OnInsnExec(unsigned int vcpu_index, void *udata) {
 static void ReadHostMaps(void) {
   for (size_t i = 0; i < g_n_maps; ++i) free(g_maps[i].path);
   g_n_maps = 0;
-  FILE *f = fopen("/proc/self/maps", "re");
+  FILE* f = fopen("/proc/self/maps", "re");
   if (!f) Fatal("/proc/self/maps");
   size_t cap = 0;
   char line[PATH_MAX + 128];
@@ -674,7 +741,7 @@ static void ReadHostMaps(void) {
     int path_at = 0;
     if (sscanf(line, "%llx-%llx %7s %llx %*s %*s %n", &start, &end, perms, &pgoff, &path_at) < 4)
       continue;
-    char *path = line + path_at;
+    char* path = line + path_at;
     path[strcspn(path, "\n")] = '\0';
     if (path_at == 0 || path[0] != '/') continue; /* anonymous, [stack], [vsyscall]... */
     if (g_n_maps == cap) {
@@ -693,12 +760,12 @@ static void ReadHostMaps(void) {
  * guest addresses are host addresses, so the host's maps tell. */
 static uint32_t MapOf(uint64_t address) {
   if (g_maps_stale) ReadHostMaps();
-  const struct host_map *m = NULL;
+  const struct host_map* m = NULL;
   for (size_t i = 0; i < g_n_maps && !m; ++i)
     if (address >= g_maps[i].start && address < g_maps[i].end) m = &g_maps[i];
   if (!m) return HWCOV_EMU_NONE;
   for (size_t i = 0; i < g_n_known; ++i) {
-    const struct known_map *k = &g_known[i];
+    const struct known_map* k = &g_known[i];
     if (k->start == m->start && k->end == m->end && k->pgoff == m->pgoff &&
         !strcmp(k->path, m->path))
       return k->index;
@@ -708,7 +775,7 @@ static uint32_t MapOf(uint64_t address) {
     g_known = realloc(g_known, g_cap_known * sizeof *g_known);
     if (!g_known) Fatal("out of memory");
   }
-  struct known_map *k = &g_known[g_n_known++];
+  struct known_map* k = &g_known[g_n_known++];
   *k = (struct known_map){m->start, m->end, m->pgoff, strdup(m->path), g_next_map++};
   struct hwcov_emu_map r;
   memset(&r, 0, sizeof r);
@@ -731,7 +798,7 @@ static ZydisDecoder g_decoder;
  * floating-point and vector instructions may raise unmasked exceptions or be
  * missing from QEMU's CPU. Only these (and a TB's last instruction) need the
  * instructions-started marker: the rest cannot be where a TB stops early. */
-static int MayFault(const uint8_t *bytes, size_t size) {
+static int MayFault(const uint8_t* bytes, size_t size) {
   ZydisDecodedInstruction insn;
   ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
   if (!ZYAN_SUCCESS(ZydisDecoderDecodeFull(&g_decoder, bytes, size, &insn, ops))) return 1;
@@ -739,7 +806,7 @@ static int MayFault(const uint8_t *bytes, size_t size) {
     return 0; /* "nopl 0(%rax)" names memory without touching it */
   if (insn.encoding != ZYDIS_INSTRUCTION_ENCODING_LEGACY) return 1;
   for (unsigned i = 0; i < insn.operand_count; ++i) {
-    const ZydisDecodedOperand *op = &ops[i];
+    const ZydisDecodedOperand* op = &ops[i];
     if (op->type == ZYDIS_OPERAND_TYPE_MEMORY && op->mem.type != ZYDIS_MEMOP_TYPE_AGEN) return 1;
     if (op->type == ZYDIS_OPERAND_TYPE_REGISTER &&
         ZydisRegisterGetClass(op->reg.value) == ZYDIS_REGCLASS_SEGMENT)
@@ -777,16 +844,16 @@ static int MayFault(const uint8_t *bytes, size_t size) {
 /* QEMU 7.2 lists an instruction that crosses a page end in the middle of a
  * TB although the translator rolled it back (it starts the next TB): its
  * size is truncated and it has no valid disassembly. */
-static int IsPhantom(const struct qemu_plugin_insn *insn) {
+static int IsPhantom(const struct qemu_plugin_insn* insn) {
   const uint64_t vaddr = qemu_plugin_insn_vaddr(insn);
   if (HWCOV_EMU_PAGE - (vaddr & (HWCOV_EMU_PAGE - 1)) >= 16) return 0;
-  char *text = qemu_plugin_insn_disas(insn);
+  char* text = qemu_plugin_insn_disas(insn);
   const int phantom = text && strncmp(text, ".byte", 5) == 0;
   free(text);
   return phantom;
 }
 
-static void OnTbTrans(qemu_plugin_id_t id, struct qemu_plugin_tb *tb) {
+static void OnTbTrans(qemu_plugin_id_t id, struct qemu_plugin_tb* tb) {
   (void)id;
   pthread_mutex_lock(&g_lock);
   if (!g_started) StartInstance();
@@ -801,8 +868,8 @@ static void OnTbTrans(qemu_plugin_id_t id, struct qemu_plugin_tb *tb) {
     return;
   }
   /* It lives as long as the TB may run; in counting mode, beside its counts. */
-  struct tb_info *info =
-      g_count_mode ? (struct tb_info *)CountSlot(g_next_tb)->plugin : calloc(1, sizeof *info);
+  struct tb_info* info =
+      g_count_mode ? (struct tb_info*)CountSlot(g_next_tb)->plugin : calloc(1, sizeof *info);
   if (!info) Fatal("out of memory");
   info->id = g_next_tb++;
   if (info->id >= g_cap_infos) {
@@ -818,7 +885,7 @@ static void OnTbTrans(qemu_plugin_id_t id, struct qemu_plugin_tb *tb) {
   static uint8_t bytes[0x10000 * 16];
   size_t total = 0;
   for (size_t i = 0; i < n; ++i) {
-    const struct qemu_plugin_insn *insn = qemu_plugin_tb_get_insn(tb, i);
+    const struct qemu_plugin_insn* insn = qemu_plugin_tb_get_insn(tb, i);
     const size_t size = qemu_plugin_insn_size(insn);
     sizes[i] = (uint8_t)size;
     memcpy(bytes + total, qemu_plugin_insn_data(insn), size);
@@ -840,7 +907,13 @@ static void OnTbTrans(qemu_plugin_id_t id, struct qemu_plugin_tb *tb) {
     info->last_ip = r.vaddr + total - sizes[n - 1];
     ClassifyLast(info, bytes + total - sizes[n - 1], sizes[n - 1]);
     info->handler = (uint8_t)IsHandler(r.vaddr);
-    qemu_plugin_register_vcpu_tb_exec_cb(tb, OnTbCount, QEMU_PLUGIN_CB_NO_REGS, info);
+    info->span = (uint16_t)(info->last_ip - info->vaddr);
+    if (info->flags & HWCOV_EMU_TB_POS) info->bits |= TB_CHECKED;
+    if (info->target >= info->vaddr && info->target <= info->last_ip) info->bits |= TB_CHECKED;
+    if (info->last_ip - info->vaddr > UINT16_MAX) info->bits |= TB_CHECKED; /* no span */
+    qemu_plugin_register_vcpu_tb_exec_cb(
+        tb, info->flags & HWCOV_EMU_TB_POS ? OnTbCountParallel : OnTbCount, QEMU_PLUGIN_CB_NO_REGS,
+        info);
   } else {
     qemu_plugin_register_vcpu_tb_exec_cb(tb, OnTbExec, QEMU_PLUGIN_CB_NO_REGS, info);
   }
@@ -848,16 +921,16 @@ static void OnTbTrans(qemu_plugin_id_t id, struct qemu_plugin_tb *tb) {
    * of the last marked instruction that began. The first instruction needs
    * none (entering the TB began it), the last always has one (so that a
    * complete TB reads n - 1), the others only if they can fault. */
-  void *marker = g_count_mode ? (void *)&CountsOf(info)->marks : (void *)g_counter;
+  void* marker = g_count_mode ? (void*)&CountsOf(info)->marks : (void*)g_counter;
   size_t marked = 0, offset = sizes[0];
   for (size_t i = 1; i < n; ++i) {
     const int mark = i == n - 1 || MayFault(bytes + offset, sizes[i]);
     offset += sizes[i];
     if (!mark) continue;
-    struct qemu_plugin_insn *insn = qemu_plugin_tb_get_insn(tb, i);
+    struct qemu_plugin_insn* insn = qemu_plugin_tb_get_insn(tb, i);
     if (info->flags & HWCOV_EMU_TB_POS)
       qemu_plugin_register_vcpu_insn_exec_cb(insn, OnInsnExec, QEMU_PLUGIN_CB_NO_REGS,
-                                             (void *)(uintptr_t)i);
+                                             (void*)(uintptr_t)i);
     else
       qemu_plugin_register_vcpu_insn_exec_inline(insn, QEMU_PLUGIN_INLINE_ADD_U64, marker,
                                                  i - marked);
@@ -878,10 +951,10 @@ static void SetExited(uint32_t exited) {
  * (hwcov stops waiting for them) if the program would start; a failed
  * execve (a shell searching $PATH) reopens them on its return. */
 static void EndBeforeExec(uint64_t path) {
-  const char *out[16];
+  const char* out[16];
   char line[PATH_MAX + 64];
-  char *const no_args[] = {NULL};
-  if (hwcov_emu_exec_argv("", "", (const char *)(uintptr_t)path, no_args, out, 16, line,
+  char* const no_args[] = {NULL};
+  if (hwcov_emu_exec_argv("", "", (const char*)(uintptr_t)path, no_args, out, 16, line,
                           sizeof line) == 0)
     SetExited(1);
 }
@@ -892,7 +965,7 @@ static void OnSyscall(qemu_plugin_id_t id, unsigned int vcpu_index, int64_t num,
   (void)id;
   (void)a7;
   (void)a8;
-  struct vcpu *v = vcpu_index < MAX_VCPUS ? g_vcpu[vcpu_index] : NULL;
+  struct vcpu* v = vcpu_index < MAX_VCPUS ? g_vcpu[vcpu_index] : NULL;
   if (g_traced && v && v->open) {
     if (g_count_mode) {
       if (num == SYS_rt_sigreturn) v->resumed = 1;
@@ -942,7 +1015,7 @@ static void OnSyscallReturn(qemu_plugin_id_t id, unsigned int vcpu_index, int64_
     default:
       break;
   }
-  struct vcpu *v = vcpu_index < MAX_VCPUS ? g_vcpu[vcpu_index] : NULL;
+  struct vcpu* v = vcpu_index < MAX_VCPUS ? g_vcpu[vcpu_index] : NULL;
   if (g_traced && v && v->open && !g_count_mode) {
     const uint64_t payload[3] = {Now(), (uint64_t)num, (uint64_t)ret};
     PutEvent(v, HWCOV_EMU_EV_SYSRET, payload, 3);
@@ -968,21 +1041,21 @@ static void OnVcpuInit(qemu_plugin_id_t id, unsigned int vcpu_index) {
 
 static void OnVcpuExit(qemu_plugin_id_t id, unsigned int vcpu_index) {
   (void)id;
-  struct vcpu *v = vcpu_index < MAX_VCPUS ? g_vcpu[vcpu_index] : NULL;
+  struct vcpu* v = vcpu_index < MAX_VCPUS ? g_vcpu[vcpu_index] : NULL;
   if (v && v->open) {
     __atomic_store_n(&v->h->exited, 1, __ATOMIC_RELEASE);
     CloseStream(v); /* a thread reusing this vCPU index gets a stream of its own */
   }
 }
 
-static void OnExit(qemu_plugin_id_t id, void *userdata) {
+static void OnExit(qemu_plugin_id_t id, void* userdata) {
   (void)id;
   (void)userdata;
   SetExited(1);
 }
 
-QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_t *info, int argc,
-                                           char **argv) {
+QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_t* info, int argc,
+                                           char** argv) {
   (void)info;
   for (int i = 0; i < argc; ++i) {
     if (!strncmp(argv[i], "cfg=", 4))
