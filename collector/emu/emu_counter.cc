@@ -153,7 +153,7 @@ class Counter {
     const View& view = ViewOf(inst);
     const fs::path table = recording_.dir() / (inst.name + ".tbs");
     const fs::path counts_file = recording_.dir() / (inst.name + ".cnt");
-    const std::vector<hwcov_emu_count> counts = recording_.Counts(inst);
+    const std::vector<hwcov_emu_count> counts = recording_.Counts(inst, view.tbs.size());
     std::map<uint32_t, TbCode> codes;
     auto code_of = [&](uint32_t id) -> const TbCode& {
       if (id >= view.tbs.size()) ThrowFileError(table, "unknown TB id " + std::to_string(id));

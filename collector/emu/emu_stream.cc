@@ -202,14 +202,25 @@ EmuIds InheritedIds(const EmuIds& parent, const EmuInstance& child) {
   return ids;
 }
 
-std::vector<hwcov_emu_count> EmuRecording::Counts(const EmuInstance& inst) const {
+std::vector<hwcov_emu_count> EmuRecording::Counts(const EmuInstance& inst, size_t ids) const {
+  // The file grows a chunk of TBs at a time: only the first |ids| are read.
   const fs::path path = dir_ / (inst.name + ".cnt");
-  const std::vector<uint8_t> bytes = ReadFrom(path, 0);
-  if (bytes.size() % sizeof(hwcov_emu_count))
-    ThrowFileError(path,
-                   "size " + std::to_string(bytes.size()) + " is not a whole number of counts");
-  std::vector<hwcov_emu_count> counts(bytes.size() / sizeof(hwcov_emu_count));
-  std::memcpy(counts.data(), bytes.data(), bytes.size());
+  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) ThrowFileError(path, std::strerror(errno));
+  std::vector<hwcov_emu_count> counts(ids);
+  auto* bytes = reinterpret_cast<uint8_t*>(counts.data());
+  const size_t want = ids * sizeof(hwcov_emu_count);
+  size_t got = 0;
+  while (got < want) {
+    const ssize_t n = pread(fd, bytes + got, want - got, static_cast<off_t>(got));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    got += static_cast<size_t>(n);
+  }
+  close(fd);
+  if (got % sizeof(hwcov_emu_count))
+    ThrowFileError(path, "size " + std::to_string(got) + " is not a whole number of counts");
+  counts.resize(got / sizeof(hwcov_emu_count));
   return counts;
 }
 

@@ -91,8 +91,9 @@ class EmuRecording {
   EmuInstance& ForkParent(const EmuInstance& inst, int depth);
   // |inst|'s instruction counter page as it is now.
   EmuCounter Counter(const EmuInstance& inst) const;
-  // Counting mode: |inst|'s per-TB counts (by TB id), as they are now.
-  std::vector<hwcov_emu_count> Counts(const EmuInstance& inst) const;
+  // Counting mode: |inst|'s per-TB counts of TB ids below |ids|, as they
+  // are now (fewer if the file has fewer).
+  std::vector<hwcov_emu_count> Counts(const EmuInstance& inst, size_t ids) const;
   const std::filesystem::path& dir() const { return dir_; }
 
  private:
