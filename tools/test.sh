@@ -14,7 +14,10 @@ HWCOV_BUILD_DIR="$top/build" bash "$top/tools/build.sh"
 bash "$top/tools/package_test.sh" "$top/build"
 
 if [ "${HWCOV_SKIP_SANITIZE:-0}" != 1 ]; then
-  HWCOV_BUILD_DIR="$top/build-asan" bash "$top/tools/build.sh" -DHWCOV_SANITIZE=ON
+  # -O1, as ASan's documentation advises, and line tables only: half the
+  # compile time of -O2 -g with the sanitizers' instrumentation.
+  HWCOV_BUILD_DIR="$top/build-asan" bash "$top/tools/build.sh" -DHWCOV_SANITIZE=ON \
+    -DCMAKE_C_FLAGS_RELWITHDEBINFO="-O1 -g1 -DNDEBUG" -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1 -DNDEBUG"
   (cd "$top/build-asan" && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
      UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j "$jobs")
 fi
