@@ -532,13 +532,16 @@ static void SetSuccessor(struct vcpu* v, uint32_t tb, uint32_t next) {
 
 /* --- execution callbacks (the hot path) ----------------------------------- */
 
+/* The vCPU's open stream, opened at its first callback (NULL: not traced). */
+static inline struct vcpu* VcpuOf(unsigned int vcpu_index) {
+  struct vcpu* v = vcpu_index < MAX_VCPUS ? g_open[vcpu_index] : NULL;
+  return likely(v != NULL) ? v : OpenStream(vcpu_index);
+}
+
 static void OnTbExec(unsigned int vcpu_index, void* udata) {
   struct tb_info* tb = udata;
-  struct vcpu* v = vcpu_index < MAX_VCPUS ? g_vcpu[vcpu_index] : NULL;
-  if (unlikely(!v || !v->open)) {
-    v = OpenStream(vcpu_index);
-    if (!v) return;
-  }
+  struct vcpu* v = VcpuOf(vcpu_index);
+  if (unlikely(!v)) return;
   struct hwcov_emu_stream_header* h = v->h;
   struct tb_info* prev = v->cur;
   uint64_t hit = 0;
@@ -654,11 +657,8 @@ static __attribute__((noinline)) void CountEnding(struct vcpu* v, struct tb_info
  * markers' count (CountEnding). */
 static void OnTbCount(unsigned int vcpu_index, void* udata) {
   struct tb_info* tb = udata;
-  struct vcpu* v = vcpu_index < MAX_VCPUS ? g_open[vcpu_index] : NULL;
-  if (unlikely(!v)) {
-    v = OpenStream(vcpu_index);
-    if (!v) return;
-  }
+  struct vcpu* v = VcpuOf(vcpu_index);
+  if (unlikely(!v)) return;
   struct tb_info* prev = v->cur;
   if (likely(prev != NULL)) {
     const uint64_t next = tb->vaddr;
@@ -680,11 +680,8 @@ static void OnTbCount(unsigned int vcpu_index, void* udata) {
  * atomic counts, and the position (OnInsnExec) instead of markers. */
 static void OnTbCountParallel(unsigned int vcpu_index, void* udata) {
   struct tb_info* tb = udata;
-  struct vcpu* v = vcpu_index < MAX_VCPUS ? g_open[vcpu_index] : NULL;
-  if (unlikely(!v)) {
-    v = OpenStream(vcpu_index);
-    if (!v) return;
-  }
+  struct vcpu* v = VcpuOf(vcpu_index);
+  if (unlikely(!v)) return;
   if (likely(v->cur != NULL)) CountEnding(v, v->cur, tb, 1);
   if (unlikely(v->resumed)) CountResumed(v, tb);
   Add(&CountsOf(tb)->entries, 1);
