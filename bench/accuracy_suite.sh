@@ -159,13 +159,14 @@ run_case() {  # PROJECT COMPILER OPT
   while IFS=$'\t' read -r -a test; do
     cwd=${test[0]}
     n=$((n + 1))
-    (cd "$cwd" && "$hwcov" run --backend "$tracer" --only "$case_dir/plain/*" \
+    # --root: the sources are outside the project the tests run in.
+    (cd "$cwd" && "$hwcov" run --backend "$tracer" --only "$case_dir/plain/*" --root "$src" \
        -o "$case_dir/traces/$n.data" -- "${test[@]:1}" > "$case_dir/traces/$n.log" 2>&1) ||
       failed=$((failed + 1))
   done < <(list_tests "$case_dir/plain")
   local traced=$((SECONDS - start))
   [[ $failed == 0 ]] || echo "  note: $failed of $n traced tests exit non-zero (logs in $case_dir/traces)"
-  "$hwcov" report --lcov "$case_dir/hwcov.info" "$case_dir"/traces/*.data \
+  "$hwcov" report --root "$src" --lcov "$case_dir/hwcov.info" "$case_dir"/traces/*.data \
     > "$case_dir/report.log" 2>&1 ||
     { echo "accuracy_suite: hwcov report failed (see $case_dir/report.log)" >&2; exit 1; }
   local -a excluded

@@ -269,29 +269,64 @@ class ModuleMapper {
   }
 
   // Executions that went from the instruction at |at| of |copy| to code
-  // outside it; |last|: the last instruction of one of its ranges.
+  // outside it; |last|: the last instruction of one of its ranges. A `ret`
+  // inside the copy left it too (the caller returned with it).
   uint64_t Exits(const CodeInstance& copy, uint64_t at, const InsnInfo& insn, bool last) const {
+    if (insn.kind == InsnKind::kReturn) return counts_.depth.At(at);
     const uint64_t next = at + insn.length;
-    const bool falls_out = last && !InCopy(copy, next);
-    const auto jumps_out = [&] { return insn.target && !InCopy(copy, *insn.target); };
+    return TransfersTo(at, insn,
+                       [&](uint64_t to) { return !InCopy(copy, to) && (to != next || last); });
+  }
+
+  // Executions that went from the instruction at |at| to an address |to|
+  // with |into|(to), each shown by an executed instruction: a direct jump, a
+  // conditional one (taken or not), the fall-through of an instruction (of
+  // a call, only as often as the instruction after it ran: exit() does not
+  // return). Returns, indirect jumps and far transfers: where they go is not
+  // known.
+  template <typename Into>
+  uint64_t TransfersTo(uint64_t at, const InsnInfo& insn, Into into) const {
+    const uint64_t next = at + insn.length;
+    const bool falls = into(next);
+    const auto jumps = [&] { return insn.target && into(*insn.target); };
     switch (insn.kind) {
-      case InsnKind::kReturn:
-        return counts_.depth.At(at);
       case InsnKind::kDirectJump:
-        return jumps_out() ? counts_.depth.At(at) : 0;
+        return jumps() ? counts_.depth.At(at) : 0;
       case InsnKind::kCondJump: {
         auto b = counts_.branches.find(at);
         if (b == counts_.branches.end()) return 0;
-        return (jumps_out() ? b->second.first : 0) + (falls_out ? b->second.second : 0);
+        return (jumps() ? b->second.first : 0) + (falls ? b->second.second : 0);
       }
       case InsnKind::kDirectCall:
       case InsnKind::kIndirectCall:
-        return falls_out ? std::min(counts_.depth.At(at), counts_.depth.At(next)) : 0;
+        return falls ? std::min(counts_.depth.At(at), counts_.depth.At(next)) : 0;
       case InsnKind::kOther:
-        return falls_out ? counts_.depth.At(at) : 0;
-      default:  // indirect jumps, far transfers: where they go is not known
+        return falls ? counts_.depth.At(at) : 0;
+      default:
         return 0;
     }
+  }
+
+  // The executions that went into inlined |copy| from the code of the body
+  // it lies in, each shown by an executed instruction outside the copy (a
+  // jump into it, an instruction falling through into it). For a copy whose
+  // entry never ran although its code did: clang puts the entry of a copy
+  // whose loop is aligned at the padding that a jump into the loop passes
+  // over.
+  uint64_t EntriesFromItsBody(const CodeInstance& copy) const {
+    const CodeInstance* body = &copy;
+    for (int hops = 0; body->depth != 0 && body->caller < debug_.instances.size() && hops < 64;
+         ++hops)
+      body = &debug_.instances[body->caller];
+    if (body->depth != 0) return 0;
+    uint64_t entries = 0;
+    for (const AddressRange& r : body->ranges)
+      ForEachInsn(m_.elf, r.begin, r.end, OnUndecodable::kStop,
+                  [&](uint64_t at, const InsnInfo& insn) {
+                    if (InCopy(copy, at)) return;
+                    entries += TransfersTo(at, insn, [&](uint64_t to) { return InCopy(copy, to); });
+                  });
+    return entries;
   }
 
   // A function's entries are the sum over its copies (out-of-line body and
@@ -352,7 +387,13 @@ class ModuleMapper {
   // DW_AT_entry_pc), the most executed start of a range: every range of an
   // inlined copy is entered from its caller's code or another range.
   uint64_t Entries(const CodeInstance& instance) const {
-    if (instance.entry_exact) return counts_.depth.At(instance.entry);
+    if (instance.entry_exact) {
+      const uint64_t n = counts_.depth.At(instance.entry);
+      if (n || instance.depth == 0) return n;
+      bool ran = false;
+      for (const AddressRange& r : instance.ranges) ran |= counts_.depth.MaxIn(r.begin, r.end) > 0;
+      return ran ? EntriesFromItsBody(instance) : 0;
+    }
     uint64_t best = 0;
     for (const AddressRange& r : instance.ranges) best = std::max(best, counts_.depth.At(r.begin));
     return best;
