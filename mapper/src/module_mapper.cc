@@ -383,9 +383,11 @@ class ModuleMapper {
     return last;
   }
 
-  // Executions of a copy's entry. Without a known entry (several ranges, no
-  // DW_AT_entry_pc), the most executed start of a range: every range of an
-  // inlined copy is entered from its caller's code or another range.
+  // Executions of a copy's entry; of an inlined copy whose entry never ran
+  // although its code did, the transfers into it (EntriesFromItsBody).
+  // Without a known entry (several ranges, no DW_AT_entry_pc), the most
+  // executed start of a range: every range of an inlined copy is entered
+  // from its caller's code or another range.
   uint64_t Entries(const CodeInstance& instance) const {
     if (instance.entry_exact) {
       const uint64_t n = counts_.depth.At(instance.entry);
