@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <limits>
 #include <thread>
 
 namespace hwcov::collector {
@@ -39,14 +40,16 @@ std::string String(std::span<const uint8_t> bytes, size_t at, size_t len, const 
   return std::string(reinterpret_cast<const char*>(bytes.data() + at), len - 1);
 }
 
-// Bytes of |path| from |offset| to its current end.
-std::vector<uint8_t> ReadFrom(const fs::path& path, uint64_t offset) {
+// Bytes of |path| from |offset| to its current end, at most |limit|.
+std::vector<uint8_t> ReadFrom(const fs::path& path, uint64_t offset,
+                              size_t limit = std::numeric_limits<size_t>::max()) {
   std::vector<uint8_t> out;
   const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) ThrowFileError(path, std::strerror(errno));
   uint8_t buffer[1 << 16];
-  for (;;) {
-    const ssize_t n = pread(fd, buffer, sizeof buffer, static_cast<off_t>(offset + out.size()));
+  while (out.size() < limit) {
+    const size_t want = std::min(sizeof buffer, limit - out.size());
+    const ssize_t n = pread(fd, buffer, want, static_cast<off_t>(offset + out.size()));
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) break;
     out.insert(out.end(), buffer, buffer + n);
@@ -205,22 +208,12 @@ EmuIds InheritedIds(const EmuIds& parent, const EmuInstance& child) {
 std::vector<hwcov_emu_count> EmuRecording::Counts(const EmuInstance& inst, size_t ids) const {
   // The file grows a chunk of TBs at a time: only the first |ids| are read.
   const fs::path path = dir_ / (inst.name + ".cnt");
-  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) ThrowFileError(path, std::strerror(errno));
-  std::vector<hwcov_emu_count> counts(ids);
-  auto* bytes = reinterpret_cast<uint8_t*>(counts.data());
-  const size_t want = ids * sizeof(hwcov_emu_count);
-  size_t got = 0;
-  while (got < want) {
-    const ssize_t n = pread(fd, bytes + got, want - got, static_cast<off_t>(got));
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    got += static_cast<size_t>(n);
-  }
-  close(fd);
-  if (got % sizeof(hwcov_emu_count))
-    ThrowFileError(path, "size " + std::to_string(got) + " is not a whole number of counts");
-  counts.resize(got / sizeof(hwcov_emu_count));
+  const std::vector<uint8_t> bytes = ReadFrom(path, 0, ids * sizeof(hwcov_emu_count));
+  if (bytes.size() % sizeof(hwcov_emu_count))
+    ThrowFileError(path,
+                   "size " + std::to_string(bytes.size()) + " is not a whole number of counts");
+  std::vector<hwcov_emu_count> counts(bytes.size() / sizeof(hwcov_emu_count));
+  std::memcpy(counts.data(), bytes.data(), bytes.size());
   return counts;
 }
 
