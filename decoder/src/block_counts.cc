@@ -1,17 +1,11 @@
 #include "block_counts.h"
 
+#include <algorithm>
 #include <cstdio>
 
 #include "hwcov/hex.h"
 
 namespace hwcov::decoder {
-
-BranchCount& ProfileBuilder::Branch(uint32_t module, uint64_t offset) {
-  BranchCount& b = branches_[{module, offset}];
-  b.module = module;
-  b.offset = offset;
-  return b;
-}
 
 void ProfileBuilder::Add(const RuntimeCounts& counts, const CodeImage& image,
                          ExecutionProfile& profile) {
@@ -26,12 +20,11 @@ void ProfileBuilder::Add(const RuntimeCounts& counts, const CodeImage& image,
     for (;;) {
       InsnInfo insn = ClassifyInsn(image.CodeAt(at, 15), at);
       if (insn.length == 0) break;
-      Instruction& counted = instructions_[{m->module, at - m->start + m->pgoff}];
-      counted.length = insn.length;
-      counted.count += block.count;
+      const uint64_t offset = at - m->start + m->pgoff;
+      instructions_.push_back({m->module, insn.length, offset, block.count});
       if (at == end_ip) break;
       if (insn.kind == InsnKind::kCondJump)
-        Branch(m->module, at - m->start + m->pgoff).not_taken += block.count;
+        branches_.push_back({m->module, offset, 0, block.count});
       at += insn.length;
     }
     if (at != end_ip)
@@ -44,30 +37,57 @@ void ProfileBuilder::Add(const RuntimeCounts& counts, const CodeImage& image,
     if (!m) continue;
     InsnInfo insn = ClassifyInsn(image.CodeAt(from, 15), from);
     if (insn.kind != InsnKind::kCondJump) continue;
-    BranchCount& b = Branch(m->module, from - m->start + m->pgoff);
-    (to == from + insn.length ? b.not_taken : b.taken) += count;
+    const bool fell_through = to == from + insn.length;
+    branches_.push_back({m->module, from - m->start + m->pgoff, fell_through ? 0 : count,
+                         fell_through ? count : 0});
   }
 }
 
+namespace {
+
+// Sorts |records| by (module, offset) and sums those at one place into the
+// first of them, with |add|(into, from); returns the records left.
+template <typename Record, typename Add>
+void SortAndSum(std::vector<Record>& records, Add add) {
+  auto key = [](const Record& r) { return std::pair(r.module, r.offset); };
+  std::sort(records.begin(), records.end(),
+            [&](const Record& a, const Record& b) { return key(a) < key(b); });
+  size_t out = 0;
+  for (size_t i = 0; i < records.size(); ++i) {
+    if (out > 0 && key(records[out - 1]) == key(records[i]))
+      add(records[out - 1], records[i]);
+    else
+      records[out++] = records[i];
+  }
+  records.resize(out);
+}
+
+}  // namespace
+
 void ProfileBuilder::MoveInto(ExecutionProfile& profile) {
+  SortAndSum(instructions_,
+             [](Instruction& into, const Instruction& from) { into.count += from.count; });
+  SortAndSum(branches_, [](BranchCount& into, const BranchCount& from) {
+    into.taken += from.taken;
+    into.not_taken += from.not_taken;
+  });
   BlockCount* run = nullptr;
   uint64_t run_end = 0;
-  for (const auto& [key, insn] : instructions_) {
-    const auto [module, offset] = key;
-    if (!run || run->module != module || run_end != offset || run->count != insn.count) {
+  for (const Instruction& insn : instructions_) {
+    if (!run || run->module != insn.module || run_end != insn.offset || run->count != insn.count) {
       run = &profile.blocks.emplace_back();
-      run->module = module;
-      run->begin = offset;
+      run->module = insn.module;
+      run->begin = insn.offset;
       run->count = insn.count;
       run->instructions = 0;
     }
-    run->last = offset;
+    run->last = insn.offset;
     ++run->instructions;
-    run_end = offset + insn.length;
+    run_end = insn.offset + insn.length;
   }
-  for (auto& [key, branch] : branches_) profile.branches.push_back(branch);
-  instructions_.clear();
-  branches_.clear();
+  profile.branches.insert(profile.branches.end(), branches_.begin(), branches_.end());
+  instructions_ = {};
+  branches_ = {};
 }
 
 }  // namespace hwcov::decoder

@@ -1,5 +1,7 @@
 #include "block_map.h"
 
+#include <algorithm>
+
 namespace hwcov::decoder {
 
 int32_t BlockMap::At(uint64_t ip) {
@@ -26,6 +28,8 @@ int32_t BlockMap::At(uint64_t ip) {
   }
   it->second = static_cast<int32_t>(blocks_.size());
   blocks_.push_back(block);
+  stretch_.emplace_back();
+  totals_.emplace_back();
   return it->second;
 }
 
@@ -36,6 +40,38 @@ int32_t BlockMap::Successor(int32_t id, int which) {
   const int32_t next = At(which ? b.target : b.next_ip);  // may grow blocks_
   if (next >= 0) blocks_[static_cast<size_t>(id)].successor[which] = next;
   return next;
+}
+
+uint64_t BlockMap::CommitStretch() {
+  uint64_t instructions = 0;
+  for (size_t id = 0; id < blocks_.size(); ++id) {
+    BlockCounters& c = stretch_[id];
+    const uint64_t runs = c.runs();
+    if (!runs) continue;
+    instructions += runs * blocks_[id].ninsn;
+    for (int k = 0; k < 3; ++k) totals_[id].n[k] += c.n[k];
+    c = {};
+  }
+  return instructions;
+}
+
+void BlockMap::DropStretch() { std::fill(stretch_.begin(), stretch_.end(), BlockCounters{}); }
+
+void BlockMap::MoveTotalsInto(RuntimeCounts& counts) {
+  for (size_t id = 0; id < blocks_.size(); ++id) {
+    BlockCounters& t = totals_[id];
+    const uint64_t runs = t.runs();
+    if (!runs) continue;
+    const FastBlock& b = blocks_[id];
+    RuntimeBlock& total = counts.blocks[{b.ip, b.end_ip}];
+    total.count += runs;
+    total.instructions = b.ninsn;
+    if (t.n[BlockCounters::kFellThrough])
+      counts.edges[{b.end_ip, b.next_ip}] += t.n[BlockCounters::kFellThrough];
+    if (t.n[BlockCounters::kTaken])
+      counts.edges[{b.end_ip, b.target}] += t.n[BlockCounters::kTaken];
+    t = {};
+  }
 }
 
 }  // namespace hwcov::decoder

@@ -1,13 +1,14 @@
 // The fast path's map of basic blocks, built on demand from the code of one
 // image, with each block's successors cached as block ids once used (as
-// libxdc caches its control-flow graph) and the block's counts of the
-// stretch being decoded.
+// libxdc caches its control-flow graph), the block's counts of the stretch
+// being decoded and their totals over the stretches decoded.
 #pragma once
 
 #include <cstdint>
 #include <unordered_map>
 #include <vector>
 
+#include "block_counts.h"
 #include "code_image.h"
 
 namespace hwcov::decoder {
@@ -29,13 +30,16 @@ struct FastBlock {
   // or, for an indirect branch, at indirect_target, where it went last.
   int32_t successor[2] = {-1, -1};
   uint64_t indirect_target = 0;
-  // Counts of the stretch being decoded, moved out when it ends: runs are
-  // counter[kHits] plus, for a conditional branch, its outcomes
-  // (counter[kFellThrough], counter[kTaken]; runs whose outcome libipt would
-  // not know are hits). Unsigned arithmetic: an outcome taken back before
-  // the step cache has added it wraps and comes right when it does.
+};
+
+// How often a block ran: runs are hits plus, for a conditional branch, its
+// outcomes (fell_through, taken; runs whose outcome libipt would not know are
+// hits). Unsigned arithmetic: an outcome taken back before the step cache
+// has added it wraps and comes right when it does.
+struct BlockCounters {
   enum Counter { kHits = 0, kFellThrough = 1, kTaken = 2 };
-  uint64_t counter[3] = {0, 0, 0};
+  uint64_t n[3] = {0, 0, 0};
+  uint64_t runs() const { return n[kHits] + n[kFellThrough] + n[kTaken]; }
 };
 
 // The blocks of one image, built on demand. One per worker thread and image:
@@ -53,9 +57,24 @@ class BlockMap {
   // and cached; -1 when there is no code there.
   int32_t Successor(int32_t id, int which);
 
+  // The counters of the stretch being decoded, apart from the blocks so that
+  // the walk's reads and the step cache's additions touch fewer cache lines.
+  BlockCounters& counters(int32_t id) { return stretch_[static_cast<size_t>(id)]; }
+  // The stretch decoded: its counts join the map's totals (returned: the
+  // instructions it ran) or are dropped (it goes to libipt instead).
+  uint64_t CommitStretch();
+  void DropStretch();
+  // Adds the totals of every stretch committed so far to |counts| (blocks and
+  // conditional-branch edges; not |counts.instructions|, which each stretch
+  // reported), clearing them. Summing per worker and image, not per stretch,
+  // keeps hash tables and locks off the per-stretch path.
+  void MoveTotalsInto(RuntimeCounts& counts);
+
  private:
   const CodeImage& image_;
   std::vector<FastBlock> blocks_;
+  std::vector<BlockCounters> stretch_;  // by block id
+  std::vector<BlockCounters> totals_;   // by block id
   std::unordered_map<uint64_t, int32_t> by_ip_;
 };
 

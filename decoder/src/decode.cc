@@ -127,7 +127,8 @@ struct DecodeSession::State {
   // that dlopens and dlcloses in a loop) share one.
   std::map<MmapKey, std::unique_ptr<CodeImage>> images;
   // Counts summed per image as pieces finish, so that memory does not grow
-  // with the trace: a piece keeps only what joins it to its neighbours.
+  // with the trace: a piece keeps only what joins it to its neighbours. The
+  // fast path's block counts wait in the workers' block maps until Finish().
   std::map<const CodeImage*, RuntimeCounts> by_image;
   std::mutex by_image_mutex;
   std::vector<QueueRange> ranges;                    // planned, not yet run
@@ -363,6 +364,7 @@ ExecutionProfile DecodeSession::Finish(std::vector<Gap> loss_gaps) {
   for (const auto& fast : s.fast) {
     profile.fast_path_step_lookups += fast->steps.lookups();
     profile.fast_path_step_misses += fast->steps.misses();
+    for (const auto& [image, blocks] : fast->block_maps) blocks->MoveTotalsInto(s.by_image[image]);
   }
   for (const auto& [image, counts] : s.by_image) builder.Add(counts, *image, profile);
   for (Gap& gap : loss_gaps) profile.gaps.push_back(std::move(gap));
@@ -401,7 +403,6 @@ void PlanWholeTrace(const trace::Trace& trace, DecodeSession& session,
 }
 
 }  // namespace
-
 
 ExecutionProfile Decode(const trace::Trace& trace, const DecodeOptions& options) {
   DecodeSession session(trace, options);

@@ -117,9 +117,9 @@ class Walker {
           continue;
         }
       }
-      FastBlock& b = blocks_[cur_];
+      const FastBlock& b = blocks_[cur_];
       // Counted now, taken back by Unpend() if an event comes first.
-      ++b.counter[FastBlock::kFellThrough + taken];
+      ++blocks_.counters(cur_).n[BlockCounters::kFellThrough + taken];
       if (!first_ip_) first_ip_ = b.ip;
       pending_ = cur_;
       pending_taken_ = taken;
@@ -147,7 +147,6 @@ class Walker {
     FastBlock& b = blocks_[from];
     if (b.successor[1] >= 0 && b.indirect_target == ip) {
       cur_ = b.successor[1];
-      cur_ip_ = ip;
       return true;
     }
     MoveTo(ip);
@@ -207,8 +206,9 @@ class Walker {
     return true;
   }
 
-  // Moves the stretch's counts into |counts|, clearing them from the map in
-  // the same pass.
+  // Commits the stretch's block counts to the map's totals; what only this
+  // stretch knows (partial blocks, its ends, its instructions) goes to
+  // |counts|.
   void Flush(RuntimeCounts& counts) {
     // Where the stretch stopped, flow goes on: the merge joins the last
     // block to the next stretch's first, as for libipt's blocks.
@@ -218,20 +218,7 @@ class Walker {
       counts.pending_end = blocks_[last_].end_ip;
     Unpend();
     steps_.Expand(blocks_);
-    for (size_t id = 0; id < blocks_.size(); ++id) {
-      FastBlock& b = blocks_[static_cast<int32_t>(id)];
-      uint64_t* c = b.counter;
-      const uint64_t runs = c[FastBlock::kHits] + c[FastBlock::kFellThrough] + c[FastBlock::kTaken];
-      if (!runs) continue;
-      RuntimeBlock& total = counts.blocks[{b.ip, b.end_ip}];
-      total.count += runs;
-      total.instructions = b.ninsn;
-      counts.instructions += runs * b.ninsn;
-      if (c[FastBlock::kFellThrough])
-        counts.edges[{b.end_ip, b.next_ip}] += c[FastBlock::kFellThrough];
-      if (c[FastBlock::kTaken]) counts.edges[{b.end_ip, b.target}] += c[FastBlock::kTaken];
-      c[0] = c[1] = c[2] = 0;
-    }
+    counts.instructions += blocks_.CommitStretch();
     for (const auto& [range, partial] : partials_) {
       RuntimeBlock& total = counts.blocks[range];
       total.count += partial.count;
@@ -244,10 +231,7 @@ class Walker {
 
   void Discard() {
     steps_.Discard();
-    for (size_t id = 0; id < blocks_.size(); ++id) {
-      uint64_t* c = blocks_[static_cast<int32_t>(id)].counter;
-      c[0] = c[1] = c[2] = 0;
-    }
+    blocks_.DropStretch();
     partials_.clear();
   }
 
@@ -311,7 +295,7 @@ class Walker {
         const FastBlock& b = blocks_[cur];
         const bool call = b.kind == InsnKind::kDirectCall && b.target != b.next_ip;
         if (call && step.npush == Step::kMaxDepth) goto full;
-        if (!act(cur, FastBlock::kHits, false)) goto full;
+        if (!act(cur, BlockCounters::kHits, false)) goto full;
         if (call) {
           detail.push[step.npush++] = cur;
           step.depth = std::max(step.depth, step.npush);
@@ -320,7 +304,7 @@ class Walker {
         if (cur < 0) return false;
       }
       if (blocks_[cur].kind == InsnKind::kCondJump) {
-        if (!act(cur, FastBlock::kFellThrough + taken, true)) goto full;
+        if (!act(cur, BlockCounters::kFellThrough + taken, true)) goto full;
         step.pending_taken = static_cast<uint8_t>(taken);
         cur = blocks_.Successor(cur, taken);
         if (cur < 0) return false;
@@ -331,7 +315,7 @@ class Walker {
         step.external_return = true;
         break;
       }
-      if (!act(cur, FastBlock::kHits, false)) goto full;
+      if (!act(cur, BlockCounters::kHits, false)) goto full;
       cur = blocks_.Successor(detail.push[--step.npush], 0);
       if (cur < 0) return false;
     }
@@ -362,7 +346,6 @@ class Walker {
       for (int i = 0; i < step.npush; ++i) Push(detail.push[i]);
     }
     cur_ = step.end;
-    cur_ip_ = blocks_[step.end].ip;
   }
 
   // Execution goes on at |ip|. Its block is built when the flow needs it:
@@ -389,9 +372,8 @@ class Walker {
 
   // Block |id| ran to its end (not a conditional branch: see Tnt()).
   void Emit(int32_t id) {
-    FastBlock& b = blocks_[id];
-    ++b.counter[FastBlock::kHits];
-    if (!first_ip_) first_ip_ = b.ip;
+    ++blocks_.counters(id).n[BlockCounters::kHits];
+    if (!first_ip_) first_ip_ = blocks_[id].ip;
     pending_ = -1;  // the branch before it went here: its outcome stays
     last_ = id;
   }
@@ -400,9 +382,9 @@ class Walker {
   // run in the same flow; the branch itself still ran.
   void Unpend() {
     if (pending_ < 0) return;
-    FastBlock& b = blocks_[pending_];
-    --b.counter[FastBlock::kFellThrough + pending_taken_];
-    ++b.counter[FastBlock::kHits];
+    BlockCounters& c = blocks_.counters(pending_);
+    --c.n[BlockCounters::kFellThrough + pending_taken_];
+    ++c.n[BlockCounters::kHits];
     pending_ = -1;
   }
 
@@ -447,7 +429,7 @@ class Walker {
   StepCache& steps_;
   bool enabled_ = false;
   int32_t cur_ = -1;     // the block where execution is, or -1:
-  uint64_t cur_ip_ = 0;  // execution is here, its block not built yet
+  uint64_t cur_ip_ = 0;  // execution is here, its block not built yet (read only then)
   // The conditional branch that ended the last block, until the next runs.
   int32_t pending_ = -1;
   int pending_taken_ = 0;

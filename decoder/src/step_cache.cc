@@ -42,7 +42,7 @@ void StepCache::ExpandOne(size_t slot, BlockMap& blocks) {
   if (s.count == 0) return;
   for (int i = 0; i < s.neffects; ++i) {
     const StepEffect& e = details_[slot].effect[i];
-    blocks[e.block].counter[e.counter] += s.count * e.times;
+    blocks.counters(e.block).n[e.counter] += s.count * e.times;
   }
   s.count = 0;
 }

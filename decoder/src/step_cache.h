@@ -22,7 +22,7 @@
 
 namespace hwcov::decoder {
 
-// A counter of a block (FastBlock::counter) incremented |times| per step.
+// A counter of a block (BlockCounters::n) incremented |times| per step.
 struct StepEffect {
   int32_t block = 0;
   uint16_t counter = 0;

@@ -57,20 +57,39 @@ InsnKind KindOf(const ZydisDecodedInstruction& insn, const ZydisDecodedOperand* 
   }
 }
 
+// Operands are decoded only for branches (they tell direct from indirect and
+// give the target): most instructions are not, and decoding their operands
+// would double the cost of building blocks and profiles.
+bool NeedsOperands(const ZydisDecodedInstruction& insn) {
+  switch (insn.meta.category) {
+    case ZYDIS_CATEGORY_UNCOND_BR:
+    case ZYDIS_CATEGORY_CALL:
+    case ZYDIS_CATEGORY_COND_BR:
+      return true;
+    default:
+      return false;
+  }
+}
+
 }  // namespace
 
 InsnInfo ClassifyInsn(std::span<const uint8_t> code, uint64_t ip) {
+  ZydisDecoderContext context;
   ZydisDecodedInstruction insn;
   ZydisDecodedOperand operands[ZYDIS_MAX_OPERAND_COUNT];
   InsnInfo info;
   if (!ZYAN_SUCCESS(
-          ZydisDecoderDecodeFull(&Decoder64(), code.data(), code.size(), &insn, operands)))
+          ZydisDecoderDecodeInstruction(&Decoder64(), &context, code.data(), code.size(), &insn)))
+    return info;
+  const bool branch = NeedsOperands(insn);
+  if (branch && !ZYAN_SUCCESS(ZydisDecoderDecodeOperands(&Decoder64(), &context, &insn, operands,
+                                                         ZYDIS_MAX_OPERAND_COUNT)))
     return info;
   info.length = insn.length;
-  info.kind = KindOf(insn, operands);
+  info.kind = KindOf(insn, branch ? operands : nullptr);
   info.has_rep = (insn.attributes &
                   (ZYDIS_ATTRIB_HAS_REP | ZYDIS_ATTRIB_HAS_REPE | ZYDIS_ATTRIB_HAS_REPNE)) != 0;
-  if (IsRelative(insn, operands)) {
+  if (branch && IsRelative(insn, operands)) {
     ZyanU64 target = 0;
     if (ZYAN_SUCCESS(ZydisCalcAbsoluteAddress(&insn, &operands[0], ip, &target)))
       info.target = target;
