@@ -8,24 +8,30 @@ namespace hwcov::decoder {
 StepCache::StepCache(size_t entries) {
   if (entries == 0) return;
   const size_t n = std::max<size_t>(2, std::bit_floor(entries));
-  slots_.resize(n);
+  sets_.resize(n / 2);
   details_.resize(n);
-  shift_ = 64 - std::countr_zero(n);
+  mru_.resize(n / 2);
+  shift_ = 64 - std::countr_zero(n / 2);
   counted_.reserve(n);
 }
 
 void StepCache::Bind(const BlockMap* owner) {
   if (owner == owner_) return;
   Discard();
-  for (Step& s : slots_) s.key = Step::kEmpty;
+  for (StepSet& set : sets_)
+    for (Step& s : set.way) s.key = Step::kEmpty;
   owner_ = owner;
 }
 
 Step& StepCache::Insert(const Step& step, const StepDetail& detail, BlockMap& blocks) {
-  const size_t i = Index(step.key);
+  const size_t set = SetOf(step.key);
   ++misses_;
+  const Step* way = sets_[set].way;
+  const uint8_t w = way[0].key == Step::kEmpty ? 0 : way[1].key == Step::kEmpty ? 1 : !mru_[set];
+  mru_[set] = w;
+  const size_t i = 2 * set + w;
   ExpandOne(i, blocks);
-  Step& slot = slots_[i];
+  Step& slot = Slot(i);
   const bool listed = slot.listed;
   slot = step;
   slot.count = 0;
@@ -38,7 +44,7 @@ Step& StepCache::Insert(const Step& step, const StepDetail& detail, BlockMap& bl
 }
 
 void StepCache::ExpandOne(size_t slot, BlockMap& blocks) {
-  Step& s = slots_[slot];
+  Step& s = Slot(slot);
   if (s.count == 0) return;
   for (int i = 0; i < s.neffects; ++i) {
     const StepEffect& e = details_[slot].effect[i];
@@ -50,15 +56,15 @@ void StepCache::ExpandOne(size_t slot, BlockMap& blocks) {
 void StepCache::Expand(BlockMap& blocks) {
   for (uint32_t i : counted_) {
     ExpandOne(i, blocks);
-    slots_[i].listed = false;
+    Slot(i).listed = false;
   }
   counted_.clear();
 }
 
 void StepCache::Discard() {
   for (uint32_t i : counted_) {
-    slots_[i].count = 0;
-    slots_[i].listed = false;
+    Slot(i).count = 0;
+    Slot(i).listed = false;
   }
   counted_.clear();
 }
