@@ -88,11 +88,17 @@ class Walker {
           Step::Key(cur_, (bits >> (n - chunk)) & ((uint64_t{1} << chunk) - 1), chunk);
       Step* step = steps_.Find(key);
       if (!step) {
+        const uint64_t piece = (bits >> (n - chunk)) & ((uint64_t{1} << chunk) - 1);
+        // A step seen once is walked, not built: building costs the same
+        // walk, and evicting it later adds its counts a second time.
+        if (!steps_.Admit(key)) {
+          if (!TntBitByBit(piece, chunk)) return false;
+          n -= chunk;
+          continue;
+        }
         Step built;
         StepDetail detail;
-        if (!BuildStep(cur_, (bits >> (n - chunk)) & ((uint64_t{1} << chunk) - 1), chunk, built,
-                       detail))
-          return TntBitByBit(bits, n);
+        if (!BuildStep(cur_, piece, chunk, built, detail)) return TntBitByBit(bits, n);
         built.key = key;
         step = &steps_.Insert(built, detail, blocks_);
       }

@@ -11,6 +11,7 @@ StepCache::StepCache(size_t entries) {
   sets_.resize(n / 2);
   details_.resize(n);
   mru_.resize(n / 2);
+  seen_.resize(size_t{1} << kSeenBits);
   shift_ = 64 - std::countr_zero(n / 2);
   counted_.reserve(n);
 }
@@ -20,6 +21,7 @@ void StepCache::Bind(const BlockMap* owner) {
   Discard();
   for (StepSet& set : sets_)
     for (Step& s : set.way) s.key = Step::kEmpty;
+  std::fill(seen_.begin(), seen_.end(), 0);
   owner_ = owner;
 }
 
