@@ -98,9 +98,10 @@ class Walker {
         }
         Step built;
         StepDetail detail;
-        if (!BuildStep(cur_, piece, chunk, built, detail)) return TntBitByBit(bits, n);
+        StepCalls calls;
+        if (!BuildStep(cur_, piece, chunk, built, detail, calls)) return TntBitByBit(bits, n);
         built.key = key;
-        step = &steps_.Insert(built, detail, blocks_);
+        step = &steps_.Insert(built, detail, calls, blocks_);
       }
       ApplyStep(*step);
       n -= step->consumed;
@@ -275,7 +276,8 @@ class Walker {
   // target is on the return stack: the step ends there). False when a step
   // cannot describe it (no code, an unexpected instruction, a walk that uses
   // no bit): the bit-by-bit walk takes it and finds the same thing.
-  bool BuildStep(int32_t start, uint64_t bits, int n, Step& step, StepDetail& detail) {
+  bool BuildStep(int32_t start, uint64_t bits, int n, Step& step, StepDetail& detail,
+                 StepCalls& calls) {
     int32_t cur = start;
     int actions = 0;
     // One more block or branch outcome, unless the step is full.
@@ -303,7 +305,7 @@ class Walker {
         if (call && step.npush == Step::kMaxDepth) goto full;
         if (!act(cur, BlockCounters::kHits, false)) goto full;
         if (call) {
-          detail.push[step.npush++] = cur;
+          calls.push[step.npush++] = cur;
           step.depth = std::max(step.depth, step.npush);
         }
         cur = blocks_.Successor(cur, 1);
@@ -322,7 +324,7 @@ class Walker {
         break;
       }
       if (!act(cur, BlockCounters::kHits, false)) goto full;
-      cur = blocks_.Successor(detail.push[--step.npush], 0);
+      cur = blocks_.Successor(calls.push[--step.npush], 0);
       if (cur < 0) return false;
     }
     step.consumed = static_cast<uint8_t>(n - 1 - i);
@@ -348,8 +350,8 @@ class Walker {
       // Entries the step's calls pushed out of the ring are gone, even
       // those it popped again (libipt's ring overwrites the oldest).
       size_ = std::min(size_, kReturnStackSize - step.depth);
-      const StepDetail& detail = steps_.Detail(step);
-      for (int i = 0; i < step.npush; ++i) Push(detail.push[i]);
+      const StepCalls& calls = steps_.Calls(step);
+      for (int i = 0; i < step.npush; ++i) Push(calls.push[i]);
     }
     cur_ = step.end;
   }

@@ -10,6 +10,7 @@ StepCache::StepCache(size_t entries) {
   const size_t n = std::max<size_t>(2, std::bit_floor(entries));
   sets_.resize(n / 2);
   details_.resize(n);
+  calls_.resize(n);
   mru_.resize(n / 2);
   seen_.resize(size_t{1} << kSeenBits);
   shift_ = 64 - std::countr_zero(n / 2);
@@ -25,7 +26,8 @@ void StepCache::Bind(const BlockMap* owner) {
   owner_ = owner;
 }
 
-Step& StepCache::Insert(const Step& step, const StepDetail& detail, BlockMap& blocks) {
+Step& StepCache::Insert(const Step& step, const StepDetail& detail, const StepCalls& calls,
+                        BlockMap& blocks) {
   const size_t set = SetOf(step.key);
   ++misses_;
   const Step* way = sets_[set].way;
@@ -40,7 +42,7 @@ Step& StepCache::Insert(const Step& step, const StepDetail& detail, BlockMap& bl
   slot.listed = listed;
   StepDetail& to = details_[i];
   to.first = detail.first;
-  std::copy_n(detail.push, step.npush, to.push);
+  std::copy_n(calls.push, step.npush, calls_[i].push);
   std::copy_n(detail.effect, step.neffects, to.effect);
   return slot;
 }

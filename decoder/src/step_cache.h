@@ -67,11 +67,17 @@ struct alignas(32) Step {
 static_assert(sizeof(Step) == 32);
 
 struct StepDetail {
-  int32_t first = -1;             // the first block it ran (neffects > 0)
-  int32_t push[Step::kMaxDepth];  // return stack entries it leaves, oldest first
+  int32_t first = -1;  // the first block it ran (neffects > 0)
   StepEffect effect[Step::kMaxEffects];
 };
-static_assert(sizeof(Step) + sizeof(StepDetail) == kStepCacheBytesPerEntry);
+
+// The return stack entries a step leaves (Step::npush), oldest first: read
+// whenever the step runs, so kept apart from StepDetail, four steps to a
+// cache line.
+struct StepCalls {
+  int32_t push[Step::kMaxDepth];
+};
+static_assert(sizeof(Step) + sizeof(StepDetail) + sizeof(StepCalls) == kStepCacheBytesPerEntry);
 
 struct alignas(64) StepSet {
   Step way[2];
@@ -85,8 +91,8 @@ class StepCache {
 
   bool enabled() const { return !sets_.empty(); }
   size_t bytes() const {
-    return sets_.size() * sizeof(StepSet) + details_.size() * sizeof(StepDetail) + mru_.size() +
-           seen_.size() * sizeof(uint16_t);
+    return sets_.size() * sizeof(StepSet) + details_.size() * sizeof(StepDetail) +
+           calls_.size() * sizeof(StepCalls) + mru_.size() + seen_.size() * sizeof(uint16_t);
   }
 
   // The cache holds steps of one block map at a time: another one forgets
@@ -105,6 +111,7 @@ class StepCache {
     return nullptr;
   }
   const StepDetail& Detail(const Step& s) const { return details_[SlotOf(s)]; }
+  const StepCalls& Calls(const Step& s) const { return calls_[SlotOf(s)]; }
 
   // Whether a step missing from the cache was missed before, as far as a
   // table of 16-bit tags remembers (2^kSeenBits of them, 128 KiB): only a
@@ -120,7 +127,8 @@ class StepCache {
   }
 
   // Stores |step| in its set, adding the counts of the one it evicts.
-  Step& Insert(const Step& step, const StepDetail& detail, BlockMap& blocks);
+  Step& Insert(const Step& step, const StepDetail& detail, const StepCalls& calls,
+               BlockMap& blocks);
 
   void Count(Step& s) {
     if (s.count++ == 0 && !s.listed) {
@@ -149,6 +157,7 @@ class StepCache {
 
   std::vector<StepSet> sets_;
   std::vector<StepDetail> details_;  // of each slot
+  std::vector<StepCalls> calls_;     // of each slot
   std::vector<uint8_t> mru_;         // of each set: its way used last
   static constexpr int kSeenBits = 16;
   std::vector<uint16_t> seen_;  // Admit()'s tags
