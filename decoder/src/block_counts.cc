@@ -8,12 +8,15 @@
 namespace hwcov::decoder {
 
 void ProfileBuilder::Add(const RuntimeCounts& counts, const CodeImage& image,
-                         ExecutionProfile& profile) {
+                         TranslationShare share) {
+  summed_ = false;
+  size_t index = 0;
   for (const auto& [range, block] : counts.blocks) {
+    if (index++ % share.of != share.part) continue;
     const auto [ip, end_ip] = range;
     const Mapping* m = image.Find(ip);
     if (!m || end_ip >= m->end) {
-      profile.unmapped_instructions += block.count * block.instructions;
+      unmapped_instructions_ += block.count * block.instructions;
       continue;
     }
     uint64_t at = ip;
@@ -28,10 +31,11 @@ void ProfileBuilder::Add(const RuntimeCounts& counts, const CodeImage& image,
       at += insn.length;
     }
     if (at != end_ip)
-      profile.warnings.push_back("block " + Hex(ip) + "-" + Hex(end_ip) + " in " + m->path +
-                                 " does not decode as one instruction sequence");
+      warnings_.push_back("block " + Hex(ip) + "-" + Hex(end_ip) + " in " + m->path +
+                          " does not decode as one instruction sequence");
   }
   for (const auto& [edge, count] : counts.edges) {
+    if (index++ % share.of != share.part) continue;
     const auto [from, to] = edge;
     const Mapping* m = image.Find(from);
     if (!m) continue;
@@ -45,16 +49,15 @@ void ProfileBuilder::Add(const RuntimeCounts& counts, const CodeImage& image,
 
 namespace {
 
-// Sorts |records| by (module, offset) and sums those at one place into the
-// first of them, with |add|(into, from); returns the records left.
+auto KeyOf(const auto& record) { return std::pair(record.module, record.offset); }
+
+// Sums records at one place, adjacent in |records| (sorted), into the first
+// of them with |add|(into, from).
 template <typename Record, typename Add>
-void SortAndSum(std::vector<Record>& records, Add add) {
-  auto key = [](const Record& r) { return std::pair(r.module, r.offset); };
-  std::sort(records.begin(), records.end(),
-            [&](const Record& a, const Record& b) { return key(a) < key(b); });
+void SumAdjacent(std::vector<Record>& records, Add add) {
   size_t out = 0;
   for (size_t i = 0; i < records.size(); ++i) {
-    if (out > 0 && key(records[out - 1]) == key(records[i]))
+    if (out > 0 && KeyOf(records[out - 1]) == KeyOf(records[i]))
       add(records[out - 1], records[i]);
     else
       records[out++] = records[i];
@@ -62,15 +65,54 @@ void SortAndSum(std::vector<Record>& records, Add add) {
   records.resize(out);
 }
 
+template <typename Record, typename Add>
+void SortAndSum(std::vector<Record>& records, Add add) {
+  std::sort(records.begin(), records.end(),
+            [](const Record& a, const Record& b) { return KeyOf(a) < KeyOf(b); });
+  SumAdjacent(records, add);
+}
+
+// |into| and |from| sorted and summed: |into| becomes their sum, the same.
+template <typename Record, typename Add>
+void MergeAndSum(std::vector<Record>& into, std::vector<Record>&& from, Add add) {
+  std::vector<Record> merged;
+  merged.reserve(into.size() + from.size());
+  std::merge(into.begin(), into.end(), from.begin(), from.end(), std::back_inserter(merged),
+             [](const Record& a, const Record& b) { return KeyOf(a) < KeyOf(b); });
+  SumAdjacent(merged, add);
+  into = std::move(merged);
+  from = {};
+}
+
+void AddInstruction(auto& into, const auto& from) { into.count += from.count; }
+
+void AddBranch(BranchCount& into, const BranchCount& from) {
+  into.taken += from.taken;
+  into.not_taken += from.not_taken;
+}
+
 }  // namespace
 
+void ProfileBuilder::Sum() {
+  if (summed_) return;
+  SortAndSum(instructions_, AddInstruction<Instruction, Instruction>);
+  SortAndSum(branches_, AddBranch);
+  summed_ = true;
+}
+
+void ProfileBuilder::Join(ProfileBuilder&& other) {
+  Sum();
+  other.Sum();
+  MergeAndSum(instructions_, std::move(other.instructions_),
+              AddInstruction<Instruction, Instruction>);
+  MergeAndSum(branches_, std::move(other.branches_), AddBranch);
+  unmapped_instructions_ += other.unmapped_instructions_;
+  warnings_.insert(warnings_.end(), other.warnings_.begin(), other.warnings_.end());
+  other = {};
+}
+
 void ProfileBuilder::MoveInto(ExecutionProfile& profile) {
-  SortAndSum(instructions_,
-             [](Instruction& into, const Instruction& from) { into.count += from.count; });
-  SortAndSum(branches_, [](BranchCount& into, const BranchCount& from) {
-    into.taken += from.taken;
-    into.not_taken += from.not_taken;
-  });
+  Sum();
   BlockCount* run = nullptr;
   uint64_t run_end = 0;
   for (const Instruction& insn : instructions_) {
@@ -86,8 +128,9 @@ void ProfileBuilder::MoveInto(ExecutionProfile& profile) {
     run_end = insn.offset + insn.length;
   }
   profile.branches.insert(profile.branches.end(), branches_.begin(), branches_.end());
-  instructions_ = {};
-  branches_ = {};
+  profile.unmapped_instructions += unmapped_instructions_;
+  profile.warnings.insert(profile.warnings.end(), warnings_.begin(), warnings_.end());
+  *this = {};
 }
 
 }  // namespace hwcov::decoder

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <string>
 #include <unordered_map>
 #include <vector>
 
@@ -51,12 +52,23 @@ struct RuntimeCounts {
 // boundary splits a libipt block in two). Records are appended and summed
 // once, sorted, in MoveInto(): a tree insertion per instruction made this the
 // slowest serial part of a decode.
+// A part of one set of counts, so that several threads can translate it.
+struct TranslationShare {
+  size_t part = 0, of = 1;
+};
+
 class ProfileBuilder {
  public:
   // Translates |counts| through |image| (the address space they ran in):
   // each distinct block is walked once to find the conditional branches
   // inside it (they fell through) and edges tell where the last one went.
-  void Add(const RuntimeCounts& counts, const CodeImage& image, ExecutionProfile& profile);
+  // |share|: only every |of|-th block and edge from |part| on.
+  void Add(const RuntimeCounts& counts, const CodeImage& image, TranslationShare share = {});
+  // Sorts and sums what was added: on the thread that added it, so that the
+  // builders of several threads join in linear time.
+  void Sum();
+  // Adds |other|'s records to these.
+  void Join(ProfileBuilder&& other);
   void MoveInto(ExecutionProfile& profile);
 
  private:
@@ -68,6 +80,9 @@ class ProfileBuilder {
   };
   std::vector<Instruction> instructions_;
   std::vector<BranchCount> branches_;
+  bool summed_ = false;  // sorted by place, one record per place
+  uint64_t unmapped_instructions_ = 0;
+  std::vector<std::string> warnings_;
 };
 
 }  // namespace hwcov::decoder

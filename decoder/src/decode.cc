@@ -330,6 +330,35 @@ void MergePieces(State& s) {
   }
 }
 
+// The counts of the whole session translated to module offsets, shared out
+// over the session's threads: the translation decodes every instruction of
+// every distinct block, which serial took a fifth of a -j2 decode of a large
+// program.
+ProfileBuilder TranslateCounts(State& s) {
+  for (const auto& fast : s.fast)
+    for (const auto& [image, blocks] : fast->block_maps) blocks->MoveTotalsInto(s.by_image[image]);
+  const size_t parts = std::max<size_t>(1, std::min<size_t>(s.jobs, s.fast.size()));
+  std::vector<ProfileBuilder> builders(parts);
+  std::vector<std::exception_ptr> failures(parts);
+  auto translate = [&](size_t part) {
+    try {
+      for (const auto& [image, counts] : s.by_image)
+        builders[part].Add(counts, *image, {part, parts});
+      builders[part].Sum();
+    } catch (...) {
+      failures[part] = std::current_exception();
+    }
+  };
+  std::vector<std::thread> threads;
+  for (size_t part = 1; part < parts; ++part) threads.emplace_back(translate, part);
+  translate(0);
+  for (std::thread& t : threads) t.join();
+  for (const std::exception_ptr& failure : failures)
+    if (failure) std::rethrow_exception(failure);
+  for (size_t part = 1; part < parts; ++part) builders[0].Join(std::move(builders[part]));
+  return std::move(builders[0]);
+}
+
 }  // namespace
 
 DecodeSession::DecodeSession(const trace::Trace& trace, const DecodeOptions& options)
@@ -359,14 +388,12 @@ ExecutionProfile DecodeSession::Finish(std::vector<Gap> loss_gaps) {
   // Gaps by queue, in stream order within each (runs interleave queues).
   std::stable_sort(profile.gaps.begin(), profile.gaps.end(),
                    [](const Gap& a, const Gap& b) { return a.queue < b.queue; });
-  ProfileBuilder builder;
   profile.trace_bytes = s.total_bytes;
   for (const auto& fast : s.fast) {
     profile.fast_path_step_lookups += fast->steps.lookups();
     profile.fast_path_step_misses += fast->steps.misses();
-    for (const auto& [image, blocks] : fast->block_maps) blocks->MoveTotalsInto(s.by_image[image]);
   }
-  for (const auto& [image, counts] : s.by_image) builder.Add(counts, *image, profile);
+  ProfileBuilder builder = TranslateCounts(s);
   for (Gap& gap : loss_gaps) profile.gaps.push_back(std::move(gap));
   builder.MoveInto(profile);
   profile.modules = std::move(s.context.modules.modules());
