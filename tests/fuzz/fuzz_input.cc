@@ -11,21 +11,28 @@ namespace hwcov::fuzz {
 namespace {
 
 // A fresh directory under $TMPDIR (or /tmp), removed when the process exits.
-const std::filesystem::path& PrivateDir() {
-  static const std::filesystem::path dir = [] {
+// Its destructor removes it: an atexit() handler registered while the
+// static was being built ran after the static was gone, and removed nothing.
+struct PrivateDirectory {
+  PrivateDirectory() {
     const char* tmp = std::getenv("TMPDIR");
     std::string pattern = std::string(tmp && *tmp ? tmp : "/tmp") + "/hwcov-fuzz-XXXXXX";
     if (!mkdtemp(pattern.data())) {
       std::perror("hwcov fuzz: mkdtemp");
       std::abort();
     }
-    std::atexit([] {
-      std::error_code ignored;
-      std::filesystem::remove_all(PrivateDir(), ignored);
-    });
-    return std::filesystem::path(pattern);
-  }();
-  return dir;
+    path = pattern;
+  }
+  ~PrivateDirectory() {
+    std::error_code ignored;
+    std::filesystem::remove_all(path, ignored);
+  }
+  std::filesystem::path path;
+};
+
+const std::filesystem::path& PrivateDir() {
+  static const PrivateDirectory dir;
+  return dir.path;
 }
 
 }  // namespace
