@@ -72,7 +72,8 @@ void SortAndSum(std::vector<Record>& records, Add add) {
   SumAdjacent(records, add);
 }
 
-// |into| and |from| sorted and summed: |into| becomes their sum, the same.
+// |into| and |from| each sorted and summed: |into| becomes their sum, sorted
+// and summed too.
 template <typename Record, typename Add>
 void MergeAndSum(std::vector<Record>& into, std::vector<Record>&& from, Add add) {
   std::vector<Record> merged;
@@ -84,7 +85,7 @@ void MergeAndSum(std::vector<Record>& into, std::vector<Record>&& from, Add add)
   from = {};
 }
 
-void AddInstruction(auto& into, const auto& from) { into.count += from.count; }
+constexpr auto kAddCount = [](auto& into, const auto& from) { into.count += from.count; };
 
 void AddBranch(BranchCount& into, const BranchCount& from) {
   into.taken += from.taken;
@@ -95,7 +96,7 @@ void AddBranch(BranchCount& into, const BranchCount& from) {
 
 void ProfileBuilder::Sum() {
   if (summed_) return;
-  SortAndSum(instructions_, AddInstruction<Instruction, Instruction>);
+  SortAndSum(instructions_, kAddCount);
   SortAndSum(branches_, AddBranch);
   summed_ = true;
 }
@@ -103,8 +104,7 @@ void ProfileBuilder::Sum() {
 void ProfileBuilder::Join(ProfileBuilder&& other) {
   Sum();
   other.Sum();
-  MergeAndSum(instructions_, std::move(other.instructions_),
-              AddInstruction<Instruction, Instruction>);
+  MergeAndSum(instructions_, std::move(other.instructions_), kAddCount);
   MergeAndSum(branches_, std::move(other.branches_), AddBranch);
   unmapped_instructions_ += other.unmapped_instructions_;
   warnings_.insert(warnings_.end(), other.warnings_.begin(), other.warnings_.end());

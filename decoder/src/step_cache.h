@@ -82,6 +82,7 @@ static_assert(sizeof(Step) + sizeof(StepDetail) + sizeof(StepCalls) == kStepCach
 struct alignas(64) StepSet {
   Step way[2];
 };
+static_assert(sizeof(StepSet) == 2 * sizeof(Step));  // slots are numbered across sets
 
 class StepCache {
  public:
@@ -152,7 +153,11 @@ class StepCache {
   }
   // Slots number the ways of all sets: 2 * set + way.
   Step& Slot(size_t slot) { return sets_[slot / 2].way[slot % 2]; }
-  size_t SlotOf(const Step& s) const { return static_cast<size_t>(&s - sets_.data()->way); }
+  size_t SlotOf(const Step& s) const {
+    return static_cast<size_t>(reinterpret_cast<const char*>(&s) -
+                               reinterpret_cast<const char*>(sets_.data())) /
+           sizeof(Step);
+  }
   void ExpandOne(size_t slot, BlockMap& blocks);
 
   std::vector<StepSet> sets_;
