@@ -28,8 +28,8 @@ struct Result {
   double seconds = 0;      // wall
   double cpu_seconds = 0;  // user + system, of the child alone
   uint64_t instructions = 0;
-  uint64_t libipt_stretch_bytes = 0;           // hwcov's fast path: bytes it handed to libipt
-  uint64_t step_lookups = 0, step_misses = 0;  // its step cache
+  uint64_t libipt_stretch_bytes = 0;  // hwcov's fast path: bytes it handed to libipt
+  uint64_t step_lookups = 0, step_misses = 0, steps_built = 0;  // its step cache
   long peak_kib = 0;
 };
 
@@ -106,6 +106,7 @@ int main(int argc, char** argv) {
         r.libipt_stretch_bytes += profile.libipt_stretch_bytes;
         r.step_lookups += profile.fast_path_step_lookups;
         r.step_misses += profile.fast_path_step_misses;
+        r.steps_built += profile.fast_path_steps_built;
       }
       return n;
     });
@@ -161,11 +162,12 @@ int main(int argc, char** argv) {
       paths.size(), bytes / 1e6, cores,
       100.0 * j1.libipt_stretch_bytes / std::max<uint64_t>(bytes, 1));
   std::printf(
-      "step cache: %zu steps, %.2f MiB per worker; -j1: %.1f M lookups, %.2f%% built anew; "
+      "step cache: %zu steps, %.2f MiB per worker; -j1: %.1f M lookups, %.2f%% missed, %.2f%% "
+      "built anew; "
       "hwcov rows: median of %d runs\n",
       step_entries, step_entries * hwcov::decoder::kStepCacheBytesPerEntry / 1048576.0,
       j1.step_lookups / 1e6, 100.0 * j1.step_misses / std::max<uint64_t>(j1.step_lookups, 1),
-      kRuns);
+      100.0 * j1.steps_built / std::max<uint64_t>(j1.step_lookups, 1), kRuns);
   row("(a) libipt pt_insn, every instruction", insn);
   row("(b) libipt pt_blk, one stretch per stream", block);
   row("    hwcov -j1 --decoder libipt (pt_blk)", j1_libipt);

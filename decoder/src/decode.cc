@@ -392,6 +392,7 @@ ExecutionProfile DecodeSession::Finish(std::vector<Gap> loss_gaps) {
   for (const auto& fast : s.fast) {
     profile.fast_path_step_lookups += fast->steps.lookups();
     profile.fast_path_step_misses += fast->steps.misses();
+    profile.fast_path_steps_built += fast->steps.built();
   }
   ProfileBuilder builder = TranslateCounts(s);
   for (Gap& gap : loss_gaps) profile.gaps.push_back(std::move(gap));

@@ -29,7 +29,7 @@ void StepCache::Bind(const BlockMap* owner) {
 Step& StepCache::Insert(const Step& step, const StepDetail& detail, const StepCalls& calls,
                         BlockMap& blocks) {
   const size_t set = SetOf(step.key);
-  ++misses_;
+  ++built_;
   const Step* way = sets_[set].way;
   const uint8_t w = way[0].key == Step::kEmpty ? 0 : way[1].key == Step::kEmpty ? 1 : !mru_[set];
   mru_[set] = w;

@@ -109,6 +109,7 @@ class StepCache {
         mru_[set] = w;
         return &way[w];
       }
+    ++misses_;
     return nullptr;
   }
   const StepDetail& Detail(const Step& s) const { return details_[SlotOf(s)]; }
@@ -140,6 +141,7 @@ class StepCache {
 
   uint64_t lookups() const { return lookups_; }
   uint64_t misses() const { return misses_; }
+  uint64_t built() const { return built_; }
 
   // Adds the counts of every counted step to |blocks| (or drops them).
   void Expand(BlockMap& blocks);
@@ -170,7 +172,8 @@ class StepCache {
   std::vector<uint32_t> counted_;  // slots whose count may be non-zero
   const BlockMap* owner_ = nullptr;
   uint64_t lookups_ = 0;
-  uint64_t misses_ = 0;  // of which built anew (Insert)
+  uint64_t misses_ = 0;  // of which
+  uint64_t built_ = 0;   // built anew (Insert)
 };
 
 }  // namespace hwcov::decoder

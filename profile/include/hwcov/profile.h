@@ -81,9 +81,11 @@ struct ExecutionProfile {
   // does not model: overflows, TSX, errors, code with no image).
   uint64_t libipt_stretch_bytes = 0;
   // The fast path's step cache (docs/architecture.md, "The fast path"):
-  // lookups, and how many of them found no step and built one.
+  // lookups, how many of them found no step, and how many of those built
+  // one (the others walked a step seen for the first time bit by bit).
   uint64_t fast_path_step_lookups = 0;
   uint64_t fast_path_step_misses = 0;
+  uint64_t fast_path_steps_built = 0;
 
   double decoded_share() const {
     return trace_bytes ? static_cast<double>(decoded_bytes) / static_cast<double>(trace_bytes)
