@@ -84,11 +84,10 @@ class Walker {
     while (n > 0) {
       if (cur_ < 0 && !Resolve()) return TntBitByBit(bits, n);
       const int chunk = std::min(n, kStepBits);
-      const uint64_t key =
-          Step::Key(cur_, (bits >> (n - chunk)) & ((uint64_t{1} << chunk) - 1), chunk);
+      const uint64_t piece = (bits >> (n - chunk)) & ((uint64_t{1} << chunk) - 1);
+      const uint64_t key = Step::Key(cur_, piece, chunk);
       Step* step = steps_.Find(key);
       if (!step) {
-        const uint64_t piece = (bits >> (n - chunk)) & ((uint64_t{1} << chunk) - 1);
         // A step seen once is walked, not built: building costs the same
         // walk, and evicting it later adds its counts a second time.
         if (!steps_.Admit(key)) {
