@@ -197,11 +197,9 @@ class ModuleMapper {
       if (instance.call_line == 0 || instance.call_file == kNoFile) continue;
       if (!Executable(instance.entry)) continue;
       uint64_t n = Entries(instance);
+      if (n == 0) n = MostExecuted(instance);
       bool in_gap = false;
-      for (const AddressRange& r : instance.ranges) {
-        if (n == 0) n = std::max(n, counts_.depth.MaxIn(r.begin, r.end));
-        in_gap |= InGap(r.begin, r.end);
-      }
+      for (const AddressRange& r : instance.ranges) in_gap |= InGap(r.begin, r.end);
       lines_.Observe(instance.call_file, instance.call_line, instance.caller, n, true,
                      LineTally::Source::kCallSite, in_gap);
     }
@@ -383,6 +381,14 @@ class ModuleMapper {
     return last;
   }
 
+  // The count of the most executed instruction of |copy|.
+  uint64_t MostExecuted(const CodeInstance& copy) const {
+    uint64_t most = 0;
+    for (const AddressRange& r : copy.ranges)
+      most = std::max(most, counts_.depth.MaxIn(r.begin, r.end));
+    return most;
+  }
+
   // Executions of a copy's entry; of an inlined copy whose entry never ran
   // although its code did, the transfers into it (EntriesFromItsBody).
   // Without a known entry (several ranges, no DW_AT_entry_pc), the most
@@ -392,9 +398,7 @@ class ModuleMapper {
     if (instance.entry_exact) {
       const uint64_t n = counts_.depth.At(instance.entry);
       if (n || instance.depth == 0) return n;
-      bool ran = false;
-      for (const AddressRange& r : instance.ranges) ran |= counts_.depth.MaxIn(r.begin, r.end) > 0;
-      return ran ? EntriesFromItsBody(instance) : 0;
+      return MostExecuted(instance) > 0 ? EntriesFromItsBody(instance) : 0;
     }
     uint64_t best = 0;
     for (const AddressRange& r : instance.ranges) best = std::max(best, counts_.depth.At(r.begin));
