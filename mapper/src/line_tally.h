@@ -13,10 +13,11 @@ namespace hwcov::mapper {
 class LineTally {
  public:
   enum class Source : uint8_t {
-    kRow,       // instructions the line table attributes to the line
-    kView,      // a row that owns no instruction: counts when no other source ran
-    kFunction,  // a function's entries, on its declaration line
-    kCallSite,  // the executions of an inlined copy, on the line of its call
+    kRow,             // instructions the line table attributes to the line
+    kView,            // a row that owns no instruction: counts when no other source ran
+    kFunction,        // a function's entries, on its declaration line
+    kCallSite,        // the executions of an inlined copy, on the line of its call
+    kFirstStatement,  // the entries of an inlined copy, on its function's first statement
   };
 
   // |in_gap|: this code is in a function around a trace gap.

@@ -11,14 +11,17 @@
 // Optimised code (docs/accuracy.md, "Rules for optimised code"): a line
 // also ran when an is_stmt row owning no instruction (a view) sits at an
 // executed address (CountViews), the line of a call that was inlined ran
-// when an instruction of the inlined copy ran (CountCallSites), and in clang
+// when an instruction of the inlined copy ran (CountCallSites), in clang
 // units a function's closing brace ran when one of its inlined copies was
-// left for its caller's code (CountInlinedBraces).
+// left for its caller's code (CountInlinedBraces) and a function's first
+// statement each time one of its inlined copies was entered
+// (CountFirstStatements).
 #include "module_mapper.h"
 
 #include <algorithm>
 #include <iterator>
 #include <map>
+#include <optional>
 #include <set>
 #include <tuple>
 #include <unordered_map>
@@ -44,6 +47,7 @@ class ModuleMapper {
     CountViews();
     CountCallSites();
     CountInlinedBraces();
+    CountFirstStatements();
     CountFunctions();
     CountBranches();
     lines_.Reduce([&](uint32_t file, uint32_t line, uint64_t count, bool unknown) {
@@ -258,6 +262,78 @@ class ModuleMapper {
       }
       lines_.Observe(file, line, i, exits, true, LineTally::Source::kRow, in_gap);
     }
+  }
+
+  // A function's first statement runs on every call. An inlined copy whose
+  // arguments let the compiler fold it (`if (hooks == NULL)` with a constant
+  // argument) has no instruction of it, while gcov and `llvm-cov gcov` count
+  // it on every call. Which line is the first statement is read from the
+  // out-of-line body (FirstStatement); each inlined copy's entries count for
+  // it, an observation of that copy. Clang units only: gcc's views keep such
+  // statements (CountViews), and gcc's gcov, which inlines small functions
+  // before it instruments, folds the same statement and does not count it.
+  void CountFirstStatements() {
+    std::map<uint32_t, std::pair<uint32_t, uint32_t>> first;  // function -> (file, line)
+    std::set<uint32_t> ambiguous;
+    for (uint32_t i = 0; i < debug_.instances.size(); ++i) {
+      const CodeInstance& body = debug_.instances[i];
+      if (body.depth != 0 || !body.clang || !Executable(body.entry)) continue;
+      const auto line = FirstStatement(i);
+      if (!line) continue;
+      const auto [it, added] = first.emplace(body.function, *line);
+      if (!added && it->second != *line) ambiguous.insert(body.function);
+    }
+    for (uint32_t function : ambiguous) first.erase(function);
+    if (first.empty()) return;
+    for (uint32_t i = 0; i < debug_.instances.size(); ++i) {
+      const CodeInstance& copy = debug_.instances[i];
+      if (copy.depth == 0 || !copy.clang || !Executable(copy.entry)) continue;
+      const auto it = first.find(copy.function);
+      if (it == first.end()) continue;
+      bool in_gap = false;
+      for (const AddressRange& r : copy.ranges) in_gap |= InGap(r.begin, r.end);
+      const auto [file, line] = it->second;
+      lines_.Observe(file, line, i, Entries(copy), true, LineTally::Source::kFirstStatement,
+                     in_gap);
+    }
+  }
+
+  // The (file, line) of the first statement of out-of-line body |i|: the
+  // is_stmt row of the first instruction after its prologue, reached from
+  // the entry without a branch, and lexically first: no other line of the
+  // body's own code (rows and views, what was inlined into it aside) lies
+  // between the declaration and it. gcc's clones (foo.part.N, .constprop.N,
+  // .isra.N) are left out: a clone is not the whole function as called.
+  std::optional<std::pair<uint32_t, uint32_t>> FirstStatement(uint32_t i) const {
+    const CodeInstance& body = debug_.instances[i];
+    const Function& f = debug_.functions[body.function];
+    if (f.decl_line == 0 || f.decl_file == kNoFile) return std::nullopt;
+    if (m_.elf.NameAt(body.entry).find('.') != std::string::npos) return std::nullopt;
+    const auto own = [&](const LineRow& r) {
+      return r.line > f.decl_line && r.file == f.decl_file && !prologue_.count(&r) &&
+             m_.instances.At(r.begin) == i;
+    };
+    const LineRow* first = nullptr;
+    uint32_t lowest = UINT32_MAX;
+    const auto starts_before = [](const LineRow& row, uint64_t address) {
+      return row.begin < address;
+    };
+    for (const std::vector<LineRow>* rows : {&debug_.rows, &debug_.views})
+      for (const AddressRange& range : body.ranges)
+        for (auto it = std::lower_bound(rows->begin(), rows->end(), range.begin, starts_before);
+             it != rows->end() && it->begin < range.end; ++it) {
+          if (!own(*it)) continue;
+          lowest = std::min(lowest, it->line);
+          if (rows == &debug_.rows && it->begin >= body.entry && range.begin <= body.entry &&
+              (!first || it->begin < first->begin))
+            first = &*it;
+        }
+    if (!first || !first->is_stmt || first->line != lowest) return std::nullopt;
+    bool straight = true;
+    ForEachInsn(m_.elf, body.entry, first->begin, OnUndecodable::kStop,
+                [&](uint64_t, const InsnInfo& insn) { straight &= insn.kind == InsnKind::kOther; });
+    if (!straight) return std::nullopt;
+    return std::pair{first->file, first->line};
   }
 
   static bool InCopy(const CodeInstance& copy, uint64_t address) {

@@ -108,6 +108,20 @@ __attribute__((noinline)) static size_t pointer_size(const char *base, const cha
 }
 
 int borrowed(const struct name *n); /* external: inlined, and kept out of line */
+
+/* Called with constant arguments: each inlined copy folds the first
+ * statement's test, which only the out-of-line copy keeps (cJSON_InitHooks). */
+struct hooks {
+  void *(*allocate)(size_t);
+};
+void *(*allocate)(size_t) = malloc;
+static void *counted_malloc(size_t size)
+{
+  static int calls;
+  return ++calls > 0 ? malloc(size) : NULL;
+}
+void set_hooks(const struct hooks *h); /* external: inlined, and kept out of line */
+
 int main(int argc, char **argv)
 {
   int n = argc > 1 ? atoi(argv[1]) : 3;
@@ -125,6 +139,19 @@ int main(int argc, char **argv)
   printf("%d %d %d %zu\n", total(list, n, 2), copy_name(&to, &from), borrowed(&to),
          pointer_size(argv[0], escaped));
   release(list);
+  static const struct hooks mine = {counted_malloc};
+#if defined(__clang__)
+  set_hooks(&mine);
+  set_hooks(NULL);
+#else
+  /* Not inlined for gcc: its --coverage build inlines set_hooks() before it
+   * instruments, folds the same test and counts its line 0 (and the other
+   * arm's too, when given a choice of arguments), while the calls ran. */
+  void (*volatile call)(const struct hooks *) = set_hooks;
+  call(&mine);
+  call(NULL);
+#endif
+  free(allocate(1));
   return 0;
 }
 
@@ -136,4 +163,13 @@ int borrowed(const struct name *n)
   if (n->borrowed < 0)
     return 0;
   return n->borrowed;
+}
+
+void set_hooks(const struct hooks *h)
+{
+  if (h == NULL) {
+    allocate = malloc;
+    return;
+  }
+  allocate = h->allocate ? h->allocate : malloc;
 }
