@@ -23,6 +23,7 @@
 #include <map>
 #include <optional>
 #include <set>
+#include <span>
 #include <tuple>
 #include <unordered_map>
 
@@ -120,6 +121,21 @@ class ModuleMapper {
     return it != gap_code_.end() && it->begin < end;
   }
   bool InGap(uint64_t address) const { return InGap(address, address); }
+  // Whether any of |copy|'s code meets the gap code.
+  bool InGap(const CodeInstance& copy) const {
+    return std::any_of(copy.ranges.begin(), copy.ranges.end(),
+                       [&](const AddressRange& r) { return InGap(r.begin, r.end); });
+  }
+
+  // The rows of |rows| (sorted by begin) that start in |range|.
+  static std::span<const LineRow> RowsIn(const std::vector<LineRow>& rows,
+                                         const AddressRange& range) {
+    const auto starts_before = [](const LineRow& row, uint64_t address) {
+      return row.begin < address;
+    };
+    const auto begin = std::lower_bound(rows.begin(), rows.end(), range.begin, starts_before);
+    return {begin, std::lower_bound(begin, rows.end(), range.end, starts_before)};
+  }
 
   void FindPrologues() {
     for (uint32_t i = 0; i < debug_.instances.size(); ++i) {
@@ -202,10 +218,8 @@ class ModuleMapper {
       if (!Executable(instance.entry)) continue;
       uint64_t n = Entries(instance);
       if (n == 0) n = MostExecuted(instance);
-      bool in_gap = false;
-      for (const AddressRange& r : instance.ranges) in_gap |= InGap(r.begin, r.end);
       lines_.Observe(instance.call_file, instance.call_line, instance.caller, n, true,
-                     LineTally::Source::kCallSite, in_gap);
+                     LineTally::Source::kCallSite, InGap(instance));
     }
   }
 
@@ -252,15 +266,12 @@ class ModuleMapper {
       const auto [file, line] = it->second;
       if (not_braces.count({copy.function, file, line})) continue;
       uint64_t exits = 0;
-      bool in_gap = false;
-      for (const AddressRange& r : copy.ranges) {
-        in_gap |= InGap(r.begin, r.end);
+      for (const AddressRange& r : copy.ranges)
         ForEachInsn(m_.elf, r.begin, r.end, OnUndecodable::kStop,
                     [&](uint64_t at, const InsnInfo& insn) {
                       exits += Exits(copy, at, insn, at + insn.length == r.end);
                     });
-      }
-      lines_.Observe(file, line, i, exits, true, LineTally::Source::kRow, in_gap);
+      lines_.Observe(file, line, i, exits, true, LineTally::Source::kRow, InGap(copy));
     }
   }
 
@@ -290,11 +301,9 @@ class ModuleMapper {
       if (copy.depth == 0 || !copy.clang || !Executable(copy.entry)) continue;
       const auto it = first.find(copy.function);
       if (it == first.end()) continue;
-      bool in_gap = false;
-      for (const AddressRange& r : copy.ranges) in_gap |= InGap(r.begin, r.end);
       const auto [file, line] = it->second;
       lines_.Observe(file, line, i, Entries(copy), true, LineTally::Source::kFirstStatement,
-                     in_gap);
+                     InGap(copy));
     }
   }
 
@@ -315,19 +324,17 @@ class ModuleMapper {
     };
     const LineRow* first = nullptr;
     uint32_t lowest = UINT32_MAX;
-    const auto starts_before = [](const LineRow& row, uint64_t address) {
-      return row.begin < address;
-    };
-    for (const std::vector<LineRow>* rows : {&debug_.rows, &debug_.views})
-      for (const AddressRange& range : body.ranges)
-        for (auto it = std::lower_bound(rows->begin(), rows->end(), range.begin, starts_before);
-             it != rows->end() && it->begin < range.end; ++it) {
-          if (!own(*it)) continue;
-          lowest = std::min(lowest, it->line);
-          if (rows == &debug_.rows && it->begin >= body.entry && range.begin <= body.entry &&
-              (!first || it->begin < first->begin))
-            first = &*it;
-        }
+    for (const AddressRange& range : body.ranges) {
+      for (const LineRow& view : RowsIn(debug_.views, range))
+        if (own(view)) lowest = std::min(lowest, view.line);
+      for (const LineRow& row : RowsIn(debug_.rows, range)) {
+        if (!own(row)) continue;
+        lowest = std::min(lowest, row.line);
+        if (row.begin >= body.entry && range.begin <= body.entry &&
+            (!first || row.begin < first->begin))
+          first = &row;
+      }
+    }
     if (!first || !first->is_stmt || first->line != lowest) return std::nullopt;
     bool straight = true;
     ForEachInsn(m_.elf, body.entry, first->begin, OnUndecodable::kStop,
@@ -445,15 +452,10 @@ class ModuleMapper {
   // The greatest line of |file| among the rows of a copy's code. (What was
   // inlined into it from later in the same file counts too: at -O0 nothing is.)
   uint32_t LastLine(const CodeInstance& instance, uint32_t file) const {
-    const auto starts_before = [](const LineRow& row, uint64_t address) {
-      return row.begin < address;
-    };
     uint32_t last = 0;
     for (const AddressRange& range : instance.ranges)
-      for (auto it =
-               std::lower_bound(debug_.rows.begin(), debug_.rows.end(), range.begin, starts_before);
-           it != debug_.rows.end() && it->begin < range.end; ++it)
-        if (it->file == file) last = std::max(last, it->line);
+      for (const LineRow& row : RowsIn(debug_.rows, range))
+        if (row.file == file) last = std::max(last, row.line);
     return last;
   }
 
