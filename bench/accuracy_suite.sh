@@ -15,6 +15,9 @@
 #      and prints every difference, then one summary row per case.
 #
 #   PROJECTS="cjson expat"  COMPILERS="gcc clang"  OPTS="-O2 -O0"  TRACER=emu
+#   ENTROPY=fixed (default: both runs preload bench/programs/fixed_entropy.c,
+#   so the programs' arc4random/getrandom give the same bytes in both runs and
+#   the two tools see one execution) or ENTROPY=system
 #
 # Sources: deb-src is not configured on this machine, so the script writes a
 # private deb-src list (same URIs and suites as /etc/apt/sources.list.d/*.sources)
@@ -35,6 +38,17 @@ for tool in "$hwcov" "$compare"; do
   [[ -x $tool ]] || { echo "accuracy_suite: $tool missing (build hwcov and accuracy_compare)" >&2; exit 2; }
 done
 mkdir -p "$work"
+
+# Both runs of a suite (gcov's, hwcov's) with the same entropy: Expat salts
+# its hash tables randomly, and different salts take different paths.
+entropy=()
+case ${ENTROPY:-fixed} in
+  fixed)
+    cc -shared -fPIC -O2 -o "$work/fixed_entropy.so" "$(dirname "$0")/programs/fixed_entropy.c"
+    entropy=(env "LD_PRELOAD=$work/fixed_entropy.so") ;;
+  system) entropy=(env) ;;
+  *) echo "accuracy_suite: ENTROPY must be fixed or system, not ${ENTROPY}" >&2; exit 2 ;;
+esac
 
 # ------------------------------------------------------------------ sources
 
@@ -140,7 +154,7 @@ run_case() {  # PROJECT COMPILER OPT
 
   # Reference: the suite on the --coverage build, then gcov.
   find "$case_dir/coverage" -name '*.gcda' -delete
-  (cd "$case_dir/coverage" && ctest > "$case_dir/ctest-coverage.log" 2>&1) ||
+  (cd "$case_dir/coverage" && "${entropy[@]}" ctest > "$case_dir/ctest-coverage.log" 2>&1) ||
     echo "  note: some tests of the --coverage build fail (see $case_dir/ctest-coverage.log)"
   # One directory per object: the .gcov files of a source built into several
   # objects would overwrite each other (accuracy_compare adds them up).
@@ -160,7 +174,7 @@ run_case() {  # PROJECT COMPILER OPT
     cwd=${test[0]}
     n=$((n + 1))
     # --root: the sources are outside the project the tests run in.
-    (cd "$cwd" && "$hwcov" run --backend "$tracer" --only "$case_dir/plain/*" --root "$src" \
+    (cd "$cwd" && "${entropy[@]}" "$hwcov" run --backend "$tracer" --only "$case_dir/plain/*" --root "$src" \
        -o "$case_dir/traces/$n.data" -- "${test[@]:1}" > "$case_dir/traces/$n.log" 2>&1) ||
       failed=$((failed + 1))
   done < <(list_tests "$case_dir/plain")
