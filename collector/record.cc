@@ -3,8 +3,8 @@
 #include <vector>
 
 #include "backend.h"
+#include "hwcov/process.h"
 #include "hwcov/support.h"
-#include "process.h"
 
 namespace hwcov::collector {
 

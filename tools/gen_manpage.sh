@@ -7,7 +7,7 @@
 set -euo pipefail
 hwcov=$1
 out=$2
-commands=(run record report merge decode)
+commands=(run record report merge decode dump)
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -38,8 +38,9 @@ options_to_roff() {
   cat <<'EOF'
 [EXIT STATUS]
 \fBhwcov run\fR exits with the traced program's status (128+N when a signal N
-killed it). 2: hwcov itself failed (a one-line message on standard error).
-3: a \fB\-\-fail\-under\-*\fR threshold was not met.
+killed it). 70: hwcov itself failed (a one-line message on standard error), a
+status no common test driver uses. 3: a \fB\-\-fail\-under\-*\fR threshold,
+\fB\-\-fail\-under\-diff\fR included, was not met.
 [ENVIRONMENT]
 .TP
 \fBHWCOV_QEMU\fR

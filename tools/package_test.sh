@@ -110,7 +110,7 @@ page=$(find "$root/usr/share/man" -name 'hwcov.1*')
 [ -n "$page" ] || fail "no man page in the package"
 MANWIDTH=80 man -l "$page" >man.txt 2>man.err || { cat man.err >&2; fail "man -l $page"; }
 [ ! -s man.err ] || { cat man.err >&2; fail "man -l printed warnings"; }
-for want in "HWCOV(1)" "hwcov run" "hwcov report" "--lcov FILE" "--backend B" "hwcov $version"; do
+for want in "HWCOV(1)" "hwcov run" "hwcov report" "hwcov dump" "70: hwcov itself failed" "--lcov FILE" "--backend B" "hwcov $version"; do
   grep -qF -- "$want" man.txt || fail "the rendered man page lacks '$want'"
 done
 zcat "$page" | groff -man -ww -z 2>groff.err

@@ -10,7 +10,7 @@
 #include <cstdint>
 #include <string>
 
-#include "process.h"  // ThrowErrno
+#include "hwcov/process.h"  // ThrowErrno
 
 namespace hwcov::collector {
 

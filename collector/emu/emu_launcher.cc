@@ -10,8 +10,8 @@
 #include <ostream>
 
 #include "exec_supervisor.h"
+#include "hwcov/process.h"
 #include "hwcov/support.h"
-#include "process.h"
 #include "program_selection.h"
 #include "stop_signals.h"
 
@@ -37,12 +37,12 @@ fs::path FindPlugin() {
   if (const char* env = std::getenv("HWCOV_QEMU_PLUGIN")) return env;
   std::error_code ec;
   const fs::path exe_dir = fs::read_symlink("/proc/self/exe", ec).parent_path();
-  // Next to hwcov (the build tree), where the install put it relative to
-  // hwcov (cmake/Packaging.cmake), then the build tree's for test binaries.
+  // Next to hwcov (the build tree), or where the install put it relative to
+  // hwcov (cmake/Packaging.cmake). No build-tree path is compiled in: test
+  // binaries are given HWCOV_QEMU_PLUGIN by ctest.
   for (const fs::path& candidate :
        {exe_dir / kPluginName,
-        (exe_dir / HWCOV_QEMU_PLUGIN_DIR_FROM_BINDIR / kPluginName).lexically_normal(),
-        fs::path(HWCOV_QEMU_PLUGIN_BUILD_PATH)})
+        (exe_dir / HWCOV_QEMU_PLUGIN_DIR_FROM_BINDIR / kPluginName).lexically_normal()})
     if (fs::exists(candidate, ec)) return candidate;
   throw Error(std::string("hwcov's QEMU plugin (") + kPluginName +
               ") is not installed next to hwcov; set HWCOV_QEMU_PLUGIN");

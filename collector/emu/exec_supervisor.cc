@@ -24,8 +24,8 @@
 #include <sstream>
 
 #include "emu_exec.h"
+#include "hwcov/process.h"
 #include "hwcov/support.h"
-#include "process.h"
 #include "stop_signals.h"
 
 namespace hwcov::collector {

@@ -19,6 +19,7 @@
 #include <thread>
 #include <utility>
 
+#include "hwcov/process.h"
 #include "hwcov/trace.h"
 #include "hwcov/version.h"
 #include "intel_pt_attr.h"
@@ -31,7 +32,6 @@
 #include "intel_pt_session.h"
 #include "intel_pt_sideband.h"
 #include "intel_pt_workload.h"
-#include "process.h"
 #include "process_maps.h"
 #include "stop_signals.h"
 #include "trace_output.h"
@@ -362,7 +362,7 @@ int TraceUntilDone(const RecordOptions& options, PtSession& session, ChildProces
       // A SIGTERM to hwcov alone (a CI runner's timeout) ends the program as
       // it would have without hwcov; the trace is then written as usual.
       StopSignalRelay relay(stop, options.log);
-      wait_status = workload->Wait(&relay);
+      wait_status = workload->Wait([&relay] { return relay.Poll(); });
     } else {
       session.Enable();
       const auto deadline =

@@ -7,7 +7,7 @@
 #include <cerrno>
 
 #include "backend.h"
-#include "process.h"
+#include "hwcov/process.h"
 #include "program_selection.h"
 #include "soft_tracer.h"
 #include "stop_signals.h"

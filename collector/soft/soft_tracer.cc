@@ -13,7 +13,7 @@
 #include <filesystem>
 #include <ostream>
 
-#include "process.h"
+#include "hwcov/process.h"
 #include "program_selection.h"
 #include "software_pt.h"
 #include "test_name_of_process.h"

@@ -37,8 +37,12 @@ void Probe(const fs::path& path, bool directory) {
   if (rc < 0) {
     const int err = errno;
     const fs::path dir = staged.has_parent_path() ? staged.parent_path() : fs::path(".");
-    if (err == ENOENT)
+    std::error_code dir_ec;
+    if (err == ENOENT && !fs::exists(dir, dir_ec))
       ThrowFileError(path, "cannot be written: directory " + dir.string() + " does not exist");
+    if (err == ENOENT)  // /proc's way of refusing a new file
+      ThrowFileError(path, "cannot be written: directory " + dir.string() +
+                               " does not accept new files (" + std::strerror(err) + ")");
     ThrowFileError(path, std::string("cannot be written: ") + std::strerror(err));
   }
   if (directory) {

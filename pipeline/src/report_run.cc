@@ -172,8 +172,8 @@ ReportResult ReportCoverages(const std::vector<mapper::Coverage>& coverages,
     const std::string why =
         "only " + std::to_string(static_cast<int>(100 * share)) + "% of the trace decoded cleanly";
     Tell(request, why + ": the coverage is partial (see the gaps listed)");
-    const bool gated =
-        request.thresholds.line || request.thresholds.function || request.thresholds.branch;
+    const bool gated = request.thresholds.line || request.thresholds.function ||
+                       request.thresholds.branch || request.diff.fail_under;
     if (gated && !result.gate_failure)
       result.gate_failure =
           why + ": the gates fail on a partial trace (--allow-partial accepts it)";

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "hwcov/trace.h"
 #include "test_support.h"
 
 namespace hwcov {
@@ -106,6 +107,56 @@ TEST(Trust, FiltersMatchThePathAsShown) {
   EXPECT_FALSE(Contains(r.err, "matched no source file")) << r.err;
 }
 
+// A trace whose second half is not PT any more (0xFF is a TIP with reserved IP
+// bits: an error at every byte) decodes its first part only: the report says
+// so, and a gate that would pass on what decoded fails unless --allow-partial.
+TEST(Trust, APartialTraceFailsTheGatesUnlessAllowed) {
+  Project p("trust-partial");
+  // An indirect call per iteration (a TIP each): several PSB periods of trace.
+  WriteText(p.path() / "src" / "prog.c",
+            "typedef void (*step_fn)(int);\n"
+            "static volatile int sink;\n"
+            "static void up(int i) { sink += i; }\n"
+            "static void down(int i) { sink -= i; }\n"
+            "int main(void) {\n"
+            "  step_fn volatile steps[2] = {up, down};\n"
+            "  for (int i = 0; i < 6000; i++) steps[i & 1](i);\n"
+            "  return 0;\n"
+            "}\n");
+  p.Build({});
+  p.Record();
+  const trace::Trace recorded = trace::ReadPerfData(p.trace());
+  ASSERT_EQ(recorded.queues.size(), 1u);
+  uint64_t total = 0;
+  for (const trace::AuxBuffer& aux : recorded.queues[0].buffers) total += aux.size;
+  std::string bytes;
+  {
+    std::ifstream in(p.trace(), std::ios::binary);
+    bytes.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  uint64_t kept = total * 2 / 5;  // the first 40% of the stream stay PT
+  for (const trace::AuxBuffer& aux : recorded.queues[0].buffers) {
+    const uint64_t keep_here = std::min(kept, aux.size);
+    kept -= keep_here;
+    std::fill(bytes.begin() + static_cast<std::ptrdiff_t>(aux.file_offset + keep_here),
+              bytes.begin() + static_cast<std::ptrdiff_t>(aux.file_offset + aux.size), '\xff');
+  }
+  const fs::path damaged = p.path() / "damaged.data";
+  std::ofstream(damaged, std::ios::binary) << bytes;
+
+  const CommandResult gated = p.Hwcov({"report", "-q", "--fail-under-line", "1", damaged.string()});
+  EXPECT_EQ(gated.exit_code, 3) << gated.out << gated.err;
+  EXPECT_TRUE(Contains(gated.err, "% of the trace decoded cleanly: the coverage is partial"))
+      << gated.err;
+  EXPECT_TRUE(Contains(gated.err, "the gates fail on a partial trace (--allow-partial accepts it)"))
+      << gated.err;
+  const CommandResult allowed =
+      p.Hwcov({"report", "-q", "--fail-under-line", "1", "--allow-partial", damaged.string()});
+  EXPECT_EQ(allowed.exit_code, 0) << allowed.out << allowed.err;
+  // The undamaged trace passes the same gate without the option.
+  EXPECT_EQ(p.Hwcov({"report", "-q", "--fail-under-line", "1", p.trace().string()}).exit_code, 0);
+}
+
 TEST(Trust, StrippedBinaryIsAnErrorNotAnEmptyTracefile) {
   Project p("trust-stripped");
   p.Build({"-s"});
@@ -141,6 +192,24 @@ TEST(Trust, OutputPathsAreCheckedBeforeTheProgramRuns) {
     EXPECT_TRUE(Contains(r.err, bad[1])) << r.err;
     EXPECT_FALSE(fs::exists(p.path() / "ran"))
         << "the program ran before " << bad[1] << " was refused";
+  }
+}
+
+// The reason a path cannot be written is the kernel's, in words: sysfs refuses
+// even root with EACCES; /proc answers ENOENT for a directory that exists.
+TEST(Trust, UnwritableOutputsNameTheReason) {
+  Project p("trust-unwritable");
+  const struct {
+    std::string path, says;
+  } cases[] = {{"/sys/hwcov-x.info", "Permission denied"},
+               {"/proc/sys/hwcov-x.info", "directory /proc/sys does not accept new files"}};
+  for (const auto& c : cases) {
+    const CommandResult r =
+        p.Hwcov({"run", "--backend", "soft", "--lcov", c.path, "--", "/bin/true"});
+    EXPECT_EQ(r.exit_code, testing::kHwcovFailure) << c.path;
+    EXPECT_TRUE(Contains(r.err, c.path + ": cannot be written")) << r.err;
+    EXPECT_TRUE(Contains(r.err, c.says)) << r.err;
+    EXPECT_FALSE(Contains(r.err, "does not exist")) << r.err;
   }
 }
 

@@ -30,6 +30,11 @@ struct Case {
   uint64_t min_runs;      // decoded in at least this many ranges
 };
 
+void PrintTo(const Case& c, std::ostream* os) {
+  *os << c.name << " (" << c.program << (c.all_code ? ", all code" : "") << ", bound "
+      << c.buffer_bytes << " bytes)";
+}
+
 class StreamDecode : public ::testing::TestWithParam<Case> {};
 
 TEST_P(StreamDecode, SameProfileAsTheFileOfTheSameRun) {

@@ -64,8 +64,11 @@ struct DecodeOptions {
 };
 
 // Decodes every AUX queue of |trace|: each stream is cut at its PSB sync
-// points into stretches decoded in parallel by libipt's block decoder, each
-// bounded exactly at the next stretch's start, and the counts are summed.
+// points into stretches decoded in parallel, each bounded exactly at the
+// next stretch's start, and the counts are summed. A stretch goes through
+// the fast path (packets parsed inline, steps cached) unless it holds what
+// the fast path does not model; then, or with options.libipt_only,
+// libipt's block decoder decodes it.
 ExecutionProfile Decode(const trace::Trace& trace, const DecodeOptions& options = {});
 
 // Decode() once per test: the queues of the processes that ran for one test

@@ -1,6 +1,7 @@
-#include "process.h"
+#include "hwcov/process.h"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -11,9 +12,8 @@
 #include <cstring>
 
 #include "hwcov/support.h"
-#include "stop_signals.h"
 
-namespace hwcov::collector {
+namespace hwcov {
 namespace {
 
 namespace fs = std::filesystem;
@@ -145,15 +145,71 @@ std::optional<int> ChildProcess::ExecError() {
   return exec_error;
 }
 
-int ChildProcess::Wait(StopSignalRelay* relay) {
+int ChildProcess::Wait(const std::function<int()>& stop_request) {
   int status = 0;
   while (waitpid(pid_, &status, 0) < 0) {
     if (errno != EINTR) ThrowErrno("waitpid");
-    if (relay)
-      if (const int signal = relay->Poll()) kill(pid_, signal);
+    if (stop_request)
+      if (const int signal = stop_request()) kill(pid_, signal);
   }
   reaped_ = true;
   return status;
 }
 
-}  // namespace hwcov::collector
+CommandOutput RunCapturing(const std::vector<std::string>& argv) {
+  int out[2], err[2];
+  if (pipe2(out, O_CLOEXEC) != 0) ThrowErrno("pipe");
+  if (pipe2(err, O_CLOEXEC) != 0) {
+    close(out[0]), close(out[1]);
+    ThrowErrno("pipe");
+  }
+  const int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+  auto close_all = [&] {
+    for (int fd : {out[0], out[1], err[0], err[1], null})
+      if (fd >= 0) close(fd);
+  };
+  std::optional<ChildProcess> child;
+  try {
+    child.emplace(
+        argv, SpawnOptions{.in_child = [&] {
+          // dup2 clears close-on-exec on the copies only.
+          if (null >= 0) dup2(null, STDIN_FILENO);
+          return dup2(out[1], STDOUT_FILENO) < 0 || dup2(err[1], STDERR_FILENO) < 0 ? errno : 0;
+        }});
+  } catch (...) {
+    close_all();
+    throw;
+  }
+  close(out[1]), close(err[1]), close(null);
+  out[1] = err[1] = -1;
+  CommandOutput result;
+  // Both streams at once: a child blocked writing one while we wait on the
+  // other would never end.
+  pollfd fds[2] = {{out[0], POLLIN, 0}, {err[0], POLLIN, 0}};
+  std::string* sinks[2] = {&result.out, &result.err};
+  char buffer[65536];
+  for (int open_streams = 2; open_streams > 0;) {
+    if (poll(fds, 2, -1) < 0) {
+      if (errno == EINTR) continue;
+      const int saved = errno;
+      close(out[0]), close(err[0]);
+      errno = saved;
+      ThrowErrno("poll");
+    }
+    for (int i = 0; i < 2; ++i) {
+      if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+      const ssize_t n = read(fds[i].fd, buffer, sizeof buffer);
+      if (n > 0) {
+        sinks[i]->append(buffer, static_cast<size_t>(n));
+      } else if (n == 0 || errno != EINTR) {
+        close(fds[i].fd);
+        fds[i].fd = -1;  // poll skips it
+        --open_streams;
+      }
+    }
+  }
+  result.exit_code = ExitCode(child->Wait());
+  return result;
+}
+
+}  // namespace hwcov

@@ -1,6 +1,7 @@
-// Starting and waiting for the command a backend traces, written once for
-// every backend: the exec errno reported through a close-on-exec pipe, the
-// $PATH search execvp does, and wait statuses in the shell's convention.
+// Starting and waiting for other programs, written once for all of hwcov:
+// the command a backend traces, QEMU, git. The exec errno is reported
+// through a close-on-exec pipe, $PATH is searched as execvp does, and wait
+// statuses follow the shell's convention.
 #pragma once
 
 #include <sys/types.h>
@@ -11,9 +12,7 @@
 #include <string>
 #include <vector>
 
-namespace hwcov::collector {
-
-class StopSignalRelay;
+namespace hwcov {
 
 // Throws hwcov::Error("<what>: <strerror(errno)>").
 [[noreturn]] void ThrowErrno(const std::string& what);
@@ -56,11 +55,11 @@ class ChildProcess {
   void Release();
   // Once the child exec'd or ended: the errno of its failed exec, if it failed.
   std::optional<int> ExecError();
-  // Waits for the child to end; its wait status. With a |relay|, a stop
-  // request that interrupts the wait is passed on to the child (Ctrl-C
-  // reaches it from the terminal anyway; a SIGTERM sent to hwcov alone must
-  // too).
-  int Wait(StopSignalRelay* relay = nullptr);
+  // Waits for the child to end; its wait status. When a signal interrupts
+  // the wait, |stop_request| says which signal to pass on to the child (0:
+  // none): Ctrl-C reaches it from the terminal anyway, a SIGTERM sent to
+  // hwcov alone must be passed on.
+  int Wait(const std::function<int()>& stop_request = nullptr);
   // The caller reaped the child itself (a waitpid(-1) loop).
   void MarkReaped() { reaped_ = true; }
 
@@ -72,4 +71,13 @@ class ChildProcess {
   bool reaped_ = false;
 };
 
-}  // namespace hwcov::collector
+// What a command wrote and how it ended, for short-lived helpers (git).
+struct CommandOutput {
+  int exit_code = 0;  // ExitCode() of its wait status
+  std::string out, err;
+};
+// Runs |argv| ($PATH searched) with stdin from /dev/null, both output
+// streams read to the end. Throws as ChildProcess does if it cannot run.
+CommandOutput RunCapturing(const std::vector<std::string>& argv);
+
+}  // namespace hwcov
