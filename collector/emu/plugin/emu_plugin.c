@@ -20,9 +20,17 @@
  * shared per-TB table (<pid>.<seq>.cnt); only what the counts cannot tell
  * (a TB left early, a signal's delivery, where rt_sigreturn resumed) goes to
  * the thread's stream. hwcov turns the table into an execution profile
- * without any trace (emu_counter.cc). */
+ * without any trace (emu_counter.cc).
+ *
+ * This file is the instance's state and QEMU's callbacks; the configuration
+ * (emu_config.c), the mappings code runs from (emu_maps.c), the questions
+ * asked of single instructions (emu_insn.c), exec following (emu_exec.c) and
+ * the stream format (emu_format.h) have files of their own. The successor
+ * predictor stays here, beside the per-TB callbacks that run it: it is the
+ * hot path, and one translation unit lets the compiler inline it. */
 #define _GNU_SOURCE
-#include <Zydis/Zydis.h>
+#include "emu_plugin.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -37,8 +45,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "emu_config.h"
 #include "emu_exec.h"
 #include "emu_format.h"
+#include "emu_insn.h"
+#include "emu_maps.h"
 #include "insn_class.h"
 #include "qemu_plugin_api.h"
 #include "test_name.h"
@@ -52,9 +63,8 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_version = 1;
 
 /* --- configuration (written by the emu backend) ------------------------- */
 
-static char g_cfg[PATH_MAX], g_out[PATH_MAX];
-static int g_inherit = 1;
-static int g_count_mode;
+static char g_cfg[PATH_MAX];
+static struct hwcov_emu_config g_config = {.inherit = 1};
 
 /* --- this instance ------------------------------------------------------- */
 
@@ -98,17 +108,6 @@ struct vcpu {
   int resumed; /* counting mode: an rt_sigreturn ran; the next TB is where it resumed */
 };
 
-struct known_map {
-  uint64_t start, end, pgoff;
-  char* path;
-  uint32_t index;
-};
-
-struct host_map {
-  uint64_t start, end, pgoff;
-  char* path;
-};
-
 static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
 static int g_pid;
 static unsigned g_seq;
@@ -117,33 +116,26 @@ static int g_parent_pid = -1, g_parent_tid = -1;
 static unsigned g_parent_seq;
 static uint32_t g_inherited_tbs, g_inherited_maps;
 static int g_tbs_fd = -1;
-static uint32_t g_next_tb, g_next_map, g_streams;
+static uint32_t g_next_tb, g_streams;
 static volatile uint64_t* g_counter; /* inline-op target: its address never changes */
 static int g_multi;                  /* a second vCPU exists: position mode */
 static struct vcpu* g_vcpu[MAX_VCPUS];
 static struct vcpu* g_open[MAX_VCPUS]; /* g_vcpu[i] while its stream is open, else NULL */
 static struct tb_info** g_infos;       /* by TB id */
 static uint32_t g_cap_infos;
-static struct known_map* g_known;
-static size_t g_n_known, g_cap_known;
-static struct host_map* g_maps;
-static size_t g_n_maps;
-static int g_maps_stale = 1;
 static uint64_t* g_handlers; /* signal handler addresses (rt_sigaction) */
 static size_t g_n_handlers, g_cap_handlers;
 static int g_cnt_fd = -1;                 /* counting mode: <pid>.<seq>.cnt */
 static struct hwcov_emu_count** g_chunks; /* its chunks, each mapped on its own */
 static size_t g_n_chunks, g_cap_chunks;
 
-static uint64_t Now(void) {
+uint64_t Now(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-/* The plugin cannot throw or return errors to anyone: a broken recording
- * must not pass for a complete one, so it stops the program loudly. */
-static void Fatal(const char* what) {
+void Fatal(const char* what) {
   static const char kPrefix[] = "hwcov emu plugin: ";
   char line[PATH_MAX + 128];
   snprintf(line, sizeof line, "%s%s: %s\n", kPrefix, what, strerror(errno));
@@ -151,7 +143,8 @@ static void Fatal(const char* what) {
   /* hwcov reads PID.SEQ.fatal after the run and fails with this reason, so
    * that the exit status is never taken for the program's. */
   char path[PATH_MAX + 64];
-  if (g_out[0] && snprintf(path, sizeof path, "%s/%d.%u.fatal", g_out, getpid(), g_seq) > 0) {
+  if (g_config.out[0] &&
+      snprintf(path, sizeof path, "%s/%d.%u.fatal", g_config.out, getpid(), g_seq) > 0) {
     int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (fd >= 0) {
       const char* reason = line + sizeof kPrefix - 1;
@@ -163,7 +156,7 @@ static void Fatal(const char* what) {
 }
 
 static void FilePath(char* out, size_t size, const char* suffix) {
-  const int n = snprintf(out, size, "%s/%d.%u.%s", g_out, g_pid, g_seq, suffix);
+  const int n = snprintf(out, size, "%s/%d.%u.%s", g_config.out, g_pid, g_seq, suffix);
   if (n < 0 || (size_t)n >= size) Fatal("output directory path too long");
 }
 
@@ -178,9 +171,8 @@ static void WriteAll(int fd, const void* data, size_t size) {
   }
 }
 
-/* One record: |head| (its rec.size covers everything), then |tail|, padded. */
-static void AppendRecord(void* head, size_t head_size, const void* tail, size_t tail_size,
-                         const void* tail2, size_t tail2_size) {
+void AppendRecord(void* head, size_t head_size, const void* tail, size_t tail_size,
+                  const void* tail2, size_t tail2_size) {
   struct hwcov_emu_record* rec = head;
   size_t total = head_size + tail_size + tail2_size;
   size_t padded = (total + 7) & ~(size_t)7;
@@ -205,27 +197,6 @@ static void AppendRecord(void* head, size_t head_size, const void* tail, size_t 
 static int SafeRead(void* out, uint64_t address, size_t size) {
   struct iovec local = {out, size}, remote = {(void*)(uintptr_t)address, size};
   return process_vm_readv(getpid(), &local, 1, &remote, 1, 0) == (ssize_t)size;
-}
-
-/* --- configuration ------------------------------------------------------- */
-
-static void ReadConfig(void) {
-  FILE* f = fopen(g_cfg, "re");
-  if (!f) Fatal(g_cfg);
-  char line[PATH_MAX + 32];
-  while (fgets(line, sizeof line, f)) {
-    line[strcspn(line, "\n")] = '\0';
-    char* value = strchr(line, ' ');
-    if (!value) continue;
-    *value++ = '\0';
-    if (!strcmp(line, "out"))
-      snprintf(g_out, sizeof g_out, "%s", value);
-    else if (!strcmp(line, "inherit"))
-      g_inherit = atoi(value);
-    else if (!strcmp(line, "count"))
-      g_count_mode = atoi(value);
-  }
-  fclose(f);
 }
 
 /* --- instance start and fork ---------------------------------------------- */
@@ -284,7 +255,7 @@ static struct hwcov_emu_count* MapChunk(size_t i, void* at) {
  * parent's at the same addresses, with the TBs' state kept and the counts
  * from zero. */
 static void OpenCounts(void) {
-  if (!g_count_mode) return;
+  if (!g_config.count_mode) return;
   if (g_cnt_fd >= 0) close(g_cnt_fd);
   char path[PATH_MAX];
   FilePath(path, sizeof path, "cnt");
@@ -430,11 +401,11 @@ static void StartForkChild(unsigned vcpu_index) {
   g_pid = getpid();
   g_seq = 0;
   g_inherited_tbs = g_next_tb;
-  g_inherited_maps = g_next_map;
+  g_inherited_maps = hwcov_emu_maps_announced();
   g_streams = 0;
   /* The child's stream starts with an empty predictor, as its reader does. */
   for (uint32_t i = 0; i < g_next_tb; ++i) g_infos[i]->succ = 0;
-  if (!g_inherit) g_traced = 0; /* --no-inherit */
+  if (!g_config.inherit) g_traced = 0; /* --no-inherit */
   close(g_tbs_fd);
   OpenTable();
   MapCounter();
@@ -725,131 +696,6 @@ static void OnInsnExec(unsigned int vcpu_index, void* udata) {
 
 /* --- translation ------------------------------------------------------------ */
 
-static void ReadHostMaps(void) {
-  for (size_t i = 0; i < g_n_maps; ++i) free(g_maps[i].path);
-  g_n_maps = 0;
-  FILE* f = fopen("/proc/self/maps", "re");
-  if (!f) Fatal("/proc/self/maps");
-  size_t cap = 0;
-  char line[PATH_MAX + 128];
-  while (fgets(line, sizeof line, f)) {
-    unsigned long long start, end, pgoff;
-    char perms[8];
-    int path_at = 0;
-    if (sscanf(line, "%llx-%llx %7s %llx %*s %*s %n", &start, &end, perms, &pgoff, &path_at) < 4)
-      continue;
-    char* path = line + path_at;
-    path[strcspn(path, "\n")] = '\0';
-    if (path_at == 0 || path[0] != '/') continue; /* anonymous, [stack], [vsyscall]... */
-    if (g_n_maps == cap) {
-      cap = cap ? cap * 2 : 256;
-      g_maps = realloc(g_maps, cap * sizeof *g_maps);
-      if (!g_maps) Fatal("out of memory");
-    }
-    g_maps[g_n_maps++] = (struct host_map){start, end, pgoff, strdup(path)};
-  }
-  fclose(f);
-  g_maps_stale = 0;
-}
-
-/* The MAP record index of the file mapping holding |address|, recording the
- * mapping first if it is new; NONE for code without a file. In user mode
- * guest addresses are host addresses, so the host's maps tell. */
-static uint32_t MapOf(uint64_t address) {
-  if (g_maps_stale) ReadHostMaps();
-  const struct host_map* m = NULL;
-  for (size_t i = 0; i < g_n_maps && !m; ++i)
-    if (address >= g_maps[i].start && address < g_maps[i].end) m = &g_maps[i];
-  if (!m) return HWCOV_EMU_NONE;
-  for (size_t i = 0; i < g_n_known; ++i) {
-    const struct known_map* k = &g_known[i];
-    if (k->start == m->start && k->end == m->end && k->pgoff == m->pgoff &&
-        !strcmp(k->path, m->path))
-      return k->index;
-  }
-  if (g_n_known == g_cap_known) {
-    g_cap_known = g_cap_known ? g_cap_known * 2 : 64;
-    g_known = realloc(g_known, g_cap_known * sizeof *g_known);
-    if (!g_known) Fatal("out of memory");
-  }
-  struct known_map* k = &g_known[g_n_known++];
-  *k = (struct known_map){m->start, m->end, m->pgoff, strdup(m->path), g_next_map++};
-  struct hwcov_emu_map r;
-  memset(&r, 0, sizeof r);
-  r.rec.type = HWCOV_EMU_REC_MAP;
-  r.time = Now();
-  r.start = k->start;
-  r.end = k->end;
-  r.pgoff = k->pgoff;
-  r.index = k->index;
-  r.path_len = (uint32_t)strlen(k->path) + 1;
-  AppendRecord(&r, sizeof r, k->path, r.path_len, NULL, 0);
-  return k->index;
-}
-
-static ZydisDecoder g_decoder;
-
-/* Whether an instruction can stop its TB with a synchronous fault (SIGSEGV,
- * SIGBUS, SIGFPE, SIGILL, SIGTRAP): anything but integer arithmetic, moves
- * and branches on registers. Memory operands fault; divisions trap;
- * floating-point and vector instructions may raise unmasked exceptions or be
- * missing from QEMU's CPU. Only these (and a TB's last instruction) need the
- * instructions-started marker: the rest cannot be where a TB stops early. */
-static int MayFault(const uint8_t* bytes, size_t size) {
-  ZydisDecodedInstruction insn;
-  ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
-  if (!ZYAN_SUCCESS(ZydisDecoderDecodeFull(&g_decoder, bytes, size, &insn, ops))) return 1;
-  if (insn.meta.category == ZYDIS_CATEGORY_NOP || insn.meta.category == ZYDIS_CATEGORY_WIDENOP)
-    return 0; /* "nopl 0(%rax)" names memory without touching it */
-  if (insn.encoding != ZYDIS_INSTRUCTION_ENCODING_LEGACY) return 1;
-  for (unsigned i = 0; i < insn.operand_count; ++i) {
-    const ZydisDecodedOperand* op = &ops[i];
-    if (op->type == ZYDIS_OPERAND_TYPE_MEMORY && op->mem.type != ZYDIS_MEMOP_TYPE_AGEN) return 1;
-    if (op->type == ZYDIS_OPERAND_TYPE_REGISTER &&
-        ZydisRegisterGetClass(op->reg.value) == ZYDIS_REGCLASS_SEGMENT)
-      return 1;
-  }
-  switch (insn.mnemonic) {
-    case ZYDIS_MNEMONIC_DIV:
-    case ZYDIS_MNEMONIC_IDIV:
-      return 1;
-    case ZYDIS_MNEMONIC_LEA:
-      return 0;
-    default:
-      break;
-  }
-  switch (insn.meta.category) {
-    case ZYDIS_CATEGORY_BINARY:
-    case ZYDIS_CATEGORY_LOGICAL:
-    case ZYDIS_CATEGORY_SHIFT:
-    case ZYDIS_CATEGORY_ROTATE:
-    case ZYDIS_CATEGORY_BITBYTE:
-    case ZYDIS_CATEGORY_CMOV:
-    case ZYDIS_CATEGORY_SETCC:
-    case ZYDIS_CATEGORY_CONVERT:
-    case ZYDIS_CATEGORY_DATAXFER:
-    case ZYDIS_CATEGORY_FLAGOP:
-    case ZYDIS_CATEGORY_COND_BR:
-    case ZYDIS_CATEGORY_UNCOND_BR:
-    case ZYDIS_CATEGORY_CET: /* endbr64 */
-      return 0;
-    default:
-      return 1;
-  }
-}
-
-/* QEMU 7.2 lists an instruction that crosses a page end in the middle of a
- * TB although the translator rolled it back (it starts the next TB): its
- * size is truncated and it has no valid disassembly. */
-static int IsPhantom(const struct qemu_plugin_insn* insn) {
-  const uint64_t vaddr = qemu_plugin_insn_vaddr(insn);
-  if (HWCOV_EMU_PAGE - (vaddr & (HWCOV_EMU_PAGE - 1)) >= 16) return 0;
-  char* text = qemu_plugin_insn_disas(insn);
-  const int phantom = text && strncmp(text, ".byte", 5) == 0;
-  free(text);
-  return phantom;
-}
-
 static void OnTbTrans(qemu_plugin_id_t id, struct qemu_plugin_tb* tb) {
   (void)id;
   pthread_mutex_lock(&g_lock);
@@ -859,14 +705,14 @@ static void OnTbTrans(qemu_plugin_id_t id, struct qemu_plugin_tb* tb) {
     return;
   }
   size_t n = qemu_plugin_tb_n_insns(tb);
-  if (n > 1 && IsPhantom(qemu_plugin_tb_get_insn(tb, n - 1))) --n;
+  if (n > 1 && hwcov_emu_is_phantom(qemu_plugin_tb_get_insn(tb, n - 1))) --n;
   if (n == 0 || n > 0xffff) {
     pthread_mutex_unlock(&g_lock);
     return;
   }
   /* It lives as long as the TB may run; in counting mode, beside its counts. */
   struct tb_info* info =
-      g_count_mode ? (struct tb_info*)CountSlot(g_next_tb)->plugin : calloc(1, sizeof *info);
+      g_config.count_mode ? (struct tb_info*)CountSlot(g_next_tb)->plugin : calloc(1, sizeof *info);
   if (!info) Fatal("out of memory");
   info->id = g_next_tb++;
   if (info->id >= g_cap_infos) {
@@ -893,13 +739,13 @@ static void OnTbTrans(qemu_plugin_id_t id, struct qemu_plugin_tb* tb) {
   r.rec.type = HWCOV_EMU_REC_TB;
   r.vaddr = qemu_plugin_tb_vaddr(tb);
   r.id = info->id;
-  r.map = MapOf(r.vaddr);
+  r.map = hwcov_emu_map_of(r.vaddr);
   r.n = (uint16_t)n;
   r.flags = (uint16_t)info->flags;
   r.bytes = (uint32_t)total;
   AppendRecord(&r, sizeof r, sizes, n, bytes, total);
 
-  if (g_count_mode) {
+  if (g_config.count_mode) {
     info->vaddr = r.vaddr;
     info->last_ip = r.vaddr + total - sizes[n - 1];
     ClassifyLast(info, bytes + total - sizes[n - 1], sizes[n - 1]);
@@ -918,10 +764,10 @@ static void OnTbTrans(qemu_plugin_id_t id, struct qemu_plugin_tb* tb) {
    * of the last marked instruction that began. The first instruction needs
    * none (entering the TB began it), the last always has one (so that a
    * complete TB reads n - 1), the others only if they can fault. */
-  void* marker = g_count_mode ? (void*)&CountsOf(info)->marks : (void*)g_counter;
+  void* marker = g_config.count_mode ? (void*)&CountsOf(info)->marks : (void*)g_counter;
   size_t marked = 0, offset = sizes[0];
   for (size_t i = 1; i < n; ++i) {
-    const int mark = i == n - 1 || MayFault(bytes + offset, sizes[i]);
+    const int mark = i == n - 1 || hwcov_emu_may_fault(bytes + offset, sizes[i]);
     offset += sizes[i];
     if (!mark) continue;
     struct qemu_plugin_insn* insn = qemu_plugin_tb_get_insn(tb, i);
@@ -964,7 +810,7 @@ static void OnSyscall(qemu_plugin_id_t id, unsigned int vcpu_index, int64_t num,
   (void)a8;
   struct vcpu* v = vcpu_index < MAX_VCPUS ? g_vcpu[vcpu_index] : NULL;
   if (g_traced && v && v->open) {
-    if (g_count_mode) {
+    if (g_config.count_mode) {
       if (num == SYS_rt_sigreturn) v->resumed = 1;
     } else {
       const uint64_t payload[8] = {Now(), (uint64_t)num, a1, a2, a3, a4, a5, a6};
@@ -994,7 +840,7 @@ static void OnSyscallReturn(qemu_plugin_id_t id, unsigned int vcpu_index, int64_
     case SYS_mremap:
     case SYS_shmat:
     case SYS_remap_file_pages:
-      g_maps_stale = 1;
+      hwcov_emu_maps_changed();
       break;
     case SYS_execve:
       SetExited(0); /* it failed: the program goes on */
@@ -1013,7 +859,7 @@ static void OnSyscallReturn(qemu_plugin_id_t id, unsigned int vcpu_index, int64_
       break;
   }
   struct vcpu* v = vcpu_index < MAX_VCPUS ? g_vcpu[vcpu_index] : NULL;
-  if (g_traced && v && v->open && !g_count_mode) {
+  if (g_traced && v && v->open && !g_config.count_mode) {
     const uint64_t payload[3] = {Now(), (uint64_t)num, (uint64_t)ret};
     PutEvent(v, HWCOV_EMU_EV_SYSRET, payload, 3);
   }
@@ -1066,9 +912,9 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_
     qemu_plugin_outs("hwcov emu plugin: no cfg= argument\n");
     return 1;
   }
-  ReadConfig();
+  if (hwcov_emu_read_config(g_cfg, &g_config) != 0) Fatal(g_cfg);
   g_pid = getpid();
-  ZydisDecoderInit(&g_decoder, ZYDIS_MACHINE_MODE_LONG_64, ZYDIS_STACK_WIDTH_64);
+  hwcov_emu_insn_init();
   qemu_plugin_register_vcpu_init_cb(id, OnVcpuInit);
   qemu_plugin_register_vcpu_exit_cb(id, OnVcpuExit);
   qemu_plugin_register_vcpu_tb_trans_cb(id, OnTbTrans);
