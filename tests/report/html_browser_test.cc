@@ -4,8 +4,10 @@
 // must stay text (a <script> in a comment does not run, markup in a string
 // is not markup), uncovered lines are marked, the tables sort in the browser
 // (by #sort=KEY on load, and by clicks on the headers, driven through
-// chromedriver's WebDriver HTTP API), per-test reports name the tests of
-// each line, and screenshots are kept as test artefacts (HWCOV_ARTIFACT_DIR,
+// chromedriver's WebDriver HTTP API), a source page shows each branch's
+// outcome, sorts its function list and walks its uncovered regions with the
+// keys n and p, per-test reports name the tests of each line, and screenshots
+// are kept as test artefacts (HWCOV_ARTIFACT_DIR,
 // printed in the log).
 //
 // Chromium and chromedriver are installed by tools/install-deps.sh; when
@@ -170,6 +172,7 @@ class WebDriver {
   }
 
   bool ok() const { return !session_.empty(); }
+  const std::string& Session() const { return session_; }
 
   // One WebDriver command; an answer with "error" fails the test.
   std::string Call(const std::string& method, const std::string& path,
@@ -515,6 +518,96 @@ TEST_F(HtmlInBrowser, PerTestLinesNameTheirTests) {
     }
   }
   EXPECT_GT(checked, 5u);
+}
+
+// A program of its own for the source page's controls: three functions with
+// distinct entry counts, three uncovered regions, a branch never evaluated
+// and one evaluated one way. Hand-worked for ./nav (argc 1), and so says
+// gcov -b of the same source: rare() never runs (lines 1-3; line 2's two
+// outcomes "never executed"), used() runs twice, main once; `if (argc > 5)`
+// is taken (to line 10) once and falls through never; lines 9 and 12 never run.
+constexpr const char* kNavProgram = R"(static int rare(int x) {
+  return x > 3 ? x : -x;
+}
+static int used(int x) { return x + 1; }
+int main(int argc, char** argv) {
+  (void)argv;
+  int n = used(argc) + used(0);
+  if (argc > 5)
+    n += rare(argc);
+  n *= 2;
+  if (argc > 6)
+    n -= 1;
+  return n == 6 ? 0 : 1;
+}
+)";
+
+TEST_F(HtmlInBrowser, SourcePageMarksBranchesSortsFunctionsAndWalksUncoveredRegions) {
+  ASSERT_TRUE(testing::HaveTool("chromedriver")) << "chromedriver is not installed";
+  ASSERT_TRUE(testing::HaveTool("curl")) << "curl is not installed";
+  const fs::path nav = dir_.path() / "nav";
+  fs::create_directories(nav);
+  std::ofstream(nav / "nav.c") << kNavProgram;
+  ASSERT_EQ(RunCommand({"gcc", "-g", "-O0", "-o", "nav", "nav.c"}, nav).exit_code, 0);
+  const auto r = RunCommand(
+      {HWCOV_BINARY, "run", "-q", "--backend", "soft", "--html", "html", "--", "./nav"}, nav);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::smatch link;
+  const std::string index = ReadFile(nav / "html" / "index.html");
+  ASSERT_TRUE(std::regex_search(index, link, std::regex(R"re(href="(file\d+\.html)">)re")));
+  WebDriver browser(dir_.path());
+  ASSERT_TRUE(browser.ok());
+  browser.Open("file://" + (nav / "html" / link[1].str()).string());
+
+  // Branch markers, as genhtml's: '+' taken, '-' not taken, '#' never evaluated.
+  auto markers = [&](int line) {
+    return browser.Script(
+        "return Array.prototype.map.call(document.querySelectorAll('#L" + std::to_string(line) +
+        " span.br'),function(s){return s.textContent+':'+s.className;}).join(' ');");
+  };
+  EXPECT_EQ(markers(2), "#:br br-never #:br br-never");
+  const std::string if_markers = markers(8);
+  EXPECT_TRUE(if_markers == "-:br br-not +:br br-taken" ||
+              if_markers == "+:br br-taken -:br br-not")
+      << if_markers;
+  EXPECT_EQ(markers(7), "");  // no branch on the line
+  EXPECT_EQ(browser.Script("return document.querySelector('#L8 span.br-taken').title;"),
+            "branch 0.1 taken 1 times");
+
+  // The function list: by line as written, then by a click on a header.
+  auto functions = [&] {
+    return browser.Script(
+        "return Array.prototype.map.call(document.querySelector('table.functions').tBodies[0]."
+        "rows,function(r){return r.cells[2].textContent+'='+r.cells[1].textContent;}).join(' ');");
+  };
+  auto header = [&](const std::string& key) {
+    const std::vector<std::string> ids =
+        browser.Find("table.functions th[data-key=\"" + key + "\"]");
+    EXPECT_EQ(ids.size(), 1u) << key;
+    return ids.empty() ? std::string("none") : ids[0];
+  };
+  EXPECT_EQ(functions(), "rare=0 used=2 main=1");
+  browser.Click(header("entries"));
+  EXPECT_EQ(functions(), "used=2 main=1 rare=0");
+  browser.Click(header("name"));
+  EXPECT_EQ(functions(), "main=1 rare=0 used=2");
+
+  // Keys n and p walk the uncovered regions (first lines 1, 9 and 12), round.
+  auto press = [&](const std::string& key) {
+    browser.Call("POST", browser.Session() + "/actions",
+                 "{\"actions\":[{\"type\":\"key\",\"id\":\"keyboard\",\"actions\":["
+                 "{\"type\":\"keyDown\",\"value\":\"" +
+                     key + "\"},{\"type\":\"keyUp\",\"value\":\"" + key + "\"}]}]}");
+    return browser.Script("return location.hash;");
+  };
+  EXPECT_EQ(browser.Script("return document.querySelector('nav.uncovered').textContent;"),
+            "3 uncovered regions: 1 9 12 (keys n / p: next / previous)");
+  EXPECT_EQ(press("n"), "#L1");
+  EXPECT_EQ(press("n"), "#L9");
+  EXPECT_EQ(press("n"), "#L12");
+  EXPECT_EQ(press("n"), "#L1");
+  EXPECT_EQ(press("p"), "#L12");
+  EXPECT_EQ(press("p"), "#L9");
 }
 
 // PNG: signature, then the IHDR chunk with width and height (big-endian).
