@@ -463,6 +463,36 @@ TEST(perf_data_reader, RejectsFilesThatAreNotPerfData) {
   }
 }
 
+// Pipe mode tolerates a record cut by the end of the data (an interrupted
+// `perf record -o -`), not a whole record that is wrong: that is an error
+// naming where, never "recording interrupted?".
+TEST(perf_data_reader, PipeModeCorruptRecordIsAnErrorNotAnInterruption) {
+  testing::TempDir dir("reader_pipe_corrupt");
+  const std::string good = PipeModeFile(112);
+  Bytes short_comm;  // a COMM record without its pid, tid and name
+  short_comm.Put(uint32_t{3}).Put(uint16_t{0}).Put(uint16_t{8});
+  Bytes tiny;  // a size no record can have
+  tiny.Put(uint32_t{3}).Put(uint16_t{0}).Put(uint16_t{4}).Zeros(8);
+  for (const auto& [name, tail] :
+       {std::pair<std::string, std::string>{"short_comm.data", short_comm.str()},
+        std::pair<std::string, std::string>{"tiny.data", tiny.str()}}) {
+    const fs::path path = dir.path() / name;
+    WriteFile(path, good + tail);
+    const std::string error = ReadError(path);
+    EXPECT_NE(error.find(path.string()), std::string::npos) << name << ": " << error;
+    EXPECT_NE(error.find(std::to_string(good.size())), std::string::npos)
+        << name << ": the error names the record's offset: " << error;
+    EXPECT_EQ(error.find("interrupted"), std::string::npos) << name << ": " << error;
+  }
+  // The same record cut short by the end of the data is an interruption.
+  const fs::path cut = dir.path() / "cut.data";
+  WriteFile(cut, good + short_comm.str().substr(0, 6));
+  const Trace t = trace::ReadPerfData(cut);
+  EXPECT_FALSE(t.finished);
+  ASSERT_EQ(t.warnings.size(), 1u);
+  EXPECT_NE(t.warnings[0].find("recording interrupted?"), std::string::npos) << t.warnings[0];
+}
+
 // --- truncation ----------------------------------------------------------
 
 TEST(perf_data_reader, WriterFileCutAtEveryByte) {

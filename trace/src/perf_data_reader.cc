@@ -283,21 +283,15 @@ class Reader {
       abi::RecordHeader h;
       std::memcpy(&h, trace_.file->bytes().data() + off, sizeof h);
       if (h.size < sizeof(abi::RecordHeader) || h.size > end - off) {
-        if (tolerate_tail) return Truncated(off);
+        // Only a record cut by the end of the data is what an interrupted
+        // recording leaves; a size no writer produces is corruption.
+        if (tolerate_tail && h.size >= sizeof(abi::RecordHeader)) return Truncated(off);
         ThrowFileError(path_, "corrupt record at offset " + std::to_string(off) + ": type " +
                                   std::to_string(h.type) + ", size " + std::to_string(h.size) +
                                   (h.size > end - off ? " runs past the end of the data" : ""));
       }
-      uint64_t extra = 0;
-      if (tolerate_tail) {
-        try {
-          extra = ParseRecord(h, off);
-        } catch (const Error&) {
-          return Truncated(off);
-        }
-      } else {
-        extra = ParseRecord(h, off);
-      }
+      // A whole record that does not parse is corrupt, interrupted or not.
+      const uint64_t extra = ParseRecord(h, off);
       ++trace_.record_counts[h.type];
       if (extra > end - off - h.size) {
         if (tolerate_tail && h.type == abi::kAuxtrace) return CutAuxtrace(off, h.size, end);
