@@ -82,6 +82,14 @@ std::vector<ElfSegment> LoadSegments(Elf* elf, const std::filesystem::path& path
   for (size_t i = 0; i < phnum; ++i) {
     GElf_Phdr phdr;
     if (!gelf_getphdr(elf, static_cast<int>(i), &phdr) || phdr.p_type != PT_LOAD) continue;
+    // A range that wraps around the address space or the file cannot be
+    // mapped by any kernel; it would also make offsets and addresses
+    // disagree. (A range past the end of the file is kept: separate debug
+    // files keep their program headers and drop the bytes.)
+    uint64_t ignored;
+    if (__builtin_add_overflow(phdr.p_offset, phdr.p_filesz, &ignored) ||
+        __builtin_add_overflow(phdr.p_vaddr, phdr.p_filesz, &ignored))
+      continue;
     out.push_back({phdr.p_offset, phdr.p_vaddr, phdr.p_filesz, (phdr.p_flags & PF_X) != 0});
   }
   return out;
