@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <fstream>
 
+#include "hwcov/version.h"
 #include "test_support.h"
 
 namespace hwcov::testing {
@@ -50,7 +51,18 @@ mapper::Coverage FixedProfile() {
   return c;
 }
 
-void ExpectGolden(const std::string& actual, const std::string& name) {
+// Golden files name the producer as "hwcov @VERSION@": a release changes
+// project(VERSION), not the golden files.
+static std::string WithoutVersion(std::string text) {
+  const std::string version = kVersionString, placeholder = "hwcov @VERSION@";
+  for (size_t at = text.find(version); at != std::string::npos;
+       at = text.find(version, at + placeholder.size()))
+    text.replace(at, version.size(), placeholder);
+  return text;
+}
+
+void ExpectGolden(const std::string& versioned, const std::string& name) {
+  const std::string actual = WithoutVersion(versioned);
   const std::filesystem::path golden = std::filesystem::path(HWCOV_GOLDEN_DIR) / name;
   if (const char* update = std::getenv("HWCOV_UPDATE_GOLDEN");
       update && std::string(update) == "1") {
