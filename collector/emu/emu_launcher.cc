@@ -1,8 +1,6 @@
 #include "emu_launcher.h"
 
 #include <sys/prctl.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <cstdlib>
 #include <fstream>
@@ -27,11 +25,6 @@ constexpr char kFidelityNote[] =
     "hwcov: emu: the program runs on QEMU's emulated CPU (its own CPUID, no AVX-512, no "
     "vDSO): glibc and code with its own CPU dispatch may take other paths than on this "
     "machine, and AVX-512 code faults; --backend soft traces the real CPU\n";
-
-bool IsExecutableFile(const fs::path& path) {
-  struct stat st;
-  return stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && access(path.c_str(), X_OK) == 0;
-}
 
 fs::path FindPlugin() {
   if (const char* env = std::getenv("HWCOV_QEMU_PLUGIN")) return env;

@@ -18,11 +18,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-bool IsExecutableFile(const fs::path& path) {
-  struct stat st;
-  return stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && access(path.c_str(), X_OK) == 0;
-}
-
 // Reads what the child wrote before exec: its errno, or nothing (EOF).
 std::optional<int> ReadExecError(int fd) {
   int child_errno = 0;
@@ -34,6 +29,11 @@ std::optional<int> ReadExecError(int fd) {
 }
 
 }  // namespace
+
+bool IsExecutableFile(const fs::path& path) {
+  struct stat st;
+  return stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && access(path.c_str(), X_OK) == 0;
+}
 
 void ThrowErrno(const std::string& what) { throw Error(what + ": " + std::strerror(errno)); }
 

@@ -17,6 +17,9 @@ namespace hwcov {
 // Throws hwcov::Error("<what>: <strerror(errno)>").
 [[noreturn]] void ThrowErrno(const std::string& what);
 
+// A regular file this process may execute (what execvp looks for).
+bool IsExecutableFile(const std::filesystem::path& path);
+
 // Where execvp would find |name|: |name| itself when it has a '/', else the
 // first executable regular file of that name on $PATH (an empty entry is the
 // current directory); nullopt when there is none.
