@@ -504,10 +504,8 @@ class StretchDecoder {
       // extended opcode (2).
       if ((opc & 1) == 0 && opc > 2) {
         ++pos_;
-        if (!walker_.enabled() || fup_pending_ || mode_pending_) return false;
         const int n = 30 - __builtin_clz(opc);
-        if (!walker_.Tnt((opc >> 1) & ~(1u << n), n)) return false;
-        moved_ = true;
+        if (!AddTnt((opc >> 1) & ~(1u << n), n)) return false;
         continue;
       }
       // TNT-64: 02 a3 and six bytes.
@@ -516,10 +514,8 @@ class StretchDecoder {
         std::memcpy(&payload, pos_ + 2, 6);  // little-endian, as x86
         if (payload < 2) return false;       // libipt: a bad packet
         pos_ += 8;
-        if (!walker_.enabled() || fup_pending_ || mode_pending_) return false;
         const int n = 63 - __builtin_clzll(payload);
-        if (!walker_.Tnt(payload & ~(uint64_t{1} << n), n)) return false;
-        moved_ = true;
+        if (!AddTnt(payload & ~(uint64_t{1} << n), n)) return false;
         continue;
       }
       const uint64_t offset = static_cast<uint64_t>(pos_ - config_.begin);
@@ -528,6 +524,9 @@ class StretchDecoder {
       if (size == -pte_eos) break;
       if (size < 0) return false;
       pos_ += size;
+      // Packets with no part in the flow leave a run of TNT bits whole.
+      if (IsTimingOrPad(packet.type)) continue;
+      if (!FlushTnt()) return false;
       if (packet.type == ppt_psb) {
         moved_ = started;
         std::optional<uint64_t> fup;
@@ -550,7 +549,7 @@ class StretchDecoder {
       if (!Packet(packet)) return false;
       if (packet.type >= ppt_fup && packet.type <= ppt_tnt_64) moved_ = true;
     }
-    if (fup_pending_ || mode_pending_) return false;
+    if (!FlushTnt() || fup_pending_ || mode_pending_) return false;
     // The stream ends with tracing on. Right after the stretch's first PSB+
     // libipt's block decoder reports nothing; otherwise how far it runs on
     // without a packet depends on where its block ended, which the pt_decoder
@@ -594,19 +593,35 @@ class StretchDecoder {
     }
   }
 
+  static bool IsTimingOrPad(pt_packet_type type) {
+    return type == ppt_pad || type == ppt_tsc || type == ppt_mtc || type == ppt_cyc ||
+           type == ppt_tma;
+  }
+
+  // The bits of a TNT packet join those of the TNT packets just before it:
+  // a run of short packets (what the hardware writes most) is walked as one,
+  // with the step cache's whole steps, not one lookup per packet.
+  bool AddTnt(uint64_t bits, int n) {
+    if (!walker_.enabled() || fup_pending_ || mode_pending_) return false;
+    if (tnt_count_ + n > 64 && !FlushTnt()) return false;
+    tnt_bits_ = tnt_bits_ << n | bits;  // n < 64: a TNT-64 packet holds 47
+    tnt_count_ += n;
+    moved_ = true;
+    return true;
+  }
+
+  bool FlushTnt() {
+    if (tnt_count_ == 0) return true;
+    const int n = tnt_count_;
+    tnt_count_ = 0;
+    return walker_.Tnt(tnt_bits_, n);
+  }
+
   bool Packet(const pt_packet& packet) {
     switch (packet.type) {
-      case ppt_pad:
-      case ppt_tsc:
-      case ppt_mtc:
-      case ppt_cyc:
-      case ppt_tma:
-        return true;
       case ppt_tnt_8:
-      case ppt_tnt_64: {
-        if (!walker_.enabled() || fup_pending_ || mode_pending_) return false;
-        return walker_.Tnt(packet.payload.tnt.payload, packet.payload.tnt.bit_size);
-      }
+      case ppt_tnt_64:
+        return AddTnt(packet.payload.tnt.payload, packet.payload.tnt.bit_size) && FlushTnt();
       case ppt_tip: {
         const std::optional<uint64_t> ip = last_ip_.Update(packet.payload.ip);
         if (!walker_.enabled() || fup_pending_ || mode_pending_ || !ip) return false;
@@ -655,6 +670,9 @@ class StretchDecoder {
   bool moved_ = false;
   bool fup_pending_ = false;   // a FUP waiting for the TIP.PGD it belongs to
   bool mode_pending_ = false;  // a MODE.Exec waiting for its TIP.PGE
+  // TNT bits read and not yet walked, the oldest in bit tnt_count_-1.
+  uint64_t tnt_bits_ = 0;
+  int tnt_count_ = 0;
 };
 
 }  // namespace
