@@ -44,10 +44,11 @@ status no common test driver uses. 3: a \fB\-\-fail\-under\-*\fR threshold,
 [ENVIRONMENT]
 .TP
 \fBHWCOV_QEMU\fR
-the qemu\-x86_64 the emu backend runs (default: the one on PATH).
+the qemu\-x86_64 the emu backend runs (default, or when empty: the one on PATH).
 .TP
 \fBHWCOV_QEMU_PLUGIN\fR
-hwcov's QEMU plugin (default: found relative to the hwcov executable).
+hwcov's QEMU plugin (default, or when empty: found relative to the hwcov
+executable). A value naming no file is an error.
 [SEE ALSO]
 .BR lcov (1),
 .BR genhtml (1),

@@ -44,7 +44,7 @@ class RecordingDir {
     if (const char* dir = std::getenv("HWCOV_EMU_DIR"); dir && *dir)
       base = dir;
     else if (access(base.c_str(), W_OK) != 0)
-      base = std::getenv("TMPDIR") ? std::getenv("TMPDIR") : "/tmp";
+      base = std::getenv("TMPDIR") && *std::getenv("TMPDIR") ? std::getenv("TMPDIR") : "/tmp";
     // Named after this process: a run killed with SIGKILL cannot remove its
     // directory, so the next run removes those whose hwcov is gone.
     const std::string prefix = "hwcov-emu-";

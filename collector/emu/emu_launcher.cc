@@ -26,9 +26,22 @@ constexpr char kFidelityNote[] =
     "vDSO): glibc and code with its own CPU dispatch may take other paths than on this "
     "machine, and AVX-512 code faults; --backend soft traces the real CPU\n";
 
+// An environment variable's value, or nullopt when it is unset or empty (as
+// for PATH and TMPDIR, an empty one means the default).
+std::optional<std::string> Setting(const char* name) {
+  const char* value = std::getenv(name);
+  if (!value || !*value) return std::nullopt;
+  return value;
+}
+
 fs::path FindPlugin() {
-  if (const char* env = std::getenv("HWCOV_QEMU_PLUGIN")) return env;
   std::error_code ec;
+  if (std::optional<std::string> env = Setting("HWCOV_QEMU_PLUGIN")) {
+    if (!fs::is_regular_file(*env, ec))
+      throw Error("HWCOV_QEMU_PLUGIN=" + *env + ": not a file (hwcov's QEMU plugin, " +
+                  kPluginName + ")");
+    return *env;
+  }
   const fs::path exe_dir = fs::read_symlink("/proc/self/exe", ec).parent_path();
   // Next to hwcov (the build tree), or where the install put it relative to
   // hwcov (cmake/Packaging.cmake). No build-tree path is compiled in: test
@@ -43,10 +56,11 @@ fs::path FindPlugin() {
 
 EmuTools Probe() {
   EmuTools tools;
-  const char* env = std::getenv("HWCOV_QEMU");
-  std::optional<fs::path> qemu = FindInPath(env ? env : "qemu-x86_64");
+  const std::optional<std::string> env = Setting("HWCOV_QEMU");
+  std::optional<fs::path> qemu = FindInPath(env.value_or("qemu-x86_64"));
   if (!qemu || !IsExecutableFile(*qemu))
-    throw Error("qemu-x86_64 not found (Debian package qemu-user; tools/install-deps.sh)");
+    throw Error(env ? "HWCOV_QEMU=" + *env + ": no such executable"
+                    : "qemu-x86_64 not found (Debian package qemu-user; tools/install-deps.sh)");
   tools.qemu = fs::absolute(*qemu);
   tools.plugin = fs::absolute(FindPlugin());
   const std::string program = IsExecutableFile("/bin/true") ? "/bin/true" : "/usr/bin/true";

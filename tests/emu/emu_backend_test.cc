@@ -425,6 +425,33 @@ TEST(EmuBackend, MissingProgramIsOneLineError) {
   EXPECT_FALSE(fs::exists(dir.path() / "t.data"));
 }
 
+// HWCOV_QEMU_PLUGIN and HWCOV_QEMU name what they name or are errors saying
+// so; set but empty, they are unset (the plugin next to hwcov, qemu-x86_64
+// from PATH).
+TEST(EmuBackend, EnvironmentOverridesAreCheckedAndEmptyMeansUnset) {
+  SKIP_WITHOUT_EMU();
+  testing::TempDir dir("emu-env");
+  const std::string out = (dir.path() / "t.data").string();
+  auto record = [&](const std::string& setting) {
+    return RunCommand({"/usr/bin/env", setting, HWCOV_BINARY, "record", "--backend", "emu",
+                       "--all-code", "-o", out, "--", "/bin/true"});
+  };
+  for (const char* name : {"HWCOV_QEMU_PLUGIN", "HWCOV_QEMU"}) {
+    const std::string missing = (dir.path() / "missing").string();
+    CommandResult r = record(std::string(name) + "=" + missing);
+    EXPECT_EQ(r.exit_code, testing::kHwcovFailure) << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+    EXPECT_NE(r.err.find(std::string(name) + "=" + missing + ": "), std::string::npos) << r.err;
+    EXPECT_FALSE(fs::exists(out));
+  }
+  for (const char* setting : {"HWCOV_QEMU_PLUGIN=", "HWCOV_QEMU="}) {
+    CommandResult r = record(setting);
+    EXPECT_EQ(r.exit_code, 0) << setting << ": " << r.err;
+    EXPECT_TRUE(fs::exists(out)) << setting;
+    fs::remove(out);
+  }
+}
+
 // A run killed with SIGKILL leaves its recording directory in /dev/shm; the
 // next run removes those whose hwcov is gone, and only those.
 TEST(EmuBackend, StaleRecordingDirectoriesOfKilledRunsAreRemoved) {
