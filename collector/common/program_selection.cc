@@ -1,5 +1,6 @@
 #include "program_selection.h"
 
+#include <filesystem>
 #include <string_view>
 
 #include "code_filter.h"  // MatchesAny
@@ -31,6 +32,18 @@ std::string NothingTracedNote(const CommonOptions& options) {
     return "hwcov: no program of the run matched --only-exe: nothing was traced\n";
   return "hwcov: no program of the run was traced: those in system directories (/usr, /bin, "
          "/lib*, /opt...) run untraced; --only-exe GLOB selects programs\n";
+}
+
+bool RunsProgramsOnItsOwnEngine(const std::string& executable) {
+  const std::filesystem::path path(executable);
+  return path.filename().string().starts_with("valgrind") ||
+         path.parent_path().filename() == "valgrind";
+}
+
+std::string OwnEngineNote(const std::string& executable) {
+  return "hwcov: " + executable +
+         " ran: valgrind runs programs on its own JIT, where no tracer sees them, so the "
+         "programs it ran are not in the trace; run them without valgrind to cover them\n";
 }
 
 }  // namespace hwcov::collector

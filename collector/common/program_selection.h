@@ -29,4 +29,14 @@ bool IsSelectedExecutable(const CommonOptions& options, const std::string& execu
 // Said when a run traced no process at all: which rule left them untraced.
 std::string NothingTracedNote(const CommonOptions& options);
 
+// Whether |executable| (resolved) runs the programs it is given on an engine
+// of its own, so that their code never runs as itself and no tracer can see
+// it: valgrind's launcher and its tools (memcheck-amd64-linux...). Test
+// drivers run tests under valgrind when it is installed (json-c's, automake's
+// LOG_COMPILER = valgrind); such a run traces nothing of those tests.
+bool RunsProgramsOnItsOwnEngine(const std::string& executable);
+
+// Said once per run when such a program ran.
+std::string OwnEngineNote(const std::string& executable);
+
 }  // namespace hwcov::collector

@@ -129,6 +129,12 @@ int RunUnderEmu(const EmuTools& tools, const RecordOptions& options, const fs::p
   supervise.selected = [&](const std::string& executable) {
     return IsSelectedExecutable(options, executable);
   };
+  bool own_engine_noted = false;
+  supervise.runs_natively = [&](const std::string& executable) {
+    if (own_engine_noted || !options.log || !RunsProgramsOnItsOwnEngine(executable)) return;
+    *options.log << OwnEngineNote(executable);
+    own_engine_noted = true;
+  };
   supervise.inherit = options.inherit;
   supervise.log = options.log;
   Subreaper subreaper;

@@ -386,7 +386,10 @@ class Supervisor {
                     ": fexecve of a memfd or a deleted file): natively, untraced");
       return;
     }
-    if (!options_.selected(program)) return;
+    if (!options_.selected(program)) {
+      if (options_.runs_natively) options_.runs_natively(program);
+      return;
+    }
     if (IsI386Exec(regs)) {
       Warn(pid, "a 32-bit process starts " + program +
                     ": 32-bit processes are not followed, it runs natively, untraced");

@@ -26,6 +26,9 @@ struct SuperviseOptions {
   // Whether a program (its resolved path; the interpreter of a #! script)
   // runs under QEMU.
   std::function<bool(const std::string& executable)> selected;
+  // Told of each program the command's processes start natively, not
+  // selected (optional).
+  std::function<void(const std::string& executable)> runs_natively;
   bool inherit = true;  // false: only the command itself, not its children's programs
   std::ostream* log = nullptr;
   std::string first_emulated_note;  // said on |log| when the first program goes under QEMU

@@ -115,6 +115,7 @@ class SoftTracer {
   std::set<pid_t> traced_tids_;
   uint64_t steps_ = 0;
   std::ofstream step_log_;
+  bool own_engine_noted_ = false;  // OwnEngineNote said
 };
 
 }  // namespace hwcov::collector

@@ -425,6 +425,31 @@ TEST(EmuBackend, MissingProgramIsOneLineError) {
   EXPECT_FALSE(fs::exists(dir.path() / "t.data"));
 }
 
+// A test driver that runs a test under valgrind (json-c's, automake's
+// LOG_COMPILER = valgrind) leaves it out of the trace: valgrind runs it on
+// its own JIT. Both backends say so once, and still trace the program the
+// same script runs directly.
+TEST(EmuBackend, ValgrindInTheRunIsNamedOnceAndWhatRanWithoutItIsTraced) {
+  SKIP_WITHOUT_EMU();
+  if (!fs::exists("/usr/bin/valgrind")) GTEST_SKIP() << "valgrind is not installed";
+  testing::TempDir dir("emu-valgrind");
+  const fs::path script = dir.path() / "suite.sh";
+  std::ofstream(script) << "#!/bin/sh\n"
+                        << "valgrind -q " << P("loops") << " 2 || exit 1\n"
+                        << "valgrind -q " << P("loops") << " 3 || exit 1\n"
+                        << P("recursion") << " 4\n";
+  fs::permissions(script, fs::perms::owner_all);
+  const std::string note = "valgrind runs programs on its own JIT";
+  for (const char* backend : {"emu", "soft"}) {
+    Traced t = Trace(dir, backend, "valgrind", {}, {script.string()});
+    ASSERT_EQ(t.run.exit_code, 0) << backend << ": " << t.run.err;
+    const size_t first = t.run.err.find(note);
+    EXPECT_NE(first, std::string::npos) << backend << ": " << t.run.err;
+    EXPECT_EQ(t.run.err.find(note, first + 1), std::string::npos) << backend << ": " << t.run.err;
+    EXPECT_EQ(ParseLcov(t.lcov).files, (std::set<std::string>{"recursion.c"})) << backend;
+  }
+}
+
 // HWCOV_QEMU_PLUGIN and HWCOV_QEMU name what they name or are errors saying
 // so; set but empty, they are unset (the plugin next to hwcov, qemu-x86_64
 // from PATH).
