@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstring>
 
 namespace hwcov::decoder {
 
@@ -18,6 +19,21 @@ QueueStream::QueueStream(const trace::Trace& trace, const trace::AuxQueue& queue
 QueueStream::QueueStream(std::span<const uint8_t> bytes, uint64_t base)
     : segments_{{base, bytes}}, size_(base + bytes.size()) {}
 
+std::span<const uint8_t> ReadableForLibipt(std::span<const uint8_t> bytes,
+                                           std::vector<uint8_t>& scratch) {
+  // The PSB payload as libipt's pt_sync_forward compares it: 02 82 or 82 02
+  // four times, read as one aligned little-endian word.
+  constexpr uint64_t kPsbWords[] = {0x0282028202820282ull, 0x8202820282028202ull};
+  const uint8_t* end = bytes.data() + bytes.size();
+  if (bytes.size() < 8 || reinterpret_cast<uintptr_t>(end) % 8 != 0) return bytes;
+  uint64_t last = 0;
+  std::memcpy(&last, end - 8, 8);
+  if (last != kPsbWords[0] && last != kPsbWords[1]) return bytes;
+  if (bytes.data() != scratch.data()) scratch.assign(bytes.begin(), bytes.end());
+  scratch.resize(bytes.size() + 8);  // the slack: zeros, never part of the stream
+  return {scratch.data(), bytes.size()};
+}
+
 std::span<const uint8_t> QueueStream::Range(uint64_t begin, uint64_t end,
                                             std::vector<uint8_t>& scratch) const {
   end = std::min(end, size_);
@@ -25,7 +41,8 @@ std::span<const uint8_t> QueueStream::Range(uint64_t begin, uint64_t end,
   auto it = std::upper_bound(segments_.begin(), segments_.end(), begin,
                              [](uint64_t at, const Segment& s) { return at < s.begin; });
   --it;
-  if (end <= it->begin + it->bytes.size()) return it->bytes.subspan(begin - it->begin, end - begin);
+  if (end <= it->begin + it->bytes.size())
+    return ReadableForLibipt(it->bytes.subspan(begin - it->begin, end - begin), scratch);
   scratch.clear();
   scratch.reserve(end - begin);
   for (; it != segments_.end() && it->begin < end; ++it) {
@@ -34,7 +51,7 @@ std::span<const uint8_t> QueueStream::Range(uint64_t begin, uint64_t end,
     scratch.insert(scratch.end(), it->bytes.begin() + static_cast<long>(from),
                    it->bytes.begin() + static_cast<long>(to));
   }
-  return scratch;
+  return ReadableForLibipt(scratch, scratch);
 }
 
 void QueueStream::Release(uint64_t begin, uint64_t end) const {

@@ -5,6 +5,7 @@
 #include <intel-pt.h>
 
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -23,7 +24,8 @@ class QueueStream {
   QueueStream(std::span<const uint8_t> bytes, uint64_t base);
   uint64_t size() const { return size_; }  // the offset of the end
   // Bytes [begin, end) of the stream: a view into the trace file when they
-  // lie in one buffer, else copied into |scratch|.
+  // lie in one buffer, else copied into |scratch|; safe to give libipt
+  // (ReadableForLibipt).
   std::span<const uint8_t> Range(uint64_t begin, uint64_t end, std::vector<uint8_t>& scratch) const;
   // Lets the pages of [begin, end) go (MappedFile::Release).
   void Release(uint64_t begin, uint64_t end) const;
@@ -37,6 +39,14 @@ class QueueStream {
   uint64_t size_ = 0;
   const MappedFile* file_ = nullptr;
 };
+
+// |bytes|, or a copy of them in |scratch| with slack after the end where
+// libipt 2.0 would read past it: its pt_sync_forward reads the byte after a
+// buffer whose last 8-byte-aligned word is PSB payload (fixed in libipt 2.1,
+// commit 037a46c0 "sync: fix out of bounds read"), which faults when the
+// buffer ends a mapping, as a trace file's last AUX bytes may.
+std::span<const uint8_t> ReadableForLibipt(std::span<const uint8_t> bytes,
+                                           std::vector<uint8_t>& scratch);
 
 // libipt configuration for |bytes| with the recording CPU's errata applied.
 pt_config MakeConfig(const trace::Trace& trace, std::span<const uint8_t> bytes);
