@@ -4,9 +4,32 @@
 
 namespace hwcov::decoder {
 
+BlockMap::IpSlot& BlockMap::SlotFor(uint64_t ip) {
+  const size_t mask = by_ip_.size() - 1;
+  size_t i = static_cast<size_t>((ip * 0x9e3779b97f4a7c15ull) >> 32) & mask;
+  while (by_ip_[i].ip != ip && by_ip_[i].ip != IpSlot::kEmpty) i = (i + 1) & mask;
+  return by_ip_[i];
+}
+
 int32_t BlockMap::At(uint64_t ip) {
-  auto [it, inserted] = by_ip_.try_emplace(ip, -1);
-  if (!inserted) return it->second;
+  IpSlot* slot = &SlotFor(ip);
+  if (slot->ip == ip) return slot->id;
+  if (2 * (addresses_ + 1) > by_ip_.size()) {
+    std::vector<IpSlot> old(2 * by_ip_.size());
+    old.swap(by_ip_);
+    for (const IpSlot& s : old)
+      if (s.ip != IpSlot::kEmpty) SlotFor(s.ip) = s;
+    slot = &SlotFor(ip);
+  }
+  ++addresses_;
+  slot->ip = ip;
+  slot->id = Build(ip);  // -1 stays: no code there
+  return slot->id;
+}
+
+// The block starting at |ip|, added; -1 when the code there is not in the
+// image or does not decode.
+int32_t BlockMap::Build(uint64_t ip) {
   FastBlock block;
   block.ip = ip;
   uint64_t at = ip;
@@ -26,11 +49,10 @@ int32_t BlockMap::At(uint64_t ip) {
     }
     at += insn.length;
   }
-  it->second = static_cast<int32_t>(blocks_.size());
   blocks_.push_back(block);
   stretch_.emplace_back();
   totals_.emplace_back();
-  return it->second;
+  return static_cast<int32_t>(blocks_.size() - 1);
 }
 
 int32_t BlockMap::Successor(int32_t id, int which) {

@@ -12,6 +12,30 @@ namespace {
 
 // libipt's return stack: a ring of 64 entries that overwrites the oldest.
 constexpr int kReturnStackSize = 64;
+
+// Block ids of calls, newest on top, in a ring of kReturnStackSize.
+class CallRing {
+ public:
+  void Push(int32_t call) {
+    calls_[top_] = call;
+    top_ = (top_ + 1) % kReturnStackSize;
+    size_ = std::min(size_ + 1, kReturnStackSize);
+  }
+  // The newest, removed, or -1.
+  int32_t Pop() {
+    if (size_ == 0) return -1;
+    top_ = (top_ + kReturnStackSize - 1) % kReturnStackSize;
+    --size_;
+    return calls_[top_];
+  }
+  // Forgets all but the newest |n|.
+  void KeepNewest(int n) { size_ = std::min(size_, n); }
+
+ private:
+  int32_t calls_[kReturnStackSize] = {};
+  int top_ = 0;
+  int size_ = 0;
+};
 // A walk this long without a packet is a loop with no exit in the trace
 // (or a corrupt one): libipt's decoder gets to deal with it.
 constexpr uint64_t kMaxBlocksWithoutPacket = uint64_t{1} << 24;
@@ -150,16 +174,24 @@ class Walker {
     const int32_t from = cur_;
     Emit(from);
     if (kind == InsnKind::kIndirectCall) Push(from);
-    FastBlock& b = blocks_[from];
+    const int32_t call = kind == InsnKind::kReturn ? predicted_.Pop() : -1;
+    const FastBlock& b = blocks_[from];
     if (b.successor[1] >= 0 && b.indirect_target == ip) {
       cur_ = b.successor[1];
       return true;
     }
-    MoveTo(ip);
-    if (Resolve()) {
-      blocks_[from].successor[1] = cur_;
-      blocks_[from].indirect_target = ip;
+    // A return to another place than last time: most go back to the last
+    // open call, which saves looking |ip| up.
+    const int32_t returned =
+        call >= 0 && blocks_[call].next_ip == ip ? blocks_.Successor(call, 0) : -1;
+    if (returned >= 0) {
+      cur_ = returned;
+    } else {
+      MoveTo(ip);
+      if (!Resolve()) return true;  // no code there yet: the next stretch's image may have it
     }
+    blocks_[from].successor[1] = cur_;
+    blocks_[from].indirect_target = ip;
     return true;
   }
 
@@ -348,7 +380,7 @@ class Walker {
     if (step.depth) {
       // Entries the step's calls pushed out of the ring are gone, even
       // those it popped again (libipt's ring overwrites the oldest).
-      size_ = std::min(size_, kReturnStackSize - step.depth);
+      stack_.KeepNewest(kReturnStackSize - step.depth);
       const StepCalls& calls = steps_.Calls(step);
       for (int i = 0; i < step.npush; ++i) Push(calls.push[i]);
     }
@@ -420,16 +452,13 @@ class Walker {
   }
 
   void Push(int32_t call) {
-    stack_[top_] = call;
-    top_ = (top_ + 1) % kReturnStackSize;
-    size_ = std::min(size_ + 1, kReturnStackSize);
+    stack_.Push(call);
+    predicted_.Push(call);
   }
 
   int32_t Pop() {
-    if (size_ == 0) return -1;
-    top_ = (top_ + kReturnStackSize - 1) % kReturnStackSize;
-    --size_;
-    return stack_[top_];
+    predicted_.Pop();
+    return stack_.Pop();
   }
 
   BlockMap& blocks_;
@@ -446,9 +475,12 @@ class Walker {
   static constexpr int32_t kPartial = -2;  // a partial block ending at last_partial_end_
   int32_t last_ = kNone;
   uint64_t last_partial_end_ = 0;
-  int32_t stack_[kReturnStackSize] = {};
-  int top_ = 0;
-  int size_ = 0;
+  CallRing stack_;  // libipt's
+  // The calls still open as far as every return says, uncompressed ones
+  // too: libipt's stack is popped only by compressed returns (its block
+  // decoder leaves it alone at a TIP), so it cannot say where a TIP return
+  // goes. Only a guess, checked against the TIP.
+  CallRing predicted_;
   std::unordered_map<std::pair<uint64_t, uint64_t>, RuntimeBlock, PairHash> partials_;
 };
 
