@@ -14,7 +14,7 @@
 #      (bench/accuracy_compare: lines both tools instrument, executed or not)
 #      and prints every difference, then one summary row per case.
 #
-#   PROJECTS="cjson expat"  COMPILERS="gcc clang"  OPTS="-O2 -O0"  TRACER=emu
+#   PROJECTS="cjson expat json-c"  COMPILERS="gcc clang"  OPTS="-O2 -O0"  TRACER=emu
 #   ENTROPY=fixed (default: both runs preload bench/programs/fixed_entropy.c,
 #   so the programs' arc4random/getrandom give the same bytes in both runs and
 #   the two tools see one execution) or ENTROPY=system
@@ -30,7 +30,7 @@ build=$(realpath "${1:-build}")
 work=$(realpath -m "${2:-/tmp/hwcov-accuracy}")
 hwcov="$build/tools/hwcov"
 compare="$build/bench/accuracy_compare"
-read -r -a projects <<< "${PROJECTS:-cjson expat}"
+read -r -a projects <<< "${PROJECTS:-cjson expat json-c}"
 read -r -a compilers <<< "${COMPILERS:-gcc clang}"
 read -r -a opts <<< "${OPTS:--O2 -O0}"
 tracer=${TRACER:-emu}
