@@ -36,6 +36,7 @@ class CallRing {
   int top_ = 0;
   int size_ = 0;
 };
+
 // A walk this long without a packet is a loop with no exit in the trace
 // (or a corrupt one): libipt's decoder gets to deal with it.
 constexpr uint64_t kMaxBlocksWithoutPacket = uint64_t{1} << 24;
