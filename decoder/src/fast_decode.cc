@@ -238,6 +238,9 @@ class Walker {
     return false;
   }
 
+  // Whether the code where execution is can be decoded (its block built).
+  bool HasCodeHere() { return Resolve(); }
+
   // Async disable at the FUP walked to.
   bool Disabled() {
     enabled_ = false;
@@ -584,10 +587,12 @@ class StretchDecoder {
     }
     if (!FlushTnt() || fup_pending_ || mode_pending_) return false;
     // The stream ends with tracing on. Right after the stretch's first PSB+
-    // libipt's block decoder reports nothing; otherwise how far it runs on
-    // without a packet depends on where its block ended, which the pt_decoder
-    // fuzz target found no simple rule for: that stretch is libipt's.
-    if (!stopped && walker_.enabled() && moved_) return false;
+    // libipt's block decoder reports nothing, unless there is no code where
+    // the PSB+ says execution is (its first fetch fails: a gap); otherwise
+    // how far it runs on without a packet depends on where its block ended,
+    // which the pt_decoder fuzz target found no simple rule for: that
+    // stretch is libipt's.
+    if (!stopped && walker_.enabled() && (moved_ || !walker_.HasCodeHere())) return false;
     result.decoded_bytes += std::min(total, stop_offset_) - *sync;
     result.stopped_at_bound = stopped;
     return true;
