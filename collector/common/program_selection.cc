@@ -40,10 +40,12 @@ bool RunsProgramsOnItsOwnEngine(const std::string& executable) {
          path.parent_path().filename() == "valgrind";
 }
 
-std::string OwnEngineNote(const std::string& executable) {
-  return "hwcov: " + executable +
-         " ran: valgrind runs programs on its own JIT, where no tracer sees them, so the "
-         "programs it ran are not in the trace; run them without valgrind to cover them\n";
+void OwnEngineNotice::Untraced(const std::string& executable) {
+  if (said_ || !log_ || !RunsProgramsOnItsOwnEngine(executable)) return;
+  *log_ << "hwcov: " << executable
+        << " ran: valgrind runs programs on its own JIT, where no tracer sees them, so the "
+           "programs it ran are not in the trace; run them without valgrind to cover them\n";
+  said_ = true;
 }
 
 }  // namespace hwcov::collector

@@ -6,6 +6,7 @@
 // backend (which single-steps only selected programs).
 #pragma once
 
+#include <ostream>
 #include <string>
 
 #include "hwcov/collector.h"
@@ -36,7 +37,16 @@ std::string NothingTracedNote(const CommonOptions& options);
 // LOG_COMPILER = valgrind); such a run traces nothing of those tests.
 bool RunsProgramsOnItsOwnEngine(const std::string& executable);
 
-// Said once per run when such a program ran.
-std::string OwnEngineNote(const std::string& executable);
+// Told of every program a run leaves untraced; says on |log| (if any), once
+// per run, that one of them runs programs on its own engine.
+class OwnEngineNotice {
+ public:
+  explicit OwnEngineNotice(std::ostream* log) : log_(log) {}
+  void Untraced(const std::string& executable);
+
+ private:
+  std::ostream* log_;
+  bool said_ = false;
+};
 
 }  // namespace hwcov::collector

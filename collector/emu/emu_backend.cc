@@ -41,10 +41,10 @@ class RecordingDir {
     // shared mappings, and on a disk the kernel's dirty-page throttling
     // stalls the program (3 s of 7 in a 2.6 G-instruction run).
     std::string base = "/dev/shm";
-    if (const char* dir = std::getenv("HWCOV_EMU_DIR"); dir && *dir)
-      base = dir;
+    if (const std::optional<std::string> dir = EnvironmentSetting("HWCOV_EMU_DIR"))
+      base = *dir;
     else if (access(base.c_str(), W_OK) != 0)
-      base = std::getenv("TMPDIR") && *std::getenv("TMPDIR") ? std::getenv("TMPDIR") : "/tmp";
+      base = EnvironmentSetting("TMPDIR").value_or("/tmp");
     // Named after this process: a run killed with SIGKILL cannot remove its
     // directory, so the next run removes those whose hwcov is gone.
     const std::string prefix = "hwcov-emu-";

@@ -26,17 +26,9 @@ constexpr char kFidelityNote[] =
     "vDSO): glibc and code with its own CPU dispatch may take other paths than on this "
     "machine, and AVX-512 code faults; --backend soft traces the real CPU\n";
 
-// An environment variable's value, or nullopt when it is unset or empty (as
-// for PATH and TMPDIR, an empty one means the default).
-std::optional<std::string> Setting(const char* name) {
-  const char* value = std::getenv(name);
-  if (!value || !*value) return std::nullopt;
-  return value;
-}
-
 fs::path FindPlugin() {
   std::error_code ec;
-  if (std::optional<std::string> env = Setting("HWCOV_QEMU_PLUGIN")) {
+  if (std::optional<std::string> env = EnvironmentSetting("HWCOV_QEMU_PLUGIN")) {
     if (!fs::is_regular_file(*env, ec))
       throw Error("HWCOV_QEMU_PLUGIN=" + *env + ": not a file (hwcov's QEMU plugin, " +
                   kPluginName + ")");
@@ -56,7 +48,7 @@ fs::path FindPlugin() {
 
 EmuTools Probe() {
   EmuTools tools;
-  const std::optional<std::string> env = Setting("HWCOV_QEMU");
+  const std::optional<std::string> env = EnvironmentSetting("HWCOV_QEMU");
   std::optional<fs::path> qemu = FindInPath(env.value_or("qemu-x86_64"));
   if (!qemu || !IsExecutableFile(*qemu))
     throw Error(env ? "HWCOV_QEMU=" + *env + ": no such executable"
@@ -129,12 +121,8 @@ int RunUnderEmu(const EmuTools& tools, const RecordOptions& options, const fs::p
   supervise.selected = [&](const std::string& executable) {
     return IsSelectedExecutable(options, executable);
   };
-  bool own_engine_noted = false;
-  supervise.runs_natively = [&](const std::string& executable) {
-    if (own_engine_noted || !options.log || !RunsProgramsOnItsOwnEngine(executable)) return;
-    *options.log << OwnEngineNote(executable);
-    own_engine_noted = true;
-  };
+  OwnEngineNotice own_engine(options.log);
+  supervise.runs_natively = [&](const std::string& executable) { own_engine.Untraced(executable); };
   supervise.inherit = options.inherit;
   supervise.log = options.log;
   Subreaper subreaper;

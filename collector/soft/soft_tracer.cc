@@ -199,10 +199,7 @@ void SoftTracer::ProgramStarted(Thread& t) {
   p.traced = IsSelectedExecutable(options_, p.exe);
   t.syscall_nr = -1;
   t.expect_exit_trap = false;
-  if (!p.traced && !own_engine_noted_ && options_.log && RunsProgramsOnItsOwnEngine(p.exe)) {
-    *options_.log << OwnEngineNote(p.exe);
-    own_engine_noted_ = true;
-  }
+  if (!p.traced) own_engine_.Untraced(p.exe);
   if (!p.traced) {
     t.mode = Mode::kUntraced;
     return Resume(t);

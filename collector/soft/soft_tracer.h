@@ -20,6 +20,7 @@
 #include "hwcov/collector.h"
 #include "hwcov/trace.h"
 #include "process_maps.h"
+#include "program_selection.h"
 #include "pt_encoder.h"
 #include "ptrace_tracee.h"
 #include "stop_signals.h"
@@ -115,7 +116,7 @@ class SoftTracer {
   std::set<pid_t> traced_tids_;
   uint64_t steps_ = 0;
   std::ofstream step_log_;
-  bool own_engine_noted_ = false;  // OwnEngineNote said
+  OwnEngineNotice own_engine_{options_.log};
 };
 
 }  // namespace hwcov::collector

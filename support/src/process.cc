@@ -37,6 +37,12 @@ bool IsExecutableFile(const fs::path& path) {
 
 void ThrowErrno(const std::string& what) { throw Error(what + ": " + std::strerror(errno)); }
 
+std::optional<std::string> EnvironmentSetting(const char* name) {
+  const char* value = std::getenv(name);
+  if (!value || !*value) return std::nullopt;
+  return value;
+}
+
 std::optional<fs::path> FindInPath(const std::string& name) {
   if (name.find('/') != std::string::npos) return fs::path(name);
   const char* env = std::getenv("PATH");

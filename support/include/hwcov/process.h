@@ -20,6 +20,11 @@ namespace hwcov {
 // A regular file this process may execute (what execvp looks for).
 bool IsExecutableFile(const std::filesystem::path& path);
 
+// An environment variable's value; nullopt when it is unset or empty (an
+// empty one means the default, as for TMPDIR). Not for PATH, where an empty
+// value has a meaning of its own.
+std::optional<std::string> EnvironmentSetting(const char* name);
+
 // Where execvp would find |name|: |name| itself when it has a '/', else the
 // first executable regular file of that name on $PATH (an empty entry is the
 // current directory); nullopt when there is none.
